@@ -1,0 +1,70 @@
+/**
+ * Small interfaces that services depend on. Every service receives its dependencies through its
+ * constructor (no singletons), so tests and the CLI can pass real implementations pointing at the
+ * simulators, and the Electron shell can pass Electron-backed ones.
+ */
+import type {
+  BatisimplyUser,
+  ChantierSource,
+  ConnectionDiagnosis,
+  DevisSource,
+  Project,
+  ProjectInput,
+  Salarie,
+  SuiviMoKey,
+  SuiviMoOp,
+  SuiviMoRow,
+  TimeSlot,
+} from '../../shared/domain.js';
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(bindings: LogFields): Logger;
+}
+
+/** Cancellation: services accept an AbortSignal and throw AppError('CANCELLED') when it fires. */
+export type Cancellable = { signal?: AbortSignal };
+
+/** Encrypts secrets at rest (Electron safeStorage in the app, a Node implementation for CLI/tests). */
+export interface SecretCipher {
+  readonly available: boolean;
+  encrypt(plain: string): string;
+  decrypt(cipherText: string): string;
+}
+
+/** The Batigest (SQL Server) side, as the sync engine sees it. Implemented in services/batigest. */
+export interface BatigestPort {
+  testConnection(): Promise<ConnectionDiagnosis>;
+  /** Pages through ChantierDef; each yielded array is one page. */
+  readChantiers(opts?: Cancellable & { pageSize?: number }): AsyncIterable<ChantierSource[]>;
+  /** Pages through Devis with Etat IN (0,3,4). */
+  readDevis(opts?: Cancellable & { pageSize?: number }): AsyncIterable<DevisSource[]>;
+  readSalaries(): Promise<Salarie[]>;
+  /** Applies a batch of SuiviMO changes in one transaction with a bounded number of statements. */
+  applySuiviMo(ops: SuiviMoOp[], opts?: Cancellable): Promise<{ inserted: number; updated: number; deleted: number }>;
+  readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]>;
+  close(): Promise<void>;
+}
+
+/** The BatiSimply API, as the sync engine sees it. Implemented in services/batisimply. */
+export interface BatisimplyPort {
+  testConnection(): Promise<ConnectionDiagnosis>;
+  listProjects(opts?: Cancellable): Promise<Project[]>;
+  getProject(id: string, opts?: Cancellable): Promise<Project | null>;
+  findProjectByCode(code: string, opts?: Cancellable): Promise<Project | null>;
+  createProject(input: ProjectInput, opts?: Cancellable): Promise<Project>;
+  updateProject(id: string, input: ProjectInput, opts?: Cancellable): Promise<Project>;
+  listTimeSlots(window: { start: Date; end: Date }, opts?: Cancellable): Promise<TimeSlot[]>;
+  listUsers(opts?: Cancellable): Promise<BatisimplyUser[]>;
+  close(): Promise<void>;
+}
