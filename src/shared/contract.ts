@@ -1,0 +1,608 @@
+/**
+ * THE IPC contract between the main process and the renderer.
+ *
+ * Every channel is declared once here with a zod schema for its input and its output. The main side
+ * (src/main/ipc) validates every input and every output against these schemas; the renderer
+ * (src/renderer/api.ts) gets a typed `invoke` and typed event subscriptions from the same object.
+ * Nothing untyped crosses the boundary: no z.any / z.unknown in this file.
+ *
+ * Conventions:
+ *  - channel names are `area.verb` (`sync.run`); push events are `area:noun` (`sync:progress`);
+ *  - dates are ISO-8601 strings (UTC, `…Z`), days are `YYYY-MM-DD`;
+ *  - every user-facing text (`message`, `reason`, `label`) is French;
+ *  - a failed call yields `{ ok: false, error: { code, message } }` (see `Result`), never raw exception text.
+ */
+import { z } from 'zod';
+import { errorCodeSchema, type SerializedError } from './errors.js';
+import { connectionDiagnosisSchema, progressEventSchema, salarieSchema, syncFlowSchema } from './domain.js';
+import {
+  SECRET_PATHS,
+  batisimplySettingsSchema,
+  bufferSettingsSchema,
+  importsSettingsSchema,
+  licenceSettingsSchema,
+  remoteBufferSchema,
+  scheduleSettingsSchema,
+  settingsSchema,
+  softwareSchema,
+  sqlServerSettingsSchema,
+  syncModeSchema,
+  type BatisimplySettings,
+  type BufferSettings,
+  type HoursSettings,
+  type ImportsSettings,
+  type LicenceSettings,
+  type ScheduleSettings,
+  type Settings,
+  type SqlServerSettings,
+} from './settings.js';
+
+// ---------------------------------------------------------------------------------------------
+// The tiny framework
+// ---------------------------------------------------------------------------------------------
+
+export interface ChannelDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  readonly input: I;
+  readonly output: O;
+  /** One line for the reader (and the README's channel list). */
+  readonly description?: string;
+}
+
+export function defineChannel<I extends z.ZodType, O extends z.ZodType>(def: {
+  input: I;
+  output: O;
+  description?: string;
+}): ChannelDef<I, O> {
+  return def;
+}
+
+/** A channel without input: the caller may pass nothing (or `{}`). */
+export const noInput = z.object({}).strict().optional();
+
+/** The result of every call, as the renderer receives it. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+export const resultSchema = <T extends z.ZodType>(value: T) =>
+  z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), value }),
+    z.object({ ok: z.literal(false), error: z.object({ code: errorCodeSchema, message: z.string() }) }),
+  ]);
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------------
+
+const isoDateTime = z.string().min(1).max(40);
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Date attendue au format AAAA-MM-JJ');
+
+/** How a secret field looks in what the renderer receives. */
+export const secretViewSchema = z.object({ set: z.boolean() }).strict();
+export type SecretView = z.infer<typeof secretViewSchema>;
+
+/** How the renderer changes a secret field: a new value, keep the stored one, or clear it. */
+export const secretInputSchema = z.union([
+  z.string().max(4096),
+  z.object({ keep: z.literal(true) }).strict(),
+  z.object({ clear: z.literal(true) }).strict(),
+]);
+export type SecretInput = z.infer<typeof secretInputSchema>;
+
+// --- settings as the renderer sees them (secrets replaced by { set }) ------------------------
+
+export const settingsViewSchema = settingsSchema.extend({
+  sqlServer: sqlServerSettingsSchema.extend({ password: secretViewSchema }),
+  buffer: bufferSettingsSchema.extend({ remote: remoteBufferSchema.extend({ password: secretViewSchema }) }),
+  batisimply: batisimplySettingsSchema.extend({ clientSecret: secretViewSchema, password: secretViewSchema }),
+  licence: licenceSettingsSchema.extend({ key: secretViewSchema, supabaseAnonKey: secretViewSchema }),
+  imports: importsSettingsSchema.extend({ apiKey: secretViewSchema }),
+});
+export type SettingsView = z.infer<typeof settingsViewSchema>;
+
+// --- settings patch (deep partial; records replaced whole; secrets as SecretInput) -----------
+
+type Patch<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Patch<T[K]> : T[K] };
+
+export type SqlServerPatch = Patch<Omit<SqlServerSettings, 'password' | 'columnOverrides'>> & {
+  password?: SecretInput;
+  /** Each table's overrides are replaced whole when given. */
+  columnOverrides?: Partial<SqlServerSettings['columnOverrides']>;
+};
+export type BufferPatch = Patch<Omit<BufferSettings, 'remote'>> & {
+  remote?: Patch<Omit<BufferSettings['remote'], 'password'>> & { password?: SecretInput };
+};
+export type BatisimplyPatch = Patch<Omit<BatisimplySettings, 'clientSecret' | 'password'>> & {
+  clientSecret?: SecretInput;
+  password?: SecretInput;
+};
+export type LicencePatch = Patch<Omit<LicenceSettings, 'key' | 'supabaseAnonKey'>> & {
+  key?: SecretInput;
+  supabaseAnonKey?: SecretInput;
+};
+export type ImportsPatch = Patch<Omit<ImportsSettings, 'apiKey'>> & { apiKey?: SecretInput };
+export interface SettingsPatch {
+  software?: Settings['software'];
+  mode?: Settings['mode'];
+  setupCompleted?: boolean;
+  machineName?: string;
+  sqlServer?: SqlServerPatch;
+  buffer?: BufferPatch;
+  batisimply?: BatisimplyPatch;
+  licence?: LicencePatch;
+  schedule?: Patch<ScheduleSettings>;
+  hours?: Patch<HoursSettings>;
+  imports?: ImportsPatch;
+}
+
+/**
+ * Builds a patch schema from an object schema: every field optional, defaults removed (a missing
+ * field means "unchanged", never "reset to default"), nested objects patched recursively, unknown
+ * keys refused, and the fields at `secretPaths` replaced by `secretInputSchema`.
+ */
+function patchOf(schema: z.ZodObject, secretPaths: readonly string[], prefix = ''): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    let inner: z.ZodType = field;
+    while (inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
+    if (secretPaths.includes(path)) shape[key] = secretInputSchema.optional();
+    else if (inner instanceof z.ZodObject && path !== 'sqlServer.columnOverrides') {
+      shape[key] = patchOf(inner, secretPaths, path).optional();
+    } else if (path === 'sqlServer.columnOverrides' && inner instanceof z.ZodObject) {
+      const o: Record<string, z.ZodType> = {};
+      for (const [t, rec] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+        let r: z.ZodType = rec;
+        while (r instanceof z.ZodDefault) r = r.unwrap() as z.ZodType;
+        o[t] = r.optional();
+      }
+      shape[key] = z.object(o).strict().optional();
+    } else shape[key] = inner.optional();
+  }
+  return z.object(shape).strict();
+}
+
+const settingsPatchObject = patchOf(settingsSchema.omit({ version: true }), SECRET_PATHS);
+export const settingsPatchSchema = settingsPatchObject as unknown as z.ZodType<SettingsPatch, SettingsPatch>;
+
+/** The patch schema of one section (already optional). */
+export function sectionPatchSchema<K extends keyof SettingsPatch>(key: K) {
+  return (settingsPatchObject.shape as Record<string, z.ZodType>)[key] as unknown as z.ZodType<
+    SettingsPatch[K] | undefined,
+    SettingsPatch[K] | undefined
+  >;
+}
+
+/**
+ * Input of the "Tester la connexion" channels: optional values typed in the wizard but not saved
+ * yet, laid over the stored settings for this test only.
+ */
+const sectionOverride = <K extends keyof SettingsPatch>(key: K) =>
+  z.object({ override: sectionPatchSchema(key) }).strict().optional();
+
+export const noticeSchema = z.object({
+  id: z.string(),
+  level: z.enum(['info', 'warning', 'error']),
+  code: errorCodeSchema.nullable(),
+  /** French sentence: what happened and what to do. */
+  message: z.string(),
+  at: isoDateTime,
+});
+export type Notice = z.infer<typeof noticeSchema>;
+
+// --- app ---------------------------------------------------------------------------------------
+
+export const appInfoSchema = z.object({
+  productName: z.string(),
+  version: z.string(),
+  /** Name of this PC as shown in the journal. */
+  machineName: z.string(),
+  software: softwareSchema,
+  /** 'Sage Batigest' or 'Codial': use it in every label that names the software. */
+  softwareLabel: z.string(),
+  mode: syncModeSchema,
+  setupCompleted: z.boolean(),
+  /** How the UI is hosted: the Electron window, or a browser through the development web bridge. */
+  host: z.enum(['electron', 'bridge', 'headless']),
+  platform: z.string(),
+  userDataDir: z.string(),
+  logDir: z.string(),
+});
+export type AppInfo = z.infer<typeof appInfoSchema>;
+
+// --- connections -------------------------------------------------------------------------------
+
+export const columnTableSchema = z.enum(['chantier', 'devis', 'salarie']);
+export type ColumnTable = z.infer<typeof columnTableSchema>;
+
+export const detectedTableSchema = z.object({
+  table: columnTableSchema,
+  /** Real table name, e.g. `dbo.ChantierDef`. */
+  tableName: z.string(),
+  exists: z.boolean(),
+  /** Every column found in INFORMATION_SCHEMA.COLUMNS. */
+  columns: z.array(z.object({ name: z.string(), dataType: z.string(), nullable: z.boolean() })),
+  mapping: z.array(
+    z.object({
+      /** Logical column (see CHANTIER_LOGICAL_COLUMNS for ChantierDef). */
+      logical: z.string(),
+      /** French label of the logical column for the UI. */
+      label: z.string(),
+      required: z.boolean(),
+      /** Column found by candidate names. */
+      detected: z.string().nullable(),
+      /** Integrator override stored in settings. */
+      override: z.string().nullable(),
+      /** What the gateway will use: override ?? detected. */
+      effective: z.string().nullable(),
+      /** Existing columns that could fit, best first. */
+      candidates: z.array(z.string()),
+    }),
+  ),
+  /** French remarks (missing required column, override pointing to a missing column…). */
+  warnings: z.array(z.string()),
+});
+export type DetectedTable = z.infer<typeof detectedTableSchema>;
+
+// --- mapping -----------------------------------------------------------------------------------
+
+export const mappingUserSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  email: z.string().nullable(),
+  /** Salarié code this user is mapped to, if any. */
+  mappedTo: z.string().nullable(),
+  /** Validated hours in the sync window that cannot be written until this user is mapped. */
+  hoursWaiting: z.number().min(0),
+  slotsWaiting: z.number().int().min(0),
+  /** Seen only in time slots, not in the users list. */
+  fromTimeSlotsOnly: z.boolean(),
+});
+export type MappingUser = z.infer<typeof mappingUserSchema>;
+
+export const mappingSuggestionSchema = z.object({
+  salarieCode: z.string(),
+  userId: z.string(),
+  /** 0..1 */
+  confidence: z.number().min(0).max(1),
+  /** French: why (same name, same e-mail, first/last name swapped…). */
+  reason: z.string(),
+});
+export type MappingSuggestion = z.infer<typeof mappingSuggestionSchema>;
+
+export const codebsStatusSchema = z.object({
+  exists: z.boolean(),
+  table: z.string(),
+  column: z.string(),
+  /** French explanation (and what creating it will do when missing). */
+  message: z.string(),
+});
+export type CodebsStatus = z.infer<typeof codebsStatusSchema>;
+
+export const mappingViewSchema = z.object({
+  salaries: z.array(salarieSchema),
+  users: z.array(mappingUserSchema),
+  suggestions: z.array(mappingSuggestionSchema),
+  codebs: codebsStatusSchema,
+  /** When the users list could not be fetched (BatiSimply unreachable): a French explanation. */
+  usersError: z.string().nullable(),
+});
+export type MappingView = z.infer<typeof mappingViewSchema>;
+
+// --- sync and journal --------------------------------------------------------------------------
+
+export const countsSchema = z.object({
+  created: z.number().int().min(0),
+  updated: z.number().int().min(0),
+  unchanged: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+export type Counts = z.infer<typeof countsSchema>;
+
+export const runStatusSchema = z.enum(['running', 'success', 'partial', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const runSummarySchema = z.object({
+  id: z.string(),
+  flow: syncFlowSchema,
+  /** chantier|devis for the push flow; null for hours. */
+  mode: syncModeSchema.nullable(),
+  trigger: z.enum(['manual', 'schedule', 'cli', 'startup']),
+  machineName: z.string(),
+  status: runStatusSchema,
+  startedAt: isoDateTime,
+  endedAt: isoDateTime.nullable(),
+  counts: countsSchema,
+  /** French summary or the reason of a failure. */
+  message: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const journalItemActionSchema = z.enum([
+  'created',
+  'updated',
+  'unchanged',
+  'moved',
+  'deleted',
+  'skipped',
+  'failed',
+  'conflict',
+]);
+export const journalItemSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['chantier', 'devis', 'timeslot', 'salarie', 'project', 'import']),
+  /** Code chantier / devis, slot id… */
+  key: z.string(),
+  /** Human label (chantier name, employee name + day…). */
+  label: z.string().nullable(),
+  action: journalItemActionSchema,
+  /** French reason of a skip, failure or conflict decision. */
+  reason: z.string().nullable(),
+  code: errorCodeSchema.nullable(),
+  at: isoDateTime,
+});
+export type JournalItem = z.infer<typeof journalItemSchema>;
+
+export const runningSyncSchema = z.object({
+  runId: z.string(),
+  flow: syncFlowSchema,
+  startedAt: isoDateTime,
+  progress: progressEventSchema.nullable(),
+});
+
+export const syncStatusSchema = z.object({
+  running: runningSyncSchema.nullable(),
+  lastRuns: z.array(runSummarySchema),
+  nextRunAt: isoDateTime.nullable(),
+  scheduleEnabled: z.boolean(),
+  /** False when the licence does not allow syncing (the UI shows why via licence.status). */
+  syncAllowed: z.boolean(),
+});
+export type SyncStatus = z.infer<typeof syncStatusSchema>;
+
+export const journalFiltersSchema = z
+  .object({
+    flow: syncFlowSchema.optional(),
+    status: runStatusSchema.optional(),
+    /** Inclusive, YYYY-MM-DD (local day). */
+    from: isoDay.optional(),
+    to: isoDay.optional(),
+  })
+  .strict();
+
+// --- licence -----------------------------------------------------------------------------------
+
+export const LICENCE_KEY_PATTERN = /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
+
+export const licenceStateSchema = z.enum([
+  'missing', // no key entered
+  'valid',
+  'expiring', // valid, ≤ 30 days left
+  'expired',
+  'deactivated',
+  'machine_limit',
+  'unknown_key',
+  'offline_grace', // service unreachable, last signed answer still within the grace period
+  'offline_expired', // service unreachable for longer than the grace period
+  'tampered',
+  'error',
+]);
+export type LicenceState = z.infer<typeof licenceStateSchema>;
+
+export const licenceStatusSchema = z.object({
+  state: licenceStateSchema,
+  /** French sentence for the licence page and the dashboard card. */
+  message: z.string(),
+  /** Masked key, e.g. `••••-••••-••••-7K2Q`; null when none. */
+  keyHint: z.string().nullable(),
+  clientName: z.string().nullable(),
+  expiresAt: isoDateTime.nullable(),
+  daysLeft: z.number().int().nullable(),
+  graceDaysLeft: z.number().int().nullable(),
+  lastValidatedAt: isoDateTime.nullable(),
+  nextCheckAt: isoDateTime.nullable(),
+  machineId: z.string(),
+  features: z.array(z.string()),
+  /** Sync and scheduling are refused when false; settings and the licence page stay usable. */
+  syncAllowed: z.boolean(),
+});
+export type LicenceStatus = z.infer<typeof licenceStatusSchema>;
+
+// --- schedule ----------------------------------------------------------------------------------
+
+export const scheduleViewSchema = scheduleSettingsSchema.extend({
+  nextRunAt: isoDateTime.nullable(),
+  lastRunAt: isoDateTime.nullable(),
+});
+export type ScheduleView = z.infer<typeof scheduleViewSchema>;
+
+const scheduleShape = scheduleSettingsSchema.shape;
+export const schedulePatchSchema = z
+  .object({
+    enabled: scheduleShape.enabled.unwrap().optional(),
+    intervalSeconds: scheduleShape.intervalSeconds.unwrap().optional(),
+    retries: scheduleShape.retries.unwrap().optional(),
+    flows: scheduleShape.flows.unwrap().optional(),
+    startWithWindows: scheduleShape.startWithWindows.unwrap().optional(),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------------
+// The channels
+// ---------------------------------------------------------------------------------------------
+
+const ok = z.object({ ok: z.literal(true) });
+
+export const contract = {
+  // app
+  'app.info': defineChannel({ input: noInput, output: appInfoSchema, description: 'Version, PC, logiciel' }),
+
+  // settings
+  'settings.get': defineChannel({
+    input: noInput,
+    output: settingsViewSchema,
+    description: 'Réglages, secrets remplacés par { set }',
+  }),
+  'settings.update': defineChannel({
+    input: settingsPatchSchema,
+    output: settingsViewSchema,
+    description: 'Patch partiel; un secret accepte une chaîne, { keep: true } ou { clear: true }',
+  }),
+  'settings.notices': defineChannel({ input: noInput, output: z.array(noticeSchema), description: 'Avis en attente' }),
+  'settings.dismissNotice': defineChannel({ input: z.object({ id: z.string() }).strict(), output: ok }),
+
+  // connections
+  'sqlServer.test': defineChannel({ input: sectionOverride('sqlServer'), output: connectionDiagnosisSchema }),
+  'sqlServer.detectColumns': defineChannel({
+    input: sectionOverride('sqlServer'),
+    output: z.object({ tables: z.array(detectedTableSchema) }),
+  }),
+  'buffer.test': defineChannel({ input: sectionOverride('buffer'), output: connectionDiagnosisSchema }),
+  'batisimply.test': defineChannel({ input: sectionOverride('batisimply'), output: connectionDiagnosisSchema }),
+
+  // employee mapping
+  'mapping.get': defineChannel({ input: noInput, output: mappingViewSchema }),
+  'mapping.save': defineChannel({
+    input: z
+      .object({
+        /** userId null = remove the mapping of this salarié. */
+        entries: z.array(z.object({ salarieCode: z.string().min(1).max(32), userId: z.string().min(1).max(64).nullable() })).max(5000),
+      })
+      .strict(),
+    output: z.object({ saved: z.number().int().min(0), mapping: mappingViewSchema }),
+  }),
+  'mapping.codebsStatus': defineChannel({ input: noInput, output: codebsStatusSchema }),
+  'mapping.createCodebsColumn': defineChannel({
+    input: z.object({ confirm: z.literal(true) }).strict(),
+    output: codebsStatusSchema,
+    description: 'Crée la colonne codebs dans Salarie (confirmation explicite requise)',
+  }),
+
+  // sync
+  'sync.run': defineChannel({
+    input: z.object({ flow: syncFlowSchema }).strict(),
+    output: z.object({ runId: z.string() }),
+  }),
+  'sync.cancel': defineChannel({
+    input: z.object({ runId: z.string().optional() }).strict().optional(),
+    output: z.object({ cancelled: z.boolean() }),
+  }),
+  'sync.status': defineChannel({ input: noInput, output: syncStatusSchema }),
+
+  // journal
+  'journal.list': defineChannel({
+    input: journalFiltersSchema
+      .extend({
+        page: z.number().int().min(1).default(1),
+        pageSize: z.number().int().min(1).max(500).default(50),
+      })
+      .optional(),
+    output: z.object({
+      runs: z.array(runSummarySchema),
+      total: z.number().int().min(0),
+      page: z.number().int().min(1),
+      pageSize: z.number().int().min(1),
+    }),
+  }),
+  'journal.get': defineChannel({
+    input: z
+      .object({
+        runId: z.string().min(1),
+        action: journalItemActionSchema.optional(),
+        page: z.number().int().min(1).default(1),
+        pageSize: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+    output: z.object({ run: runSummarySchema, items: z.array(journalItemSchema), totalItems: z.number().int().min(0) }),
+  }),
+  'journal.exportCsv': defineChannel({
+    input: journalFiltersSchema.extend({ runId: z.string().optional() }).optional(),
+    output: z.object({ fileName: z.string(), csv: z.string() }),
+    description: 'CSV (séparateur ;, UTF-8 avec BOM) prêt à télécharger',
+  }),
+
+  // licence
+  'licence.status': defineChannel({ input: noInput, output: licenceStatusSchema }),
+  'licence.setKey': defineChannel({
+    input: z
+      .object({
+        key: z
+          .string()
+          .trim()
+          .toUpperCase()
+          .regex(LICENCE_KEY_PATTERN, 'La clé de licence a la forme XXXX-XXXX-XXXX-XXXX.'),
+      })
+      .strict(),
+    output: licenceStatusSchema,
+  }),
+  'licence.check': defineChannel({ input: noInput, output: licenceStatusSchema }),
+
+  // schedule
+  'schedule.get': defineChannel({ input: noInput, output: scheduleViewSchema }),
+  'schedule.set': defineChannel({ input: schedulePatchSchema, output: scheduleViewSchema }),
+} as const;
+
+export type Contract = typeof contract;
+export type ChannelName = keyof Contract;
+export const CHANNEL_NAMES = Object.keys(contract) as ChannelName[];
+
+export function isChannelName(name: string): name is ChannelName {
+  return Object.prototype.hasOwnProperty.call(contract, name);
+}
+
+/** What the caller (renderer) passes: the schema's input type (defaults may be omitted). */
+export type ChannelInput<K extends ChannelName> = z.input<Contract[K]['input']>;
+/** What the handler receives after validation (defaults filled). */
+export type ChannelParsedInput<K extends ChannelName> = z.output<Contract[K]['input']>;
+/** What the renderer receives. */
+export type ChannelOutput<K extends ChannelName> = z.output<Contract[K]['output']>;
+/** What a handler may return (validated and normalised by the output schema before it leaves). */
+export type ChannelHandlerOutput<K extends ChannelName> = z.input<Contract[K]['output']>;
+
+/** True when a channel can be invoked without an argument. */
+export type InputOptional<K extends ChannelName> = undefined extends ChannelInput<K> ? true : false;
+/** Argument tuple of `invoke(channel, ...args)`. */
+export type InvokeArgs<K extends ChannelName> = InputOptional<K> extends true
+  ? [input?: ChannelInput<K>]
+  : [input: ChannelInput<K>];
+
+// ---------------------------------------------------------------------------------------------
+// Push events (main → renderer)
+// ---------------------------------------------------------------------------------------------
+
+export const syncStatusEventSchema = z.object({
+  running: runningSyncSchema.nullable(),
+  /** The run that just ended, when this event announces an end. */
+  lastRun: runSummarySchema.nullable(),
+  nextRunAt: isoDateTime.nullable(),
+});
+
+export const events = {
+  'sync:progress': progressEventSchema,
+  'sync:status': syncStatusEventSchema,
+  'licence:status': licenceStatusSchema,
+  'settings:notice': noticeSchema,
+  /** Sent by the tray ("État") to show a page. */
+  'app:navigate': z.object({ page: z.enum(['dashboard', 'journal', 'mapping', 'settings', 'licence', 'setup']) }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export function isEventName(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}
+
+/** The API the preload exposes as `window.connecteur` (and the web-bridge client mimics). */
+export interface ConnecteurApi {
+  invoke<K extends ChannelName>(channel: K, ...args: InvokeArgs<K>): Promise<Result<ChannelOutput<K>>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** Low-level untyped shape actually exposed across the context bridge (validated on both ends). */
+export interface RawConnecteurApi {
+  invoke(channel: string, input: unknown): Promise<unknown>;
+  on(event: string, listener: (payload: unknown) => void): () => void;
+}
