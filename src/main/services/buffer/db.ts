@@ -1,0 +1,164 @@
+/**
+ * The buffer database (base tampon): one small interface, two implementations.
+ *
+ *  - embedded: PGlite (PostgreSQL compiled to WASM) in a folder of the user-data directory, or in memory;
+ *  - remote: a real PostgreSQL server through a `pg` pool, for several PCs sharing one buffer.
+ *
+ * Both run the SAME SQL (see migrations.ts and store.ts). Rows come back as plain objects; callers
+ * validate them with zod (store.ts), so driver differences (Date vs string) are absorbed there.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { AppError } from '../../../shared/errors.js';
+
+export type SqlParam = string | number | boolean | null | Date | string[] | number[];
+
+export interface BufferQueryable {
+  /** Runs one parameterised statement ($1, $2…) and returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<T[]>;
+}
+
+export interface BufferDb extends BufferQueryable {
+  readonly kind: 'embedded' | 'remote';
+  /** Runs `fn` inside one transaction (BEGIN … COMMIT, ROLLBACK when it throws). */
+  transaction<T>(fn: (tx: BufferQueryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations only). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function bufferError(e: unknown, what: string): AppError {
+  if (e instanceof AppError) return e;
+  const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const code = (e as { code?: string } | null)?.code;
+  const unreachable = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET';
+  if (unreachable) {
+    return new AppError(
+      'BUFFER_UNREACHABLE',
+      'La base tampon PostgreSQL est injoignable. Vérifiez le serveur, le port et le réseau, puis réessayez.',
+      { detail: `${what}: ${detail}`, cause: e, retryable: true },
+    );
+  }
+  // 40001 serialization failure, 40P01 deadlock: safe to retry the whole transaction.
+  const retryable = code === '40001' || code === '40P01' || code === '57P01';
+  return new AppError('BUFFER_ERROR', 'Erreur de la base tampon. Consultez le journal technique ; si elle persiste, contactez le support.', {
+    detail: `${what}: ${detail}`,
+    cause: e,
+    retryable,
+  });
+}
+
+/** Embedded buffer. `dataDir` undefined = in memory (tests). */
+export async function openEmbeddedBuffer(dataDir?: string): Promise<BufferDb> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let db: PGlite;
+  try {
+    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    throw new AppError(
+      'BUFFER_ERROR',
+      "La base tampon intégrée n'a pas pu être ouverte. Vérifiez que le dossier est accessible et qu'aucune autre instance du connecteur ne l'utilise.",
+      { detail: e instanceof Error ? e.message : String(e), cause: e },
+    );
+  }
+  const wrap = (q: { query: PGlite['query'] }): BufferQueryable => ({
+    async query<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
+      try {
+        const res = await q.query<T>(sql, params);
+        return res.rows;
+      } catch (e) {
+        throw bufferError(e, 'query');
+      }
+    },
+  });
+  const base = wrap(db);
+  return {
+    kind: 'embedded',
+    query: base.query,
+    async transaction<T>(fn: (tx: BufferQueryable) => Promise<T>): Promise<T> {
+      try {
+        return await db.transaction((tx) => fn(wrap(tx)));
+      } catch (e) {
+        throw bufferError(e, 'transaction');
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      try {
+        await db.exec(sql);
+      } catch (e) {
+        throw bufferError(e, 'exec');
+      }
+    },
+    async close(): Promise<void> {
+      if (!db.closed) await db.close();
+    },
+  };
+}
+
+export interface RemoteBufferOptions {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  ssl: boolean;
+  max?: number;
+  connectionTimeoutMillis?: number;
+}
+
+export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<BufferDb> {
+  const pool = new pg.Pool({
+    host: opts.host,
+    port: opts.port,
+    database: opts.database,
+    user: opts.user,
+    password: opts.password,
+    ssl: opts.ssl ? { rejectUnauthorized: false } : false,
+    max: opts.max ?? 4,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
+    application_name: 'connecteur-batisimply',
+  });
+  pool.on('error', () => {
+    /* idle client errors are surfaced on the next query */
+  });
+  const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: SqlParam[] = []): Promise<T[]> => {
+    try {
+      const res = await client.query(sql, params);
+      return res.rows as T[];
+    } catch (e) {
+      throw bufferError(e, 'query');
+    }
+  };
+  // Fail early with a clear message when the server cannot be reached.
+  await run(pool, 'SELECT 1');
+  return {
+    kind: 'remote',
+    query: <T>(sql: string, params?: SqlParam[]) => run<T>(pool, sql, params),
+    async transaction<T>(fn: (tx: BufferQueryable) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw bufferError(e, 'connect');
+      }
+      try {
+        await client.query('BEGIN');
+        const out = await fn({ query: <R>(sql: string, params?: SqlParam[]) => run<R>(client, sql, params) });
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw bufferError(e, 'transaction');
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      await run(pool, sql);
+    },
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}

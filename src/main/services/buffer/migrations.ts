@@ -1,0 +1,169 @@
+/**
+ * Versioned migrations of the buffer database. Applied at start, in order, each in its own transaction,
+ * recorded in `schema_migrations`. Never edit a released migration: add a new one.
+ * The same SQL runs on PGlite and on PostgreSQL (keep to portable PostgreSQL: no extensions).
+ */
+import type { BufferDb } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+-- One row per Batigest record pushed to BatiSimply (chantier or devis).
+CREATE TABLE sync_records (
+  kind             text        NOT NULL CHECK (kind IN ('chantier', 'devis')),
+  source_code      text        NOT NULL,
+  source_name      text,
+  source_hash      text        NOT NULL,
+  source_modified  timestamptz,
+  batisimply_id    text,
+  pushed_hash      text,
+  pushed_at        timestamptz,
+  remote_modified  timestamptz,
+  first_seen       timestamptz NOT NULL,
+  last_seen        timestamptz NOT NULL,
+  last_error       text,
+  attempts         integer     NOT NULL DEFAULT 0,
+  -- crash safety: an intent is written BEFORE the remote call and cleared by the commit after it.
+  intent           text        CHECK (intent IN ('create', 'update')),
+  intent_hash      text,
+  intent_at        timestamptz,
+  PRIMARY KEY (kind, source_code)
+);
+CREATE INDEX sync_records_bsid ON sync_records (batisimply_id);
+
+-- One row per BatiSimply time slot seen in the window.
+CREATE TABLE time_slots (
+  slot_id          text        PRIMARY KEY,
+  content          text        NOT NULL,
+  content_hash     text        NOT NULL,
+  status           text        NOT NULL,
+  start_utc        timestamptz NOT NULL,
+  remote_modified  timestamptz,
+  state            text        NOT NULL,
+  reason           text,
+  attempts         integer     NOT NULL DEFAULT 0,
+  first_seen       timestamptz NOT NULL,
+  last_seen        timestamptz NOT NULL,
+  last_changed     timestamptz NOT NULL
+);
+CREATE INDEX time_slots_start ON time_slots (start_utc);
+
+-- Slot -> SuiviMO key it contributes to, with its contribution. The SuiviMO row at a key is the
+-- aggregate of every slot mapped to it: NbH0 = sum(minutes)/60, NbH3/NbH4 = max of the flags.
+CREATE TABLE slot_keys (
+  slot_id          text        PRIMARY KEY,
+  code_chantier    text        NOT NULL,
+  code_salarie     text        NOT NULL,
+  day              text        NOT NULL,
+  minutes          integer     NOT NULL,
+  trajet           smallint    NOT NULL,
+  panier           smallint    NOT NULL,
+  mapped_at        timestamptz NOT NULL
+);
+CREATE INDEX slot_keys_key ON slot_keys (code_chantier, code_salarie, day);
+
+-- What the connector last wrote in SuiviMO at each key. dirty = an intent: the row must be
+-- (re)computed from slot_keys and written again (set before the Batigest write, cleared after).
+CREATE TABLE suivimo_written (
+  code_chantier    text        NOT NULL,
+  code_salarie     text        NOT NULL,
+  day              text        NOT NULL,
+  minutes          integer,
+  trajet           smallint,
+  panier           smallint,
+  dirty            boolean     NOT NULL DEFAULT false,
+  written_at       timestamptz,
+  PRIMARY KEY (code_chantier, code_salarie, day)
+);
+CREATE INDEX suivimo_written_dirty ON suivimo_written (dirty) WHERE dirty;
+
+-- Employee mapping cache: BatiSimply user -> Batigest salarie (codebs), for the mapping screen and reports.
+CREATE TABLE employees (
+  batisimply_user_id text      PRIMARY KEY,
+  first_name       text,
+  last_name        text,
+  email            text,
+  salarie_code     text,
+  salarie_name     text,
+  updated_at       timestamptz NOT NULL
+);
+
+-- Run journal.
+CREATE TABLE runs (
+  id               text        PRIMARY KEY,
+  flow             text        NOT NULL CHECK (flow IN ('push', 'hours')),
+  machine          text        NOT NULL,
+  trigger          text        NOT NULL DEFAULT 'manual',
+  started_at       timestamptz NOT NULL,
+  ended_at         timestamptz,
+  status           text        NOT NULL CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'cancelled', 'interrupted')),
+  created          integer     NOT NULL DEFAULT 0,
+  updated          integer     NOT NULL DEFAULT 0,
+  unchanged        integer     NOT NULL DEFAULT 0,
+  skipped          integer     NOT NULL DEFAULT 0,
+  failed           integer     NOT NULL DEFAULT 0,
+  conflicts        integer     NOT NULL DEFAULT 0,
+  writes           integer     NOT NULL DEFAULT 0,
+  error_code       text,
+  message          text
+);
+CREATE INDEX runs_started ON runs (started_at DESC);
+
+CREATE TABLE run_items (
+  id               integer     GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id           text        NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  record_key       text        NOT NULL,
+  action           text        NOT NULL,
+  reason           text,
+  at               timestamptz NOT NULL
+);
+CREATE INDEX run_items_run ON run_items (run_id);
+
+-- Multi-PC lock: one holder per flow; a lease that is not renewed expires and can be taken over.
+CREATE TABLE leases (
+  flow             text        PRIMARY KEY,
+  holder           text        NOT NULL,
+  machine          text        NOT NULL,
+  run_id           text,
+  acquired_at      timestamptz NOT NULL,
+  expires_at       timestamptz NOT NULL
+);
+`,
+  },
+];
+
+/** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */
+export async function migrate(db: BufferDb): Promise<number[]> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      // Serialises concurrent starts sharing one remote buffer; released at COMMIT.
+      await tx.query('SELECT pg_advisory_xact_lock(715017)');
+      const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations WHERE version = $1', [m.version]);
+      if (rows.length > 0) return false;
+      for (const stmt of splitStatements(m.sql)) await tx.query(stmt);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}
+
+/** Splits a migration script on `;` at line ends (migrations contain no procedural code). */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}

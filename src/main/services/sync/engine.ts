@@ -1,0 +1,898 @@
+/**
+ * The sync engine: Batigest → BatiSimply (chantiers or devis) and BatiSimply → Batigest (hours),
+ * through the buffer database. Plain Node, no Electron: used by the app, the CLI, the demo and the tests.
+ *
+ * Crash safety (docs/crash-safety.md): every remote write is framed by a buffer intent written before
+ * it and a buffer commit written after it, and every remote write is idempotent or preceded by a lookup,
+ * so a run killed at any instant and started again converges to the right state.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { ChantierSource, DevisSource, Project, ProgressEvent, Salarie, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../shared/domain.js';
+import { AppError, toAppError } from '../../../shared/errors.js';
+import type { Settings } from '../../../shared/settings.js';
+import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import {
+  keyString,
+  type BufferStore,
+  type FlowName,
+  type KeyRef,
+  type RecordKind,
+  type RecordRow,
+  type RunCounts,
+  type RunItemInput,
+  type RunStatus,
+  type SlotRow,
+  type SlotState,
+} from '../buffer/store.js';
+import {
+  assertTimeZone,
+  localDay,
+  mapChantier,
+  mapDevis,
+  normaliseCode,
+  projectHash,
+  slotHash,
+  stableStringify,
+  userDisplayName,
+  type Mapped,
+} from './mapping.js';
+import { cancelledError, isRecordLevel, isRetryable, realSleep, reasonOf, throwIfCancelled, withRetry, type Sleep } from './retry.js';
+
+/** Named points where tests can pause or kill the process (crash tests). */
+export type CheckpointName =
+  | 'run:started'
+  | 'push:before-remote'
+  | 'push:after-remote'
+  | 'push:after-commit'
+  | 'hours:after-intent'
+  | 'hours:before-remote'
+  | 'hours:after-remote'
+  | 'hours:after-commit';
+
+export interface SyncHooks {
+  checkpoint?(name: CheckpointName, detail: { runId: string; key?: string }): void | Promise<void>;
+}
+
+export interface SyncEngineDeps {
+  batigest: BatigestPort;
+  batisimply: BatisimplyPort;
+  buffer: BufferStore;
+  settings: () => Settings;
+  clock: Clock;
+  logger: Logger;
+  licence?: { assertSyncAllowed(): Promise<unknown> };
+  machineName: string;
+  hooks?: SyncHooks;
+  sleep?: Sleep;
+  /** Backoff base of in-run retries (ms). */
+  retryBaseMs?: number;
+  retryAttempts?: number;
+  /** Lease duration; renewed while the run progresses. */
+  leaseTtlMs?: number;
+  /** SuiviMO ops per applySuiviMo call. */
+  suiviMoBatchSize?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  trigger?: 'manual' | 'schedule' | 'cli' | 'demo';
+}
+
+export interface RunSummary {
+  runId: string;
+  flow: FlowName;
+  machine: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string;
+  counts: RunCounts;
+  /** Operations sent to the remote side (BatiSimply POST/PUT, SuiviMO ops). */
+  errorCode: string | null;
+  message: string;
+}
+
+const emptyCounts = (): RunCounts => ({ created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, writes: 0 });
+
+const FLOW_LABEL: Record<FlowName, string> = { push: 'Envoi des chantiers/devis vers BatiSimply', hours: 'Import des heures vers Batigest' };
+
+interface RunCtx {
+  runId: string;
+  flow: FlowName;
+  signal?: AbortSignal;
+  counts: RunCounts;
+  items: RunItemInput[];
+  emit: (phase: string, label: string, done: number, total: number | null, current: string | null) => Promise<void>;
+  settings: Settings;
+}
+
+/** A desired SuiviMO contribution of one slot. */
+interface Contribution {
+  code_chantier: string;
+  code_salarie: string;
+  day: string;
+  minutes: number;
+  trajet: number;
+  panier: number;
+}
+
+const sameContribution = (a: Contribution | undefined, b: Contribution | null): boolean =>
+  (!a && !b) ||
+  (!!a &&
+    !!b &&
+    a.code_chantier === b.code_chantier &&
+    a.code_salarie === b.code_salarie &&
+    a.day === b.day &&
+    a.minutes === b.minutes &&
+    a.trajet === b.trajet &&
+    a.panier === b.panier);
+
+const keyOf = (c: Contribution): KeyRef => ({ codeChantier: c.code_chantier, codeSalarie: c.code_salarie, day: c.day });
+
+export class SyncEngine {
+  readonly events = new EventEmitter();
+  private readonly active = new Map<FlowName, AbortController>();
+  private readonly instanceId = randomUUID();
+  private readonly sleep: Sleep;
+
+  constructor(private readonly d: SyncEngineDeps) {
+    this.sleep = d.sleep ?? realSleep;
+  }
+
+  /** Flows running in this process. */
+  get running(): FlowName[] {
+    return [...this.active.keys()];
+  }
+
+  /** Runs one flow, or both ('all': push then hours, the hours flow runs even if push failed). */
+  async run(flow: FlowName | 'all', opts: RunOptions = {}): Promise<RunSummary[]> {
+    if (flow === 'all') {
+      const out: RunSummary[] = [];
+      out.push(await this.runFlow('push', opts));
+      if (opts.signal?.aborted) return out;
+      out.push(await this.runFlow('hours', opts));
+      return out;
+    }
+    return [await this.runFlow(flow, opts)];
+  }
+
+  /**
+   * Runs one flow. Throws (no run recorded) for: licence refused, flow already running here or on
+   * another PC (lease), buffer unreachable. Everything else ends in a journaled run whose status says it.
+   */
+  async runFlow(flow: FlowName, opts: RunOptions = {}): Promise<RunSummary> {
+    if (this.d.licence) await this.d.licence.assertSyncAllowed();
+    if (this.active.has(flow)) {
+      throw new AppError('SYNC_ALREADY_RUNNING', `La synchronisation « ${FLOW_LABEL[flow]} » est déjà en cours sur ce poste. Attendez la fin de l'exécution.`);
+    }
+    const inner = new AbortController();
+    this.active.set(flow, inner);
+    const onOuterAbort = (): void => inner.abort();
+    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (opts.signal?.aborted) inner.abort();
+    try {
+      return await this.runLocked(flow, { ...opts, signal: inner.signal });
+    } finally {
+      opts.signal?.removeEventListener('abort', onOuterAbort);
+      this.active.delete(flow);
+    }
+  }
+
+  /** Cancels the runs of this process (all flows, or one). */
+  cancel(flow?: FlowName): void {
+    for (const [f, c] of this.active) if (!flow || f === flow) c.abort();
+  }
+
+  private get holder(): string {
+    return `${this.d.machineName}#${this.instanceId}`;
+  }
+
+  private leaseTtl(): number {
+    return this.d.leaseTtlMs ?? 120_000;
+  }
+
+  private async runLocked(flow: FlowName, opts: RunOptions): Promise<RunSummary> {
+    const { buffer, clock, logger } = this.d;
+    const runId = randomUUID();
+    const lease = await buffer.acquireLease({ flow, holder: this.holder, machine: this.d.machineName, runId, now: clock.now(), ttlMs: this.leaseTtl() });
+    if (!lease.acquired) {
+      const who = lease.lease?.machine ?? 'un autre poste';
+      const until = lease.lease?.expires_at.toISOString() ?? '';
+      throw new AppError('BUFFER_LOCKED', `Le flux « ${FLOW_LABEL[flow]} » est déjà en cours sur le poste ${who}. Il sera repris automatiquement si ce poste ne répond plus.`, {
+        detail: `lease held by ${lease.lease?.holder ?? '?'} until ${until}`,
+      });
+    }
+    const settings = this.d.settings();
+    const startedAt = clock.now();
+    const counts = emptyCounts();
+    const items: RunItemInput[] = [];
+    let lastRenew = startedAt.getTime();
+    let lastPersist = 0;
+    let status: RunStatus;
+    let errorCode: string | null = null;
+    let message: string;
+    const log = logger.child({ runId, flow });
+    try {
+      await buffer.markInterrupted(flow, runId, startedAt);
+      await buffer.startRun({ id: runId, flow, machine: this.d.machineName, trigger: opts.trigger ?? 'manual', now: startedAt });
+      const ctx: RunCtx = {
+        runId,
+        flow,
+        signal: opts.signal,
+        counts,
+        items,
+        settings,
+        emit: async (phase, label, done, total, current) => {
+          const ev: ProgressEvent = { runId, flow, phase, label, done, total, current, counts: { ...counts } };
+          opts.onProgress?.(ev);
+          this.events.emit('progress', ev);
+          const nowMs = clock.now().getTime();
+          if (nowMs - lastRenew > this.leaseTtl() / 3) {
+            lastRenew = nowMs;
+            const ok = await buffer.renewLease({ flow, holder: this.holder, now: clock.now(), ttlMs: this.leaseTtl() });
+            if (!ok) {
+              throw new AppError('BUFFER_LOCKED', "Le verrou de synchronisation a été repris par un autre poste : exécution arrêtée. Elle reprendra au prochain passage.");
+            }
+          }
+          if (nowMs - lastPersist > 2000) {
+            lastPersist = nowMs;
+            await buffer.updateRunCounts(runId, counts);
+          }
+        },
+      };
+      await this.checkpoint('run:started', runId);
+      log.info('sync run started', { machine: this.d.machineName });
+      if (flow === 'push') await this.pushFlow(ctx);
+      else await this.hoursFlow(ctx);
+      status = counts.failed > 0 ? 'partial' : 'succeeded';
+      message = summaryMessage(flow, counts);
+    } catch (e) {
+      const err = toAppError(e, 'La synchronisation a échoué de façon inattendue. Consultez le journal technique et relancez.');
+      errorCode = err.code;
+      if (err.code === 'CANCELLED') {
+        status = 'cancelled';
+        message = err.message;
+      } else {
+        status = 'failed';
+        message = err.message;
+        log.error('sync run failed', { code: err.code, detail: err.detail });
+      }
+    }
+    const endedAt = clock.now();
+    try {
+      await buffer.addRunItems(runId, items, endedAt);
+      await buffer.finishRun({ id: runId, status, counts, errorCode, message, now: endedAt });
+    } catch (e) {
+      log.error('journal write failed', { detail: toAppError(e).detail });
+    }
+    await buffer.releaseLease(flow, this.holder).catch(() => undefined);
+    const summary: RunSummary = {
+      runId,
+      flow,
+      machine: this.d.machineName,
+      status,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      counts,
+      errorCode,
+      message,
+    };
+    this.events.emit('finished', summary);
+    log.info('sync run finished', { status, ...counts });
+    return summary;
+  }
+
+  private async checkpoint(name: CheckpointName, runId: string, key?: string): Promise<void> {
+    await this.d.hooks?.checkpoint?.(name, { runId, key });
+  }
+
+  private retry<T>(ctx: RunCtx, fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, {
+      attempts: this.d.retryAttempts ?? 3,
+      baseMs: this.d.retryBaseMs ?? 500,
+      signal: ctx.signal,
+      sleep: this.sleep,
+      onRetry: (attempt, e) => this.d.logger.warn('retrying after a transient error', { attempt, code: toAppError(e).code }),
+    });
+  }
+
+  // =================================================================== push flow
+
+  private async pushFlow(ctx: RunCtx): Promise<void> {
+    const { buffer, batigest, batisimply, clock } = this.d;
+    const mode = ctx.settings.mode;
+    if (mode !== 'chantier' && mode !== 'devis') {
+      throw new AppError('SYNC_MODE_GUARD', 'Mode de synchronisation inconnu : choisissez « chantier » ou « devis » dans les réglages.');
+    }
+    const kind: RecordKind = mode;
+    const defaults = ctx.settings.batisimply.project;
+    const records = await buffer.loadRecords(kind);
+
+    // 1. Read Batigest, page by page (mode guard: only the table of the configured mode is read).
+    await ctx.emit('read', kind === 'chantier' ? 'Lecture des chantiers Batigest' : 'Lecture des devis Batigest', 0, null, null);
+    const mapped: { m: Mapped; modified: Date | null }[] = [];
+    const pages = kind === 'chantier' ? batigest.readChantiers({ signal: ctx.signal }) : batigest.readDevis({ signal: ctx.signal });
+    for await (const page of pages as AsyncIterable<(ChantierSource | DevisSource)[]>) {
+      throwIfCancelled(ctx.signal);
+      for (const row of page) {
+        const m = kind === 'chantier' ? mapChantier(row as ChantierSource, defaults) : mapDevis(row as DevisSource, defaults);
+        mapped.push({ m, modified: parseDate(row.dateModif) });
+      }
+      await ctx.emit('read', 'Lecture Batigest', mapped.length, null, null);
+    }
+
+    // 2. Compare with the buffer: only new or changed records are worked on.
+    const work: { code: string; name: string; input: Mapped & { ok: true }; hash: string; rec: RecordRow | undefined; modified: Date | null }[] = [];
+    const seen = new Set<string>();
+    const unchanged: string[] = [];
+    let anonymous = 0;
+    for (const { m, modified } of mapped) {
+      if (!m.ok) {
+        ctx.counts.skipped++;
+        const key = m.code ? `${kind}:${m.code}` : `${kind}:(sans code ${++anonymous})`;
+        ctx.items.push({ recordKey: key, action: 'skipped', reason: m.reason });
+        continue;
+      }
+      if (seen.has(m.code)) {
+        ctx.counts.skipped++;
+        ctx.items.push({ recordKey: `${kind}:${m.code}`, action: 'skipped', reason: `Code ${m.code} présent plusieurs fois dans Batigest : seule la première ligne est envoyée.` });
+        continue;
+      }
+      seen.add(m.code);
+      const hash = projectHash(m.input);
+      const rec = records.get(m.code);
+      if (rec && rec.batisimply_id && rec.intent === null && rec.pushed_hash === hash) {
+        unchanged.push(m.code);
+        continue;
+      }
+      work.push({ code: m.code, name: m.name, input: m, hash, rec, modified });
+    }
+    ctx.counts.unchanged += unchanged.length;
+    await buffer.touchRecords(kind, unchanged, clock.now());
+    const total = work.length;
+    await ctx.emit('push', 'Envoi vers BatiSimply', 0, total, null);
+    if (total === 0) return;
+
+    // 3. One listing of the BatiSimply projects per run: adoption by code (empty buffer) and conflicts.
+    const remote = await this.retry(ctx, () => batisimply.listProjects({ signal: ctx.signal }));
+    const byCode = new Map<string, Project>();
+    const byId = new Map<string, Project>();
+    for (const p of remote) {
+      byId.set(p.id, p);
+      const c = normaliseCode(p.projectCode);
+      if (c && !byCode.has(c)) byCode.set(c, p);
+    }
+
+    let done = 0;
+    for (const w of work) {
+      throwIfCancelled(ctx.signal);
+      const key = `${kind}:${w.code}`;
+      try {
+        await this.pushOne(ctx, kind, w, byCode, byId);
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'CANCELLED') throw e;
+        if (!isRecordLevel(e)) throw e;
+        ctx.counts.failed++;
+        const reason = `${w.name} (${w.code}) : ${reasonOf(e)} Nouvel essai au prochain passage.`;
+        ctx.items.push({ recordKey: key, action: 'failed', reason });
+        await buffer.recordError({ kind, code: w.code, name: w.name, hash: w.hash, error: reasonOf(e), now: clock.now() });
+      }
+      done++;
+      await ctx.emit('push', 'Envoi vers BatiSimply', done, total, w.code);
+    }
+  }
+
+  private async pushOne(
+    ctx: RunCtx,
+    kind: RecordKind,
+    w: { code: string; name: string; input: Mapped & { ok: true }; hash: string; rec: RecordRow | undefined; modified: Date | null },
+    byCode: Map<string, Project>,
+    byId: Map<string, Project>,
+  ): Promise<void> {
+    const { buffer, batisimply, clock } = this.d;
+    const key = `${kind}:${w.code}`;
+    const input = w.input.input;
+    const commit = async (id: string, remoteModified: Date | null): Promise<void> => {
+      await buffer.commitPush({
+        kind,
+        code: w.code,
+        name: w.name,
+        sourceHash: w.hash,
+        sourceModified: w.modified,
+        batisimplyId: id,
+        pushedHash: w.hash,
+        remoteModified,
+        now: clock.now(),
+      });
+      await this.checkpoint('push:after-commit', ctx.runId, key);
+    };
+    const update = async (id: string): Promise<Project> => {
+      await buffer.setIntent({ kind, code: w.code, name: w.name, hash: w.hash, sourceModified: w.modified, intent: 'update', now: clock.now() });
+      await this.checkpoint('push:before-remote', ctx.runId, key);
+      const p = await this.retry(ctx, () => batisimply.updateProject(id, input, { signal: ctx.signal }));
+      ctx.counts.writes++;
+      await this.checkpoint('push:after-remote', ctx.runId, key);
+      return p;
+    };
+
+    let id = w.rec?.batisimply_id ?? null;
+    let existing: Project | null = id ? (byId.get(id) ?? null) : null;
+    if (id && !existing) {
+      // Not in this run's listing: deleted in BatiSimply, or listing incomplete. Ask directly.
+      existing = await this.retry(ctx, () => batisimply.getProject(id as string, { signal: ctx.signal }));
+      if (!existing) {
+        ctx.items.push({ recordKey: key, action: 'reported', reason: `Projet ${w.code} supprimé dans BatiSimply : il est recréé.` });
+        id = null;
+      }
+    }
+
+    if (id && existing) {
+      // Known project. Conflict = changed in BatiSimply since our last push AND changed in Batigest.
+      const remoteModified = parseDate(existing.lastModifiedDate ?? null);
+      const pushedAt = w.rec?.pushed_at ?? null;
+      if (remoteModified && pushedAt && remoteModified.getTime() > pushedAt.getTime() + 1000 && w.rec?.pushed_hash !== w.hash) {
+        ctx.counts.conflicts++;
+        const bgDate = w.modified;
+        if (bgDate && bgDate.getTime() < remoteModified.getTime()) {
+          ctx.items.push({
+            recordKey: key,
+            action: 'conflict',
+            reason: `${w.name} (${w.code}) modifié dans Batigest (${fmt(bgDate)}) et dans BatiSimply (${fmt(remoteModified)}) : la modification BatiSimply, plus récente, est conservée.`,
+          });
+          ctx.counts.unchanged++;
+          await commit(id, remoteModified);
+          return;
+        }
+        ctx.items.push({
+          recordKey: key,
+          action: 'conflict',
+          reason: `${w.name} (${w.code}) modifié dans Batigest (${bgDate ? fmt(bgDate) : 'date inconnue'}) et dans BatiSimply (${fmt(remoteModified)}) : la modification Batigest, plus récente, est envoyée.`,
+        });
+      }
+      if (projectHash(existing) === w.hash) {
+        // Already right remotely (e.g. crash after the PUT, before the commit): no write.
+        ctx.counts.unchanged++;
+        await commit(id, remoteModified);
+        return;
+      }
+      const p = await update(id);
+      ctx.counts.updated++;
+      ctx.items.push({ recordKey: key, action: 'updated', reason: null });
+      await commit(p.id || id, parseDate(p.lastModifiedDate ?? null));
+      return;
+    }
+
+    // Unknown id: adopt an existing project with this code before ever creating one.
+    let found = byCode.get(w.code) ?? null;
+    if (!found && w.rec?.intent === 'create') {
+      // Recovery of a create whose outcome is unknown (crash or timeout): look it up once more.
+      found = await this.retry(ctx, () => batisimply.findProjectByCode(w.code, { signal: ctx.signal }));
+    }
+    if (found) {
+      if (projectHash(found) === w.hash) {
+        ctx.counts.unchanged++;
+        ctx.items.push({ recordKey: key, action: 'adopted', reason: `Projet BatiSimply existant repris par son code ${w.code} (aucune modification nécessaire).` });
+        await commit(found.id, parseDate(found.lastModifiedDate ?? null));
+        return;
+      }
+      const p = await update(found.id);
+      ctx.counts.updated++;
+      ctx.items.push({ recordKey: key, action: 'adopted', reason: `Projet BatiSimply existant repris par son code ${w.code} et mis à jour.` });
+      await commit(p.id || found.id, parseDate(p.lastModifiedDate ?? null));
+      return;
+    }
+    await buffer.setIntent({ kind, code: w.code, name: w.name, hash: w.hash, sourceModified: w.modified, intent: 'create', now: clock.now() });
+    await this.checkpoint('push:before-remote', ctx.runId, key);
+    const created = await this.retry(ctx, () => batisimply.createProject(input, { signal: ctx.signal }));
+    ctx.counts.writes++;
+    await this.checkpoint('push:after-remote', ctx.runId, key);
+    byCode.set(w.code, created);
+    ctx.counts.created++;
+    ctx.items.push({ recordKey: key, action: 'created', reason: null });
+    await commit(created.id, parseDate(created.lastModifiedDate ?? null));
+  }
+
+  // =================================================================== hours flow
+
+  private async hoursFlow(ctx: RunCtx): Promise<void> {
+    const { buffer, batigest, batisimply, clock } = this.d;
+    const hs = ctx.settings.hours;
+    try {
+      assertTimeZone(hs.timezone);
+    } catch {
+      throw new AppError('SETTINGS_INVALID', `Fuseau horaire « ${hs.timezone} » inconnu : corrigez-le dans les réglages (par exemple Europe/Paris).`);
+    }
+    const now = clock.now();
+    const windowStart = new Date(now.getTime() - hs.windowDays * 86_400_000);
+
+    await ctx.emit('read', 'Lecture des créneaux BatiSimply', 0, null, null);
+    const listed = await this.retry(ctx, () => batisimply.listTimeSlots({ start: windowStart, end: now }, { signal: ctx.signal }));
+    const slots = new Map<string, TimeSlot>();
+    for (const s of listed) slots.set(s.id, s);
+    throwIfCancelled(ctx.signal);
+    await ctx.emit('read', 'Lecture des salariés Batigest', 0, null, null);
+    const salaries = await this.retry(ctx, () => batigest.readSalaries());
+    const byCodebs = new Map<string, Salarie>();
+    for (const s of salaries) if (s.codebs && s.codebs.trim()) byCodebs.set(s.codebs.trim().toLowerCase(), s);
+
+    const prevSlots = await buffer.loadSlots();
+    const keysMap = await buffer.loadSlotKeys();
+    const written = await buffer.loadWritten();
+
+    // Project id → code resolution (slot without projectCode): buffer first, then BatiSimply once per id.
+    const codeById = new Map<string, string | null>();
+    for (const kind of ['chantier', 'devis'] as const) {
+      for (const r of (await buffer.loadRecords(kind)).values()) if (r.batisimply_id) codeById.set(r.batisimply_id, r.source_code);
+    }
+    const resolveCode = async (s: TimeSlot): Promise<string | null> => {
+      if (!s.project) return null;
+      const direct = normaliseCode(s.project.projectCode ?? null);
+      if (direct) return direct;
+      if (!codeById.has(s.project.id)) {
+        const p = await this.retry(ctx, () => batisimply.getProject(s.project!.id, { signal: ctx.signal }));
+        codeById.set(s.project.id, p ? normaliseCode(p.projectCode) || null : null);
+      }
+      return codeById.get(s.project.id) ?? null;
+    };
+    // Chantier codes known in Batigest: read only when some slot needs a new SuiviMO key.
+    let knownCodes: Set<string> | null = null;
+    const usedCodes = new Set([...keysMap.values()].map((k) => k.code_chantier));
+    const isKnownCode = async (code: string): Promise<boolean> => {
+      if (usedCodes.has(code)) return true;
+      if (!knownCodes) {
+        knownCodes = new Set();
+        for await (const page of batigest.readChantiers({ signal: ctx.signal })) for (const c of page) knownCodes.add(normaliseCode(c.code));
+        if (ctx.settings.mode === 'devis') {
+          for await (const page of batigest.readDevis({ signal: ctx.signal })) for (const d of page) knownCodes.add(normaliseCode(d.code));
+        }
+      }
+      return knownCodes.has(code);
+    };
+
+    type SlotChange = { slot: TimeSlot | null; slotId: string; prev: SlotRow | undefined; state: SlotState; reason: string | null; desired: Contribution | null; keepMapping: boolean };
+    const changes: SlotChange[] = [];
+    const touched: string[] = [];
+    const unmapped = new Map<string, { name: string; n: number }>();
+    const unknown = new Map<string, { n: number }>();
+    let notValidatedSilent = 0;
+    let i = 0;
+    const total = slots.size;
+    await ctx.emit('compare', 'Comparaison des créneaux', 0, total, null);
+    for (const s of slots.values()) {
+      if (++i % 200 === 0) {
+        throwIfCancelled(ctx.signal);
+        await ctx.emit('compare', 'Comparaison des créneaux', i, total, null);
+      }
+      const hash = slotHash(s);
+      const prev = prevSlots.get(s.id);
+      const mapping = keysMap.get(s.id);
+      const same = prev?.content_hash === hash;
+      if (same && prev.state === 'written' && mapping) {
+        touched.push(s.id);
+        ctx.counts.unchanged++;
+        continue;
+      }
+      if (s.managementStatus !== 'VALIDATED') {
+        ctx.counts.skipped++;
+        if (mapping) {
+          if (hs.removeUnvalidated) {
+            changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures retirées', desired: null, keepMapping: false });
+            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'removed', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply : ses heures sont retirées de Batigest.` });
+          } else if (!same) {
+            changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures conservées', desired: null, keepMapping: true });
+            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'reported', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply ; ses heures restent dans Batigest (option « retirer les heures dé-validées » désactivée).` });
+          } else touched.push(s.id);
+        } else {
+          notValidatedSilent++;
+          if (!same || prev?.state !== 'not_validated') changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: `Statut ${s.managementStatus}`, desired: null, keepMapping: false });
+          else touched.push(s.id);
+        }
+        continue;
+      }
+      const code = await resolveCode(s);
+      const sal = byCodebs.get(s.user.id.trim().toLowerCase());
+      let desired: Contribution | null = null;
+      let state: SlotState = 'written';
+      let reason: string | null = null;
+      if (!code || !(await isKnownCode(code))) {
+        state = 'unknown_chantier';
+        const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
+        reason = `Chantier ${label} inconnu dans Batigest`;
+        const u = unknown.get(label) ?? { n: 0 };
+        u.n++;
+        unknown.set(label, u);
+      } else if (!sal) {
+        state = 'unmapped_user';
+        const name = userDisplayName(s.user);
+        reason = `Utilisateur ${name} sans salarié Batigest`;
+        const u = unmapped.get(s.user.id) ?? { name, n: 0 };
+        u.n++;
+        unmapped.set(s.user.id, u);
+      } else {
+        desired = {
+          code_chantier: code,
+          code_salarie: sal.code,
+          day: localDay(s.startDate, hs.timezone),
+          minutes: Math.max(0, Math.round(s.totalTimeMinutes)),
+          trajet: s.hasHomeToWorkJourney ? 1 : 0,
+          panier: s.hasPackedLunch ? 1 : 0,
+        };
+      }
+      if (state !== 'written') ctx.counts.skipped++;
+      if (sameContribution(mapping, desired) && same && prev?.state === state) {
+        touched.push(s.id);
+        if (state === 'written') ctx.counts.unchanged++;
+        continue;
+      }
+      changes.push({ slot: s, slotId: s.id, prev, state, reason, desired, keepMapping: false });
+    }
+
+    // Slots written earlier, still inside the window, and no longer listed: deleted in BatiSimply.
+    const margin = windowStart.getTime() + 86_400_000;
+    for (const [slotId, mapping] of keysMap) {
+      if (slots.has(slotId)) continue;
+      const prev = prevSlots.get(slotId);
+      if (!prev || prev.start_utc.getTime() < margin || prev.start_utc.getTime() > now.getTime()) continue;
+      if (prev.state === 'deleted' && !hs.removeUnvalidated) continue;
+      ctx.counts.skipped++;
+      const what = `Créneau ${slotId} du ${mapping.day} (chantier ${mapping.code_chantier}, salarié ${mapping.code_salarie})`;
+      if (hs.removeUnvalidated) {
+        ctx.items.push({ recordKey: `slot:${slotId}`, action: 'removed', reason: `${what} supprimé dans BatiSimply : ses heures sont retirées de Batigest.` });
+        changes.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures retirées', desired: null, keepMapping: false });
+      } else {
+        ctx.items.push({ recordKey: `slot:${slotId}`, action: 'reported', reason: `${what} supprimé dans BatiSimply ; ses heures restent dans Batigest (option « retirer » désactivée).` });
+        changes.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures conservées', desired: null, keepMapping: true });
+      }
+    }
+
+    for (const [userId, u] of unmapped) {
+      ctx.items.push({
+        recordKey: `user:${userId}`,
+        action: 'skipped',
+        reason: `Aucun salarié Batigest pour l'utilisateur BatiSimply ${u.name} : ${u.n} créneau(x) non importé(s). Associez-le à un salarié (correspondance des salariés) ; ses heures seront importées au prochain passage.`,
+      });
+    }
+    for (const [label, u] of unknown) {
+      ctx.items.push({
+        recordKey: `chantier:${label}`,
+        action: 'skipped',
+        reason: `Chantier ${label} introuvable dans Batigest : ${u.n} créneau(x) non importé(s). Vérifiez le code du chantier ; nouvel essai au prochain passage.`,
+      });
+    }
+    if (notValidatedSilent > 0) {
+      ctx.items.push({ recordKey: 'slots:not-validated', action: 'skipped', reason: `${notValidatedSilent} créneau(x) non validé(s) dans BatiSimply : non importé(s) tant qu'ils ne sont pas validés.` });
+    }
+
+    // New slot → key map, and the keys whose SuiviMO row must be recomputed.
+    const newMap = new Map<string, Contribution>(keysMap);
+    const affected = new Map<string, KeyRef>();
+    for (const c of changes) {
+      const old = keysMap.get(c.slotId);
+      if (c.keepMapping) continue;
+      if (old) affected.set(keyString(keyOf(old)), keyOf(old));
+      if (c.desired) {
+        newMap.set(c.slotId, c.desired);
+        affected.set(keyString(keyOf(c.desired)), keyOf(c.desired));
+      } else newMap.delete(c.slotId);
+    }
+    for (const w of written.values()) {
+      if (w.dirty) {
+        const k = { codeChantier: w.code_chantier, codeSalarie: w.code_salarie, day: w.day };
+        affected.set(keyString(k), k);
+      }
+    }
+    // Aggregate: one SuiviMO row per (chantier, salarié, day) = sum of minutes, max of the flags.
+    const agg = new Map<string, { minutes: number; trajet: number; panier: number; slots: string[] }>();
+    for (const [slotId, c] of newMap) {
+      const k = keyString(keyOf(c));
+      if (!affected.has(k)) continue;
+      const a = agg.get(k) ?? { minutes: 0, trajet: 0, panier: 0, slots: [] };
+      a.minutes += c.minutes;
+      a.trajet = Math.max(a.trajet, c.trajet);
+      a.panier = Math.max(a.panier, c.panier);
+      a.slots.push(slotId);
+      agg.set(k, a);
+    }
+    const ops: { key: KeyRef; value: { minutes: number; trajet: number; panier: number } | null; isNew: boolean }[] = [];
+    for (const [k, ref] of affected) {
+      const want = agg.get(k) ?? null;
+      const w = written.get(k);
+      const had = w && w.minutes !== null ? { minutes: w.minutes, trajet: w.trajet ?? 0, panier: w.panier ?? 0 } : null;
+      if (!w?.dirty) {
+        if (!want && !had) continue;
+        if (want && had && want.minutes === had.minutes && want.trajet === had.trajet && want.panier === had.panier) continue;
+      }
+      ops.push({ key: ref, value: want ? { minutes: want.minutes, trajet: want.trajet, panier: want.panier } : null, isNew: !had });
+    }
+
+    // Per-slot counts and journal lines for the changes that write something.
+    for (const c of changes) {
+      if (c.keepMapping || c.state !== 'written') continue;
+      const old = keysMap.get(c.slotId);
+      const d = c.desired!;
+      if (!old) {
+        ctx.counts.created++;
+      } else {
+        ctx.counts.updated++;
+        const moved = keyString(keyOf(old)) !== keyString(keyOf(d));
+        ctx.items.push({
+          recordKey: `slot:${c.slotId}`,
+          action: moved ? 'moved' : 'updated',
+          reason: moved
+            ? `Créneau modifié dans BatiSimply : heures déplacées de ${old.code_chantier}/${old.code_salarie}/${old.day} vers ${d.code_chantier}/${d.code_salarie}/${d.day}.`
+            : `Créneau modifié dans BatiSimply : ligne ${d.code_chantier}/${d.code_salarie}/${d.day} mise à jour.`,
+        });
+      }
+    }
+    for (const c of changes) if (!c.keepMapping && c.state !== 'written' && keysMap.has(c.slotId) && c.state !== 'not_validated' && c.state !== 'deleted') ctx.counts.updated++;
+
+    // Conflicts: a row we wrote and that was changed in Batigest since, while its slots changed in BatiSimply.
+    const toCheck = ops.filter((o) => !o.isNew && !written.get(keyString(o.key))?.dirty);
+    for (let b = 0; b < toCheck.length; b += 500) {
+      const part = toCheck.slice(b, b + 500);
+      const rows = await this.retry(ctx, () => batigest.readSuiviMo(part.map((o) => ({ codeChantier: o.key.codeChantier, codeSalarie: o.key.codeSalarie, date: o.key.day }))));
+      const byKey = new Map(rows.map((r) => [keyString({ codeChantier: r.codeChantier, codeSalarie: r.codeSalarie, day: r.date }), r]));
+      for (const o of part) {
+        const k = keyString(o.key);
+        const w = written.get(k);
+        const cur = byKey.get(k);
+        if (!w || w.minutes === null) continue;
+        const ours = toRow(o.key, { minutes: w.minutes, trajet: w.trajet ?? 0, panier: w.panier ?? 0 });
+        if (cur && Math.abs(cur.nbH0 - ours.nbH0) < 0.005 && cur.nbH3 === ours.nbH3 && cur.nbH4 === ours.nbH4) continue;
+        ctx.counts.conflicts++;
+        const when = w.written_at ? fmt(w.written_at) : 'la dernière synchronisation';
+        ctx.items.push({
+          recordKey: `suivimo:${k}`,
+          action: 'conflict',
+          reason: `Ligne SuiviMO ${o.key.codeChantier}/${o.key.codeSalarie}/${o.key.day} modifiée dans Batigest (${cur ? `${cur.nbH0} h` : 'supprimée'}) depuis ${when}, et créneau(x) modifié(s) dans BatiSimply depuis : la modification BatiSimply, plus récente, est appliquée.`,
+        });
+      }
+    }
+
+    // Intent (one buffer transaction): slot states, the new slot → key map, and the keys to write marked dirty.
+    const nowTs = clock.now();
+    await buffer.transaction(async (tx) => {
+      for (const c of changes) {
+        if (c.slot) {
+          await tx.upsertSlot(
+            {
+              slotId: c.slotId,
+              content: stableStringify(c.slot),
+              contentHash: slotHash(c.slot),
+              status: c.slot.managementStatus,
+              startUtc: new Date(c.slot.startDate),
+              remoteModified: parseDate(c.slot.lastModifiedDate ?? null),
+              state: c.keepMapping && c.state === 'not_validated' ? 'not_validated' : c.state,
+              reason: c.reason,
+              changed: true,
+            },
+            nowTs,
+          );
+        } else {
+          await tx.setSlotState(c.slotId, c.state, c.reason, nowTs);
+        }
+        if (c.keepMapping) continue;
+        if (c.desired) await tx.setSlotKey({ slot_id: c.slotId, ...c.desired }, nowTs);
+        else if (keysMap.has(c.slotId)) await tx.deleteSlotKey(c.slotId);
+      }
+      await tx.markDirty(ops.map((o) => o.key));
+    });
+    await buffer.touchSlots(touched, nowTs);
+    await this.checkpoint('hours:after-intent', ctx.runId);
+
+    // Write SuiviMO in batches; each batch is one Batigest transaction, then committed in the buffer.
+    const batchSize = this.d.suiviMoBatchSize ?? 250;
+    let doneOps = 0;
+    await ctx.emit('write', 'Écriture des heures dans Batigest', 0, ops.length, null);
+    for (let b = 0; b < ops.length; b += batchSize) {
+      throwIfCancelled(ctx.signal);
+      const part = ops.slice(b, b + batchSize);
+      const suivi: SuiviMoOp[] = part.map((o) =>
+        o.value ? { kind: 'upsert', row: toRow(o.key, o.value) } : { kind: 'delete', key: { codeChantier: o.key.codeChantier, codeSalarie: o.key.codeSalarie, date: o.key.day } },
+      );
+      await this.checkpoint('hours:before-remote', ctx.runId);
+      const failedKeys = await this.applyBatch(ctx, suivi);
+      ctx.counts.writes += suivi.length - failedKeys.size;
+      await this.checkpoint('hours:after-remote', ctx.runId);
+      const at = clock.now();
+      await buffer.transaction(async (tx) => {
+        for (const o of part) if (!failedKeys.has(keyString(o.key))) await tx.commitWritten(o.key, o.value, at);
+      });
+      await this.checkpoint('hours:after-commit', ctx.runId);
+      doneOps += part.length;
+      await ctx.emit('write', 'Écriture des heures dans Batigest', doneOps, ops.length, null);
+    }
+  }
+
+  /** Applies a batch; if Batigest rejects it, applies its ops one by one so one bad row does not block the others. */
+  private async applyBatch(ctx: RunCtx, ops: SuiviMoOp[]): Promise<Set<string>> {
+    const failed = new Set<string>();
+    if (ops.length === 0) return failed;
+    try {
+      await this.retry(ctx, () => this.d.batigest.applySuiviMo(ops, { signal: ctx.signal }));
+      return failed;
+    } catch (e) {
+      if (!isRecordLevel(e) || ops.length === 1) {
+        if (ops.length === 1 && isRecordLevel(e)) {
+          const k = opKey(ops[0]!);
+          failed.add(k);
+          ctx.counts.failed++;
+          ctx.items.push({ recordKey: `suivimo:${k}`, action: 'failed', reason: `Écriture SuiviMO ${k.replace(/\|/g, '/')} refusée : ${reasonOf(e)} Nouvel essai au prochain passage.` });
+          return failed;
+        }
+        throw e;
+      }
+    }
+    for (const op of ops) {
+      const sub = await this.applyBatch(ctx, [op]);
+      for (const k of sub) failed.add(k);
+    }
+    return failed;
+  }
+
+  // =================================================================== employee mapping
+
+  /** Reads BatiSimply users and Batigest salariés, stores the mapping cache and returns it. */
+  async refreshEmployeeMapping(signal?: AbortSignal): Promise<{ userId: string; name: string; email: string | null; salarieCode: string | null; salarieName: string | null }[]> {
+    const [users, salaries] = await Promise.all([this.d.batisimply.listUsers({ signal }), this.d.batigest.readSalaries()]);
+    const byCodebs = new Map<string, Salarie>();
+    for (const s of salaries) if (s.codebs && s.codebs.trim()) byCodebs.set(s.codebs.trim().toLowerCase(), s);
+    const rows = users.map((u) => {
+      const s = byCodebs.get(u.id.toLowerCase()) ?? null;
+      return {
+        batisimply_user_id: u.id,
+        first_name: u.firstName ?? null,
+        last_name: u.lastName ?? null,
+        email: u.email ?? null,
+        salarie_code: s?.code ?? null,
+        salarie_name: s ? [s.prenom, s.nom].filter(Boolean).join(' ') : null,
+      };
+    });
+    await this.d.buffer.replaceEmployees(rows, this.d.clock.now());
+    return rows.map((r) => ({
+      userId: r.batisimply_user_id,
+      name: userDisplayName({ id: r.batisimply_user_id, firstName: r.first_name, lastName: r.last_name, email: r.email }),
+      email: r.email,
+      salarieCode: r.salarie_code,
+      salarieName: r.salarie_name,
+    }));
+  }
+}
+
+function opKey(op: SuiviMoOp): string {
+  if (op.kind === 'delete') return keyString({ codeChantier: op.key.codeChantier, codeSalarie: op.key.codeSalarie, day: op.key.date });
+  return keyString({ codeChantier: op.row.codeChantier, codeSalarie: op.row.codeSalarie, day: op.row.date });
+}
+
+function toRow(k: KeyRef, v: { minutes: number; trajet: number; panier: number }): SuiviMoRow {
+  return {
+    codeChantier: k.codeChantier,
+    codeSalarie: k.codeSalarie,
+    date: k.day,
+    nbH0: Math.round((v.minutes / 60) * 100) / 100,
+    nbH3: v.trajet ? 1 : 0,
+    nbH4: v.panier ? 1 : 0,
+  };
+}
+
+function parseDate(s: string | null | undefined): Date | null {
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : new Date(t);
+}
+
+function fmt(d: Date): string {
+  return new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' }).format(d);
+}
+
+export function summaryMessage(flow: FlowName, c: RunCounts): string {
+  const parts =
+    flow === 'push'
+      ? [`${c.created} créé(s)`, `${c.updated} mis à jour`, `${c.unchanged} inchangé(s)`, `${c.skipped} ignoré(s)`, `${c.failed} en erreur`]
+      : [`${c.created} créneau(x) importé(s)`, `${c.updated} modifié(s)`, `${c.unchanged} inchangé(s)`, `${c.skipped} ignoré(s)`, `${c.failed} en erreur`, `${c.writes} écriture(s) SuiviMO`];
+  if (c.conflicts > 0) parts.push(`${c.conflicts} conflit(s)`);
+  return `${flow === 'push' ? 'Envoi vers BatiSimply' : 'Import des heures'} : ${parts.join(', ')}.`;
+}
+
+export { cancelledError, isRetryable };

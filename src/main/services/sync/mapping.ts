@@ -1,0 +1,201 @@
+/**
+ * Pure functions of the sync engine: Batigest record → BatiSimply project, content hashes,
+ * code normalisation, UTC → local day.
+ */
+import { createHash } from 'node:crypto';
+import type { ChantierSource, DevisSource, Project, ProjectInput, TimeSlot } from '../../../shared/domain.js';
+import type { BatisimplySettings } from '../../../shared/settings.js';
+
+export type ProjectDefaults = BatisimplySettings['project'];
+
+/** Batigest codes: trimmed; numeric codes zero-padded to 8 characters. */
+export function normaliseCode(code: string | null | undefined): string {
+  const c = (code ?? '').trim();
+  return /^\d{1,7}$/.test(c) ? c.padStart(8, '0') : c;
+}
+
+const clean = (s: string | null | undefined): string | null => {
+  const t = (s ?? '').replace(/\s+/g, ' ').trim();
+  return t.length > 0 ? t : null;
+};
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** Canonical JSON (sorted keys, no undefined) so equal content always hashes the same. */
+export function stableStringify(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined && o[k] !== null)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function address(street: string | null, postalCode: string | null, city: string | null, defaults: ProjectDefaults): ProjectInput['address'] {
+  const parts = [street, [postalCode, city].filter(Boolean).join(' ')].filter((p) => p && p.length > 0);
+  return {
+    street,
+    postalCode,
+    city,
+    countryCode: clean(defaults.countryCode),
+    googleFormattedAddress: parts.length > 0 ? parts.join(', ') : null,
+  };
+}
+
+function common(defaults: ProjectDefaults): Pick<ProjectInput, 'headQuarter' | 'projectManager' | 'projectColor'> {
+  const hq = clean(defaults.headQuarterId);
+  return {
+    headQuarter: hq ? { id: /^\d+$/.test(hq) ? Number(hq) : hq } : null,
+    projectManager: clean(defaults.projectManager),
+    projectColor: clean(defaults.projectColor),
+  };
+}
+
+function budget(amount: number | null, defaults: ProjectDefaults): ProjectInput['budget'] {
+  return amount === null || !Number.isFinite(amount) ? null : { amount: round2(amount), currency: clean(defaults.currency) ?? 'EUR' };
+}
+
+function ymd(s: string | null): string | null {
+  const t = clean(s);
+  return t && /^\d{4}-\d{2}-\d{2}/.test(t) ? t.slice(0, 10) : null;
+}
+
+/** Result of mapping a source row: a project to send, or the French reason it is skipped. */
+export type Mapped = { ok: true; code: string; name: string; input: ProjectInput } | { ok: false; code: string; reason: string };
+
+export function mapChantier(c: ChantierSource, defaults: ProjectDefaults): Mapped {
+  const code = normaliseCode(c.code);
+  if (!code) return { ok: false, code, reason: 'Chantier sans code dans Batigest : ignoré. Renseignez son code pour le synchroniser.' };
+  const name = clean(c.description) ?? clean(c.nomClient);
+  if (!name) {
+    return { ok: false, code, reason: `Chantier ${code} sans nom ni client dans Batigest : ignoré. Renseignez son libellé ou son client.` };
+  }
+  return {
+    ok: true,
+    code,
+    name,
+    input: {
+      projectCode: code,
+      projectName: name,
+      customerName: clean(c.nomClient),
+      address: address(clean(c.adresse), clean(c.codePostal), clean(c.ville), defaults),
+      budget: budget(c.montant, defaults),
+      hoursSold: c.heuresVendues === null ? null : round2(c.heuresVendues),
+      startEstimated: ymd(c.dateDebut),
+      endEstimated: ymd(c.dateFin),
+      ...common(defaults),
+    },
+  };
+}
+
+export const DEVIS_ETATS = [0, 3, 4] as const;
+
+export function mapDevis(d: DevisSource, defaults: ProjectDefaults): Mapped {
+  const code = normaliseCode(d.code);
+  if (!code) return { ok: false, code, reason: 'Devis sans code dans Batigest : ignoré.' };
+  if (d.etat === null || !(DEVIS_ETATS as readonly number[]).includes(d.etat)) {
+    return { ok: false, code, reason: `Devis ${code} à l'état ${d.etat ?? 'inconnu'} : seuls les devis aux états 0, 3 et 4 sont envoyés.` };
+  }
+  const name = clean(d.sujet) ?? clean(d.nom);
+  if (!name) return { ok: false, code, reason: `Devis ${code} sans objet ni client dans Batigest : ignoré. Renseignez son objet ou son client.` };
+  return {
+    ok: true,
+    code,
+    name,
+    input: {
+      projectCode: code,
+      projectName: name,
+      customerName: clean(d.nom),
+      address: address(clean(d.adresse), clean(d.codePostal), clean(d.ville), defaults),
+      budget: budget(d.montant, defaults),
+      hoursSold: d.tempsMO === null ? null : round2(d.tempsMO),
+      startEstimated: ymd(d.date),
+      endEstimated: ymd(d.dateConcretis),
+      ...common(defaults),
+    },
+  };
+}
+
+/** The fields the connector manages, normalised, so a remote project and a mapped row compare equal. */
+export function comparable(p: ProjectInput | Project): Record<string, unknown> {
+  const a = p.address ?? null;
+  return {
+    projectCode: p.projectCode,
+    projectName: clean(p.projectName),
+    customerName: clean(p.customerName ?? null),
+    address: a
+      ? {
+          street: clean(a.street ?? null),
+          postalCode: clean(a.postalCode ?? null),
+          city: clean(a.city ?? null),
+          countryCode: clean(a.countryCode ?? null),
+        }
+      : null,
+    budget: p.budget ? { amount: round2(p.budget.amount), currency: p.budget.currency } : null,
+    hoursSold: p.hoursSold === null || p.hoursSold === undefined ? null : round2(p.hoursSold),
+    startEstimated: ymd(p.startEstimated ?? null),
+    endEstimated: ymd(p.endEstimated ?? null),
+    headQuarter: p.headQuarter ? String(p.headQuarter.id) : null,
+    projectManager: clean(p.projectManager ?? null),
+    projectColor: clean(p.projectColor ?? null)?.toLowerCase() ?? null,
+  };
+}
+
+export function projectHash(p: ProjectInput | Project): string {
+  return sha256(stableStringify(comparable(p)));
+}
+
+/** Hash of what matters in a time slot (anything that can change its SuiviMO row). */
+export function slotHash(s: TimeSlot): string {
+  return sha256(
+    stableStringify({
+      start: s.startDate,
+      end: s.endDate,
+      user: s.user.id,
+      project: s.project ? { id: s.project.id, code: s.project.projectCode ?? null } : null,
+      status: s.managementStatus,
+      minutes: s.totalTimeMinutes,
+      lunch: s.hasPackedLunch,
+      journey: s.hasHomeToWorkJourney,
+    }),
+  );
+}
+
+/** Validates an IANA time zone name; throws RangeError when unknown. */
+export function assertTimeZone(tz: string): void {
+  new Intl.DateTimeFormat('en-CA', { timeZone: tz });
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Local calendar day (YYYY-MM-DD) of a UTC instant in `tz`, after normalising to the minute.
+ * Intl applies the zone's rules, so summer/winter time is handled.
+ */
+export function localDay(isoUtc: string, tz: string): string {
+  const t = Date.parse(isoUtc);
+  if (Number.isNaN(t)) throw new RangeError(`invalid date ${isoUtc}`);
+  const minute = Math.floor(t / 60_000) * 60_000;
+  let f = dayFormatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(tz, f);
+  }
+  const parts = f.formatToParts(new Date(minute));
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+export function userDisplayName(u: { id: string; firstName?: string | null; lastName?: string | null; email?: string | null }): string {
+  const n = [clean(u.firstName), clean(u.lastName)].filter(Boolean).join(' ');
+  return n || clean(u.email) || u.id;
+}
