@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { settingsViewSchema } from '../../../src/shared/contract.js';
+import {
+  SettingsService,
+  createNodeCipher,
+  createNodeSettingsStore,
+  envNameOf,
+  migrate,
+} from '../../../src/main/services/settings/index.js';
+import { memoryLogger } from '../../support/foundation/memory-logger.js';
+
+const SECRETS = {
+  sql: 'Sq1-P@ss-unique-4821',
+  bs: 'bs-secret-unique-9931',
+  bsPass: 'bs-pass-unique-7702',
+  licence: 'ABCD-EFGH-JKLM-NPQR',
+};
+
+let dir: string;
+const clock = { now: () => new Date('2026-03-01T08:00:00.000Z') };
+
+async function open(env: Record<string, string | undefined> = {}) {
+  const store = await createNodeSettingsStore({ cwd: path.join(dir, 'cfg') });
+  const cipher = createNodeCipher({ keyFile: path.join(dir, 'keys', 'secret.key') });
+  return new SettingsService({ store, cipher, logger: memoryLogger(), clock, env });
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-settings-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('settings service', () => {
+  it('never writes a secret in clear to disk, and reads them back decrypted', async () => {
+    const s = await open();
+    s.update({
+      sqlServer: { server: 'SRV\\BATIGEST', password: SECRETS.sql },
+      batisimply: { clientSecret: SECRETS.bs, password: SECRETS.bsPass, username: 'compta@pme.fr' },
+      licence: { key: SECRETS.licence },
+    });
+    const bytes = fs.readFileSync(s.filePath);
+    const text = bytes.toString('utf8');
+    for (const secret of Object.values(SECRETS)) {
+      expect(text).not.toContain(secret);
+      expect(bytes.includes(Buffer.from(secret, 'utf16le'))).toBe(false);
+    }
+    expect(text).toContain('SRV\\\\BATIGEST'); // non-secret values stay readable
+    expect(text).toContain('$enc');
+    if (process.platform !== 'win32') {
+      expect(fs.statSync(s.filePath).mode & 0o077).toBe(0);
+      expect(fs.statSync(path.join(dir, 'keys', 'secret.key')).mode & 0o077).toBe(0);
+    }
+
+    const again = await open();
+    expect(again.get().sqlServer.password).toBe(SECRETS.sql);
+    expect(again.get().batisimply.clientSecret).toBe(SECRETS.bs);
+    expect(again.get().licence.key).toBe(SECRETS.licence);
+  });
+
+  it('masks secrets in what the renderer receives; keep / clear / replace work', async () => {
+    const s = await open();
+    s.update({ sqlServer: { password: SECRETS.sql }, batisimply: { password: SECRETS.bsPass } });
+    const view = s.view();
+    expect(settingsViewSchema.safeParse(view).success).toBe(true);
+    expect(view.sqlServer.password).toEqual({ set: true });
+    expect(view.batisimply.clientSecret).toEqual({ set: false });
+    const json = JSON.stringify(view);
+    expect(json).not.toContain(SECRETS.sql);
+    expect(json).not.toContain(SECRETS.bsPass);
+
+    s.update({ sqlServer: { password: { keep: true }, server: 'autre' } });
+    expect(s.get().sqlServer.password).toBe(SECRETS.sql);
+    s.update({ batisimply: { password: { clear: true } } });
+    expect(s.get().batisimply.password).toBe('');
+    expect(s.view().batisimply.password).toEqual({ set: false });
+    s.update({ sqlServer: { password: 'nouveau' } });
+    expect(s.get().sqlServer.password).toBe('nouveau');
+    // a patch leaves other fields alone (no reset to defaults)
+    expect(s.get().sqlServer.server).toBe('autre');
+  });
+
+  it('survives a corrupt settings file: kept aside, defaults loaded, French notice', async () => {
+    const first = await open();
+    first.update({ sqlServer: { server: 'SRV1' } });
+    fs.writeFileSync(first.filePath, '{"sqlServer": {"server": "SRV1", '); // truncated write
+    const s = await open();
+    expect(s.get().sqlServer.server).toBe('');
+    const notices = s.notices();
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.code).toBe('SETTINGS_CORRUPT');
+    expect(notices[0]?.message).toMatch(/mis de côté/);
+    const aside = fs.readdirSync(path.dirname(first.filePath)).filter((f) => f.includes('.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(fs.readFileSync(path.join(path.dirname(first.filePath), aside[0] as string), 'utf8')).toContain('SRV1');
+    // and the app keeps working: saving writes a fresh valid file
+    s.update({ mode: 'devis' });
+    expect((await open()).get().mode).toBe('devis');
+  });
+
+  it('a hand-edited file with an invalid section keeps the valid sections', async () => {
+    const first = await open();
+    first.update({ sqlServer: { server: 'SRV2' }, hours: { windowDays: 30 } });
+    const raw = JSON.parse(fs.readFileSync(first.filePath, 'utf8'));
+    raw.hours.windowDays = 'trente';
+    fs.writeFileSync(first.filePath, JSON.stringify(raw));
+    const s = await open();
+    expect(s.get().sqlServer.server).toBe('SRV2');
+    expect(s.get().hours.windowDays).toBe(180);
+    expect(s.notices()[0]).toMatchObject({ code: 'SETTINGS_INVALID' });
+    expect(s.notices()[0]?.message).toContain('Import des heures');
+  });
+
+  it('a secret typed in clear into the file by hand is accepted and encrypted on load', async () => {
+    const first = await open();
+    first.update({ sqlServer: { server: 'S' } });
+    const raw = JSON.parse(fs.readFileSync(first.filePath, 'utf8'));
+    raw.sqlServer.password = SECRETS.sql;
+    fs.writeFileSync(first.filePath, JSON.stringify(raw));
+    const s = await open();
+    expect(s.get().sqlServer.password).toBe(SECRETS.sql);
+    expect(fs.readFileSync(s.filePath, 'utf8')).not.toContain(SECRETS.sql);
+  });
+
+  it('a secret encrypted with another key (other PC) is dropped with a notice, not a crash', async () => {
+    const s = await open();
+    s.update({ batisimply: { password: SECRETS.bsPass } });
+    fs.rmSync(path.join(dir, 'keys', 'secret.key'));
+    const again = await open();
+    expect(again.get().batisimply.password).toBe('');
+    expect(again.notices().map((n) => n.code)).toContain('SECRET_UNAVAILABLE');
+  });
+
+  it('migrates the reference connector credentials.json (v0) to the current version', async () => {
+    const cfg = path.join(dir, 'cfg');
+    fs.mkdirSync(cfg, { recursive: true });
+    fs.writeFileSync(
+      path.join(cfg, 'settings.json'),
+      JSON.stringify({
+        sqlserver: { server: 'PC-COMPTA\\SQLEXPRESS', user: 'sa', password: SECRETS.sql, database: 'BTG_DOSSIER' },
+        postgres: { host: '192.168.1.20', user: 'connecteur', password: 'pg-secret-55', database: 'tampon', port: '5433' },
+      }),
+    );
+    const s = await open();
+    const got = s.get();
+    expect(got.version).toBe(1);
+    expect(got.sqlServer).toMatchObject({ server: 'PC-COMPTA\\SQLEXPRESS', user: 'sa', password: SECRETS.sql, database: 'BTG_DOSSIER' });
+    expect(got.buffer.kind).toBe('remote');
+    expect(got.buffer.remote).toMatchObject({ host: '192.168.1.20', port: 5433, password: 'pg-secret-55', database: 'tampon' });
+    // rewritten in the new format, secrets encrypted
+    const onDisk = fs.readFileSync(s.filePath, 'utf8');
+    expect(JSON.parse(onDisk).version).toBe(1);
+    expect(onDisk).not.toContain(SECRETS.sql);
+    expect(onDisk).not.toContain('pg-secret-55');
+    expect(s.notices().some((n) => /version précédente/.test(n.message))).toBe(true);
+  });
+
+  it('migrate() runs the chain in order and refuses a gap', () => {
+    const steps = { 0: (r: Record<string, unknown>) => ({ ...r, a: 1 }), 1: (r: Record<string, unknown>) => ({ ...r, b: 2 }) };
+    expect(migrate({ version: 0 }, steps, 2)).toEqual({ data: { version: 2, a: 1, b: 2 }, from: 0, applied: [0, 1] });
+    expect(() => migrate({ version: 0 }, { 1: steps[1] }, 2)).toThrow();
+  });
+
+  it('environment and CONNECTEUR_SETTINGS_FILE impose values in memory without writing them', async () => {
+    const file = path.join(dir, 'server.json');
+    fs.writeFileSync(file, JSON.stringify({ sqlServer: { server: 'FROMFILE', database: 'DB1' }, mode: 'devis' }));
+    expect(envNameOf('sqlServer.password')).toBe('CONNECTEUR_SQL_SERVER_PASSWORD');
+    const s = await open({
+      CONNECTEUR_SETTINGS_FILE: file,
+      CONNECTEUR_SQL_SERVER_PASSWORD: SECRETS.sql,
+      CONNECTEUR_HOURS_WINDOW_DAYS: '30',
+      CONNECTEUR_SCHEDULE_ENABLED: 'oui',
+    });
+    const got = s.get();
+    expect(got.sqlServer).toMatchObject({ server: 'FROMFILE', database: 'DB1', password: SECRETS.sql });
+    expect(got.mode).toBe('devis');
+    expect(got.hours.windowDays).toBe(30);
+    expect(got.schedule.enabled).toBe(true);
+    expect(s.overriddenPaths()).toEqual(expect.arrayContaining(['sqlServer.server', 'sqlServer.password', 'hours.windowDays']));
+    s.update({ machineName: 'PC1' });
+    const disk = fs.readFileSync(s.filePath, 'utf8');
+    expect(disk).not.toContain('FROMFILE');
+    expect(disk).not.toContain(SECRETS.sql);
+  });
+});
