@@ -1,0 +1,514 @@
+/**
+ * The Batigest (SQL Server) gateway: every SQL statement on the Batigest tables lives here.
+ *
+ * - Connection from SqlServerSettings (mssql/tedious), one lazy pool per gateway, closed by `close()`.
+ * - `testConnection()` opens a separate short-lived connection and returns a French diagnosis.
+ * - Columns are detected from INFORMATION_SCHEMA and mapped with candidate names + overrides (columns.ts).
+ * - Readers page by keyset (`TOP n … WHERE Code > @last ORDER BY Code`): never a whole table in memory.
+ * - `applySuiviMo()` writes a batch in one transaction with a bounded number of statements (suivimo.ts).
+ * - `stats` counts SQL round trips and statements, for benchmarks.
+ */
+import sql from 'mssql';
+import type { ConnectionPool, Request as MssqlRequest, Transaction as MssqlTransaction, config as MssqlConfig } from 'mssql';
+import { AppError } from '../../../shared/errors.js';
+import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
+import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
+import type { SqlServerSettings } from '../../../shared/settings.js';
+import type { BatigestPort, Cancellable, Logger } from '../ports.js';
+import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
+import { classifySqlError, type ErrorContext } from './errors.js';
+import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
+import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, rawRowSchema, type Converted, type RawRow, type SkippedSourceRow } from './rows.js';
+import { chunk, deleteSql, planSuiviMo, selectSql, upsertSql, type SqlParam, type SqlText } from './suivimo.js';
+
+export type { SkippedSourceRow } from './rows.js';
+
+export interface ReadOptions extends Cancellable {
+  pageSize?: number;
+  /** Called for each row that is not returned (no code), with a French reason for the journal. */
+  onSkip?: (row: SkippedSourceRow) => void;
+}
+
+export interface SuiviMoResult {
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface GatewayStats {
+  /** Requests sent to SQL Server (batches/RPCs and transaction begin/commit/rollback). */
+  roundTrips: number;
+  /** SQL statements sent (a request may hold several). */
+  statements: number;
+}
+
+export interface BatigestGatewayOptions {
+  settings: SqlServerSettings;
+  logger: Logger;
+  pool?: PoolOptions;
+  /** Rows per SuiviMO upsert statement (6 parameters per row; ≤ 330 keeps under SQL Server's 2,100). */
+  upsertChunkRows?: number;
+  /** Keys per SuiviMO delete/select statement (3 parameters per key; ≤ 690). */
+  keyChunkRows?: number;
+}
+
+const DEFAULT_PAGE = 500;
+const MAX_PAGE = 5000;
+const CODEBS_COLUMN = 'codebs';
+
+function cancelled(): AppError {
+  return new AppError('CANCELLED', 'Opération annulée à votre demande.');
+}
+
+export class BatigestGateway implements BatigestPort {
+  private readonly settings: SqlServerSettings;
+  private readonly log: Logger;
+  private readonly poolOptions: PoolOptions;
+  private readonly upsertChunkRows: number;
+  private readonly keyChunkRows: number;
+  private pool: Promise<ConnectionPool> | null = null;
+  private readonly loginErrorNumbers: number[] = [];
+  private readonly mappings = new Map<ColumnTable, ResolvedMapping>();
+  private closed = false;
+  readonly stats: GatewayStats = { roundTrips: 0, statements: 0 };
+
+  constructor(opts: BatigestGatewayOptions) {
+    this.settings = opts.settings;
+    this.log = opts.logger.child({ service: 'batigest' });
+    this.poolOptions = opts.pool ?? {};
+    this.upsertChunkRows = Math.max(1, Math.min(330, opts.upsertChunkRows ?? 300));
+    this.keyChunkRows = Math.max(1, Math.min(690, opts.keyChunkRows ?? 600));
+  }
+
+  resetStats(): void {
+    this.stats.roundTrips = 0;
+    this.stats.statements = 0;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // connection
+
+  private address(): ServerAddress | null {
+    try {
+      return parseServerAddress(this.settings.server);
+    } catch {
+      return null;
+    }
+  }
+
+  private errorContext(loginErrorNumbers: readonly number[] = this.loginErrorNumbers): ErrorContext {
+    return {
+      address: this.address(),
+      database: this.settings.database,
+      user: this.settings.user,
+      encrypt: this.settings.encrypt,
+      trustServerCertificate: this.settings.trustServerCertificate,
+      loginErrorNumbers,
+    };
+  }
+
+  private newPool(poolOpts: PoolOptions, loginErrors: number[]): ConnectionPool {
+    const cfg: MssqlConfig = buildMssqlConfig(this.settings, poolOpts);
+    cfg.beforeConnect = (conn) => {
+      // tedious reports login errors (4060, 18456…) as events before failing with a generic message.
+      conn.on('errorMessage', (token: { number?: number }) => {
+        if (typeof token.number === 'number') loginErrors.push(token.number);
+      });
+    };
+    const pool = new sql.ConnectionPool(cfg);
+    pool.on('error', (e: unknown) => this.log.warn('Erreur de connexion SQL Server', { error: e instanceof Error ? e.message : String(e) }));
+    return pool;
+  }
+
+  private getPool(): Promise<ConnectionPool> {
+    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'La connexion Batigest est fermée.'));
+    if (!this.pool) {
+      this.loginErrorNumbers.length = 0;
+      const p = (async () => {
+        const pool = this.newPool(this.poolOptions, this.loginErrorNumbers);
+        this.log.info('Connexion à SQL Server', describeTarget(this.settings));
+        try {
+          this.stats.roundTrips++;
+          await pool.connect();
+          return pool;
+        } catch (e) {
+          await pool.close().catch(() => undefined);
+          throw classifySqlError(e, this.errorContext());
+        }
+      })();
+      this.pool = p;
+      p.catch(() => {
+        if (this.pool === p) this.pool = null; // next call retries
+      });
+    }
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const p = this.pool;
+    this.pool = null;
+    if (p) {
+      const pool = await p.catch(() => null);
+      await pool?.close().catch(() => undefined);
+    }
+  }
+
+  private bind(req: MssqlRequest, params: readonly SqlParam[]): void {
+    for (const p of params) {
+      switch (p.kind) {
+        case 'nvarchar':
+          req.input(p.name, sql.NVarChar(4000), p.value);
+          break;
+        case 'date':
+          req.input(p.name, sql.Date, p.value);
+          break;
+        case 'decimal':
+          req.input(p.name, sql.Decimal(18, 4), p.value);
+          break;
+        case 'int':
+          req.input(p.name, sql.Int, p.value);
+          break;
+      }
+    }
+  }
+
+  /** Runs one request (one round trip), in a transaction when given. */
+  private async exec(text: SqlText, tx?: MssqlTransaction): Promise<{ rows: RawRow[]; rowsAffected: number[] }> {
+    const req = tx ? new sql.Request(tx) : (await this.getPool()).request();
+    this.bind(req, text.params);
+    this.stats.roundTrips++;
+    this.stats.statements += text.statements;
+    try {
+      const res = await req.query(text.sql);
+      const rows = (res.recordset ?? []).map((r: unknown) => rawRowSchema.parse(r));
+      return { rows, rowsAffected: res.rowsAffected };
+    } catch (e) {
+      throw classifySqlError(e, this.errorContext());
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // diagnosis
+
+  async testConnection(): Promise<ConnectionDiagnosis> {
+    const target = describeTarget(this.settings);
+    const details: Record<string, string> = { serveur: this.settings.server, base: this.settings.database };
+    const loginErrors: number[] = [];
+    let pool: ConnectionPool | null = null;
+    try {
+      pool = this.newPool({ max: 1, min: 0 }, loginErrors);
+      await pool.connect();
+      const res = await pool.request().query('SELECT @@VERSION AS [version], DB_NAME() AS [databaseName]');
+      const row = rawRowSchema.parse(res.recordset?.[0] ?? {});
+      const version = String(row.version ?? '').split('\n')[0]?.trim() ?? '';
+      const dbName = String(row.databaseName ?? this.settings.database);
+      details.version = version;
+      details.base = dbName;
+      const tables = await this.readColumns(pool);
+      const present = [...Object.values(TABLE_SPECS).map((t) => t.table), SUIVIMO_TABLE].filter((t) => tables.has(t.toLowerCase()));
+      const missing = [...Object.values(TABLE_SPECS).map((t) => t.table), SUIVIMO_TABLE].filter((t) => !tables.has(t.toLowerCase()));
+      details.tables = present.join(', ');
+      if (missing.length > 0) {
+        const d: ConnectionDiagnosis = {
+          ok: false,
+          code: 'SQL_TABLE_MISSING',
+          message: `Connexion réussie à la base « ${dbName} », mais ${missing.length > 1 ? 'les tables' : 'la table'} ${missing.join(', ')} ${missing.length > 1 ? 'sont absentes' : 'est absente'} : vérifiez qu'il s'agit bien de la base de la société dans Batigest.`,
+          details,
+        };
+        this.log.warn('Test SQL Server : tables manquantes', { ...target, missing });
+        return d;
+      }
+      this.log.info('Test SQL Server réussi', { ...target, version });
+      return {
+        ok: true,
+        code: null,
+        message: `Connexion réussie à la base « ${dbName} » (${version || 'SQL Server'}).`,
+        details,
+      };
+    } catch (e) {
+      const err = classifySqlError(e, this.errorContext(loginErrors));
+      this.log.warn('Test SQL Server en échec', { ...target, code: err.code, detail: err.detail });
+      return { ok: false, code: err.code, message: err.message, details };
+    } finally {
+      await pool?.close().catch(() => undefined);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // columns
+
+  /** Real columns of the Batigest tables, keyed by lower-case table name. */
+  private async readColumns(pool?: ConnectionPool): Promise<Map<string, { table: string; columns: RealColumn[] }>> {
+    const names = [...Object.values(TABLE_SPECS).map((t) => t.table), SUIVIMO_TABLE];
+    const text: SqlText = {
+      sql:
+        'SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS ' +
+        `WHERE TABLE_SCHEMA = 'dbo' AND TABLE_NAME IN (${names.map((_, i) => `@t${i}`).join(', ')}) ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      params: names.map((n, i) => ({ name: `t${i}`, kind: 'nvarchar' as const, value: n })),
+      statements: 1,
+    };
+    let rows: RawRow[];
+    if (pool) {
+      const req = pool.request();
+      this.bind(req, text.params);
+      const res = await req.query(text.sql);
+      rows = (res.recordset ?? []).map((r: unknown) => rawRowSchema.parse(r));
+    } else {
+      rows = (await this.exec(text)).rows;
+    }
+    const out = new Map<string, { table: string; columns: RealColumn[] }>();
+    for (const r of rows) {
+      const table = String(r.TABLE_NAME ?? '');
+      const entry = out.get(table.toLowerCase()) ?? { table, columns: [] };
+      entry.columns.push({ name: String(r.COLUMN_NAME ?? ''), dataType: String(r.DATA_TYPE ?? ''), nullable: String(r.IS_NULLABLE ?? 'YES').toUpperCase() === 'YES' });
+      out.set(table.toLowerCase(), entry);
+    }
+    return out;
+  }
+
+  /** The column mapping report for the UI (setup): detected columns, candidates found, overrides, warnings. */
+  async detectColumns(): Promise<DetectedTable[]> {
+    const found = await this.readColumns();
+    const out: DetectedTable[] = [];
+    for (const key of Object.keys(TABLE_SPECS) as ColumnTable[]) {
+      const spec = TABLE_SPECS[key];
+      const t = found.get(spec.table.toLowerCase());
+      const report = detectTable(key, t?.table ?? null, t?.columns ?? null, this.settings.columnOverrides[key]);
+      out.push(report);
+      try {
+        this.mappings.set(key, resolveMapping(report));
+      } catch {
+        this.mappings.delete(key);
+      }
+    }
+    return out;
+  }
+
+  /** The mapping of one table, detected once per gateway (throws SQL_TABLE_MISSING / SQL_COLUMN_MISSING). */
+  async mapping(key: ColumnTable): Promise<ResolvedMapping> {
+    const cached = this.mappings.get(key);
+    if (cached) return cached;
+    const reports = await this.detectColumns();
+    const report = reports.find((r) => r.table === key);
+    if (!report) throw new AppError('INTERNAL', 'Détection des colonnes incomplète.');
+    const m = resolveMapping(report);
+    this.log.info('Colonnes Batigest utilisées', { table: m.table, columns: m.columns });
+    return m;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // readers
+
+  private selectList(m: ResolvedMapping): string {
+    const parts: string[] = [];
+    for (const [logical, real] of Object.entries(m.columns)) {
+      if (real !== null) parts.push(`${quoteIdent(real)} AS ${quoteIdent(logical)}`);
+    }
+    const code = m.columns.code;
+    if (!code) throw new AppError('INTERNAL', 'Colonne code absente du mapping.');
+    parts.push(`${quoteIdent(code)} AS [__key]`);
+    return parts.join(', ');
+  }
+
+  private async *pageTable<T>(
+    m: ResolvedMapping,
+    convert: (raw: RawRow) => Converted<T>,
+    opts: ReadOptions,
+    filter: string | null,
+  ): AsyncGenerator<T[]> {
+    const pageSize = Math.max(1, Math.min(MAX_PAGE, Math.trunc(opts.pageSize ?? DEFAULT_PAGE)));
+    const code = quoteIdent(m.columns.code ?? 'Code');
+    const from = `[dbo].${quoteIdent(m.table)}`;
+    const cols = this.selectList(m);
+    const and = filter ? `${filter} AND ` : '';
+    const check = () => {
+      if (opts.signal?.aborted) throw cancelled();
+    };
+    check();
+    // Rows without a code cannot be paged by key: report them (bounded) and skip them.
+    const keyless = await this.exec({
+      sql: `SELECT TOP (${MAX_PAGE}) ${cols} FROM ${from} WHERE ${and}(${code} IS NULL OR ${code} = '')`,
+      params: [],
+      statements: 1,
+    });
+    for (const raw of keyless.rows) {
+      const c = convert(raw);
+      if (!c.ok) opts.onSkip?.(c.skip);
+    }
+    let last = '';
+    for (;;) {
+      check();
+      const { rows } = await this.exec({
+        sql: `SELECT TOP (${pageSize}) ${cols} FROM ${from} WHERE ${and}${code} > @last ORDER BY ${code}`,
+        params: [{ name: 'last', kind: 'nvarchar', value: last }],
+        statements: 1,
+      });
+      const page: T[] = [];
+      for (const raw of rows) {
+        const c = convert(raw);
+        if (c.ok) page.push(c.value);
+        else opts.onSkip?.(c.skip);
+      }
+      const lastRow = rows[rows.length - 1];
+      if (page.length > 0) yield page;
+      if (rows.length < pageSize || !lastRow) return;
+      const next = String(lastRow.__key ?? '');
+      if (next === last) throw new AppError('SQL_ERROR', 'La lecture page par page de Batigest ne progresse plus.', { detail: `keyset stuck at ${next}` });
+      last = next;
+    }
+  }
+
+  async *readChantiers(opts: ReadOptions = {}): AsyncGenerator<ChantierSource[]> {
+    const m = await this.mapping('chantier');
+    yield* this.pageTable(m, convertChantier, opts, null);
+  }
+
+  async *readDevis(opts: ReadOptions = {}): AsyncGenerator<DevisSource[]> {
+    const m = await this.mapping('devis');
+    const etat = m.columns.etat;
+    if (!etat) throw new AppError('SQL_COLUMN_MISSING', 'Colonne « état » introuvable dans la table Devis.');
+    yield* this.pageTable(m, convertDevis, opts, `${quoteIdent(etat)} IN (0, 3, 4)`);
+  }
+
+  /** Every salarié (paged internally), with `codebs` when the column exists. */
+  async readSalaries(opts: ReadOptions = {}): Promise<Salarie[]> {
+    const m = await this.mapping('salarie');
+    const out: Salarie[] = [];
+    for await (const page of this.pageTable(m, convertSalarie, { pageSize: 1000, ...opts }, null)) out.push(...page);
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // SuiviMO
+
+  async readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]> {
+    const out: SuiviMoRow[] = [];
+    for (const part of chunk(keys, this.keyChunkRows)) {
+      const { rows } = await this.exec(selectSql(part));
+      for (const r of rows) {
+        const row = convertSuiviMo(r);
+        if (row) out.push(row);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Applies the batch in ONE transaction: deletes (incl. the old keys of moves) then upserts, chunked.
+   * A move counts as one deletion plus one insertion (or update when the new key already existed).
+   * Any error rolls everything back; a deadlock is AppError SQL_DEADLOCK (retryable): retry the whole batch.
+   */
+  async applySuiviMo(ops: SuiviMoOp[], opts: Cancellable = {}): Promise<SuiviMoResult> {
+    const plan = planSuiviMo(ops);
+    const result: SuiviMoResult = { inserted: 0, updated: 0, deleted: 0 };
+    if (plan.deletes.length === 0 && plan.upserts.length === 0) return result;
+    if (opts.signal?.aborted) throw cancelled();
+    const pool = await this.getPool();
+    const tx = new sql.Transaction(pool);
+    this.stats.roundTrips++;
+    try {
+      await tx.begin();
+    } catch (e) {
+      throw classifySqlError(e, this.errorContext());
+    }
+    try {
+      for (const part of chunk(plan.deletes, this.keyChunkRows)) {
+        if (opts.signal?.aborted) throw cancelled();
+        const r = await this.exec(deleteSql(part), tx);
+        result.deleted += r.rowsAffected[0] ?? 0;
+      }
+      for (const part of chunk(plan.upserts, this.upsertChunkRows)) {
+        if (opts.signal?.aborted) throw cancelled();
+        const r = await this.exec(upsertSql(part), tx);
+        result.updated += r.rowsAffected[0] ?? 0;
+        result.inserted += r.rowsAffected[1] ?? 0;
+      }
+      this.stats.roundTrips++;
+      await tx.commit();
+    } catch (e) {
+      this.stats.roundTrips++;
+      await tx.rollback().catch((rbErr: unknown) =>
+        this.log.warn('Annulation de la transaction SuiviMO impossible (déjà annulée par le serveur ?)', {
+          error: rbErr instanceof Error ? rbErr.message : String(rbErr),
+        }),
+      );
+      const err = classifySqlError(e, this.errorContext());
+      this.log.warn('Écriture SuiviMO annulée', { code: err.code, detail: err.detail, ops: ops.length });
+      throw err;
+    }
+    this.log.info('SuiviMO écrit', { ...result, ops: ops.length });
+    return result;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // employee mapping (Salarie.codebs)
+
+  private codebsMissing(): AppError {
+    return new AppError(
+      'CODEBS_COLUMN_MISSING',
+      "La table Salarie n'a pas de colonne « codebs » : la correspondance salariés ↔ utilisateurs BatiSimply ne peut pas être enregistrée. Créez-la depuis la page « Correspondance des salariés » (une colonne texte vide est ajoutée, rien d'autre n'est modifié).",
+    );
+  }
+
+  async hasCodebsColumn(): Promise<boolean> {
+    const m = await this.mapping('salarie');
+    return m.columns.codebs != null;
+  }
+
+  async codebsStatus(): Promise<CodebsStatus> {
+    const exists = await this.hasCodebsColumn();
+    return {
+      exists,
+      table: 'Salarie',
+      column: CODEBS_COLUMN,
+      message: exists
+        ? 'La colonne « codebs » de la table Salarie contient la correspondance avec les utilisateurs BatiSimply.'
+        : "La table Salarie n'a pas de colonne « codebs ». Pour enregistrer la correspondance, le connecteur peut l'ajouter (colonne texte vide, sans effet sur Batigest) après votre confirmation.",
+    };
+  }
+
+  /** Adds Salarie.codebs. Only call after the user's explicit confirmation. Idempotent. */
+  async createCodebsColumn(): Promise<CodebsStatus> {
+    this.mappings.delete('salarie');
+    if (!(await this.hasCodebsColumn())) {
+      const m = await this.mapping('salarie');
+      this.log.info('Création de la colonne Salarie.codebs (confirmée par l’utilisateur)');
+      await this.exec({ sql: `ALTER TABLE [dbo].${quoteIdent(m.table)} ADD ${quoteIdent(CODEBS_COLUMN)} nvarchar(64) NULL`, params: [], statements: 1 });
+      this.mappings.delete('salarie');
+    }
+    return this.codebsStatus();
+  }
+
+  /**
+   * Maps a salarié to a BatiSimply user (UUID) or removes the mapping (null). A user is mapped to one salarié
+   * at most: the same UUID is cleared from any other salarié in the same request.
+   */
+  async writeEmployeeMapping(code: string, userId: string | null): Promise<{ cleared: number }> {
+    const m = await this.mapping('salarie');
+    const codebs = m.columns.codebs;
+    if (!codebs) throw this.codebsMissing();
+    const codeCol = quoteIdent(m.columns.code ?? 'Code');
+    const table = `[dbo].${quoteIdent(m.table)}`;
+    if (userId !== null && !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(userId)) {
+      throw new AppError('INVALID_INPUT', `L'identifiant BatiSimply « ${userId} » n'est pas un identifiant valide (UUID attendu).`);
+    }
+    const params: SqlParam[] = [{ name: 'code', kind: 'nvarchar', value: code }];
+    let text: string;
+    let statements = 1;
+    if (userId !== null) {
+      params.push({ name: 'uuid', kind: 'nvarchar', value: userId.toLowerCase() });
+      text = `UPDATE ${table} SET ${quoteIdent(codebs)} = NULL WHERE ${quoteIdent(codebs)} = @uuid AND ${codeCol} <> @code AND EXISTS (SELECT 1 FROM ${table} AS s2 WHERE s2.${codeCol} = @code);\n`;
+      text += `UPDATE ${table} SET ${quoteIdent(codebs)} = @uuid WHERE ${codeCol} = @code;`;
+      statements = 2;
+    } else {
+      text = `UPDATE ${table} SET ${quoteIdent(codebs)} = NULL WHERE ${codeCol} = @code;`;
+    }
+    const r = await this.exec({ sql: text, params, statements });
+    const updated = r.rowsAffected[r.rowsAffected.length - 1] ?? 0;
+    if (updated === 0) {
+      throw new AppError('INVALID_INPUT', `Le salarié « ${code} » est introuvable dans Batigest : rechargez la liste des salariés.`);
+    }
+    return { cleared: userId !== null ? (r.rowsAffected[0] ?? 0) : 0 };
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Converts raw rows (as returned by mssql, keyed by logical column names) into domain objects, validated with zod.
+ *
+ * Policy for bad rows: a row whose code is NULL or blank cannot be keyed anywhere, so it is NOT returned; it is
+ * reported through `onSkip` with a French reason the engine journals. Every other field tolerates NULL (the domain
+ * types are nullable); a value of the wrong shape in an optional column (e.g. text in a numeric column) becomes
+ * NULL rather than failing the whole read.
+ */
+import { z } from 'zod';
+import {
+  chantierSourceSchema,
+  devisSourceSchema,
+  salarieSchema,
+  suiviMoRowSchema,
+  type ChantierSource,
+  type DevisSource,
+  type Salarie,
+  type SuiviMoRow,
+} from '../../../shared/domain.js';
+
+/** A source row the gateway did not return, with the reason (French) for the journal. */
+export interface SkippedSourceRow {
+  table: 'ChantierDef' | 'Devis' | 'Salarie';
+  code: string | null;
+  /** Name shown to the user to find the row in Batigest (client / salarié name), when known. */
+  label: string | null;
+  reason: string;
+}
+
+const rawCell = z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.date(), z.null(), z.undefined()]);
+export const rawRowSchema = z.record(z.string(), rawCell);
+export type RawRow = z.infer<typeof rawRowSchema>;
+type Cell = z.infer<typeof rawCell>;
+
+/** Trimmed code; purely numeric codes shorter than 8 are zero-padded to 8 (Batigest convention). */
+export function normaliseBatigestCode(v: string): string {
+  const t = v.trim();
+  return /^\d{1,7}$/.test(t) ? t.padStart(8, '0') : t;
+}
+
+export function toText(v: Cell): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  const s = String(v).trim();
+  return s === '' ? null : s;
+}
+
+export function toNumber(v: Cell): number | null {
+  if (v === null || v === undefined || typeof v === 'boolean' || v instanceof Date) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  const t = v.trim().replace(',', '.');
+  if (t === '') return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** YYYY-MM-DD. Dates are read with useUTC, so a SQL `datetime` midnight is UTC midnight of the same day. */
+export function toDateOnly(v: Cell): string | null {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString().slice(0, 10);
+  if (typeof v === 'string') {
+    const m = /^(\d{4}-\d{2}-\d{2})/.exec(v.trim());
+    return m?.[1] ?? null;
+  }
+  return null;
+}
+
+export function toTimestamp(v: Cell): string | null {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (typeof v === 'string') {
+    const d = new Date(v.trim());
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  }
+  return null;
+}
+
+function codeOf(raw: RawRow): string | null {
+  const t = toText(raw.code);
+  return t === null ? null : t;
+}
+
+export type Converted<T> = { ok: true; value: T } | { ok: false; skip: SkippedSourceRow };
+
+export function convertChantier(raw: RawRow): Converted<ChantierSource> {
+  const code = codeOf(raw);
+  const label = toText(raw.nomClient) ?? toText(raw.description);
+  if (code === null) {
+    return { ok: false, skip: { table: 'ChantierDef', code: null, label, reason: `Chantier sans code${label ? ` (« ${label} »)` : ''} dans Batigest : ignoré. Donnez-lui un code dans Batigest pour le synchroniser.` } };
+  }
+  const value = chantierSourceSchema.parse({
+    code: normaliseBatigestCode(code),
+    nomClient: toText(raw.nomClient),
+    description: toText(raw.description),
+    adresse: toText(raw.adresse),
+    codePostal: toText(raw.codePostal),
+    ville: toText(raw.ville),
+    dateDebut: toDateOnly(raw.dateDebut),
+    dateFin: toDateOnly(raw.dateFin),
+    etat: toText(raw.etat),
+    heuresVendues: toNumber(raw.heuresVendues),
+    montant: toNumber(raw.montant),
+    dateModif: toTimestamp(raw.dateModif),
+  });
+  return { ok: true, value };
+}
+
+export function convertDevis(raw: RawRow): Converted<DevisSource> {
+  const code = codeOf(raw);
+  const label = toText(raw.nom) ?? toText(raw.sujet);
+  if (code === null) {
+    return { ok: false, skip: { table: 'Devis', code: null, label, reason: `Devis sans code${label ? ` (« ${label} »)` : ''} dans Batigest : ignoré.` } };
+  }
+  const etat = toNumber(raw.etat);
+  const value = devisSourceSchema.parse({
+    code: normaliseBatigestCode(code),
+    date: toDateOnly(raw.date),
+    nom: toText(raw.nom),
+    adresse: toText(raw.adresse),
+    codePostal: toText(raw.codePostal),
+    ville: toText(raw.ville),
+    sujet: toText(raw.sujet),
+    dateConcretis: toDateOnly(raw.dateConcretis),
+    etat: etat === null ? null : Math.trunc(etat),
+    tempsMO: toNumber(raw.tempsMO),
+    montant: toNumber(raw.montant),
+    dateModif: toTimestamp(raw.dateModif),
+  });
+  return { ok: true, value };
+}
+
+/** Salarié codes are kept as stored (trimmed), NOT padded: SuiviMO.CodeSalarie must match Salarie.Code exactly. */
+export function convertSalarie(raw: RawRow): Converted<Salarie> {
+  const code = codeOf(raw);
+  const nom = toText(raw.nom);
+  const prenom = toText(raw.prenom);
+  const label = [prenom, nom].filter(Boolean).join(' ') || null;
+  if (code === null) {
+    return { ok: false, skip: { table: 'Salarie', code: null, label, reason: `Salarié sans code${label ? ` (${label})` : ''} dans Batigest : ignoré, ses heures ne peuvent pas être importées.` } };
+  }
+  const value = salarieSchema.parse({ code, nom: nom ?? '', prenom, codebs: toText(raw.codebs) });
+  return { ok: true, value };
+}
+
+/** SuiviMO read-back. NbH3/NbH4 are flags: any positive value reads as 1. */
+export function convertSuiviMo(raw: RawRow): SuiviMoRow | null {
+  const codeChantier = toText(raw.CodeChantier);
+  const codeSalarie = toText(raw.CodeSalarie);
+  const date = toDateOnly(raw.Date);
+  if (codeChantier === null || codeSalarie === null || date === null) return null;
+  return suiviMoRowSchema.parse({
+    codeChantier,
+    codeSalarie,
+    date,
+    nbH0: toNumber(raw.NbH0) ?? 0,
+    nbH3: (toNumber(raw.NbH3) ?? 0) > 0 ? 1 : 0,
+    nbH4: (toNumber(raw.NbH4) ?? 0) > 0 ? 1 : 0,
+  });
+}
