@@ -66,5 +66,21 @@ export interface BatisimplyPort {
   updateProject(id: string, input: ProjectInput, opts?: Cancellable): Promise<Project>;
   listTimeSlots(window: { start: Date; end: Date }, opts?: Cancellable): Promise<TimeSlot[]>;
   listUsers(opts?: Cancellable): Promise<BatisimplyUser[]>;
+  /** Devis mode: posts a quote to /api/quote. Optional so test doubles may omit it. */
+  createQuote?(input: Record<string, unknown>, opts?: Cancellable): Promise<{ id: string }>;
+  /** Forgets per-run caches (projectCode index). Call at the start of a sync run. */
+  clearCache?(): void;
+  /** Call counters (benchmarks, journal). */
+  apiStats?(): BatisimplyStats;
   close(): Promise<void>;
+}
+
+export interface BatisimplyStats {
+  /** HTTP requests sent to the API, retries included. */
+  apiCalls: number;
+  /** Requests to the Keycloak token endpoint. */
+  tokenRequests: number;
+  retries: number;
+  reauthentications: number;
+  byRoute: Record<string, number>;
 }

@@ -1,0 +1,668 @@
+/**
+ * BatiSimply API client (plain Node, undici). Implements BatisimplyPort for the sync engine.
+ *
+ * - keep-alive pool (undici Agent), per-request timeout, at most `settings.concurrency` requests in flight;
+ * - tokens from the TokenManager (single flight, refresh before expiry), one re-authentication on 401;
+ * - retries with exponential backoff + jitter on 429, 5xx and network errors, honouring Retry-After, capped;
+ *   no retry on 4xx that cannot succeed;
+ * - every answer validated with zod (tolerant list envelopes, strict on the fields used) → AppError, never a crash.
+ */
+import { Agent, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import {
+  batisimplyUserSchema,
+  projectSchema,
+  timeSlotSchema,
+  type BatisimplyUser,
+  type ConnectionDiagnosis,
+  type Project,
+  type ProjectInput,
+  type TimeSlot,
+} from '../../../shared/domain.js';
+import { AppError } from '../../../shared/errors.js';
+import type { BatisimplySettings } from '../../../shared/settings.js';
+import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, Logger } from '../ports.js';
+import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
+import { abortableSleep, backoffDelay, cancelled, Limiter, mapLimited, parseRetryAfter, throwIfAborted } from './retry.js';
+import { badResponse, createdEntitySchema, parseItems, parseOne, problemSchema, readList } from './schemas.js';
+import { TokenManager, safeHost } from './token-manager.js';
+import { exchange, header, TransportError, type HttpExchange } from './transport.js';
+
+export interface BatisimplyClientDeps {
+  /** undici dispatcher; by default the client creates (and closes) its own keep-alive Agent. */
+  dispatcher?: Dispatcher;
+  clock: Clock;
+  logger: Logger;
+  /** Injected so tests don't wait for real; receives the caller's signal. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Items asked per page (default 200). */
+  pageSize?: number;
+  /** First backoff step (default 500 ms) and cap of any wait (default 30 s; a longer Retry-After fails fast). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Refresh the token this long before it expires (default 30 s). */
+  tokenSkewMs?: number;
+  /** How long the projectCode → id index stays valid (default 10 min); clearCache() starts afresh. */
+  cacheTtlMs?: number;
+  /** Time slots are fetched in windows of at most this many days, concurrently (default 31). */
+  timeSlotChunkDays?: number;
+}
+
+/** A quote for `POST /api/quote` (devis mode). Free-form: the real API's fields are not documented. */
+export type QuoteInput = Record<string, unknown>;
+
+type Method = 'GET' | 'POST' | 'PUT';
+
+interface CallOptions {
+  method: Method;
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** French description of what is asked, for messages ("la liste des chantiers"). */
+  what: string;
+  /** Safe to repeat after an ambiguous failure (GET, PUT; a POST guarded by `beforeRetry`). */
+  idempotent: boolean;
+  signal?: AbortSignal | undefined;
+  maxRetries?: number;
+  /** Before retrying after an ambiguous failure: returns a value to stop retrying and use it instead. */
+  beforeRetry?: () => Promise<unknown>;
+  /** Route label for the stats. */
+  route: string;
+}
+
+interface CallResult {
+  status: number;
+  headers: HttpExchange['headers'];
+  json: unknown;
+  recovered?: unknown;
+}
+
+interface CachedProject {
+  project: Project;
+  raw: Record<string, unknown>;
+}
+
+const WHAT = {
+  projects: 'la liste des chantiers',
+  project: 'un chantier',
+  create: 'la création du chantier',
+  update: 'la mise à jour du chantier',
+  slots: 'les heures saisies',
+  users: 'la liste des utilisateurs',
+  quote: "l'envoi du devis",
+} as const;
+
+export class BatisimplyClient implements BatisimplyPort {
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly tokens: TokenManager;
+  private readonly limiter: Limiter;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly pageSize: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly cacheTtlMs: number;
+  private readonly chunkDays: number;
+  private readonly counters: BatisimplyStats = { apiCalls: 0, tokenRequests: 0, retries: 0, reauthentications: 0, byRoute: {} };
+  private readonly projectCache = new Map<string, CachedProject>();
+  private codeIndex: { byCode: Map<string, string>; builtAt: number } | null = null;
+  /** null = not yet known; false once the server was seen ignoring `projectCode.equals`. */
+  private codeFilterWorks: boolean | null = null;
+
+  constructor(
+    private readonly settings: BatisimplySettings,
+    private readonly deps: BatisimplyClientDeps,
+  ) {
+    this.ownsDispatcher = deps.dispatcher === undefined;
+    this.dispatcher =
+      deps.dispatcher ??
+      new Agent({
+        keepAliveTimeout: 10_000,
+        keepAliveMaxTimeout: 60_000,
+        connections: settings.concurrency + 2,
+        connect: { timeout: settings.timeoutMs },
+        headersTimeout: settings.timeoutMs,
+        bodyTimeout: settings.timeoutMs,
+      });
+    this.sleep = deps.sleep ?? abortableSleep;
+    this.random = deps.random ?? Math.random;
+    this.pageSize = deps.pageSize ?? 200;
+    this.baseDelayMs = deps.baseDelayMs ?? 500;
+    this.maxDelayMs = deps.maxDelayMs ?? 30_000;
+    this.cacheTtlMs = deps.cacheTtlMs ?? 10 * 60_000;
+    this.chunkDays = deps.timeSlotChunkDays ?? 31;
+    this.limiter = new Limiter(Math.max(1, settings.concurrency));
+    this.tokens = new TokenManager(settings, {
+      dispatcher: this.dispatcher,
+      clock: deps.clock,
+      logger: deps.logger,
+      sleep: (ms) => this.sleep(ms),
+      random: this.random,
+      skewMs: deps.tokenSkewMs ?? 30_000,
+      baseDelayMs: this.baseDelayMs,
+      maxDelayMs: this.maxDelayMs,
+      onTokenRequest: () => {
+        this.counters.tokenRequests++;
+      },
+    });
+  }
+
+  /** Counters for benchmarks and the journal (API calls include retries; token requests are separate). */
+  apiStats(): BatisimplyStats {
+    return { ...this.counters, byRoute: { ...this.counters.byRoute } };
+  }
+
+  /** Forgets the per-run caches (projectCode index, raw entities). Call at the start of a run. */
+  clearCache(): void {
+    this.projectCache.clear();
+    this.codeIndex = null;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // ------------------------------------------------------------------ projects
+
+  async listProjects(opts: Cancellable = {}): Promise<Project[]> {
+    const rows = await this.listAll(BATISIMPLY_PATHS.projects, {}, projectSchema, WHAT.projects, 'GET projects', opts.signal);
+    const byCode = new Map<string, string>();
+    for (const { item, raw } of rows) {
+      this.projectCache.set(item.id, { project: item, raw });
+      byCode.set(item.projectCode, item.id);
+    }
+    this.codeIndex = { byCode, builtAt: this.now() };
+    return rows.map((r) => r.item);
+  }
+
+  async getProject(id: string, opts: Cancellable = {}): Promise<Project | null> {
+    try {
+      const r = await this.call({
+        method: 'GET',
+        path: BATISIMPLY_PATHS.project(id),
+        what: WHAT.project,
+        idempotent: true,
+        signal: opts.signal,
+        route: 'GET project',
+      });
+      return this.remember(r.json, WHAT.project);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'BS_NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  async findProjectByCode(code: string, opts: Cancellable = {}): Promise<Project | null> {
+    if (this.codeIndex && this.now() - this.codeIndex.builtAt < this.cacheTtlMs) {
+      const id = this.codeIndex.byCode.get(code);
+      return id === undefined ? null : (this.projectCache.get(id)?.project ?? (await this.getProject(id, opts)));
+    }
+    if (this.codeFilterWorks !== false) {
+      const found = await this.findByServerFilter(code, opts.signal);
+      if (found !== undefined) return found;
+    }
+    await this.listProjects(opts);
+    return this.fromIndex(code);
+  }
+
+  private fromIndex(code: string): Project | null {
+    const id = this.codeIndex?.byCode.get(code);
+    return id === undefined ? null : (this.projectCache.get(id)?.project ?? null);
+  }
+
+  /** undefined = the server ignores the filter (fall back to a scan). */
+  private async findByServerFilter(code: string, signal?: AbortSignal): Promise<Project | null | undefined> {
+    const r = await this.call({
+      method: 'GET',
+      path: BATISIMPLY_PATHS.projects,
+      query: { [BATISIMPLY_PATHS.projectCodeFilter]: code, [PAGING_PARAMS.page]: 0, [PAGING_PARAMS.size]: 20 },
+      what: WHAT.projects,
+      idempotent: true,
+      signal,
+      route: 'GET projects',
+    });
+    const { items } = readList(r.json, header(r.headers, 'x-total-count'), WHAT.projects);
+    const projects = parseItems(items, projectSchema, WHAT.projects);
+    if (projects.some((p) => p.projectCode !== code)) {
+      this.codeFilterWorks = false;
+      this.deps.logger.info('BatiSimply : le filtre par code de chantier est ignoré par le serveur ; recherche par parcours de la liste');
+      return undefined;
+    }
+    this.codeFilterWorks = true;
+    const p = projects[0];
+    if (!p) return null;
+    this.projectCache.set(p.id, { project: p, raw: items[0] as Record<string, unknown> });
+    return p;
+  }
+
+  async createProject(input: ProjectInput, opts: Cancellable = {}): Promise<Project> {
+    const body = stripUndefined({ ...input });
+    const r = await this.call({
+      method: 'POST',
+      path: BATISIMPLY_PATHS.projects,
+      body,
+      what: WHAT.create,
+      idempotent: true,
+      signal: opts.signal,
+      route: 'POST project',
+      // The previous attempt may have been processed (connection lost after sending): look before posting again,
+      // so a retry never creates a second project with the same code.
+      beforeRetry: async () => (await this.findByCodeFresh(input.projectCode, opts.signal)) ?? undefined,
+    });
+    const project = r.recovered !== undefined ? (r.recovered as Project) : this.remember(r.json, WHAT.create);
+    this.codeIndex?.byCode.set(project.projectCode, project.id);
+    return project;
+  }
+
+  async updateProject(id: string, input: ProjectInput, opts: Cancellable = {}): Promise<Project> {
+    let raw = this.projectCache.get(id)?.raw;
+    if (!raw) {
+      const current = await this.getProject(id, opts);
+      if (!current) {
+        throw new AppError('BS_NOT_FOUND', `Le chantier ${input.projectCode} n'existe plus dans BatiSimply (id ${id}). Il sera recréé à la prochaine synchronisation.`, {
+          detail: `PUT project ${id}: not found`,
+        });
+      }
+      raw = this.projectCache.get(id)?.raw ?? {};
+    }
+    // JHipster PUT replaces the whole entity: start from what the server has, overlay what we manage.
+    const body: Record<string, unknown> = { ...raw, ...stripUndefined({ ...input }), id: raw.id ?? numericIfPossible(id) };
+    const r = await this.call({
+      method: 'PUT',
+      path: BATISIMPLY_PATHS.project(id),
+      body,
+      what: WHAT.update,
+      idempotent: true,
+      signal: opts.signal,
+      route: 'PUT project',
+    });
+    const project = this.remember(r.json, WHAT.update);
+    this.codeIndex?.byCode.set(project.projectCode, project.id);
+    return project;
+  }
+
+  private async findByCodeFresh(code: string, signal?: AbortSignal): Promise<Project | null> {
+    if (this.codeFilterWorks !== false) {
+      const f = await this.findByServerFilter(code, signal);
+      if (f !== undefined) return f;
+    }
+    this.codeIndex = null;
+    await this.listProjects({ signal });
+    return this.fromIndex(code);
+  }
+
+  private remember(json: unknown, what: string): Project {
+    const project = parseOne(json, projectSchema, what);
+    this.projectCache.set(project.id, { project, raw: json as Record<string, unknown> });
+    return project;
+  }
+
+  // ------------------------------------------------------------------ time slots, users, quotes
+
+  async listTimeSlots(window: { start: Date; end: Date }, opts: Cancellable = {}): Promise<TimeSlot[]> {
+    const start = window.start.getTime();
+    const end = window.end.getTime();
+    if (!(end > start)) return [];
+    const step = this.chunkDays * 86_400_000;
+    const chunks: Array<[number, number]> = [];
+    for (let s = start; s < end; s += step) chunks.push([s, Math.min(end, s + step)]);
+    const parts = await mapLimited(chunks, this.settings.concurrency, ([s, e]) =>
+      this.listAll(BATISIMPLY_PATHS.timeSlots, { startDate: isoZ(s), endDate: isoZ(e) }, timeSlotSchema, WHAT.slots, 'GET timeSlots', opts.signal),
+    );
+    const seen = new Map<string, TimeSlot>();
+    for (const part of parts) for (const { item } of part) seen.set(item.id, item);
+    return [...seen.values()];
+  }
+
+  async listUsers(opts: Cancellable = {}): Promise<BatisimplyUser[]> {
+    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, batisimplyUserSchema, WHAT.users, 'GET users', opts.signal);
+    return rows.map((r) => r.item);
+  }
+
+  /** Posts a quote (devis mode). Not retried after an ambiguous failure (it could create a duplicate). */
+  async createQuote(input: QuoteInput, opts: Cancellable = {}): Promise<{ id: string }> {
+    const r = await this.call({
+      method: 'POST',
+      path: BATISIMPLY_PATHS.quotes,
+      body: stripUndefined({ ...input }),
+      what: WHAT.quote,
+      idempotent: false,
+      signal: opts.signal,
+      route: 'POST quote',
+    });
+    const q = parseOne(r.json, createdEntitySchema, WHAT.quote);
+    return { id: q.id };
+  }
+
+  // ------------------------------------------------------------------ diagnosis
+
+  async testConnection(): Promise<ConnectionDiagnosis> {
+    const s = this.settings;
+    const missing: string[] = [];
+    if (!s.ssoUrl) missing.push("l'adresse du SSO");
+    if (!s.apiUrl) missing.push("l'adresse de l'API");
+    if (!s.clientId) missing.push("l'identifiant client");
+    if (s.grantType === 'password' && !s.username) missing.push("l'utilisateur");
+    if (s.grantType === 'password' && !s.password) missing.push('le mot de passe');
+    if (missing.length > 0) {
+      return { ok: false, code: 'NOT_CONFIGURED', message: `Connexion BatiSimply incomplète : renseignez ${missing.join(', ')}.`, details: {} };
+    }
+    this.tokens.reset();
+    const details: Record<string, string> = { sso: safeHost(s.ssoUrl), api: safeHost(s.apiUrl) };
+    try {
+      await this.tokens.getToken();
+    } catch (e) {
+      return diagnosisOf(e, details);
+    }
+    details.authentification = 'réussie';
+    try {
+      const users = await this.countOf(BATISIMPLY_PATHS.users, batisimplyUserSchema, WHAT.users, 'GET users');
+      const projects = (await this.countOf(BATISIMPLY_PATHS.projects, projectSchema, WHAT.projects, 'GET projects')) ?? 0;
+      if (users !== null) details.utilisateurs = String(users);
+      details.chantiers = String(projects);
+      const who = users === null ? '' : `${users} utilisateur${users > 1 ? 's' : ''}, `;
+      return {
+        ok: true,
+        code: null,
+        message: `Connexion à BatiSimply réussie : ${who}${projects} chantier${projects > 1 ? 's' : ''}.`,
+        details,
+      };
+    } catch (e) {
+      return diagnosisOf(e, details);
+    }
+  }
+
+  /** Number of items of a list (from its total when given, else by listing); null when forbidden (users). */
+  private async countOf<S extends z.ZodType<{ id: string }>>(path: string, schema: S, what: string, route: string): Promise<number | null> {
+    try {
+      const r = await this.call({
+        method: 'GET',
+        path,
+        query: { [PAGING_PARAMS.page]: 0, [PAGING_PARAMS.size]: 1 },
+        what,
+        idempotent: true,
+        route,
+        maxRetries: Math.min(1, this.settings.maxRetries),
+      });
+      const list = readList(r.json, header(r.headers, 'x-total-count'), what);
+      parseItems(list.items, schema, what);
+      if (list.total !== null) return list.total;
+      return (await this.listAll(path, {}, schema, what, route)).length;
+    } catch (e) {
+      // A non-admin account may not read the users list: the connection itself is fine.
+      if (route === 'GET users' && e instanceof AppError && e.code === 'BS_REQUEST_REJECTED') return null;
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ paging
+
+  /**
+   * Every item of a paged list, each exactly once (deduplicated by id). Uses the total (X-Total-Count or the
+   * envelope's) to fetch the remaining pages concurrently; without a total, pages sequentially until a short,
+   * empty or already-seen page. Copes with servers that cap the page size or ignore paging.
+   */
+  private async listAll<S extends z.ZodType<{ id: string }>>(
+    path: string,
+    query: Record<string, string>,
+    schema: S,
+    what: string,
+    route: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ item: z.output<S>; raw: Record<string, unknown> }>> {
+    const size = this.pageSize;
+    const seen = new Map<string, { item: z.output<S>; raw: Record<string, unknown> }>();
+    const fetchPage = async (page: number) => {
+      const r = await this.call({
+        method: 'GET',
+        path,
+        query: { ...query, [PAGING_PARAMS.page]: page, [PAGING_PARAMS.size]: size },
+        what,
+        idempotent: true,
+        signal,
+        route,
+      });
+      const list = readList(r.json, header(r.headers, 'x-total-count'), what);
+      const items = parseItems(list.items, schema, what);
+      return { items, raws: list.items as Array<Record<string, unknown>>, total: list.total };
+    };
+    const add = (p: { items: Array<z.output<S>>; raws: Array<Record<string, unknown>> }): number => {
+      let added = 0;
+      p.items.forEach((item, i) => {
+        if (!seen.has(item.id)) added++;
+        seen.set(item.id, { item, raw: p.raws[i] ?? {} });
+      });
+      return added;
+    };
+
+    const first = await fetchPage(0);
+    add(first);
+    const firstLen = first.items.length;
+    // A server that ignores paging answers everything at once.
+    if (firstLen === 0 || firstLen > size) return [...seen.values()];
+    let nextPage = 1;
+    let maxLen = firstLen;
+    if (first.total !== null) {
+      if (seen.size >= first.total) return [...seen.values()];
+      // The server may cap the page size: its pages are then `firstLen` long.
+      const pages = Math.ceil(first.total / firstLen);
+      const rest = Array.from({ length: pages - 1 }, (_, i) => i + 1);
+      const results = await mapLimited(rest, this.settings.concurrency, (p) => fetchPage(p));
+      for (const r of results) add(r);
+      if (seen.size >= first.total) return [...seen.values()];
+      nextPage = pages; // data grew while reading: continue sequentially
+    }
+    for (let guard = 0; guard < 100_000; guard++) {
+      throwIfAborted(signal);
+      const p = await fetchPage(nextPage++);
+      const added = add(p);
+      const len = p.items.length;
+      if (len === 0 || added === 0 || len < maxLen) break;
+      maxLen = Math.max(maxLen, len);
+    }
+    return [...seen.values()];
+  }
+
+  // ------------------------------------------------------------------ one API call, with retries
+
+  private async call(op: CallOptions): Promise<CallResult> {
+    const maxRetries = op.maxRetries ?? this.settings.maxRetries;
+    const url = apiUrl(this.settings.apiUrl, op.path, op.query);
+    const body = op.body === undefined ? undefined : JSON.stringify(op.body);
+    let attempt = 0;
+    let reauthenticated = false;
+    let ambiguous = false;
+    for (;;) {
+      throwIfAborted(op.signal);
+      if (ambiguous && op.beforeRetry) {
+        const recovered = await op.beforeRetry();
+        if (recovered !== undefined) return { status: 0, headers: {}, json: undefined, recovered };
+      }
+      const token = await this.tokens.getToken();
+      throwIfAborted(op.signal);
+      let res: HttpExchange;
+      const t0 = Date.now();
+      try {
+        res = await this.limiter.run(() => {
+          this.counters.apiCalls++;
+          this.counters.byRoute[op.route] = (this.counters.byRoute[op.route] ?? 0) + 1;
+          return exchange(this.dispatcher, {
+            url,
+            method: op.method,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            },
+            body,
+            timeoutMs: this.settings.timeoutMs,
+            signal: op.signal,
+          });
+        });
+      } catch (e) {
+        const te = e as TransportError;
+        if (te.kind === 'cancelled') throw cancelled();
+        const canRetry = te.kind !== 'tls' && (op.idempotent || te.notSent);
+        this.deps.logger.warn('BatiSimply : échec réseau', { method: op.method, path: op.path, kind: te.kind, code: te.code, attempt });
+        if (canRetry && attempt < maxRetries) {
+          ambiguous = !te.notSent;
+          await this.pause(attempt++, null, op.signal);
+          continue;
+        }
+        throw this.transportError(te, op);
+      }
+      this.deps.logger.debug('BatiSimply : requête', { method: op.method, path: op.path, status: res.status, attempt, ms: Date.now() - t0 });
+
+      if (res.status === 401) {
+        if (!reauthenticated) {
+          reauthenticated = true;
+          this.counters.reauthentications++;
+          this.tokens.invalidate(token);
+          continue;
+        }
+        throw new AppError(
+          'BS_AUTH_FAILED',
+          "BatiSimply refuse l'accès malgré une nouvelle authentification. Vérifiez que le SSO et l'API sont du même environnement (recette ou production) et que le compte a les droits nécessaires.",
+          { detail: `${op.method} ${op.path}: 401 after re-authentication` },
+        );
+      }
+      if (res.status === 429 || res.status >= 500) {
+        // 429 and 503 mean "not processed"; other 5xx may have been processed: only idempotent calls retry.
+        const notProcessed = res.status === 429 || res.status === 503;
+        const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'), this.now());
+        if ((op.idempotent || notProcessed) && attempt < maxRetries) {
+          if (retryAfterMs !== null && retryAfterMs > this.maxDelayMs) {
+            throw this.overloadError(res, op, retryAfterMs);
+          }
+          ambiguous = !notProcessed;
+          await this.pause(attempt++, retryAfterMs, op.signal);
+          continue;
+        }
+        throw this.overloadError(res, op, retryAfterMs);
+      }
+      if (res.status >= 400) throw this.clientError(res, op);
+      let json: unknown = undefined;
+      if (res.text.trim() !== '') {
+        try {
+          json = JSON.parse(res.text);
+        } catch (e) {
+          throw badResponse(op.what, `${op.method} ${op.path}: HTTP ${res.status}, body is not JSON (${res.text.length} chars)`, e);
+        }
+      }
+      return { status: res.status, headers: res.headers, json };
+    }
+  }
+
+  private async pause(attempt: number, retryAfterMs: number | null, signal?: AbortSignal): Promise<void> {
+    const delay =
+      retryAfterMs !== null
+        ? retryAfterMs + Math.round(this.random() * Math.min(1000, retryAfterMs * 0.1))
+        : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs, this.random);
+    this.counters.retries++;
+    this.deps.logger.info('BatiSimply : nouvel essai', { attempt: attempt + 1, delayMs: delay });
+    await this.sleep(delay, signal);
+    throwIfAborted(signal);
+  }
+
+  private transportError(te: TransportError, op: CallOptions): AppError {
+    const host = safeHost(this.settings.apiUrl);
+    const detail = `${op.method} ${op.path}: ${te.kind} ${te.code}: ${te.message}`;
+    switch (te.kind) {
+      case 'tls':
+        return new AppError(
+          'BS_TLS_ERROR',
+          `Le certificat de sécurité de l'API BatiSimply (${host}) est refusé (${te.code}). Vérifiez l'adresse de l'API ou le proxy d'entreprise qui intercepte les connexions HTTPS.`,
+          { detail, cause: te },
+        );
+      case 'timeout':
+        return new AppError(
+          'TIMEOUT',
+          `BatiSimply n'a pas répondu dans le délai (${Math.round(this.settings.timeoutMs / 1000)} s) pour ${op.what}. Réessayez plus tard ou augmentez le délai dans les paramètres.`,
+          { detail, cause: te, retryable: true },
+        );
+      case 'truncated':
+        return badResponse(op.what, detail, te);
+      default:
+        return new AppError(
+          'BS_API_UNREACHABLE',
+          `L'API BatiSimply (${host}) est injoignable. Vérifiez la connexion Internet et l'adresse de l'API, puis réessayez.`,
+          { detail, cause: te, retryable: true },
+        );
+    }
+  }
+
+  private overloadError(res: HttpExchange, op: CallOptions, retryAfterMs: number | null): AppError {
+    const wait = retryAfterMs !== null ? ` dans ${Math.ceil(retryAfterMs / 1000)} s` : ' dans quelques minutes';
+    const detail = `${op.method} ${op.path}: HTTP ${res.status}${retryAfterMs !== null ? `, Retry-After ${retryAfterMs} ms` : ''}`;
+    if (res.status === 429) {
+      return new AppError('BS_RATE_LIMITED', `BatiSimply limite le nombre de requêtes. Réessayez${wait}.`, { detail, retryable: true });
+    }
+    return new AppError('BS_SERVER_ERROR', `Le serveur BatiSimply est en erreur (HTTP ${res.status}) pour ${op.what}. Réessayez${wait}.`, {
+      detail,
+      retryable: true,
+    });
+  }
+
+  private clientError(res: HttpExchange, op: CallOptions): AppError {
+    let p: z.infer<typeof problemSchema> = {};
+    try {
+      const r = problemSchema.safeParse(JSON.parse(res.text));
+      if (r.success) p = r.data;
+    } catch {
+      // not JSON
+    }
+    const fields = (p.fieldErrors ?? []).map((f) => `${f.field ?? '?'} ${f.message ?? ''}`.trim()).join(', ');
+    const why = [p.title, p.errorKey, p.detail, fields].filter((x) => x && x !== '').join(' | ');
+    const detail = `${op.method} ${op.path}: HTTP ${res.status}${why ? ` ${why}` : ''}`;
+    const duplicate = res.status === 409 || /exist|duplicate|unique|already/i.test(`${p.errorKey ?? ''} ${p.title ?? ''} ${p.message ?? ''}`);
+    if (res.status === 404) {
+      return new AppError('BS_NOT_FOUND', `Élément introuvable dans BatiSimply pour ${op.what}.`, { detail });
+    }
+    if (duplicate && (res.status === 409 || res.status === 400)) {
+      return new AppError('BS_CONFLICT', `BatiSimply refuse ${op.what} : un élément avec ce code existe déjà.`, { detail });
+    }
+    if (res.status === 403) {
+      return new AppError(
+        'BS_REQUEST_REJECTED',
+        `Le compte BatiSimply n'a pas les droits nécessaires pour ${op.what}. Demandez à l'administrateur BatiSimply d'étendre ses droits.`,
+        { detail },
+      );
+    }
+    return new AppError(
+      'BS_REQUEST_REJECTED',
+      `BatiSimply refuse ${op.what} (HTTP ${res.status}${fields ? ` : champs ${fields}` : ''}). Corrigez les données dans Batigest puis relancez.`,
+      { detail },
+    );
+  }
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+}
+
+function diagnosisOf(e: unknown, details: Record<string, string>): ConnectionDiagnosis {
+  if (e instanceof AppError) return { ok: false, code: e.code, message: e.message, details };
+  return {
+    ok: false,
+    code: 'INTERNAL',
+    message: 'Le test de connexion BatiSimply a échoué de façon inattendue. Consultez le journal pour le détail technique.',
+    details,
+  };
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Partial<T>;
+}
+
+function numericIfPossible(id: string): string | number {
+  return /^\d{1,15}$/.test(id) ? Number(id) : id;
+}
+
+/** ISO-8601 UTC without milliseconds: 2026-01-31T00:00:00Z. */
+export function isoZ(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

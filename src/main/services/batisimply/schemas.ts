@@ -1,0 +1,101 @@
+/**
+ * zod schemas of what BatiSimply and Keycloak answer, and the tolerant list-envelope reader.
+ * Strict on the fields the connector uses (domain schemas), tolerant of everything else.
+ */
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors.js';
+
+export const tokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive(),
+  refresh_token: z.string().min(1).optional(),
+  refresh_expires_in: z.coerce.number().min(0).optional(),
+  token_type: z.string().optional(),
+});
+export type TokenResponse = z.infer<typeof tokenResponseSchema>;
+
+export const keycloakErrorSchema = z.object({
+  error: z.string(),
+  error_description: z.string().optional(),
+});
+
+/** JHipster problem body (errors of the API). */
+export const problemSchema = z
+  .object({
+    title: z.string().optional(),
+    detail: z.string().optional(),
+    message: z.string().optional(),
+    errorKey: z.string().optional(),
+    fieldErrors: z.array(z.object({ field: z.string().optional(), message: z.string().optional() }).loose()).optional(),
+  })
+  .loose();
+
+export const createdEntitySchema = z.object({ id: z.union([z.string(), z.number()]).transform(String) }).loose();
+
+export const LIST_KEYS = ['elements', 'content', 'items', 'data'] as const;
+const TOTAL_KEYS = ['totalElements', 'total', 'totalCount', 'count'] as const;
+
+export function badResponse(what: string, detail: string, cause?: unknown): AppError {
+  return new AppError(
+    'BS_BAD_RESPONSE',
+    `BatiSimply a renvoyé une réponse illisible pour ${what}. Réessayez plus tard ; si le problème persiste, contactez le support BatiSimply.`,
+    { detail, cause, retryable: true },
+  );
+}
+
+/** Reads a list answer: a bare array or an envelope ({elements|content|items|data: [...]}), and its total if any. */
+export function readList(json: unknown, totalHeader: string | undefined, what: string): { items: unknown[]; total: number | null } {
+  let items: unknown[] | undefined;
+  let total: number | null = null;
+  if (Array.isArray(json)) {
+    items = json;
+  } else if (json !== null && typeof json === 'object') {
+    const o = json as Record<string, unknown>;
+    for (const k of LIST_KEYS) {
+      if (Array.isArray(o[k])) {
+        items = o[k] as unknown[];
+        break;
+      }
+    }
+    for (const k of TOTAL_KEYS) {
+      if (typeof o[k] === 'number' && Number.isFinite(o[k])) {
+        total = o[k] as number;
+        break;
+      }
+    }
+    const meta = o.meta as Record<string, unknown> | undefined;
+    if (total === null && meta && typeof meta === 'object' && typeof meta.total === 'number') total = meta.total;
+  }
+  if (!items) {
+    const shape = json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json === 'object' ? `object{${Object.keys(json as object).slice(0, 8).join(',')}}` : typeof json;
+    throw badResponse(what, `expected a list (array or elements/content/items/data envelope), got ${shape}`);
+  }
+  if (total === null && totalHeader !== undefined && /^\d+$/.test(totalHeader.trim())) total = Number(totalHeader.trim());
+  return { items, total };
+}
+
+/** Validates each item; the first invalid one makes the whole answer a BS_BAD_RESPONSE (never a crash). */
+export function parseItems<S extends z.ZodType>(items: unknown[], schema: S, what: string): Array<z.output<S>> {
+  const out: Array<z.output<S>> = [];
+  for (let i = 0; i < items.length; i++) {
+    const r = schema.safeParse(items[i]);
+    if (!r.success) {
+      throw badResponse(what, `item ${i}: ${summarizeIssues(r.error)}`);
+    }
+    out.push(r.data);
+  }
+  return out;
+}
+
+export function parseOne<S extends z.ZodType>(json: unknown, schema: S, what: string): z.output<S> {
+  const r = schema.safeParse(json);
+  if (!r.success) throw badResponse(what, summarizeIssues(r.error));
+  return r.data;
+}
+
+export function summarizeIssues(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
