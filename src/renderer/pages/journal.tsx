@@ -1,0 +1,231 @@
+/** Journal: runs with filters (flow, status, dates), a run's items with their French reasons, CSV export. */
+import { useState } from 'react';
+import type { JournalItem, RunSummary } from '../../shared/contract.js';
+import type { SyncFlow } from '../../shared/domain.js';
+import { formatDateTime, fr } from '../../shared/strings.fr.js';
+import { errorMessage, useCall, useQuery } from '../lib/backend.js';
+import { useToast } from '../components/toast.js';
+import { Button, Card, EmptyState, ErrorBanner, Field, Loading, Select, StatusBadge, Switch, Table, type Column, type Tone } from '../components/ui.js';
+import { CountsLine, RUN_TONE, flowLabel, runColumns } from './dashboard.js';
+
+type Filters = { flow: '' | SyncFlow; status: '' | RunSummary['status']; from: string; to: string };
+const EMPTY: Filters = { flow: '', status: '', from: '', to: '' };
+const PAGE_SIZE = 25;
+
+const ACTION_TONE: Record<JournalItem['action'], Tone> = {
+  created: 'ok',
+  updated: 'ok',
+  unchanged: 'neutral',
+  moved: 'info',
+  deleted: 'info',
+  skipped: 'warn',
+  failed: 'error',
+  conflict: 'warn',
+};
+
+function toInput(f: Filters) {
+  return {
+    ...(f.flow ? { flow: f.flow } : {}),
+    ...(f.status ? { status: f.status } : {}),
+    ...(f.from ? { from: f.from } : {}),
+    ...(f.to ? { to: f.to } : {}),
+  };
+}
+
+/** Triggers a browser download of a text file (works in Electron and through the web bridge). */
+function download(fileName: string, text: string) {
+  const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function JournalPage({ software }: { software: string }) {
+  const call = useCall();
+  const toast = useToast();
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [page, setPage] = useState(1);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const [dateError, setDateError] = useState<string | null>(null);
+
+  const runs = useQuery((c) => c('journal.list', { ...toInput(filters), page, pageSize: PAGE_SIZE }), JSON.stringify([filters, page]));
+
+  const apply = () => {
+    if (draft.from && draft.to && draft.from > draft.to) {
+      setDateError('La date de début doit précéder la date de fin.');
+      return;
+    }
+    setDateError(null);
+    setFilters(draft);
+    setPage(1);
+    setSelected(null);
+  };
+
+  const exportCsv = async () => {
+    setExporting(true);
+    setExportError(null);
+    try {
+      const res = await call('journal.exportCsv', { ...toInput(filters), ...(selected ? { runId: selected } : {}) });
+      download(res.fileName, res.csv);
+      toast.show(fr.journal.exported(res.fileName), 'ok');
+    } catch (e) {
+      setExportError(errorMessage(e));
+    } finally {
+      setExporting(false);
+    }
+  };
+
+  const total = runs.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+
+  return (
+    <div data-testid="page-journal">
+      <div className="page-head">
+        <div>
+          <h1>{fr.journal.title}</h1>
+          <p>{fr.journal.intro}</p>
+        </div>
+        <Button onClick={() => void exportCsv()} busy={exporting} data-testid="export-csv">
+          {fr.journal.export}
+        </Button>
+      </div>
+      {exportError ? <ErrorBanner message={exportError} /> : null}
+
+      <Card title={fr.journal.filters} headingLevel={2}>
+        <form
+          className="row"
+          style={{ alignItems: 'flex-end' }}
+          onSubmit={(e) => {
+            e.preventDefault();
+            apply();
+          }}
+        >
+          <div style={{ minWidth: 220 }}>
+            <Select
+              id="j-flow"
+              label={fr.journal.flow}
+              value={draft.flow}
+              onChange={(v) => setDraft({ ...draft, flow: v as Filters['flow'] })}
+              options={[
+                { value: '', label: fr.common.all },
+                { value: 'push', label: flowLabel('push', software) },
+                { value: 'hours', label: flowLabel('hours', software) },
+                { value: 'all', label: flowLabel('all', software) },
+              ]}
+            />
+          </div>
+          <div style={{ minWidth: 160 }}>
+            <Select
+              id="j-status"
+              label={fr.journal.status}
+              value={draft.status}
+              onChange={(v) => setDraft({ ...draft, status: v as Filters['status'] })}
+              options={[{ value: '', label: fr.common.all }, ...Object.entries(fr.runStatus).map(([value, label]) => ({ value, label }))]}
+            />
+          </div>
+          <div>
+            <Field id="j-from" label={fr.journal.from} type="date" value={draft.from} onChange={(v) => setDraft({ ...draft, from: v })} error={dateError} />
+          </div>
+          <div>
+            <Field id="j-to" label={fr.journal.to} type="date" value={draft.to} onChange={(v) => setDraft({ ...draft, to: v })} />
+          </div>
+          <div className="row field">
+            <Button type="submit" variant="primary">
+              {fr.journal.apply}
+            </Button>
+            <Button
+              onClick={() => {
+                setDraft(EMPTY);
+                setFilters(EMPTY);
+                setPage(1);
+              }}
+            >
+              {fr.journal.reset}
+            </Button>
+          </div>
+        </form>
+      </Card>
+
+      <Card title={fr.journal.total(total)}>
+        {runs.loading && !runs.data ? <Loading /> : null}
+        {runs.error ? <ErrorBanner message={runs.error.message} onRetry={runs.reload} /> : null}
+        {runs.data && runs.data.runs.length === 0 ? <EmptyState title={fr.journal.noRuns}>{fr.journal.noRunsHelp}</EmptyState> : null}
+        {runs.data && runs.data.runs.length > 0 ? (
+          <>
+            <Table
+              columns={runColumns(software)}
+              rows={runs.data.runs}
+              rowKey={(r) => r.id}
+              caption={fr.journal.title}
+              onRowClick={(r) => setSelected(r.id)}
+              selectedKey={selected}
+              testId="journal-runs"
+            />
+            {pages > 1 ? (
+              <div className="row row-end" style={{ marginTop: 8 }}>
+                <Button size="sm" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+                  {fr.journal.previous}
+                </Button>
+                <span className="small">
+                  {page} / {pages}
+                </span>
+                <Button size="sm" disabled={page >= pages} onClick={() => setPage(page + 1)}>
+                  {fr.journal.nextPage}
+                </Button>
+              </div>
+            ) : null}
+          </>
+        ) : null}
+      </Card>
+
+      <Card title={fr.journal.items}>
+        {selected ? <RunItems runId={selected} software={software} /> : <p className="muted">{fr.journal.pickRun}</p>}
+      </Card>
+    </div>
+  );
+}
+
+function RunItems({ runId, software }: { runId: string; software: string }) {
+  const [onlyProblems, setOnlyProblems] = useState(false);
+  const q = useQuery((c) => c('journal.get', { runId, pageSize: 1000 }), runId);
+  if (q.loading && !q.data) return <Loading />;
+  if (q.error) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
+  if (!q.data) return null;
+  const { run } = q.data;
+  const items = onlyProblems ? q.data.items.filter((i) => i.action === 'failed' || i.action === 'skipped' || i.action === 'conflict') : q.data.items;
+  const cols: Column<JournalItem>[] = [
+    { key: 'action', header: fr.journal.action, render: (i) => <StatusBadge tone={ACTION_TONE[i.action]}>{fr.actions[i.action]}</StatusBadge> },
+    { key: 'key', header: fr.journal.key, render: (i) => <code>{i.key}</code> },
+    { key: 'label', header: fr.journal.label, render: (i) => i.label ?? '' },
+    { key: 'reason', header: fr.journal.reason, render: (i) => i.reason ?? '' },
+    { key: 'at', header: fr.journal.ended, render: (i) => formatDateTime(i.at) },
+  ];
+  return (
+    <div className="stack" data-testid="run-items">
+      <div className="row">
+        <strong>{flowLabel(run.flow, software)}</strong>
+        <StatusBadge tone={RUN_TONE[run.status]}>{fr.runStatus[run.status]}</StatusBadge>
+        <span className="muted small">
+          {formatDateTime(run.startedAt)} → {formatDateTime(run.endedAt)} · {fr.journal.machine} : {run.machineName} ·{' '}
+          {fr.journal.trigger} : {fr.trigger[run.trigger]}
+        </span>
+      </div>
+      {run.message ? <p>{run.message}</p> : null}
+      <CountsLine counts={run.counts} />
+      <Switch id="j-only-problems" label={fr.journal.onlyProblems} checked={onlyProblems} onChange={setOnlyProblems} />
+      {items.length === 0 ? (
+        <EmptyState title={fr.journal.noItems} />
+      ) : (
+        <Table columns={cols} rows={items} rowKey={(i) => i.id} caption={fr.journal.items} testId="items-table" />
+      )}
+    </div>
+  );
+}

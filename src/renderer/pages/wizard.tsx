@@ -1,0 +1,376 @@
+/**
+ * First-run wizard: licence → SQL Server → buffer → BatiSimply → options (with the detected column
+ * mapping) → employee mapping → summary. Each step validates (and tests the connection) before moving
+ * on; drafts live here so going back keeps what was typed; a saved secret is never shown again.
+ */
+import { useState, type ReactNode } from 'react';
+import type { ConnectionDiagnosis } from '../../shared/domain.js';
+import type { DetectedTable, LicenceStatus, SettingsView } from '../../shared/contract.js';
+import { fr } from '../../shared/strings.fr.js';
+import { errorMessage, useCall } from '../lib/backend.js';
+import {
+  bsDraft,
+  bsPatch,
+  bufferDraft,
+  bufferPatch,
+  hasErrors,
+  optionsDraft,
+  optionsPatch,
+  softwareLabel,
+  sqlDraft,
+  sqlPatch,
+  validateBs,
+  validateBuffer,
+  validateOptions,
+  validateSql,
+  type Errors,
+} from '../lib/drafts.js';
+import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
+import { MappingPanel } from '../components/mapping-panel.js';
+import { Button, Card, ErrorBanner, Facts, Loading, Stepper, WarnBanner } from '../components/ui.js';
+import { LicenceFacts, LicenceKeyForm } from './licence.js';
+
+type StepResult = { ok: true } | { ok: false };
+
+export function Wizard({
+  initial,
+  licence: initialLicence,
+  onDone,
+}: {
+  initial: SettingsView;
+  licence: LicenceStatus | null;
+  onDone: (s: SettingsView) => void;
+}) {
+  const call = useCall();
+  const [view, setView] = useState(initial);
+  const [step, setStep] = useState(0);
+  const [licence, setLicence] = useState<LicenceStatus | null>(initialLicence);
+  const [sql, setSql] = useState(() => sqlDraft(initial));
+  const [buffer, setBuffer] = useState(() => bufferDraft(initial));
+  const [bs, setBs] = useState(() => bsDraft(initial));
+  const [opts, setOpts] = useState(() => optionsDraft(initial));
+  const [errors, setErrors] = useState<Errors>({});
+  const [diag, setDiag] = useState<Record<string, ConnectionDiagnosis | null>>({});
+  const [busy, setBusy] = useState<string | null>(null);
+  const [stepError, setStepError] = useState<string | null>(null);
+  const [tables, setTables] = useState<DetectedTable[] | null>(null);
+  const [tablesError, setTablesError] = useState<string | null>(null);
+
+  const software = softwareLabel(opts.software);
+  const steps = fr.wizard.steps;
+
+  const go = (n: number) => {
+    setErrors({});
+    setStepError(null);
+    setStep(n);
+    window.scrollTo(0, 0);
+  };
+
+  const detect = async () => {
+    setBusy('detect');
+    setTablesError(null);
+    try {
+      const res = await call('sqlServer.detectColumns', { override: { columnOverrides: optionsPatch(opts).sqlServer?.columnOverrides } });
+      setTables(res.tables);
+    } catch (e) {
+      setTablesError(errorMessage(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  /** Tests a connection with the typed values; on success saves them and clears typed secrets. */
+  const testAndSave = async (which: 'sql' | 'buffer' | 'bs', save: boolean): Promise<StepResult> => {
+    setBusy(which);
+    setStepError(null);
+    setDiag((d) => ({ ...d, [which]: null }));
+    try {
+      let d: ConnectionDiagnosis;
+      if (which === 'sql') d = await call('sqlServer.test', { override: sqlPatch(sql) });
+      else if (which === 'buffer') d = await call('buffer.test', { override: bufferPatch(buffer) });
+      else d = await call('batisimply.test', { override: bsPatch(bs) });
+      setDiag((x) => ({ ...x, [which]: d }));
+      if (!d.ok) return { ok: false };
+      if (save) {
+        let v: SettingsView;
+        if (which === 'sql') {
+          v = await call('settings.update', { sqlServer: sqlPatch(sql) });
+          setSql((s) => ({ ...s, password: '' }));
+        } else if (which === 'buffer') {
+          v = await call('settings.update', { buffer: bufferPatch(buffer) });
+          setBuffer((s) => ({ ...s, password: '' }));
+        } else {
+          v = await call('settings.update', { batisimply: bsPatch(bs) });
+          setBs((s) => ({ ...s, password: '', clientSecret: '' }));
+        }
+        setView(v);
+      }
+      return { ok: true };
+    } catch (e) {
+      setStepError(errorMessage(e));
+      return { ok: false };
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const next = async () => {
+    setStepError(null);
+    switch (step) {
+      case 0: {
+        if (!licence || !licence.syncAllowed) {
+          setStepError(licence ? licence.message : fr.licence.keyFormat);
+          return;
+        }
+        go(1);
+        return;
+      }
+      case 1: {
+        const e = validateSql(sql, view.sqlServer.password.set);
+        setErrors(e);
+        if (hasErrors(e)) return;
+        if ((await testAndSave('sql', true)).ok) go(2);
+        return;
+      }
+      case 2: {
+        const e = validateBuffer(buffer);
+        setErrors(e);
+        if (hasErrors(e)) return;
+        if ((await testAndSave('buffer', true)).ok) go(3);
+        return;
+      }
+      case 3: {
+        const e = validateBs(bs, { clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set });
+        setErrors(e);
+        if (hasErrors(e)) return;
+        if ((await testAndSave('bs', true)).ok) {
+          go(4);
+          if (!tables) void detect();
+        }
+        return;
+      }
+      case 4: {
+        const e = validateOptions(opts);
+        setErrors(e);
+        if (hasErrors(e)) return;
+        setBusy('save');
+        try {
+          setView(await call('settings.update', optionsPatch(opts)));
+          go(5);
+        } catch (err) {
+          setStepError(errorMessage(err));
+        } finally {
+          setBusy(null);
+        }
+        return;
+      }
+      case 5:
+        go(6);
+        return;
+      case 6: {
+        setBusy('save');
+        try {
+          const v = await call('settings.update', { setupCompleted: true });
+          onDone(v);
+        } catch (err) {
+          setStepError(errorMessage(err));
+        } finally {
+          setBusy(null);
+        }
+        return;
+      }
+    }
+  };
+
+  let body: ReactNode = null;
+  let title = '';
+  let intro: ReactNode = null;
+  switch (step) {
+    case 0:
+      title = fr.licence.title;
+      intro = fr.licence.intro;
+      body = (
+        <div className="stack">
+          {licence && licence.state !== 'missing' ? (
+            <>
+              <p>{licence.message}</p>
+              <LicenceFacts status={licence} />
+            </>
+          ) : null}
+          <LicenceKeyForm onStatus={setLicence} />
+        </div>
+      );
+      break;
+    case 1:
+      title = fr.sql.title(software);
+      intro = fr.sql.intro(software);
+      body = (
+        <>
+          <SqlForm draft={sql} onChange={setSql} errors={errors} passwordSaved={view.sqlServer.password.set} software={software} />
+          <TestRow busy={busy === 'sql'} onTest={() => void testAndSave('sql', false)} diagnosis={diag.sql ?? null} />
+        </>
+      );
+      break;
+    case 2:
+      title = fr.buffer.title;
+      intro = fr.buffer.intro;
+      body = (
+        <>
+          <BufferForm draft={buffer} onChange={setBuffer} errors={errors} passwordSaved={view.buffer.remote.password.set} />
+          <TestRow busy={busy === 'buffer'} onTest={() => void testAndSave('buffer', false)} diagnosis={diag.buffer ?? null} />
+        </>
+      );
+      break;
+    case 3:
+      title = fr.batisimply.title;
+      intro = fr.batisimply.intro;
+      body = (
+        <>
+          <BsForm
+            draft={bs}
+            onChange={setBs}
+            errors={errors}
+            saved={{ clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set }}
+          />
+          <TestRow busy={busy === 'bs'} onTest={() => void testAndSave('bs', false)} diagnosis={diag.bs ?? null} />
+        </>
+      );
+      break;
+    case 4:
+      title = fr.options.title;
+      body = (
+        <>
+          <OptionsForm draft={opts} onChange={setOpts} errors={errors} />
+          <h3>{fr.options.columns}</h3>
+          <p className="muted small">{fr.options.columnsIntro(software)}</p>
+          {tablesError ? <ErrorBanner message={tablesError} onRetry={() => void detect()} /> : null}
+          {busy === 'detect' ? <Loading /> : null}
+          {tables
+            ? tables
+                .filter((t) => t.table !== (opts.mode === 'chantier' ? 'devis' : 'chantier'))
+                .map((t) => (
+                  <ColumnMappingTable
+                    key={t.table}
+                    table={t}
+                    overrides={opts.overrides[t.table]}
+                    onChange={(o) => setOpts({ ...opts, overrides: { ...opts.overrides, [t.table]: o } })}
+                  />
+                ))
+            : null}
+          <div className="row" style={{ marginTop: 12 }}>
+            <Button onClick={() => void detect()} busy={busy === 'detect'}>
+              {fr.options.detect}
+            </Button>
+          </div>
+        </>
+      );
+      break;
+    case 5:
+      title = fr.mapping.title;
+      intro = fr.mapping.intro(software);
+      body = (
+        <>
+          <WarnBanner>{fr.wizard.mappingLater}</WarnBanner>
+          <MappingPanel software={software} />
+        </>
+      );
+      break;
+    case 6:
+      title = steps[6];
+      intro = fr.wizard.summaryIntro;
+      body = <Summary view={view} licence={licence} />;
+      break;
+  }
+
+  return (
+    <main className="wizard" id="main" data-testid="wizard">
+      <h1>{fr.wizard.title}</h1>
+      <p className="muted">{fr.wizard.intro}</p>
+      <Stepper steps={steps} current={step} />
+      <Card title={title} data-testid={`wizard-step-${step}`}>
+        {intro ? <p className="muted">{intro}</p> : null}
+        {stepError ? <ErrorBanner message={stepError} /> : null}
+        {body}
+        <div className="wizard-actions">
+          <Button onClick={() => go(step - 1)} disabled={step === 0 || busy !== null}>
+            {fr.common.back}
+          </Button>
+          <Button variant="primary" size="lg" busy={busy !== null && busy !== 'detect'} onClick={() => void next()} data-testid="wizard-next">
+            {step === steps.length - 1 ? fr.common.finish : fr.common.next}
+          </Button>
+        </div>
+      </Card>
+    </main>
+  );
+}
+
+function TestRow({ busy, onTest, diagnosis }: { busy: boolean; onTest: () => void; diagnosis: ConnectionDiagnosis | null }) {
+  return (
+    <div className="stack" style={{ marginTop: 8 }}>
+      <div className="row">
+        <Button onClick={onTest} busy={busy}>
+          {busy ? fr.common.testing : fr.common.test}
+        </Button>
+      </div>
+      <div aria-live="polite">
+        <DiagnosisView diagnosis={diagnosis} />
+      </div>
+    </div>
+  );
+}
+
+function Summary({ view, licence }: { view: SettingsView; licence: LicenceStatus | null }) {
+  const software = softwareLabel(view.software);
+  const s = view.sqlServer;
+  const b = view.batisimply;
+  return (
+    <div className="grid grid-2">
+      <Card title={fr.licence.title} headingLevel={3}>
+        {licence ? <LicenceFacts status={licence} /> : null}
+      </Card>
+      <Card title={fr.sql.title(software)} headingLevel={3}>
+        <Facts
+          items={[
+            [fr.sql.server, s.server],
+            [fr.sql.database(software), s.database],
+            [fr.sql.user, s.authentication === 'windows' ? `${s.domain}\\${s.user}` : s.user],
+            [fr.sql.password, s.password.set ? fr.common.secretSaved : fr.common.none],
+          ]}
+        />
+      </Card>
+      <Card title={fr.buffer.title} headingLevel={3}>
+        <Facts
+          items={
+            view.buffer.kind === 'embedded'
+              ? [[fr.buffer.kind, fr.buffer.embedded]]
+              : [
+                  [fr.buffer.kind, fr.buffer.remote],
+                  [fr.buffer.host, `${view.buffer.remote.host}:${view.buffer.remote.port}`],
+                  [fr.buffer.database, view.buffer.remote.database],
+                ]
+          }
+        />
+      </Card>
+      <Card title={fr.batisimply.title} headingLevel={3}>
+        <Facts
+          items={[
+            [fr.batisimply.environment, fr.batisimply[b.environment]],
+            [fr.batisimply.apiUrl, b.apiUrl],
+            [fr.batisimply.clientId, b.clientId],
+            ...(b.grantType === 'password' ? ([[fr.batisimply.username, b.username]] as [string, string][]) : []),
+          ]}
+        />
+      </Card>
+      <Card title={fr.options.title} headingLevel={3}>
+        <Facts
+          items={[
+            [fr.options.software, software],
+            [fr.options.mode, view.mode === 'chantier' ? fr.options.modeChantier : fr.options.modeDevis],
+            [fr.options.timezone, view.hours.timezone],
+            [fr.options.windowDays, String(view.hours.windowDays)],
+          ]}
+        />
+      </Card>
+    </div>
+  );
+}
