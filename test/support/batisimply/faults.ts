@@ -83,6 +83,9 @@ export interface LogEntry {
 export class RequestLog {
   readonly entries: LogEntry[] = [];
   private seq = 0;
+  /** API requests being handled right now, and the most seen at once (bounded concurrency checks). */
+  inFlight = 0;
+  maxInFlight = 0;
 
   push(e: Omit<LogEntry, 'seq'>): LogEntry {
     const entry = { ...e, seq: ++this.seq };
@@ -112,5 +115,6 @@ export class RequestLog {
 
   clear(): void {
     this.entries.length = 0;
+    this.maxInFlight = this.inFlight;
   }
 }

@@ -367,6 +367,13 @@ export async function startBatisimplySimulator(opts: StartOptions = {}): Promise
         const { route, id } = resolveRoute(method, url.pathname);
         const isToken = route === 'POST /token';
         const query = url.searchParams;
+        if (!isToken) {
+          log.inFlight++;
+          log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
+          res.once('close', () => {
+            log.inFlight--;
+          });
+        }
         let rawBody: string;
         try {
           rawBody = await readBody(req);

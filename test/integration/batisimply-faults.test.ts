@@ -1,0 +1,285 @@
+/** The BatiSimply client under injected faults (one test per fault), over real sockets. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
+import { makeClient, manualClock, type TestClient } from '../support/batisimply/harness.js';
+import { AppError } from '../../src/shared/errors.js';
+
+let sim: BatisimplySimulator;
+const clients: TestClient[] = [];
+const seed = generateBatisimplySeed({ seed: 11, userCount: 3, projects: 12, days: 5 });
+
+function client(...args: Parameters<typeof makeClient> extends [unknown, ...infer R] ? R : never): TestClient {
+  const c = makeClient(sim, ...args);
+  clients.push(c);
+  return c;
+}
+
+async function rejection(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(async () => {
+  sim = await startBatisimplySimulator({ seed });
+});
+afterEach(() => {
+  sim.faults.clear();
+  sim.log.clear();
+  sim.config.duplicateStatus = 400;
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.client.close()));
+  await sim.close();
+});
+
+describe('BatiSimply client — retries', () => {
+  it('429 with Retry-After (seconds) → waits what the server asked, then succeeds', async () => {
+    const { client: c, sleeps } = client({}, { random: () => 0 });
+    sim.faults.add({ route: 'GET /api/users', status: 429, retryAfterSeconds: 7 });
+    expect(await c.listUsers()).toHaveLength(3);
+    expect(sleeps).toEqual([7000]);
+    expect(sim.log.of('GET /api/users').map((e) => e.status)).toEqual([429, 200]);
+  });
+
+  it('429 with Retry-After as an HTTP date → waits until that date', async () => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    const { client: c, sleeps } = client({}, { random: () => 0, clock: manualClock(t0) });
+    sim.faults.add({ route: 'GET /api/users', status: 429, retryAfterDate: new Date(t0 + 5000) });
+    await c.listUsers();
+    expect(sleeps).toEqual([5000]);
+  });
+
+  it('429 asking to wait longer than the cap → BS_RATE_LIMITED at once, no sleep', async () => {
+    const { client: c, sleeps } = client({}, { maxDelayMs: 10_000 });
+    sim.faults.add({ route: 'GET /api/users', status: 429, retryAfterSeconds: 600 });
+    const err = await rejection(c.listUsers());
+    expect(err.code).toBe('BS_RATE_LIMITED');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/600 s/);
+    expect(sleeps).toEqual([]);
+    expect(sim.log.count('GET /api/users')).toBe(1);
+  });
+
+  it('429 beyond the retry cap → BS_RATE_LIMITED after maxRetries + 1 calls', async () => {
+    const { client: c, sleeps } = client({ maxRetries: 2 });
+    sim.faults.add({ route: 'GET /api/users', status: 429, retryAfterSeconds: 1, times: Infinity });
+    const err = await rejection(c.listUsers());
+    expect(err.code).toBe('BS_RATE_LIMITED');
+    expect(sim.log.count('GET /api/users')).toBe(3);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('a burst of 5xx then success → exponential backoff with jitter', async () => {
+    const { client: c, sleeps } = client({ maxRetries: 4 }, { random: () => 0.5, baseDelayMs: 400 });
+    sim.faults.add({ route: 'GET /api/project', status: 502 });
+    sim.faults.add({ route: 'GET /api/project', status: 503 });
+    sim.faults.add({ route: 'GET /api/project', status: 500 });
+    expect(await c.listProjects()).toHaveLength(12);
+    expect(sim.log.of('GET /api/project').map((e) => e.status)).toEqual([502, 503, 500, 200]);
+    // equal jitter: exp/2 + random·exp/2 with exp = 400·2^attempt
+    expect(sleeps).toEqual([300, 600, 1200]);
+  });
+
+  it('jitter spreads the delays (random drawn per retry)', async () => {
+    const draws = [0, 1];
+    const { client: c, sleeps } = client({}, { random: () => draws.shift() ?? 0, baseDelayMs: 1000 });
+    sim.faults.add({ route: 'GET /api/users', status: 503, times: 2 });
+    await c.listUsers();
+    expect(sleeps).toEqual([500, 2000]);
+  });
+
+  it('5xx beyond the cap → typed BS_SERVER_ERROR, retryable', async () => {
+    const { client: c } = client({ maxRetries: 3 });
+    sim.faults.add({ route: 'GET /api/project', status: 500, times: Infinity });
+    const err = await rejection(c.listProjects());
+    expect(err.code).toBe('BS_SERVER_ERROR');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/HTTP 500/);
+    expect(sim.log.count('GET /api/project')).toBe(4);
+  });
+
+  it('connection reset → retried, then success', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/users', reset: true, times: 2 });
+    expect(await c.listUsers()).toHaveLength(3);
+    expect(sim.log.count('GET /api/users')).toBe(3);
+  });
+
+  it('connection reset every time → BS_API_UNREACHABLE after the cap', async () => {
+    const { client: c } = client({ maxRetries: 2 });
+    sim.faults.add({ route: 'GET /api/users', reset: true, times: Infinity });
+    const err = await rejection(c.listUsers());
+    expect(err.code).toBe('BS_API_UNREACHABLE');
+    expect(sim.log.count('GET /api/users')).toBe(3);
+  });
+
+  it('latency beyond the timeout once → retried, then success', async () => {
+    const { client: c } = client({ timeoutMs: 250 });
+    sim.faults.add({ route: 'GET /api/users', latencyMs: 1500 });
+    expect(await c.listUsers()).toHaveLength(3);
+    expect(c.apiStats().byRoute['GET users']).toBe(2);
+  });
+
+  it('latency beyond the timeout every time → typed TIMEOUT after the cap', async () => {
+    const { client: c } = client({ timeoutMs: 250, maxRetries: 1 });
+    sim.faults.add({ route: 'GET /api/users', latencyMs: 1500, times: Infinity });
+    const err = await rejection(c.listUsers());
+    expect(err.code).toBe('TIMEOUT');
+    expect(err.retryable).toBe(true);
+    expect(c.apiStats().byRoute['GET users']).toBe(2);
+  });
+
+  it('cancellation during a backoff wait → CANCELLED, no further call', async () => {
+    const ac = new AbortController();
+    const { client: c } = client({}, { sleep: async () => ac.abort() });
+    sim.faults.add({ route: 'GET /api/users', status: 503 });
+    const err = await rejection(c.listUsers({ signal: ac.signal }));
+    expect(err.code).toBe('CANCELLED');
+    expect(sim.log.count('GET /api/users')).toBe(1);
+  });
+});
+
+describe('BatiSimply client — bad answers', () => {
+  it('truncated body once → retried, then success', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/project', truncate: true });
+    expect(await c.listProjects()).toHaveLength(12);
+    expect(sim.log.count('GET /api/project')).toBe(2);
+  });
+
+  it('truncated body every time → BS_BAD_RESPONSE', async () => {
+    const { client: c } = client({ maxRetries: 1 });
+    sim.faults.add({ route: 'GET /api/project', truncate: true, times: Infinity });
+    const err = await rejection(c.listProjects());
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+    expect(err.message).toMatch(/chantiers/);
+  });
+
+  it('malformed JSON → BS_BAD_RESPONSE, not retried', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/project', malformedJson: true });
+    const err = await rejection(c.listProjects());
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+    expect(sim.log.count('GET /api/project')).toBe(1);
+  });
+
+  it('wrong field types → BS_BAD_RESPONSE naming the field in the detail', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/project', body: [{ id: 1, projectCode: 42, projectName: 'X' }] });
+    const err = await rejection(c.listProjects());
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+    expect(err.detail).toMatch(/projectCode/);
+  });
+
+  it('an object that is no list → BS_BAD_RESPONSE', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', body: { message: 'maintenance' } });
+    const err = await rejection(c.listTimeSlots({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-10T00:00:00Z') }));
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+  });
+
+  it('an HTML error page with status 200 → BS_BAD_RESPONSE', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/project/{id}', body: '<html><body>Proxy error</body></html>', headers: { 'content-type': 'text/html' } });
+    const err = await rejection(c.getProject('1001'));
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+  });
+});
+
+describe('BatiSimply client — errors that a retry cannot fix', () => {
+  it('duplicate projectCode (400, JHipster) → BS_CONFLICT, one call', async () => {
+    const { client: c } = client();
+    const err = await rejection(c.createProject({ projectCode: seed.projects[0]!.projectCode, projectName: 'Doublon' }));
+    expect(err.code).toBe('BS_CONFLICT');
+    expect(sim.log.count('POST /api/project')).toBe(1);
+    expect([...sim.state.projects.values()].filter((p) => p.projectCode === seed.projects[0]!.projectCode)).toHaveLength(1);
+  });
+
+  it('duplicate projectCode (409) → BS_CONFLICT, one call', async () => {
+    sim.config.duplicateStatus = 409;
+    const { client: c } = client();
+    const err = await rejection(c.createProject({ projectCode: seed.projects[1]!.projectCode, projectName: 'Doublon' }));
+    expect(err.code).toBe('BS_CONFLICT');
+    expect(sim.log.count('POST /api/project')).toBe(1);
+  });
+
+  it('validation error (400) → BS_REQUEST_REJECTED naming the field, one call', async () => {
+    const { client: c } = client();
+    const err = await rejection(c.createProject({ projectCode: 'VIDE0001', projectName: '' }));
+    expect(err.code).toBe('BS_REQUEST_REJECTED');
+    expect(err.message).toMatch(/projectName/);
+    expect(sim.log.count('POST /api/project')).toBe(1);
+  });
+
+  it.each([403, 404, 422])('%i → not retried', async (status) => {
+    const { client: c, sleeps } = client();
+    sim.faults.add({ route: 'GET /api/users', status });
+    const err = await rejection(c.listUsers());
+    expect(err.code).toBe(status === 404 ? 'BS_NOT_FOUND' : 'BS_REQUEST_REJECTED');
+    expect(sim.log.count('GET /api/users')).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('unknown project id → null (404), one call', async () => {
+    const { client: c } = client();
+    expect(await c.getProject('424242')).toBeNull();
+    expect(sim.log.count('GET /api/project/{id}')).toBe(1);
+  });
+});
+
+describe('BatiSimply client — writes stay exactly-once', () => {
+  it('create whose answer is lost (truncated after processing) → found by code, no second project', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'POST /api/project', truncate: true });
+    const p = await c.createProject({ projectCode: 'TRUNC001', projectName: 'Chantier perdu' });
+    expect(p.projectCode).toBe('TRUNC001');
+    expect(sim.log.count('POST /api/project')).toBe(1);
+    expect([...sim.state.projects.values()].filter((x) => x.projectCode === 'TRUNC001')).toHaveLength(1);
+  });
+
+  it('create refused by a reset connection → posted again, created once', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'POST /api/project', reset: true });
+    const p = await c.createProject({ projectCode: 'RESET001', projectName: 'Chantier' });
+    expect(p.projectCode).toBe('RESET001');
+    expect(sim.log.count('POST /api/project')).toBe(2);
+    expect([...sim.state.projects.values()].filter((x) => x.projectCode === 'RESET001')).toHaveLength(1);
+  });
+
+  it('quote POST with 500 → not retried (could duplicate); 503 → retried', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'POST /api/quote', status: 500 });
+    expect((await rejection(c.createQuote({ quoteNumber: 'D1' }))).code).toBe('BS_SERVER_ERROR');
+    expect(sim.log.count('POST /api/quote')).toBe(1);
+    sim.faults.add({ route: 'POST /api/quote', status: 503 });
+    await c.createQuote({ quoteNumber: 'D2' });
+    expect(sim.log.count('POST /api/quote')).toBe(3);
+  });
+
+  it('PUT with 502 → retried (idempotent), entity updated once', async () => {
+    const { client: c } = client();
+    const p = await c.getProject('1005');
+    sim.faults.add({ route: 'PUT /api/project/{id}', status: 502 });
+    const u = await c.updateProject(p!.id, { projectCode: p!.projectCode, projectName: 'Renommé', hoursSold: 77 });
+    expect(u).toMatchObject({ projectName: 'Renommé', hoursSold: 77 });
+    expect(sim.log.of('PUT /api/project/{id}').map((e) => e.status)).toEqual([502, 200]);
+  });
+});
+
+describe('BatiSimply client — bounded concurrency', () => {
+  it('never has more than settings.concurrency requests in flight', async () => {
+    const { client: c } = client({ concurrency: 2 }, { pageSize: 2 });
+    sim.faults.add({ route: 'GET /api/project', latencyMs: 30, times: Infinity });
+    sim.log.clear();
+    const [a, b] = await Promise.all([c.listProjects(), c.listUsers()]);
+    expect(a).toHaveLength(sim.state.projects.size);
+    expect(b).toHaveLength(3);
+    expect(sim.log.maxInFlight).toBeLessThanOrEqual(2);
+    expect(sim.log.maxInFlight).toBe(2);
+  });
+});
