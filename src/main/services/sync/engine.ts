@@ -308,6 +308,7 @@ export class SyncEngine {
     const kind: RecordKind = mode;
     const defaults = ctx.settings.batisimply.project;
     const records = await buffer.loadRecords(kind);
+    batisimply.clearCache?.();
 
     // 1. Read Batigest, page by page (mode guard: only the table of the configured mode is read).
     await ctx.emit('read', kind === 'chantier' ? 'Lecture des chantiers Batigest' : 'Lecture des devis Batigest', 0, null, null);
@@ -503,6 +504,7 @@ export class SyncEngine {
     } catch {
       throw new AppError('SETTINGS_INVALID', `Fuseau horaire « ${hs.timezone} » inconnu : corrigez-le dans les réglages (par exemple Europe/Paris).`);
     }
+    batisimply.clearCache?.();
     const now = clock.now();
     const windowStart = new Date(now.getTime() - hs.windowDays * 86_400_000);
 

@@ -1,0 +1,170 @@
+/**
+ * Test harness of the sync engine: a small Batigest company, the BatiSimply world (simulator state),
+ * a buffer, and engines built on them. Two backends:
+ *  - 'sim': the real Batigest gateway over the TDS simulator and the real BatiSimply client over the
+ *    BatiSimply simulator (HTTP) — the integration proof;
+ *  - 'memory': in-memory ports over the same data (fast checks of the engine's decisions).
+ */
+import type { SuiviMoRow } from '../../../src/shared/domain.js';
+import { settingsSchema, type Settings } from '../../../src/shared/settings.js';
+import type { BatigestPort, BatisimplyPort, Clock } from '../../../src/main/services/ports.js';
+import { BufferStore, openEmbeddedBuffer } from '../../../src/main/services/buffer/index.js';
+import { SyncEngine, type SyncHooks } from '../../../src/main/services/sync/engine.js';
+import type { BatigestCompany, GenChantier, GenDevis, GenSalarie } from '../datasets/batigest.js';
+import { SimState } from '../batisimply/state.js';
+import { memoryLogger } from '../foundation/memory-logger.js';
+import { MemoryBatigest, StateBatisimply } from './fakes.js';
+
+export const U1 = '11111111-1111-4111-a111-111111111111';
+export const U2 = '22222222-2222-4222-a222-222222222222';
+export const U3 = '33333333-3333-4333-a333-333333333333';
+
+const chantier = (code: string, description: string | null, nomClient: string, extra: Partial<GenChantier> = {}): GenChantier => ({
+  code,
+  nomClient,
+  description,
+  adresse: '12 rue des Lilas',
+  codePostal: '69003',
+  ville: 'Lyon',
+  dateDebut: '2026-02-01',
+  dateFin: null,
+  etat: 'E',
+  heuresVendues: 120,
+  montant: 45000.5,
+  dateModif: '2026-02-01T09:00:00',
+  ...extra,
+});
+
+const devis = (code: string, etat: number, sujet: string | null): GenDevis => ({
+  code,
+  date: '2026-03-01',
+  nom: 'SCI Les Tilleuls',
+  adresse: '3 place du Marché',
+  codePostal: '44000',
+  ville: 'Nantes',
+  sujet,
+  dateConcretis: null,
+  etat,
+  tempsMO: 35.5,
+  montant: 12000,
+  dateModif: '2026-03-01T10:00:00',
+});
+
+const salarie = (code: string, prenom: string, nom: string, codebs: string | null, bsId: string): GenSalarie => ({
+  code,
+  prenom,
+  nom,
+  codebs,
+  batisimplyUserId: bsId,
+  email: `${prenom.toLowerCase()}@exemple-btp.fr`,
+});
+
+/** A tiny company covering every rule: normal rows, a row without name, devis in every state, mapped and unmapped salariés. */
+export function smallCompany(): BatigestCompany {
+  return {
+    options: { seed: 1, chantiers: 4, devis: 5, salaries: 3, suiviMo: 0, variant: 'v1', withCodebs: true },
+    variant: 'v1',
+    withCodebs: true,
+    chantiers: [
+      chantier('00000101', 'Rénovation cuisine', 'Dupont Jean'),
+      chantier('00000102', 'Extension garage', 'Martin SARL'),
+      chantier('00000103', 'Toiture', 'Bernard'),
+      chantier('00000104', null, ''),
+    ],
+    devis: [devis('D0000001', 0, 'Salle de bain'), devis('D0000002', 3, 'Isolation combles'), devis('D0000003', 4, 'Ravalement'), devis('D0000004', 1, 'Refusé'), devis('D0000005', 2, 'Perdu')],
+    salaries: [salarie('S01', 'Jean', 'Martin', U1, U1), salarie('S02', 'Marie', 'Durand', U2, U2), salarie('PL', 'Paul', 'Leroy', null, U3)],
+    suiviMo: [],
+  };
+}
+
+export function testSettings(patch: (s: Settings) => void = () => undefined): Settings {
+  const s = settingsSchema.parse({ machineName: 'PC-TEST' });
+  s.batisimply.project = { headQuarterId: '7', projectManager: 'Conducteur Travaux', projectColor: '#ff8800', countryCode: 'FR', currency: 'EUR' };
+  s.hours.windowDays = 180;
+  patch(s);
+  return s;
+}
+
+/** Fixed engine clock: mid-July 2026 (summer time in Paris). */
+export const NOW = new Date('2026-07-15T12:00:00Z');
+
+export interface Harness {
+  settings: Settings;
+  company: BatigestCompany;
+  buffer: BufferStore;
+  state: SimState;
+  batigest: BatigestPort;
+  batisimply: BatisimplyPort;
+  clock: Clock & { set(d: Date): void };
+  engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks }): SyncEngine;
+  /** Every SuiviMO row in Batigest, sorted. */
+  suiviMo(): Promise<SuiviMoRow[]>;
+  /** Remote write counters since the last reset: BatiSimply POST/PUT of projects, SuiviMO write statements. */
+  writes(): Promise<{ bsPost: number; bsPut: number; suiviMo: number }>;
+  resetWrites(): void;
+  updateChantier(code: string, patch: Partial<GenChantier>): Promise<void>;
+  setCodebs(salarieCode: string, uuid: string | null): Promise<void>;
+  /** Project id in BatiSimply for a code (asserts exactly one). */
+  projectsByCode(code: string): { id: number; projectName: string }[];
+  newBuffer(): Promise<BufferStore>;
+  close(): Promise<void>;
+}
+
+export async function memoryHarness(company = smallCompany(), settings = testSettings()): Promise<Harness> {
+  let now = NOW;
+  const clock = { now: () => now, set: (d: Date) => (now = d) };
+  const state = new SimState(() => now.getTime(), [], []);
+  for (const s of company.salaries) state.addUser({ id: s.batisimplyUserId, firstName: s.prenom, lastName: s.nom, email: s.email });
+  const bg = new MemoryBatigest(company);
+  const bs = new StateBatisimply(state);
+  const buffers: BufferStore[] = [];
+  const newBuffer = async (): Promise<BufferStore> => {
+    const b = new BufferStore(await openEmbeddedBuffer());
+    await b.init();
+    buffers.push(b);
+    return b;
+  };
+  const buffer = await newBuffer();
+  let base = { post: 0, put: 0, ops: 0 };
+  return {
+    settings,
+    company,
+    buffer,
+    state,
+    batigest: bg,
+    batisimply: bs,
+    clock,
+    engine: (o = {}) =>
+      new SyncEngine({
+        batigest: bg,
+        batisimply: bs,
+        buffer: o.buffer ?? buffer,
+        settings: () => settings,
+        clock,
+        logger: memoryLogger(),
+        machineName: o.machineName ?? 'PC-TEST',
+        hooks: o.hooks,
+        retryBaseMs: 1,
+      }),
+    suiviMo: async () => [...bg.suivi.values()].sort((a, b) => `${a.codeChantier}${a.codeSalarie}${a.date}`.localeCompare(`${b.codeChantier}${b.codeSalarie}${b.date}`)),
+    writes: async () => ({ bsPost: bs.counts.creates - base.post, bsPut: bs.counts.updates - base.put, suiviMo: bg.stats.ops - base.ops }),
+    resetWrites: () => {
+      base = { post: bs.counts.creates, put: bs.counts.updates, ops: bg.stats.ops };
+    },
+    updateChantier: async (code, patch) => {
+      const c = company.chantiers.find((x) => x.code === code);
+      if (!c) throw new Error(`no chantier ${code}`);
+      Object.assign(c, patch);
+    },
+    setCodebs: async (code, uuid) => {
+      const s = company.salaries.find((x) => x.code === code);
+      if (!s) throw new Error(`no salarie ${code}`);
+      s.codebs = uuid;
+    },
+    projectsByCode: (code) => [...state.projects.values()].filter((p) => p.projectCode === code).map((p) => ({ id: p.id, projectName: p.projectName })),
+    newBuffer,
+    close: async () => {
+      for (const b of buffers) await b.db.close();
+    },
+  };
+}
