@@ -1,0 +1,255 @@
+/**
+ * Development / test web bridge: exposes the IPC contract to the renderer running in an ordinary
+ * browser (Chromium for the end-to-end tests, or any browser on a machine where Electron cannot run).
+ *
+ *  - listens on 127.0.0.1 only, and refuses any request whose Host header is not a loopback name
+ *    (DNS-rebinding protection) or whose peer is not loopback;
+ *  - requires a random token generated at each start: open `http://127.0.0.1:<port>/?token=<token>`
+ *    once, the bridge sets an HttpOnly SameSite=Strict cookie and redirects to `/`; scripts may send
+ *    `x-connecteur-token: <token>` instead;
+ *  - `POST /api/invoke/<channel>` (JSON body = input) → the contract router's `Result`;
+ *    `GET /api/events` → Server-Sent Events (`event: <name>`, `data: <json>`);
+ *  - serves the built renderer (dist/renderer) or, with `vite`, Vite's dev middleware.
+ *
+ * It is never started by the packaged app (only by `npm run bridge` and the tests).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { EventName, EventPayload } from '../shared/contract.js';
+import type { IpcRouter } from './ipc/router.js';
+import type { Logger } from './services/ports.js';
+
+export const BRIDGE_COOKIE = 'connecteur_bridge';
+export const BRIDGE_HEADER = 'x-connecteur-token';
+const MAX_BODY = 1024 * 1024;
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface BridgeOptions {
+  router: IpcRouter;
+  onEvent: (listener: <E extends EventName>(event: E, payload: EventPayload<E>) => void) => () => void;
+  logger: Logger;
+  port?: number;
+  /** Folder of the built renderer (index.html + assets). */
+  staticDir?: string;
+  /** Connect-style middleware (Vite dev server in middleware mode). */
+  devMiddleware?: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+  /** Fixed token (tests); default: 32 random bytes. */
+  token?: string;
+}
+
+export interface RunningBridge {
+  readonly port: number;
+  readonly origin: string;
+  readonly token: string;
+  /** The one URL to open in the browser. */
+  readonly loginUrl: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function hostAllowed(hostHeader: string | undefined, port: number): boolean {
+  if (!hostHeader) return false;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader.trim().toLowerCase());
+  if (!m) return false;
+  return LOOPBACK_HOSTS.has(m[1] as string) && (m[2] === undefined ? port === 80 : Number(m[2]) === port);
+}
+
+function isLoopbackPeer(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
+}
+
+function sameToken(a: string | undefined, b: string): boolean {
+  if (!a) return false;
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
+};
+
+function send(res: http.ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startWebBridge(opts: BridgeOptions): Promise<RunningBridge> {
+  const token = opts.token ?? crypto.randomBytes(32).toString('base64url');
+  const log = opts.logger.child({ component: 'web-bridge' });
+  const sseClients = new Set<http.ServerResponse>();
+  let port = 0;
+
+  const unsubscribe = opts.onEvent((event, payload) => {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const res of sseClients) res.write(frame);
+  });
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((e: unknown) => {
+      log.error('bridge request failed', { detail: e instanceof Error ? e.message : String(e) });
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'Erreur interne du pont web.' } });
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('referrer-policy', 'no-referrer');
+    if (!isLoopbackPeer(req.socket.remoteAddress) || !hostAllowed(req.headers.host, port)) {
+      log.warn('bridge: request refused (host)', { host: req.headers.host ?? null, peer: req.socket.remoteAddress ?? null });
+      return send(res, 403, 'Accès refusé : le pont web ne répond qu’aux adresses locales.');
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+
+    // one-time login URL: /?token=…  → cookie, then redirect without the token
+    const queryToken = url.searchParams.get('token');
+    if (req.method === 'GET' && queryToken !== null) {
+      if (!sameToken(queryToken, token)) return send(res, 401, 'Jeton invalide : utilisez l’adresse affichée au démarrage du pont.');
+      url.searchParams.delete('token');
+      res.writeHead(302, {
+        'set-cookie': `${BRIDGE_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        location: url.pathname + (url.search || ''),
+        'cache-control': 'no-store',
+      });
+      return void res.end();
+    }
+
+    const presented = (req.headers[BRIDGE_HEADER] as string | undefined) ?? cookieValue(req.headers.cookie, BRIDGE_COOKIE);
+    if (!sameToken(presented, token)) {
+      const api = url.pathname.startsWith('/api/');
+      if (api) return sendJson(res, 401, { ok: false, error: { code: 'FORBIDDEN_SENDER', message: 'Jeton du pont web manquant ou invalide.' } });
+      return send(res, 401, 'Jeton manquant : ouvrez l’adresse complète (avec ?token=…) affichée au démarrage du pont.');
+    }
+
+    if (url.pathname.startsWith('/api/invoke/')) {
+      if (req.method !== 'POST') return send(res, 405, 'POST attendu.');
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+        return sendJson(res, 403, { ok: false, error: { code: 'FORBIDDEN_SENDER', message: 'Origine refusée.' } });
+      }
+      const channel = decodeURIComponent(url.pathname.slice('/api/invoke/'.length));
+      let input: unknown;
+      try {
+        const body = await readBody(req);
+        input = body.trim() === '' ? undefined : JSON.parse(body);
+      } catch {
+        return sendJson(res, 400, { ok: false, error: { code: 'INVALID_INPUT', message: 'Requête illisible (JSON attendu).' } });
+      }
+      if (input === null) input = undefined;
+      const result = await opts.router.invoke(channel, input, { host: 'bridge' });
+      return sendJson(res, 200, result);
+    }
+
+    if (url.pathname === '/api/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write(': connecté\n\n');
+      sseClients.add(res);
+      const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
+      ping.unref();
+      req.on('close', () => {
+        clearInterval(ping);
+        sseClients.delete(res);
+      });
+      return;
+    }
+
+    if (url.pathname.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: 'Adresse inconnue.' } });
+
+    res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+    if (opts.devMiddleware) {
+      return opts.devMiddleware(req, res, () => send(res, 404, 'Introuvable.'));
+    }
+    return serveStatic(url.pathname, res);
+  }
+
+  function serveStatic(pathname: string, res: http.ServerResponse): void {
+    if (!opts.staticDir || !fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
+      return send(res, 503, 'Interface non construite : lancez « npm run build:renderer » ou démarrez le pont avec --dev.');
+    }
+    const root = path.resolve(opts.staticDir);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      return send(res, 400, 'Adresse invalide.');
+    }
+    let file = path.resolve(root, '.' + path.posix.normalize('/' + rel));
+    if (!file.startsWith(root + path.sep) && file !== root) return send(res, 403, 'Accès refusé.');
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html'); // SPA routes
+    res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    fs.createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  log.info('web bridge listening', { origin });
+
+  return {
+    port,
+    origin,
+    token,
+    loginUrl: `${origin}/?token=${token}`,
+    async close() {
+      unsubscribe();
+      for (const res of sseClients) res.end();
+      sseClients.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
