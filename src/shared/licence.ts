@@ -145,6 +145,8 @@ export const licenceStatusSchema = z.object({
   graceEndsAt: z.string().nullable(),
   graceDaysLeft: z.number().int().nullable(),
   nextCheckAt: z.string().nullable(),
+  /** Identifier of this PC as sent to the licence service (not a secret). */
+  machineId: z.string().nullable(),
 });
 export type LicenceStatus = z.infer<typeof licenceStatusSchema>;
 
