@@ -16,6 +16,7 @@ import type {
   SuiviMoRow,
   TimeSlot,
 } from '../../shared/domain.js';
+import type { CodebsStatus, DetectedTable } from '../../shared/contract.js';
 
 export interface Clock {
   now(): Date;
@@ -42,18 +43,45 @@ export interface SecretCipher {
   decrypt(cipherText: string): string;
 }
 
+/** A Batigest row the gateway did not return (e.g. no code), with a French reason the engine can journal. */
+export interface SkippedSourceRow {
+  table: 'ChantierDef' | 'Devis' | 'Salarie';
+  code: string | null;
+  /** Name that helps the user find the row in Batigest (client, salarié), when known. */
+  label: string | null;
+  reason: string;
+}
+
+export type BatigestReadOptions = Cancellable & { pageSize?: number; onSkip?: (row: SkippedSourceRow) => void };
+
 /** The Batigest (SQL Server) side, as the sync engine sees it. Implemented in services/batigest. */
 export interface BatigestPort {
   testConnection(): Promise<ConnectionDiagnosis>;
-  /** Pages through ChantierDef; each yielded array is one page. */
-  readChantiers(opts?: Cancellable & { pageSize?: number }): AsyncIterable<ChantierSource[]>;
+  /** Pages through ChantierDef; each yielded array is one page. Rows without code go to `onSkip`, not to the pages. */
+  readChantiers(opts?: BatigestReadOptions): AsyncIterable<ChantierSource[]>;
   /** Pages through Devis with Etat IN (0,3,4). */
-  readDevis(opts?: Cancellable & { pageSize?: number }): AsyncIterable<DevisSource[]>;
+  readDevis(opts?: BatigestReadOptions): AsyncIterable<DevisSource[]>;
   readSalaries(): Promise<Salarie[]>;
   /** Applies a batch of SuiviMO changes in one transaction with a bounded number of statements. */
   applySuiviMo(ops: SuiviMoOp[], opts?: Cancellable): Promise<{ inserted: number; updated: number; deleted: number }>;
   readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]>;
   close(): Promise<void>;
+}
+
+/**
+ * The Batigest features used by setup and the employee-mapping page (not by the sync engine).
+ * Implemented by services/batigest BatigestGateway.
+ */
+export interface BatigestSetupPort {
+  testConnection(): Promise<ConnectionDiagnosis>;
+  /** Column mapping report per table (detected, overrides, candidates, French warnings). */
+  detectColumns(): Promise<DetectedTable[]>;
+  readSalaries(): Promise<Salarie[]>;
+  codebsStatus(): Promise<CodebsStatus>;
+  /** Adds Salarie.codebs; only after the user's explicit confirmation. Idempotent. */
+  createCodebsColumn(): Promise<CodebsStatus>;
+  /** Maps a salarié to a BatiSimply user UUID (null removes it); the UUID is cleared from any other salarié. */
+  writeEmployeeMapping(salarieCode: string, userId: string | null): Promise<{ cleared: number }>;
 }
 
 /** The BatiSimply API, as the sync engine sees it. Implemented in services/batisimply. */

@@ -14,20 +14,17 @@ import { AppError } from '../../../shared/errors.js';
 import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
 import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
-import type { BatigestPort, Cancellable, Logger } from '../ports.js';
+import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable, Logger } from '../ports.js';
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
 import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
-import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, rawRowSchema, type Converted, type RawRow, type SkippedSourceRow } from './rows.js';
+import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, rawRowSchema, type Converted, type RawRow } from './rows.js';
 import { chunk, deleteSql, planSuiviMo, selectSql, upsertSql, type SqlParam, type SqlText } from './suivimo.js';
 
 export type { SkippedSourceRow } from './rows.js';
 
-export interface ReadOptions extends Cancellable {
-  pageSize?: number;
-  /** Called for each row that is not returned (no code), with a French reason for the journal. */
-  onSkip?: (row: SkippedSourceRow) => void;
-}
+/** Read options; `onSkip` is called for each row that is not returned (no code), with a French reason. */
+export type ReadOptions = BatigestReadOptions;
 
 export interface SuiviMoResult {
   inserted: number;
@@ -60,7 +57,7 @@ function cancelled(): AppError {
   return new AppError('CANCELLED', 'Opération annulée à votre demande.');
 }
 
-export class BatigestGateway implements BatigestPort {
+export class BatigestGateway implements BatigestPort, BatigestSetupPort {
   private readonly settings: SqlServerSettings;
   private readonly log: Logger;
   private readonly poolOptions: PoolOptions;

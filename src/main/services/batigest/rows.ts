@@ -17,15 +17,9 @@ import {
   type Salarie,
   type SuiviMoRow,
 } from '../../../shared/domain.js';
+import type { SkippedSourceRow } from '../ports.js';
 
-/** A source row the gateway did not return, with the reason (French) for the journal. */
-export interface SkippedSourceRow {
-  table: 'ChantierDef' | 'Devis' | 'Salarie';
-  code: string | null;
-  /** Name shown to the user to find the row in Batigest (client / salarié name), when known. */
-  label: string | null;
-  reason: string;
-}
+export type { SkippedSourceRow } from '../ports.js';
 
 const rawCell = z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.date(), z.null(), z.undefined()]);
 export const rawRowSchema = z.record(z.string(), rawCell);
