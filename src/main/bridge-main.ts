@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   let closeVite: (() => Promise<void>) | undefined;
   if (dev) {
     const { createServer } = await import('vite');
-    const vite = await createServer({ root, server: { middlewareMode: true }, appType: 'spa' });
+    const vite = await createServer({ configFile: path.join(root, 'vite.config.ts'), server: { middlewareMode: true }, appType: 'spa' });
     devMiddleware = (req, res, next) => vite.middlewares(req, res, next);
     closeVite = () => vite.close();
   }
