@@ -1,0 +1,63 @@
+/**
+ * Builds the sync engine and what it runs on (Batigest gateway, BatiSimply client, buffer) from the
+ * settings. Used by the CLI, the demo and the app's sync feature, so all of them run the same code.
+ */
+import type { Settings } from '../../../shared/settings.js';
+import { BatigestGateway } from '../batigest/gateway.js';
+import { BatisimplyClient } from '../batisimply/client.js';
+import { openBuffer, type BufferStore } from '../buffer/index.js';
+import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import { SyncEngine, type SyncHooks } from './engine.js';
+
+export interface SyncRuntimeDeps {
+  settings: () => Settings;
+  /** The app's user-data folder (embedded buffer in `<dir>/buffer` unless set in the settings). */
+  userDataDir: string;
+  logger: Logger;
+  clock: Clock;
+  machineName: string;
+  licence?: { assertSyncAllowed(): Promise<unknown> };
+  hooks?: SyncHooks;
+  /** Overrides (tests, demo). */
+  batigest?: BatigestPort;
+  batisimply?: BatisimplyPort;
+  buffer?: BufferStore;
+}
+
+export interface SyncRuntime {
+  engine: SyncEngine;
+  buffer: BufferStore;
+  batigest: BatigestPort;
+  batisimply: BatisimplyPort;
+  close(): Promise<void>;
+}
+
+export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime> {
+  const s = d.settings();
+  const buffer = d.buffer ?? (await openBuffer(s.buffer, d.userDataDir));
+  const batigest = d.batigest ?? new BatigestGateway({ settings: s.sqlServer, logger: d.logger });
+  const batisimply = d.batisimply ?? new BatisimplyClient(s.batisimply, { clock: d.clock, logger: d.logger });
+  const engine = new SyncEngine({
+    batigest,
+    batisimply,
+    buffer,
+    settings: d.settings,
+    clock: d.clock,
+    logger: d.logger,
+    machineName: d.machineName,
+    ...(d.licence ? { licence: d.licence } : {}),
+    ...(d.hooks ? { hooks: d.hooks } : {}),
+  });
+  return {
+    engine,
+    buffer,
+    batigest,
+    batisimply,
+    async close() {
+      engine.cancel();
+      if (!d.batigest) await batigest.close().catch(() => undefined);
+      if (!d.batisimply) await batisimply.close().catch(() => undefined);
+      if (!d.buffer) await buffer.db.close().catch(() => undefined);
+    },
+  };
+}
