@@ -91,6 +91,27 @@ describe('BatiSimply client — core', () => {
     expect(sim.quotes.at(-1)).toMatchObject({ quoteNumber: 'D0001234' });
   });
 
+  it('leaves out projects without a code (created by hand in BatiSimply) instead of failing the list', async () => {
+    const { client: c, logger } = client();
+    const before = (await c.listProjects()).length;
+    sim.state.addProject({ projectCode: null as unknown as string, projectName: 'Saisi à la main' });
+    sim.state.addProject({ projectCode: '', projectName: null as unknown as string });
+    const after = await c.listProjects();
+    expect(after).toHaveLength(before);
+    expect(after.every((p) => typeof p.projectCode === 'string' && p.projectCode !== '')).toBe(true);
+    expect(logger.text()).toMatch(/sans code ignorés.*"count":2/);
+    sim.config.supportsCodeFilter = false;
+    c.clearCache();
+    expect((await c.findProjectByCode(seed.projects[4]!.projectCode))?.id).toBe('1005');
+    sim.config.supportsCodeFilter = true;
+  });
+
+  it('accepts numeric user ids (JHipster without Keycloak) as strings', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'GET /api/users', body: [{ id: 12, login: 'chef', firstName: 'Chef', lastName: 'Équipe', activated: true }] });
+    expect(await c.listUsers()).toEqual([expect.objectContaining({ id: '12', login: 'chef' })]);
+  });
+
   it('uses the client_credentials grant when configured', async () => {
     const { client: c } = client({ grantType: 'client_credentials', username: '', password: '' });
     expect(await c.listUsers()).toHaveLength(4);

@@ -8,7 +8,7 @@
  * - every answer validated with zod (tolerant list envelopes, strict on the fields used) → AppError, never a crash.
  */
 import { Agent, type Dispatcher } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   batisimplyUserSchema,
   projectSchema,
@@ -82,6 +82,23 @@ interface CachedProject {
   project: Project;
   raw: Record<string, unknown>;
 }
+
+/** A project as listed: like projectSchema, but a missing/empty code is allowed (null) and a null name is ''. */
+const listedProjectSchema = z.preprocess(
+  (v) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const o = v as Record<string, unknown>;
+    const code = o.projectCode === undefined || o.projectCode === '' ? null : o.projectCode;
+    return { ...o, projectCode: code, projectName: o.projectName ?? '' };
+  },
+  projectSchema.extend({ projectCode: projectSchema.shape.projectCode.nullable() }),
+);
+
+/** Users: JHipster ids are strings with Keycloak, numbers without: accept both, as strings. */
+const listedUserSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'number' ? { ...v, id: String((v as { id: number }).id) } : v),
+  batisimplyUserSchema,
+);
 
 const WHAT = {
   projects: 'la liste des chantiers',
@@ -167,7 +184,13 @@ export class BatisimplyClient implements BatisimplyPort {
   // ------------------------------------------------------------------ projects
 
   async listProjects(opts: Cancellable = {}): Promise<Project[]> {
-    const rows = await this.listAll(BATISIMPLY_PATHS.projects, {}, projectSchema, WHAT.projects, 'GET projects', opts.signal);
+    const all = await this.listAll(BATISIMPLY_PATHS.projects, {}, listedProjectSchema, WHAT.projects, 'GET projects', opts.signal);
+    // Projects created by hand in BatiSimply may have no code: the connector cannot match them, so they are
+    // left out (and counted in the log) instead of failing the whole list.
+    const rows = all.filter((r): r is { item: Project; raw: Record<string, unknown> } => r.item.projectCode !== null);
+    if (rows.length < all.length) {
+      this.deps.logger.info('BatiSimply : chantiers sans code ignorés', { count: all.length - rows.length });
+    }
     const byCode = new Map<string, string>();
     for (const { item, raw } of rows) {
       this.projectCache.set(item.id, { project: item, raw });
@@ -224,15 +247,16 @@ export class BatisimplyClient implements BatisimplyPort {
       route: 'GET projects',
     });
     const { items } = readList(r.json, header(r.headers, 'x-total-count'), WHAT.projects);
-    const projects = parseItems(items, projectSchema, WHAT.projects);
+    const projects = parseItems(items, listedProjectSchema, WHAT.projects);
     if (projects.some((p) => p.projectCode !== code)) {
       this.codeFilterWorks = false;
       this.deps.logger.info('BatiSimply : le filtre par code de chantier est ignoré par le serveur ; recherche par parcours de la liste');
       return undefined;
     }
     this.codeFilterWorks = true;
-    const p = projects[0];
-    if (!p) return null;
+    const first = projects[0];
+    if (!first) return null;
+    const p: Project = { ...first, projectCode: code };
     this.projectCache.set(p.id, { project: p, raw: items[0] as Record<string, unknown> });
     return p;
   }
@@ -317,7 +341,7 @@ export class BatisimplyClient implements BatisimplyPort {
   }
 
   async listUsers(opts: Cancellable = {}): Promise<BatisimplyUser[]> {
-    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, batisimplyUserSchema, WHAT.users, 'GET users', opts.signal);
+    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, listedUserSchema, WHAT.users, 'GET users', opts.signal);
     return rows.map((r) => r.item);
   }
 
@@ -358,8 +382,8 @@ export class BatisimplyClient implements BatisimplyPort {
     }
     details.authentification = 'réussie';
     try {
-      const users = await this.countOf(BATISIMPLY_PATHS.users, batisimplyUserSchema, WHAT.users, 'GET users');
-      const projects = (await this.countOf(BATISIMPLY_PATHS.projects, projectSchema, WHAT.projects, 'GET projects')) ?? 0;
+      const users = await this.countOf(BATISIMPLY_PATHS.users, listedUserSchema, WHAT.users, 'GET users');
+      const projects = (await this.countOf(BATISIMPLY_PATHS.projects, listedProjectSchema, WHAT.projects, 'GET projects')) ?? 0;
       if (users !== null) details.utilisateurs = String(users);
       details.chantiers = String(projects);
       const who = users === null ? '' : `${users} utilisateur${users > 1 ? 's' : ''}, `;
@@ -507,7 +531,7 @@ export class BatisimplyClient implements BatisimplyPort {
         const canRetry = te.kind !== 'tls' && (op.idempotent || te.notSent);
         this.deps.logger.warn('BatiSimply : échec réseau', { method: op.method, path: op.path, kind: te.kind, code: te.code, attempt });
         if (canRetry && attempt < maxRetries) {
-          ambiguous = !te.notSent;
+          ambiguous ||= !te.notSent;
           await this.pause(attempt++, null, op.signal);
           continue;
         }
@@ -536,7 +560,7 @@ export class BatisimplyClient implements BatisimplyPort {
           if (retryAfterMs !== null && retryAfterMs > this.maxDelayMs) {
             throw this.overloadError(res, op, retryAfterMs);
           }
-          ambiguous = !notProcessed;
+          ambiguous ||= !notProcessed;
           await this.pause(attempt++, retryAfterMs, op.signal);
           continue;
         }

@@ -73,10 +73,9 @@ export class TokenManager {
       try {
         return await this.request('refresh_token', { refresh_token: prev.refreshToken });
       } catch (e) {
-        if (!(e instanceof AppError) || !['BS_AUTH_FAILED', 'BS_ACCOUNT_DISABLED', 'BS_CLIENT_SECRET_INVALID'].includes(e.code)) {
-          throw e;
-        }
-        if (e.code !== 'BS_AUTH_FAILED') throw e;
+        // Only a refused refresh token (session ended, revoked) falls back to a full authentication; a disabled
+        // account, a wrong client secret or an unreachable SSO would fail the same way again.
+        if (!(e instanceof AppError) || e.code !== 'BS_AUTH_FAILED') throw e;
         this.deps.logger.info('BatiSimply : jeton de rafraîchissement refusé, nouvelle authentification', { grant: this.settings.grantType });
       }
     }
