@@ -180,7 +180,7 @@ export function App() {
           <div>{fr.app.machine(boot.info.machineName)}</div>
           <div>{fr.app.version(boot.info.version)}</div>
           {boot.licence && !boot.licence.syncAllowed ? (
-            <Button size="sm" variant="ghost" onClick={() => setPage('licence')} style={{ color: '#ffd27a', padding: 0 }}>
+            <Button size="sm" variant="ghost" onClick={() => setPage('licence')} style={{ color: '#ffd27a', padding: 0, whiteSpace: 'normal', textAlign: 'left' }}>
               {fr.licence.notAllowed}
             </Button>
           ) : null}

@@ -55,6 +55,7 @@ export const fr = {
     stepDone: 'terminée',
     steps: ['Licence', 'SQL Server', 'Base tampon', 'BatiSimply', 'Options', 'Salariés', 'Résumé'] as const,
     testFirst: 'Testez la connexion avec succès avant de continuer.',
+    licenceFirst: 'Saisissez et validez la clé de licence fournie par le Groupe SAGES avant de continuer.',
     mappingLater:
       "Les salariés sans correspondance n'empêchent pas de terminer : leurs heures attendront qu'une correspondance soit enregistrée.",
     summaryIntro: 'Vérifiez les réglages puis cliquez sur « Terminer ».',
@@ -85,6 +86,7 @@ export const fr = {
     enterOtherKey: 'Saisir une autre clé',
     openSettings: 'Ouvrir les réglages',
     notAllowed: 'La licence ne permet pas de synchroniser.',
+    unavailable: 'État de la licence indisponible pour le moment. Ouvrez la page Licence pour le vérifier.',
   },
   sql: {
     title: (software: string) => `Base ${software} (SQL Server)`,
@@ -234,6 +236,7 @@ export const fr = {
     exported: (name: string) => `Fichier ${name} téléchargé.`,
     started: 'Début',
     ended: 'Fin',
+    at: 'Date',
     machine: 'Poste',
     trigger: 'Déclenchement',
     noRuns: 'Aucune synchronisation ne correspond.',

@@ -244,23 +244,25 @@ function MappingEditor({
         </Card>
       ) : null}
 
-      <div className="row">
-        <div style={{ minWidth: 260 }}>
+      <div className="row" style={{ alignItems: 'flex-end' }}>
+        <div style={{ minWidth: 280 }}>
           <Field id="map-filter" label={fr.mapping.filter} value={filter} onChange={setFilter} type="search" />
         </div>
         <Switch id="map-only-unmapped" label={fr.mapping.onlyUnmapped} checked={onlyUnmapped} onChange={setOnlyUnmapped} />
+      </div>
+      <div className="row">
+        {changes.length ? (
+          <span className="small" role="status">
+            {fr.mapping.pending(changes.length)}
+          </span>
+        ) : null}
         <span className="spacer" />
         <Button onClick={acceptSafe}>{fr.mapping.acceptAll}</Button>
-        <Button variant="primary" busy={saving} onClick={() => void save()}>
+        <Button variant="primary" busy={saving} onClick={() => void save()} data-testid="mapping-save">
           {fr.common.save}
           {changes.length ? ` (${changes.length})` : ''}
         </Button>
       </div>
-      {changes.length ? (
-        <p className="small" role="status">
-          {fr.mapping.pending(changes.length)}
-        </p>
-      ) : null}
 
       {view.salaries.length === 0 ? (
         <EmptyState title={fr.mapping.noSalaries(software)}>{fr.mapping.noSalariesHelp}</EmptyState>

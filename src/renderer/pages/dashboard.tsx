@@ -159,9 +159,13 @@ export function Dashboard({
           <Card className="status-card" data-testid="card-licence">
             <div className="card-head">
               <h3>{fr.connection.licence}</h3>
-              {licence ? <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge> : null}
+              {licence ? (
+                <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge>
+              ) : (
+                <StatusBadge tone="neutral">{fr.connection.unknown}</StatusBadge>
+              )}
             </div>
-            <div className="status-line">{licence ? licence.message : fr.common.loading}</div>
+            <div className="status-line">{licence ? licence.message : fr.licence.unavailable}</div>
           </Card>
         </div>
       </section>

@@ -137,7 +137,7 @@ export function JournalPage({ software }: { software: string }) {
           <div>
             <Field id="j-to" label={fr.journal.to} type="date" value={draft.to} onChange={(v) => setDraft({ ...draft, to: v })} />
           </div>
-          <div className="row field">
+          <div className="row" style={{ marginBottom: 12 }}>
             <Button type="submit" variant="primary">
               {fr.journal.apply}
             </Button>
@@ -206,7 +206,7 @@ function RunItems({ runId, software }: { runId: string; software: string }) {
     { key: 'key', header: fr.journal.key, render: (i) => <code>{i.key}</code> },
     { key: 'label', header: fr.journal.label, render: (i) => i.label ?? '' },
     { key: 'reason', header: fr.journal.reason, render: (i) => i.reason ?? '' },
-    { key: 'at', header: fr.journal.ended, render: (i) => formatDateTime(i.at) },
+    { key: 'at', header: fr.journal.at, render: (i) => formatDateTime(i.at) },
   ];
   return (
     <div className="stack" data-testid="run-items">

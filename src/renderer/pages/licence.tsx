@@ -1,5 +1,5 @@
 /** Licence page, licence key entry and the "Licence expirée" screen (re-checks every 5 minutes). */
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { LicenceStatus } from '../../shared/contract.js';
 import { formatDate, formatDateTime, fr } from '../../shared/strings.fr.js';
 import { errorMessage, useCall, useEvent, useQuery } from '../lib/backend.js';
@@ -100,7 +100,7 @@ export function LicenceKeyForm({
           autoComplete="off"
           spellCheck={false}
           placeholder="XXXX-XXXX-XXXX-XXXX"
-          className="mono"
+          style={{ fontFamily: 'var(--font-mono)', letterSpacing: '0.05em' }}
         />
       </div>
       <Button type="submit" variant="primary" busy={busy} style={{ marginTop: 22 }}>
@@ -111,7 +111,7 @@ export function LicenceKeyForm({
 }
 
 export function LicenceFacts({ status }: { status: LicenceStatus }) {
-  const items: [string, React.ReactNode][] = [
+  const items: [string, ReactNode][] = [
     [fr.licence.status, <StatusBadge key="s" tone={licenceTone(status)}>{licenceLabel(status)}</StatusBadge>],
   ];
   if (status.keyHint) items.push([fr.licence.keyHint, <code key="k">{status.keyHint}</code>]);

@@ -119,7 +119,7 @@ export function Wizard({
     switch (step) {
       case 0: {
         if (!licence || !licence.syncAllowed) {
-          setStepError(licence ? licence.message : fr.licence.keyFormat);
+          setStepError(licence ? licence.message : fr.wizard.licenceFirst);
           return;
         }
         go(1);

@@ -1,0 +1,122 @@
+/**
+ * End-to-end harness: builds the renderer with Vite (into a temp folder, so a clean checkout works and
+ * parallel runs never share output), starts the REAL app (createApp with the default features) with a
+ * fresh data folder, serves it through the web bridge, and drives Debian Chromium with playwright-core
+ * in a fresh user-data-dir. Screenshots go to test-output/screenshots/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createApp, type App } from '../../src/main/app.js';
+import { defaultFeatures } from '../../src/main/features.js';
+import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
+import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
+import { startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
+import { memoryLogger } from '../support/foundation/memory-logger.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--lang=fr-FR',
+];
+
+/** Builds the renderer with the project's vite.config.ts into `outDir`. */
+export async function buildRenderer(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  await build({
+    configFile: path.join(ROOT, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true, sourcemap: false },
+  });
+  if (!fs.existsSync(path.join(outDir, 'index.html'))) throw new Error(`vite build produced no index.html in ${outDir}`);
+}
+
+export interface Stack {
+  dir: string;
+  dataDir: string;
+  app: App;
+  bridge: RunningBridge;
+  context: BrowserContext;
+  page: Page;
+  /** Errors the page logged (uncaught exceptions, console.error). */
+  pageErrors: string[];
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  viewport?: { width: number; height: number };
+  /** Environment for CONNECTEUR_* settings overrides. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Starts app + bridge + browser. `rendererDir` is a built renderer (see buildRenderer).
+ * Nothing of ours is replaced: the app gets the same features as `npm run bridge`.
+ */
+export async function startStack(rendererDir: string, opts: StackOptions = {}): Promise<Stack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-'));
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const logger = memoryLogger();
+  const app = await createApp({
+    settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
+    cipher: createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') }),
+    logger,
+    userDataDir: dataDir,
+    host: 'bridge',
+    env: opts.env ?? {},
+    features: defaultFeatures(),
+  });
+  const bridge = await startWebBridge({ router: app.router, onEvent: app.onEvent, logger, staticDir: rendererDir });
+  const context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+    acceptDownloads: true,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(bridge.loginUrl);
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return {
+    dir,
+    dataDir,
+    app,
+    bridge,
+    context,
+    page,
+    pageErrors,
+    async screenshot(name) {
+      const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+    async close() {
+      await context.close().catch(() => undefined);
+      await bridge.close().catch(() => undefined);
+      await app.dispose().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The renderer in Debian Chromium, through the web bridge, against the real app (settings service,
+ * IPC router, bridge). Checks the first start, secrets never shown again once saved, keyboard
+ * navigation through every page, and screenshots each page at 1280×800 and 1920×1080.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRenderer, startStack, type Stack } from './harness.js';
+
+let rendererDir: string;
+let stack: Stack;
+
+beforeAll(async () => {
+  rendererDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-renderer-'));
+  await buildRenderer(rendererDir);
+  stack = await startStack(rendererDir);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  fs.rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('renderer through the web bridge', () => {
+  it('first start opens the wizard on the licence step and validates the key format', async () => {
+    const { page } = stack;
+    await page.getByTestId('wizard').waitFor();
+    const steps = page.locator('ol.stepper li');
+    expect(await steps.count()).toBe(7);
+    expect(await steps.nth(0).getAttribute('aria-current')).toBe('step');
+    await stack.screenshot('wizard-1-licence');
+
+    // Going on without a valid licence is refused, with an explanation.
+    await page.getByTestId('wizard-next').click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Saisissez et validez la clé de licence');
+    expect(await steps.nth(0).getAttribute('aria-current')).toBe('step');
+
+    // A key in the wrong format is refused before any call; the input formats what is typed.
+    const key = page.getByLabel('Clé de licence');
+    await key.fill('ab12 cd');
+    expect(await key.inputValue()).toBe('AB12-CD');
+    await page.getByRole('button', { name: 'Valider la clé' }).click();
+    expect(await page.locator('#licence-key-error').textContent()).toBe('La clé doit avoir la forme XXXX-XXXX-XXXX-XXXX.');
+    expect(await key.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await key.getAttribute('aria-describedby')) ?? '';
+    expect(describedBy.split(' ').length).toBe(2); // help + error
+    expect(stack.pageErrors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);
+  });
+
+  it('a saved secret is never sent back to the page: "•••• enregistré" with "Remplacer"', async () => {
+    const { page, app } = stack;
+    app.settings.update({ setupCompleted: true });
+    await page.goto(`${stack.bridge.origin}/#/settings`);
+    await page.reload();
+    const sql = page.getByTestId('settings-sql');
+    await sql.waitFor();
+    await sql.getByLabel('Serveur SQL Server').fill('srv-batigest\\SAGE');
+    await sql.getByLabel('Base de données Sage Batigest').fill('BTG_SOCIETE');
+    await sql.getByLabel('Utilisateur').fill('connecteur');
+    const secret = 'Tr3s-S3cret!e2e';
+    await sql.getByLabel('Mot de passe').fill(secret);
+    await sql.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await page.getByText('Réglages enregistrés.').first().waitFor();
+
+    // Stored (encrypted) by the real settings service…
+    expect(app.settings.get().sqlServer.password).toBe(secret);
+    expect(app.settings.view().sqlServer.password).toEqual({ set: true });
+    // …and after a reload the page shows it as saved, never its value.
+    await page.reload();
+    await page.getByTestId('settings-sql').waitFor();
+    await expect.poll(() => page.getByTestId('settings-sql').textContent()).toContain('•••• enregistré');
+    const html = await page.content();
+    expect(html).not.toContain(secret);
+    expect(await page.getByTestId('settings-sql').getByLabel('Serveur SQL Server').inputValue()).toBe('srv-batigest\\SAGE');
+    await stack.screenshot('settings');
+
+    // "Remplacer" opens an empty password input; leaving it empty keeps the stored secret.
+    await page.getByTestId('settings-sql').getByRole('button', { name: 'Remplacer' }).click();
+    const pw = page.getByTestId('settings-sql').getByLabel('Mot de passe');
+    expect(await pw.inputValue()).toBe('');
+    await page.getByTestId('settings-sql').getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => page.getByText('Réglages enregistrés.').count()).toBeGreaterThan(0);
+    expect(app.settings.get().sqlServer.password).toBe(secret);
+  });
+
+  it('every page is reachable with the keyboard and shows a loading, empty or error state', async () => {
+    const { page } = stack;
+    await page.goto(`${stack.bridge.origin}/#/dashboard`);
+    await page.getByTestId('page-dashboard').waitFor();
+    const expected: [string, string, string][] = [
+      ['nav-mapping', 'page-mapping', 'Correspondance des salariés'],
+      ['nav-journal', 'page-journal', 'Journal'],
+      ['nav-settings', 'page-settings', 'Réglages'],
+      ['nav-licence', 'page-licence', 'Licence'],
+      ['nav-dashboard', 'page-dashboard', 'Tableau de bord'],
+    ];
+    for (const [nav, testId, title] of expected) {
+      await page.getByTestId(nav).focus();
+      await page.keyboard.press('Enter');
+      const p = page.getByTestId(testId);
+      await p.waitFor();
+      expect(await p.locator('h1').first().textContent()).toBe(title);
+      expect(await page.getByTestId(nav).getAttribute('aria-current')).toBe('page');
+      // Focus moved to the content for keyboard users.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id ?? '')).toBe('main');
+      // Some state is shown once loading ends: data, an empty state or an error with a retry.
+      await expect.poll(() => page.locator('[role=status]:not(:has(.spinner)), [role=alert], table, form, .facts').count()).toBeGreaterThan(0);
+      await stack.screenshot(`page-${testId.replace('page-', '')}`);
+    }
+
+    // The focus ring is visible on a focused button.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el ? getComputedStyle(el).outlineStyle : 'none';
+    });
+    expect(outline).not.toBe('none');
+
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.getByTestId('page-dashboard').waitFor();
+    await stack.screenshot('page-dashboard-1920');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
