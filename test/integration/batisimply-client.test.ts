@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
 import { makeClient, type TestClient } from '../support/batisimply/harness.js';
+import { batisimplyUsersFor, generateBatigestCompany } from '../support/datasets/batigest.js';
 
 let sim: BatisimplySimulator;
 const clients: TestClient[] = [];
@@ -116,5 +117,25 @@ describe('BatiSimply client — core', () => {
     const { client: c } = client({ grantType: 'client_credentials', username: '', password: '' });
     expect(await c.listUsers()).toHaveLength(4);
     expect(sim.log.tokenRequests('client_credentials')).toHaveLength(1);
+  });
+});
+
+describe('BatiSimply simulator seeded from a Batigest dataset', () => {
+  it('serves the users of the salariés and projects with the chantier codes', async () => {
+    const company = generateBatigestCompany({ seed: 4, chantiers: 6, devis: 0, salaries: 3, suiviMo: 0, variant: 'v1', withCodebs: true });
+    const s2 = await startBatisimplySimulator({
+      seed: generateBatisimplySeed({ users: batisimplyUsersFor(company), projectCodes: company.chantiers.map((c) => c.code), days: 5 }),
+    });
+    try {
+      const t = makeClient(s2);
+      clients.push(t);
+      expect((await t.client.listUsers()).map((u) => u.id).sort()).toEqual(company.salaries.map((x) => x.batisimplyUserId).sort());
+      expect((await t.client.listProjects()).map((p) => p.projectCode)).toEqual(company.chantiers.map((c) => c.code));
+      const slots = await t.client.listTimeSlots({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-02-01T00:00:00Z') });
+      expect(slots.length).toBeGreaterThan(0);
+      expect(slots.every((x) => company.chantiers.some((c) => c.code === x.project?.projectCode))).toBe(true);
+    } finally {
+      await s2.close();
+    }
   });
 });
