@@ -42,6 +42,8 @@ export async function createTestDatabase(prefix = 'cbs_test_lic'): Promise<TestD
     await admin.end();
   }
   const pool = new pg.Pool({ connectionString: urlFor(name), max: 5 });
+  // An idle connection terminated during teardown (drop … with (force)) must not crash the run.
+  pool.on('error', () => undefined);
   // Mimic Supabase: the API roles may use the public schema.
   await pool.query('grant usage on schema public to anon, authenticated');
   return {

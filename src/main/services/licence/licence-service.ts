@@ -50,6 +50,8 @@ const CLOCK_SKEW_MS = 10 * 60_000;
 
 export type FetchLike = typeof globalThis.fetch;
 
+export type PinnedLicenceConfig = Partial<Pick<LicenceSettings, 'provider' | 'serverUrl' | 'publicKey' | 'supabaseUrl' | 'supabaseAnonKey'>>;
+
 /** The part of supabase-js the client uses (injectable for tests). */
 export interface SupabaseRpcClient {
   rpc(
@@ -76,6 +78,12 @@ export const defaultSupabaseFactory: SupabaseFactory = (url, anonKey, fetchImpl)
 export interface LicenceServiceDeps {
   /** Current licence settings (read at each call, so a saved key applies immediately). */
   settings: () => LicenceSettings;
+  /**
+   * Values built into the release that settings (UI, CONNECTEUR_* variables) cannot change: in
+   * production, at least the vendor's public key (see vendor-config.ts). Otherwise anyone able to
+   * edit the settings could point the app at a server of their own signing with a key of their own.
+   */
+  pinned?: PinnedLicenceConfig;
   fetch: FetchLike;
   clock: Clock;
   cipher: SecretCipher;
@@ -155,8 +163,18 @@ export class LicenceService {
   private configProblem: string | null = null;
   private machine: string | null = null;
   private inflight: Promise<LicenceStatus> | null = null;
+  private inflightFingerprint = '';
 
   constructor(private readonly d: LicenceServiceDeps) {}
+
+  /** Settings with the pinned values applied. */
+  private cfg(): LicenceSettings {
+    const s = { ...this.d.settings() };
+    for (const [k, v] of Object.entries(this.d.pinned ?? {})) {
+      if (typeof v === 'string' && v.trim() !== '') (s as Record<string, unknown>)[k] = v;
+    }
+    return s;
+  }
 
   /** When the scheduler should call `validate()` again (null before the first check). */
   get nextCheckAt(): Date | null {
@@ -179,18 +197,24 @@ export class LicenceService {
     return this.start();
   }
 
-  /** Asks the licence service now (concurrent calls share one request). */
+  /** Asks the licence service now (concurrent calls with the same settings share one request). */
   validate(opts: { signal?: AbortSignal } = {}): Promise<LicenceStatus> {
-    if (!this.inflight) {
-      this.inflight = this.doValidate(opts.signal).finally(() => {
-        this.inflight = null;
+    const fingerprint = JSON.stringify(this.cfg());
+    if (this.inflight && this.inflightFingerprint === fingerprint) return this.inflight;
+    const previous = this.inflight ?? Promise.resolve();
+    const run: Promise<LicenceStatus> = previous
+      .catch(() => undefined)
+      .then(() => this.doValidate(opts.signal))
+      .finally(() => {
+        if (this.inflight === run) this.inflight = null;
       });
-    }
-    return this.inflight;
+    this.inflight = run;
+    this.inflightFingerprint = fingerprint;
+    return run;
   }
 
   private async doValidate(signal?: AbortSignal): Promise<LicenceStatus> {
-    const s = this.d.settings();
+    const s = this.cfg();
     const key = normalizeLicenceKey(s.key);
     this.configProblem = null;
     if (key === '') {
@@ -254,7 +278,7 @@ export class LicenceService {
 
   /** The state for the UI, computed from the last answer, the last attempt and the clock. */
   status(): LicenceStatus {
-    const s = this.d.settings();
+    const s = this.cfg();
     const key = normalizeLicenceKey(s.key);
     const now = this.d.clock.now();
     const base = {

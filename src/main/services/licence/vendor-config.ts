@@ -1,0 +1,14 @@
+/**
+ * Licence configuration BUILT INTO the release (passed as `pinned` to LicenceService by the
+ * composition root). Settings and CONNECTEUR_* variables cannot change these values.
+ *
+ * Before building a release, the vendor sets VENDOR_LICENCE_PUBLIC_KEY to the SPKI PEM printed by
+ * `npm run license-manager -- generate-keys` (the public half only; the private key stays on the
+ * licence server). While it is empty, the public key comes from the settings (integration and test
+ * builds), which lets whoever can edit the settings trust a key of their own.
+ */
+import type { PinnedLicenceConfig } from './licence-service.js';
+
+export const VENDOR_LICENCE_PUBLIC_KEY = '';
+
+export const VENDOR_LICENCE_PINNED: PinnedLicenceConfig = VENDOR_LICENCE_PUBLIC_KEY ? { provider: 'manager', publicKey: VENDOR_LICENCE_PUBLIC_KEY } : {};
