@@ -1,0 +1,1252 @@
+/**
+ * T-SQL front end of the TDS simulator: tokenizer, batch splitter (statements, IF/ELSE,
+ * BEGIN…END, DECLARE, SET, transactions) and a token-level translator to PostgreSQL.
+ *
+ * Identifier model: tables and columns live in PostgreSQL with their ORIGINAL case (created
+ * with double-quoted names). Every T-SQL identifier is resolved case-insensitively against a
+ * catalog of the current database and re-emitted double-quoted with the stored case; unknown
+ * identifiers (aliases, missing columns) are emitted double-quoted as written, so PostgreSQL
+ * reports "does not exist" which we map to 207/208.
+ */
+
+export class TsqlError extends Error {
+  constructor(
+    readonly number: number,
+    message: string,
+    readonly sqlClass = 15,
+    readonly state = 1,
+  ) {
+    super(message);
+  }
+}
+
+export const syntaxError = (near: string): TsqlError =>
+  new TsqlError(102, `Incorrect syntax near '${near}'.`, 15, 1);
+
+export type TokKind = 'word' | 'qid' | 'str' | 'num' | 'var' | 'sysvar' | 'op' | 'lp' | 'rp' | 'comma' | 'semi' | 'dot';
+
+export interface Tok {
+  k: TokKind;
+  v: string;
+  pos: number;
+  end: number;
+}
+
+const OPS = ['<>', '!=', '>=', '<=', '!<', '!>', '+=', '-=', '*=', '/=', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '~'];
+
+export function tokenize(sql: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i]!;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\f' || c === '\v' || c === '\u00a0') {
+      i++;
+      continue;
+    }
+    if (c === '-' && sql[i + 1] === '-') {
+      while (i < n && sql[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '/' && sql[i + 1] === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      if (depth > 0) throw new TsqlError(113, 'Missing end comment mark \'*/\'.');
+      continue;
+    }
+    const start = i;
+    if (c === "'" || ((c === 'N' || c === 'n') && sql[i + 1] === "'")) {
+      i += c === "'" ? 1 : 2;
+      let v = '';
+      for (;;) {
+        if (i >= n) {
+          throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
+        }
+        if (sql[i] === "'") {
+          if (sql[i + 1] === "'") {
+            v += "'";
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        v += sql[i];
+        i++;
+      }
+      out.push({ k: 'str', v, pos: start, end: i });
+      continue;
+    }
+    if (c === '[') {
+      i++;
+      let v = '';
+      for (;;) {
+        if (i >= n) throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
+        if (sql[i] === ']') {
+          if (sql[i + 1] === ']') {
+            v += ']';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        v += sql[i];
+        i++;
+      }
+      out.push({ k: 'qid', v, pos: start, end: i });
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      let v = '';
+      for (;;) {
+        if (i >= n) throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
+        if (sql[i] === '"') {
+          if (sql[i + 1] === '"') {
+            v += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        v += sql[i];
+        i++;
+      }
+      out.push({ k: 'qid', v, pos: start, end: i });
+      continue;
+    }
+    if (c === '@') {
+      const sys = sql[i + 1] === '@';
+      i += sys ? 2 : 1;
+      while (i < n && /[\p{L}\p{N}_@#$]/u.test(sql[i]!)) i++;
+      out.push({ k: sys ? 'sysvar' : 'var', v: sql.slice(start, i), pos: start, end: i });
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
+      if (c === '0' && (sql[i + 1] === 'x' || sql[i + 1] === 'X')) {
+        i += 2;
+        while (i < n && /[0-9a-fA-F]/.test(sql[i]!)) i++;
+      } else {
+        while (i < n && /[0-9]/.test(sql[i]!)) i++;
+        if (sql[i] === '.') {
+          i++;
+          while (i < n && /[0-9]/.test(sql[i]!)) i++;
+        }
+        if ((sql[i] === 'e' || sql[i] === 'E') && /[-+0-9]/.test(sql[i + 1] ?? '')) {
+          i += 2;
+          while (i < n && /[0-9]/.test(sql[i]!)) i++;
+        }
+      }
+      out.push({ k: 'num', v: sql.slice(start, i), pos: start, end: i });
+      continue;
+    }
+    if (/[\p{L}_#]/u.test(c)) {
+      while (i < n && /[\p{L}\p{N}_@#$]/u.test(sql[i]!)) i++;
+      out.push({ k: 'word', v: sql.slice(start, i), pos: start, end: i });
+      continue;
+    }
+    if (c === '(') {
+      out.push({ k: 'lp', v: c, pos: start, end: ++i });
+      continue;
+    }
+    if (c === ')') {
+      out.push({ k: 'rp', v: c, pos: start, end: ++i });
+      continue;
+    }
+    if (c === ',') {
+      out.push({ k: 'comma', v: c, pos: start, end: ++i });
+      continue;
+    }
+    if (c === ';') {
+      out.push({ k: 'semi', v: c, pos: start, end: ++i });
+      continue;
+    }
+    if (c === '.') {
+      out.push({ k: 'dot', v: c, pos: start, end: ++i });
+      continue;
+    }
+    const op = OPS.find((o) => sql.startsWith(o, i));
+    if (op) {
+      i += op.length;
+      out.push({ k: 'op', v: op, pos: start, end: i });
+      continue;
+    }
+    throw syntaxError(c);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch structure
+
+export type Stmt =
+  | { kind: 'sql'; verb: string; toks: Tok[]; text: string }
+  | { kind: 'if'; cond: Tok[]; condText: string; then: Stmt; else?: Stmt }
+  | { kind: 'block'; body: Stmt[] }
+  | { kind: 'begintran' }
+  | { kind: 'commit' }
+  | { kind: 'rollback' }
+  | { kind: 'setopt'; option: string; value: string }
+  | { kind: 'setvar'; name: string; expr: Tok[]; text: string }
+  | { kind: 'declare'; vars: { name: string; type: string; init?: Tok[]; initText?: string }[] }
+  | { kind: 'print'; expr: Tok[]; text: string }
+  | { kind: 'unsupported'; error: TsqlError };
+
+const STMT_START = new Set([
+  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'IF', 'ELSE', 'BEGIN', 'END', 'COMMIT', 'ROLLBACK', 'SET',
+  'DECLARE', 'CREATE', 'ALTER', 'DROP', 'EXEC', 'EXECUTE', 'PRINT', 'MERGE', 'WHILE', 'RETURN',
+  'TRUNCATE', 'USE', 'SAVE', 'GO', 'WITH', 'RAISERROR', 'THROW', 'GRANT',
+]);
+
+const up = (t: Tok | undefined): string => (t && t.k === 'word' ? t.v.toUpperCase() : '');
+
+export function parseBatch(sql: string): Stmt[] {
+  const toks = tokenize(sql);
+  const p = new BatchParser(sql, toks);
+  const out: Stmt[] = [];
+  while (!p.eof()) {
+    const s = p.statement();
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+class BatchParser {
+  i = 0;
+  constructor(
+    private readonly sql: string,
+    private readonly toks: Tok[],
+  ) {}
+  eof(): boolean {
+    while (this.toks[this.i]?.k === 'semi') this.i++;
+    return this.i >= this.toks.length;
+  }
+  peek(o = 0): Tok | undefined {
+    return this.toks[this.i + o];
+  }
+  text(from: number, to: number): string {
+    if (to <= from) return '';
+    return this.sql.slice(this.toks[from]!.pos, this.toks[to - 1]!.end);
+  }
+
+  /** Collects tokens of one plain statement, stopping at the next statement boundary. */
+  collect(verb: string): Tok[] {
+    const start = this.i;
+    let depth = 0;
+    let caseDepth = 0;
+    let sawSet = false;
+    let sawBody = false; // INSERT: VALUES/SELECT seen; WITH: main statement seen
+    this.i++;
+    for (; this.i < this.toks.length; this.i++) {
+      const t = this.toks[this.i]!;
+      if (t.k === 'lp') depth++;
+      else if (t.k === 'rp') {
+        depth--;
+        if (depth < 0) throw syntaxError(')');
+      } else if (t.k === 'semi' && depth === 0) break;
+      else if (t.k === 'word' && depth === 0) {
+        const w = t.v.toUpperCase();
+        const prev = up(this.toks[this.i - 1]);
+        if (w === 'CASE') caseDepth++;
+        else if (w === 'END' && caseDepth > 0) {
+          caseDepth--;
+          continue;
+        }
+        if (caseDepth > 0) continue;
+        if (!STMT_START.has(w)) {
+          if (verb === 'INSERT' && w === 'VALUES') sawBody = true;
+          continue;
+        }
+        if (w === 'SELECT') {
+          if (['UNION', 'ALL', 'EXCEPT', 'INTERSECT'].includes(prev)) continue;
+          if (verb === 'INSERT' && !sawBody) {
+            sawBody = true;
+            continue;
+          }
+        }
+        if (verb === 'WITH' && !sawBody && ['SELECT', 'INSERT', 'UPDATE', 'DELETE'].includes(w)) {
+          sawBody = true;
+          continue;
+        }
+        if (w === 'SET' && verb === 'UPDATE' && !sawSet) {
+          sawSet = true;
+          continue;
+        }
+        if (w === 'WITH') continue;
+        if ((w === 'DELETE' || w === 'UPDATE') && prev === 'ON') continue;
+        if (w === 'IF' && (prev === 'TABLE' || prev === 'COLUMN' || prev === 'CONSTRAINT' || prev === 'VIEW')) continue;
+        if ((w === 'DROP' || w === 'ALTER') && verb === 'ALTER') continue;
+        if (w === 'SET' && (verb === 'ALTER' || verb === 'CREATE' || prev === 'ON')) continue;
+        break;
+      }
+    }
+    if (depth > 0) throw syntaxError(this.toks[this.toks.length - 1]?.v ?? '');
+    return this.toks.slice(start, this.i);
+  }
+
+  statement(): Stmt | null {
+    while (this.peek()?.k === 'semi') this.i++;
+    const t = this.peek();
+    if (!t) return null;
+    if (t.k !== 'word') throw syntaxError(t.v);
+    const w = t.v.toUpperCase();
+    switch (w) {
+      case 'SELECT':
+      case 'INSERT':
+      case 'UPDATE':
+      case 'DELETE':
+      case 'CREATE':
+      case 'ALTER':
+      case 'DROP':
+      case 'TRUNCATE':
+      case 'WITH':
+      case 'MERGE': {
+        const from = this.i;
+        const toks = this.collect(w);
+        return { kind: 'sql', verb: w, toks, text: this.text(from, this.i) };
+      }
+      case 'IF': {
+        this.i++;
+        const from = this.i;
+        let depth = 0;
+        for (; this.i < this.toks.length; this.i++) {
+          const c = this.toks[this.i]!;
+          if (c.k === 'lp') depth++;
+          else if (c.k === 'rp') depth--;
+          else if (depth === 0 && c.k === 'word' && STMT_START.has(c.v.toUpperCase()) && c.v.toUpperCase() !== 'SELECT') break;
+        }
+        const cond = this.toks.slice(from, this.i);
+        if (cond.length === 0) throw syntaxError('IF');
+        const then = this.statement();
+        if (!then) throw syntaxError(this.toks[this.toks.length - 1]!.v);
+        let elseStmt: Stmt | undefined;
+        if (up(this.peek()) === 'ELSE' || (this.peek()?.k === 'semi' && up(this.peek(1)) === 'ELSE')) {
+          if (this.peek()?.k === 'semi') this.i++;
+          this.i++;
+          elseStmt = this.statement() ?? undefined;
+        }
+        return { kind: 'if', cond, condText: this.text(from, from + cond.length), then, else: elseStmt };
+      }
+      case 'BEGIN': {
+        const nx = up(this.peek(1));
+        if (nx === 'TRAN' || nx === 'TRANSACTION') {
+          this.i += 2;
+          this.skipTranName();
+          return { kind: 'begintran' };
+        }
+        if (nx === 'TRY' || nx === 'CATCH' || nx === 'DISTRIBUTED') {
+          this.i++;
+          throw new TsqlError(102, `Incorrect syntax near '${this.peek()!.v}'. (TDS simulator: BEGIN ${nx} is not supported)`);
+        }
+        this.i++;
+        const body: Stmt[] = [];
+        for (;;) {
+          while (this.peek()?.k === 'semi') this.i++;
+          const c = this.peek();
+          if (!c) throw syntaxError('BEGIN');
+          if (up(c) === 'END') {
+            this.i++;
+            break;
+          }
+          const s = this.statement();
+          if (s) body.push(s);
+        }
+        return { kind: 'block', body };
+      }
+      case 'COMMIT':
+      case 'ROLLBACK': {
+        this.i++;
+        const nx = up(this.peek());
+        if (nx === 'TRAN' || nx === 'TRANSACTION' || nx === 'WORK') this.i++;
+        this.skipTranName();
+        return { kind: w === 'COMMIT' ? 'commit' : 'rollback' };
+      }
+      case 'SET': {
+        const nx = this.peek(1);
+        if (nx?.k === 'var') {
+          this.i += 2;
+          const op = this.peek();
+          if (op?.k !== 'op' || op.v !== '=') throw syntaxError(op?.v ?? nx.v);
+          this.i++;
+          const from = this.i;
+          const expr = this.collectExpr();
+          return { kind: 'setvar', name: nx.v.toLowerCase(), expr, text: this.text(from, this.i) };
+        }
+        const from = this.i;
+        const toks = this.collect('SET');
+        const words = toks.slice(1).map((x) => x.v);
+        const option = (words.slice(0, -1).join(' ') || words.join(' ')).toUpperCase();
+        if (toks.length < 2) throw syntaxError('SET');
+        void from;
+        return { kind: 'setopt', option, value: (words[words.length - 1] ?? '').toUpperCase() };
+      }
+      case 'DECLARE': {
+        this.i++;
+        const vars: { name: string; type: string; init?: Tok[]; initText?: string }[] = [];
+        for (;;) {
+          const v = this.peek();
+          if (v?.k !== 'var') throw syntaxError(v?.v ?? 'DECLARE');
+          this.i++;
+          if (up(this.peek()) === 'AS') this.i++;
+          const tfrom = this.i;
+          let depth = 0;
+          while (this.i < this.toks.length) {
+            const c = this.toks[this.i]!;
+            if (c.k === 'lp') depth++;
+            else if (c.k === 'rp') depth--;
+            else if (depth === 0 && (c.k === 'comma' || c.k === 'semi' || (c.k === 'op' && c.v === '='))) break;
+            else if (depth === 0 && c.k === 'word' && STMT_START.has(c.v.toUpperCase())) break;
+            this.i++;
+          }
+          const type = this.text(tfrom, this.i);
+          if (!type) throw syntaxError(v.v);
+          const entry: { name: string; type: string; init?: Tok[]; initText?: string } = { name: v.v.toLowerCase(), type };
+          if (this.peek()?.k === 'op' && this.peek()!.v === '=') {
+            this.i++;
+            const from = this.i;
+            entry.init = this.collectExpr(true);
+            entry.initText = this.text(from, this.i);
+          }
+          vars.push(entry);
+          if (this.peek()?.k === 'comma') {
+            this.i++;
+            continue;
+          }
+          break;
+        }
+        return { kind: 'declare', vars };
+      }
+      case 'PRINT': {
+        this.i++;
+        const from = this.i;
+        const expr = this.collectExpr();
+        return { kind: 'print', expr, text: this.text(from, this.i) };
+      }
+      case 'EXEC':
+      case 'EXECUTE': {
+        this.collect(w);
+        const name = this.toks.find((x, idx) => idx > 0 && x.k === 'word' && x.pos > t.pos)?.v ?? '';
+        return { kind: 'unsupported', error: new TsqlError(2812, `Could not find stored procedure '${name}'.`, 16, 62) };
+      }
+      default:
+        throw syntaxError(t.v);
+    }
+  }
+
+  private skipTranName(): void {
+    const c = this.peek();
+    if (c && (c.k === 'var' || c.k === 'qid' || (c.k === 'word' && !STMT_START.has(c.v.toUpperCase())))) this.i++;
+  }
+
+  /** Expression up to the next statement boundary (depth 0). */
+  private collectExpr(stopAtComma = false): Tok[] {
+    const from = this.i;
+    let depth = 0;
+    let caseDepth = 0;
+    for (; this.i < this.toks.length; this.i++) {
+      const c = this.toks[this.i]!;
+      if (c.k === 'lp') depth++;
+      else if (c.k === 'rp') depth--;
+      else if (depth === 0 && c.k === 'semi') break;
+      else if (depth === 0 && stopAtComma && c.k === 'comma') break;
+      else if (depth === 0 && c.k === 'word') {
+        const w = c.v.toUpperCase();
+        if (w === 'CASE') caseDepth++;
+        else if (w === 'END' && caseDepth > 0) caseDepth--;
+        else if (caseDepth === 0 && STMT_START.has(w)) break;
+      }
+    }
+    if (this.i === from) throw syntaxError(this.toks[from - 1]?.v ?? '');
+    return this.toks.slice(from, this.i);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+export interface CatalogColumn {
+  name: string;
+  pgType: string;
+}
+export interface CatalogTable {
+  name: string;
+  columns: Map<string, CatalogColumn>;
+}
+export interface Catalog {
+  tables: Map<string, CatalogTable>;
+}
+
+const INFO_SCHEMA_COLUMNS = [
+  'TABLE_CATALOG', 'TABLE_SCHEMA', 'TABLE_NAME', 'TABLE_TYPE', 'COLUMN_NAME', 'ORDINAL_POSITION',
+  'COLUMN_DEFAULT', 'IS_NULLABLE', 'DATA_TYPE', 'CHARACTER_MAXIMUM_LENGTH', 'CHARACTER_OCTET_LENGTH',
+  'NUMERIC_PRECISION', 'NUMERIC_SCALE', 'DATETIME_PRECISION', 'COLLATION_NAME', 'CHARACTER_SET_NAME',
+];
+
+// ---------------------------------------------------------------------------------------------
+// Translation
+
+/** Words that are never identifiers when written bare (T-SQL reserved words + clause words). */
+const KEYWORDS = new Set(
+  (
+    'ADD ALL ALTER AND ANY AS ASC BETWEEN BY CASE CHECK COLUMN CONSTRAINT CREATE CROSS CURRENT_DATE ' +
+    'CURRENT_TIMESTAMP DEFAULT DELETE DESC DISTINCT DROP ELSE END ESCAPE EXCEPT EXISTS FOREIGN FROM FULL ' +
+    'GROUP HAVING IN INNER INSERT INTERSECT INTO IS JOIN KEY LEFT LIKE NOT NULL ON OR ORDER OUTER ' +
+    'PRIMARY REFERENCES RIGHT SELECT SET TABLE THEN TOP TRUNCATE UNION UNIQUE UPDATE VALUES WHEN WHERE ' +
+    'WITH OFFSET ROWS ROW FETCH NEXT FIRST ONLY CASCADE NO ACTION IF OVER PARTITION COLLATE INDEX VIEW ' +
+    'NULLS LAST APPLY PERCENT TIES'
+  ).split(' '),
+);
+
+const TYPE_WORDS = new Set(
+  (
+    'INT INTEGER BIGINT SMALLINT TINYINT BIT DECIMAL NUMERIC MONEY SMALLMONEY FLOAT REAL VARCHAR NVARCHAR ' +
+    'CHAR NCHAR TEXT NTEXT DATE DATETIME DATETIME2 SMALLDATETIME TIME DATETIMEOFFSET UNIQUEIDENTIFIER ' +
+    'VARBINARY BINARY IMAGE SYSNAME XML'
+  ).split(' '),
+);
+
+const DATEPARTS: Record<string, string> = {
+  YEAR: 'year', YY: 'year', YYYY: 'year', QUARTER: 'quarter', QQ: 'quarter', Q: 'quarter',
+  MONTH: 'month', MM: 'month', M: 'month', DAYOFYEAR: 'dayofyear', DY: 'dayofyear', Y: 'dayofyear',
+  DAY: 'day', DD: 'day', D: 'day', WEEK: 'week', WK: 'week', WW: 'week', WEEKDAY: 'weekday', DW: 'weekday',
+  HOUR: 'hour', HH: 'hour', MINUTE: 'minute', MI: 'minute', N: 'minute', SECOND: 'second', SS: 'second',
+  S: 'second', MILLISECOND: 'millisecond', MS: 'millisecond',
+};
+
+const CONVERT_STYLES: Record<number, string> = {
+  1: 'MM/DD/YY', 101: 'MM/DD/YYYY', 2: 'YY.MM.DD', 102: 'YYYY.MM.DD', 3: 'DD/MM/YY', 103: 'DD/MM/YYYY',
+  4: 'DD.MM.YY', 104: 'DD.MM.YYYY', 5: 'DD-MM-YY', 105: 'DD-MM-YYYY', 10: 'MM-DD-YY', 110: 'MM-DD-YYYY',
+  11: 'YY/MM/DD', 111: 'YYYY/MM/DD', 12: 'YYMMDD', 112: 'YYYYMMDD', 8: 'HH24:MI:SS', 108: 'HH24:MI:SS',
+  20: 'YYYY-MM-DD HH24:MI:SS', 120: 'YYYY-MM-DD HH24:MI:SS', 21: 'YYYY-MM-DD HH24:MI:SS.MS',
+  121: 'YYYY-MM-DD HH24:MI:SS.MS', 23: 'YYYY-MM-DD', 126: 'YYYY-MM-DD"T"HH24:MI:SS.MS',
+};
+
+export interface TranslateContext {
+  catalog: Catalog;
+  database: string;
+  serverVersion: string;
+  versionString: string;
+  serverName: string;
+  spid: number;
+  rowcount: number;
+  trancount: number;
+  /** declared variables and RPC parameters, lower-case name including '@' */
+  vars: Map<string, { pgCast: string | null; value: string | null }>;
+}
+
+export interface Translated {
+  sql: string;
+  params: (string | null)[];
+  /** lower-case words used as column names/aliases in the statement (to name result columns) */
+  names: Set<string>;
+  isDdl: boolean;
+  returnsRows: boolean;
+}
+
+export function translateType(toks: Tok[], i: number): { sql: string; next: number } {
+  const t = toks[i]!;
+  const w = t.v.toUpperCase();
+  let args: string[] = [];
+  let next = i + 1;
+  if (toks[next]?.k === 'lp') {
+    const close = findClose(toks, next);
+    args = toks.slice(next + 1, close).filter((x) => x.k !== 'comma').map((x) => x.v.toUpperCase());
+    next = close + 1;
+  }
+  const a = args.join(',');
+  let sql: string;
+  switch (w) {
+    case 'INT':
+    case 'INTEGER':
+      sql = 'integer';
+      break;
+    case 'BIGINT':
+      sql = 'bigint';
+      break;
+    case 'SMALLINT':
+    case 'TINYINT':
+      sql = 'smallint';
+      break;
+    case 'BIT':
+      sql = 'boolean';
+      break;
+    case 'DECIMAL':
+    case 'NUMERIC':
+      sql = a ? `numeric(${a})` : 'numeric(18,0)';
+      break;
+    case 'MONEY':
+      sql = 'numeric(19,4)';
+      break;
+    case 'SMALLMONEY':
+      sql = 'numeric(10,4)';
+      break;
+    case 'FLOAT':
+      sql = args[0] && Number(args[0]) <= 24 ? 'real' : 'double precision';
+      break;
+    case 'REAL':
+      sql = 'real';
+      break;
+    case 'VARCHAR':
+    case 'NVARCHAR':
+      sql = !a || a === 'MAX' ? (a ? 'text' : 'varchar(30)') : `varchar(${a})`;
+      break;
+    case 'CHAR':
+    case 'NCHAR':
+      sql = a ? `char(${a})` : 'char(1)';
+      break;
+    case 'TEXT':
+    case 'NTEXT':
+    case 'XML':
+      sql = 'text';
+      break;
+    case 'SYSNAME':
+      sql = 'varchar(128)';
+      break;
+    case 'DATE':
+      sql = 'date';
+      break;
+    case 'DATETIME':
+    case 'SMALLDATETIME':
+      sql = 'timestamp(3)';
+      break;
+    case 'DATETIME2':
+      sql = a ? `timestamp(${Math.min(6, Number(a))})` : 'timestamp';
+      break;
+    case 'TIME':
+      sql = a ? `time(${Math.min(6, Number(a))})` : 'time';
+      break;
+    case 'DATETIMEOFFSET':
+      sql = 'timestamptz';
+      break;
+    case 'UNIQUEIDENTIFIER':
+      sql = 'uuid';
+      break;
+    case 'VARBINARY':
+    case 'BINARY':
+    case 'IMAGE':
+      sql = 'bytea';
+      break;
+    default:
+      throw new TsqlError(2715, `Column, parameter, or variable #1: Cannot find data type ${t.v}.`, 16, 6);
+  }
+  return { sql, next };
+}
+
+export function findClose(toks: Tok[], lp: number): number {
+  let depth = 0;
+  for (let i = lp; i < toks.length; i++) {
+    if (toks[i]!.k === 'lp') depth++;
+    else if (toks[i]!.k === 'rp') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  throw syntaxError(toks[lp]!.v);
+}
+
+function splitArgs(toks: Tok[], lp: number, rp: number): Tok[][] {
+  const args: Tok[][] = [];
+  let cur: Tok[] = [];
+  let depth = 0;
+  for (let i = lp + 1; i < rp; i++) {
+    const t = toks[i]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    if (t.k === 'comma' && depth === 0) {
+      args.push(cur);
+      cur = [];
+      continue;
+    }
+    cur.push(t);
+  }
+  if (cur.length || args.length) args.push(cur);
+  return args;
+}
+
+const quoteIdent = (s: string): string => '"' + s.replace(/"/g, '""') + '"';
+const quoteLit = (s: string): string => "'" + s.replace(/'/g, "''") + "'";
+
+const HINTS = new Set(
+  'NOLOCK ROWLOCK UPDLOCK HOLDLOCK READPAST TABLOCK TABLOCKX XLOCK PAGLOCK READUNCOMMITTED READCOMMITTED SERIALIZABLE REPEATABLEREAD NOWAIT'.split(' '),
+);
+
+/**
+ * Structural rewrites done on the token list before translation: TOP → LIMIT, T-SQL UPDATE…FROM
+ * with joins → PostgreSQL UPDATE…FROM…WHERE, INSERT without INTO, DELETE without FROM,
+ * ALTER TABLE ADD a, b → ADD a, ADD b, table hints removed.
+ */
+function restructure(input: Tok[]): Tok[] {
+  let toks = input.slice();
+  const mk = (k: TokKind, v: string): Tok => ({ k, v, pos: -1, end: -1 });
+  // table hints
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (up(t) === 'WITH' && toks[i + 1]?.k === 'lp' && HINTS.has(up(toks[i + 2]))) {
+      const close = findClose(toks, i + 1);
+      toks.splice(i, close - i + 1);
+      i--;
+    } else if (t.k === 'lp' && HINTS.has(up(toks[i + 1])) && toks[i + 2]?.k === 'rp' && i > 0 && (toks[i - 1]!.k === 'word' || toks[i - 1]!.k === 'qid')) {
+      toks.splice(i, 3);
+      i--;
+    }
+  }
+  const verb = up(toks[0]);
+  if (verb === 'INSERT' && up(toks[1]) !== 'INTO') toks.splice(1, 0, mk('word', 'INTO'));
+  if (verb === 'DELETE' && up(toks[1]) !== 'FROM') {
+    if (up(toks[1]) === 'TOP') throw new TsqlError(102, "Incorrect syntax near 'TOP'. (TDS simulator: DELETE TOP is not supported)");
+    // DELETE alias FROM table alias JOIN … is not supported; DELETE table WHERE … is
+    const hasFrom = toks.slice(2).some((t) => up(t) === 'FROM');
+    if (hasFrom) throw new TsqlError(102, "Incorrect syntax near 'FROM'. (TDS simulator: DELETE … FROM with joins is not supported)");
+    toks.splice(1, 0, mk('word', 'FROM'));
+  }
+  if (verb === 'ALTER' && up(toks[1]) === 'TABLE') {
+    let depth = 0;
+    let inAdd = false;
+    for (let i = 2; i < toks.length; i++) {
+      const t = toks[i]!;
+      if (t.k === 'lp') depth++;
+      else if (t.k === 'rp') depth--;
+      else if (depth === 0 && up(t) === 'ADD') inAdd = true;
+      else if (depth === 0 && inAdd && t.k === 'comma') {
+        toks.splice(i + 1, 0, mk('word', 'ADD'));
+        i++;
+      }
+    }
+  }
+  // TOP
+  for (let i = 0; i < toks.length; i++) {
+    if (up(toks[i]) !== 'TOP') continue;
+    const prev = up(toks[i - 1]);
+    if (prev !== 'SELECT' && prev !== 'DISTINCT') throw new TsqlError(102, `Incorrect syntax near 'TOP'. (TDS simulator: TOP is supported in SELECT only)`);
+    let exprEnd: number;
+    let expr: Tok[];
+    if (toks[i + 1]?.k === 'lp') {
+      exprEnd = findClose(toks, i + 1);
+      expr = toks.slice(i + 1, exprEnd + 1);
+    } else if (toks[i + 1]?.k === 'num' || toks[i + 1]?.k === 'var') {
+      exprEnd = i + 1;
+      expr = [toks[i + 1]!];
+    } else throw syntaxError('TOP');
+    const after = up(toks[exprEnd + 1]);
+    if (after === 'PERCENT' || (after === 'WITH' && up(toks[exprEnd + 2]) === 'TIES')) {
+      throw new TsqlError(102, `Incorrect syntax near '${after}'. (TDS simulator: TOP … ${after} is not supported)`);
+    }
+    // depth of the SELECT
+    let depth = 0;
+    let end = toks.length;
+    for (let j = exprEnd + 1; j < toks.length; j++) {
+      const t = toks[j]!;
+      if (t.k === 'lp') depth++;
+      else if (t.k === 'rp') {
+        if (depth === 0) {
+          end = j;
+          break;
+        }
+        depth--;
+      } else if (depth === 0 && ['UNION', 'EXCEPT', 'INTERSECT'].includes(up(t))) {
+        end = j;
+        break;
+      }
+    }
+    toks = [...toks.slice(0, i), ...toks.slice(exprEnd + 1, end), mk('word', 'LIMIT'), ...expr, ...toks.slice(end)];
+    i--;
+  }
+  if (verb === 'UPDATE') toks = restructureUpdate(toks);
+  return toks;
+}
+
+function restructureUpdate(toks: Tok[]): Tok[] {
+  const mk = (k: TokKind, v: string): Tok => ({ k, v, pos: -1, end: -1 });
+  if (up(toks[1]) === 'TOP') throw new TsqlError(102, "Incorrect syntax near 'TOP'. (TDS simulator: UPDATE TOP is not supported)");
+  // locate SET, FROM, WHERE at depth 0
+  let setAt = -1;
+  let fromAt = -1;
+  let whereAt = -1;
+  let depth = 0;
+  for (let i = 1; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    else if (depth === 0) {
+      const w = up(t);
+      if (w === 'SET' && setAt < 0) setAt = i;
+      else if (w === 'FROM' && setAt >= 0 && fromAt < 0) fromAt = i;
+      else if (w === 'WHERE' && setAt >= 0 && whereAt < 0) whereAt = i;
+    }
+  }
+  if (setAt < 0) throw syntaxError(toks[toks.length - 1]!.v);
+  const target = toks.slice(1, setAt);
+  let setList = toks.slice(setAt + 1, fromAt >= 0 ? fromAt : whereAt >= 0 ? whereAt : toks.length);
+  // strip qualifiers on assignment targets: SET a.x = … → SET x = …
+  const cleaned: Tok[] = [];
+  depth = 0;
+  for (let i = 0; i < setList.length; i++) {
+    const t = setList[i]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    const atStart = i === 0 || (depth === 0 && setList[i - 1]!.k === 'comma');
+    if (atStart && setList[i + 1]?.k === 'dot' && setList[i + 3]?.k === 'op') {
+      i += 1;
+      continue;
+    }
+    cleaned.push(t);
+  }
+  setList = cleaned;
+  if (fromAt < 0) return [toks[0]!, ...target, mk('word', 'SET'), ...setList, ...(whereAt >= 0 ? toks.slice(whereAt) : [])];
+  const fromEnd = whereAt >= 0 ? whereAt : toks.length;
+  const fromToks = toks.slice(fromAt + 1, fromEnd);
+  const where = whereAt >= 0 ? toks.slice(whereAt + 1) : [];
+  // split FROM into sources: first source, then [INNER] JOIN src ON cond …
+  const sources: { src: Tok[]; on: Tok[] }[] = [];
+  let cur: Tok[] = [];
+  let on: Tok[] | null = null;
+  depth = 0;
+  const flush = (): void => {
+    if (cur.length) sources.push({ src: cur, on: on ?? [] });
+    cur = [];
+    on = null;
+  };
+  for (let i = 0; i < fromToks.length; i++) {
+    const t = fromToks[i]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    const w = depth === 0 ? up(t) : '';
+    if (w === 'LEFT' || w === 'RIGHT' || w === 'FULL' || w === 'OUTER' || w === 'CROSS') {
+      throw new TsqlError(102, `Incorrect syntax near '${t.v}'. (TDS simulator: UPDATE with outer joins is not supported)`);
+    }
+    if (w === 'INNER') continue;
+    if (w === 'JOIN' || (depth === 0 && t.k === 'comma' && on === null)) {
+      flush();
+      continue;
+    }
+    if (w === 'ON' && on === null) {
+      on = [];
+      continue;
+    }
+    if (on !== null) (on as Tok[]).push(t);
+    else cur.push(t);
+  }
+  flush();
+  const nameOf = (src: Tok[]): { table: string; alias: string } => {
+    const ids = src.filter((x) => x.k === 'word' || x.k === 'qid').filter((x) => up(x) !== 'AS' && up(x) !== 'DBO' && x.v.toLowerCase() !== 'dbo');
+    const table = (ids[0]?.v ?? '').toLowerCase();
+    const alias = (ids[ids.length - 1]?.v ?? '').toLowerCase();
+    return { table, alias };
+  };
+  const targetName = target.filter((x) => x.k === 'word' || x.k === 'qid').map((x) => x.v.toLowerCase()).filter((x) => x !== 'dbo').pop() ?? '';
+  const idx = sources.findIndex((s) => {
+    if (s.src[0]?.k === 'lp') return false;
+    const n = nameOf(s.src);
+    return n.alias === targetName || n.table === targetName;
+  });
+  const conds: Tok[][] = sources.filter((s) => s.on.length).map((s) => s.on);
+  if (idx < 0) {
+    // UPDATE t SET … FROM other sources: PostgreSQL form already (join conditions move to WHERE)
+    const others = sources.map((s) => s.src);
+    return buildUpdate(toks[0]!, target, setList, others, [...conds, ...(where.length ? [where] : [])]);
+  }
+  const self = sources[idx]!;
+  const others = sources.filter((_, j) => j !== idx).map((s) => s.src);
+  const selfSrc = self.src.filter((x) => up(x) !== 'AS');
+  const n = nameOf(self.src);
+  const aliasTok = selfSrc[selfSrc.length - 1]!;
+  const tableToks = n.alias !== n.table ? selfSrc.slice(0, -1) : selfSrc;
+  const newTarget = n.alias !== n.table ? [...tableToks, mk('word', 'AS'), aliasTok] : tableToks;
+  return buildUpdate(toks[0]!, newTarget, setList, others, [...conds, ...(where.length ? [where] : [])]);
+}
+
+function buildUpdate(verb: Tok, target: Tok[], setList: Tok[], others: Tok[][], conds: Tok[][]): Tok[] {
+  const mk = (k: TokKind, v: string): Tok => ({ k, v, pos: -1, end: -1 });
+  const out: Tok[] = [verb, ...target, mk('word', 'SET'), ...setList];
+  if (others.length) {
+    out.push(mk('word', 'FROM'));
+    others.forEach((o, i) => {
+      if (i) out.push(mk('comma', ','));
+      out.push(...o);
+    });
+  }
+  if (conds.length) {
+    out.push(mk('word', 'WHERE'));
+    conds.forEach((c, i) => {
+      if (i) out.push(mk('word', 'AND'));
+      out.push(mk('lp', '('), ...c, mk('rp', ')'));
+    });
+  }
+  return out;
+}
+
+const STRING_FUNCS_RENAME: Record<string, string> = {
+  ISNULL: 'COALESCE',
+  LEN: 'tds_sys.len',
+  CHARINDEX: 'tds_sys.charindex',
+  YEAR: 'tds_sys.year_of',
+  MONTH: 'tds_sys.month_of',
+  DAY: 'tds_sys.day_of',
+  COL_LENGTH: 'tds_sys.col_length',
+  OBJECT_ID: 'tds_sys.object_id',
+  COUNT_BIG: 'count',
+  CEILING: 'ceiling',
+  NEWID: 'gen_random_uuid',
+  SPACE: 'tds_sys.space',
+  SQUARE: 'tds_sys.square',
+};
+
+export class Translator {
+  private params: (string | null)[] = [];
+  private paramIndex = new Map<string, number>();
+  private names = new Set<string>();
+  private colMap = new Map<string, string>();
+  private tableMap = new Map<string, string>();
+
+  constructor(private readonly ctx: TranslateContext) {}
+
+  translate(input: Tok[]): Translated {
+    const toks = restructure(input);
+    // tables referenced → their columns take precedence
+    const referenced: CatalogTable[] = [];
+    for (const t of toks) {
+      if (t.k === 'word' || t.k === 'qid') {
+        const tab = this.ctx.catalog.tables.get(t.v.toLowerCase());
+        if (tab && !referenced.includes(tab)) referenced.push(tab);
+      }
+    }
+    for (const tab of this.ctx.catalog.tables.values()) this.tableMap.set(tab.name.toLowerCase(), tab.name);
+    for (const c of INFO_SCHEMA_COLUMNS) this.colMap.set(c.toLowerCase(), c);
+    for (const tab of this.ctx.catalog.tables.values()) {
+      if (!referenced.includes(tab)) for (const c of tab.columns.values()) this.colMap.set(c.name.toLowerCase(), c.name);
+    }
+    for (const tab of referenced.slice().reverse()) for (const c of tab.columns.values()) this.colMap.set(c.name.toLowerCase(), c.name);
+    const verb = up(input[0]);
+    const sql = this.emit(toks, 0, toks.length);
+    return {
+      sql,
+      params: this.params,
+      names: this.names,
+      isDdl: verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP',
+      returnsRows: verb === 'SELECT' || (verb === 'WITH' && toks.some((t) => up(t) === 'SELECT')),
+    };
+  }
+
+  /** Translates an expression for evaluation in `SELECT <expr>`. */
+  expr(toks: Tok[]): string {
+    for (const tab of this.ctx.catalog.tables.values()) {
+      this.tableMap.set(tab.name.toLowerCase(), tab.name);
+      for (const c of tab.columns.values()) this.colMap.set(c.name.toLowerCase(), c.name);
+    }
+    return this.emit(restructure(toks), 0, toks.length);
+  }
+
+  get parameters(): (string | null)[] {
+    return this.params;
+  }
+
+  private param(name: string): string {
+    const key = name.toLowerCase();
+    const v = this.ctx.vars.get(key);
+    if (!v) throw new TsqlError(137, `Must declare the scalar variable "${name}".`, 15, 2);
+    let idx = this.paramIndex.get(key);
+    if (idx === undefined) {
+      this.params.push(v.value);
+      idx = this.params.length;
+      this.paramIndex.set(key, idx);
+    }
+    return v.pgCast ? `($${idx}::${v.pgCast})` : `$${idx}`;
+  }
+
+  private sysvar(t: Tok): string {
+    const w = t.v.toUpperCase();
+    switch (w) {
+      case '@@VERSION':
+        return quoteLit(this.ctx.versionString);
+      case '@@ROWCOUNT':
+        return String(this.ctx.rowcount);
+      case '@@TRANCOUNT':
+        return String(this.ctx.trancount);
+      case '@@SPID':
+        return String(this.ctx.spid);
+      case '@@SERVERNAME':
+        return quoteLit(this.ctx.serverName);
+      case '@@ERROR':
+        return '0';
+      case '@@IDENTITY':
+        return 'lastval()';
+      case '@@LANGUAGE':
+        return quoteLit('us_english');
+      default:
+        throw new TsqlError(195, `'${t.v}' is not a recognized built-in function name.`, 15, 10);
+    }
+  }
+
+  private emit(toks: Tok[], from: number, to: number): string {
+    const out: string[] = [];
+    for (let i = from; i < to; i++) {
+      const t = toks[i]!;
+      const next = toks[i + 1];
+      switch (t.k) {
+        case 'str':
+          out.push(quoteLit(t.v));
+          break;
+        case 'num':
+          if (/^0x/i.test(t.v)) out.push(`'\\x${t.v.slice(2)}'::bytea`);
+          else out.push(t.v);
+          break;
+        case 'var':
+          out.push(this.param(t.v));
+          break;
+        case 'sysvar':
+          out.push(this.sysvar(t));
+          break;
+        case 'op':
+          if (t.v === '!<') out.push('>=');
+          else if (t.v === '!>') out.push('<=');
+          else if (['+=', '-=', '*=', '/='].includes(t.v)) throw syntaxError(t.v);
+          else out.push(t.v);
+          break;
+        case 'lp':
+        case 'rp':
+        case 'comma':
+          out.push(t.v);
+          break;
+        case 'dot':
+          out.push('.');
+          break;
+        case 'semi':
+          break;
+        case 'qid':
+        case 'word': {
+          const w = t.k === 'word' ? t.v.toUpperCase() : '';
+          // dbo. / db.dbo. prefixes
+          if (next?.k === 'dot' && t.v.toLowerCase() === 'dbo') {
+            i++;
+            break;
+          }
+          if (next?.k === 'dot' && toks[i + 2] && toks[i + 2]!.v.toLowerCase() === 'dbo' && toks[i + 3]?.k === 'dot') {
+            i += 3;
+            break;
+          }
+          if (t.v.toUpperCase() === 'INFORMATION_SCHEMA' && next?.k === 'dot') {
+            const view = toks[i + 2];
+            const vn = (view?.v ?? '').toUpperCase();
+            if (vn !== 'COLUMNS' && vn !== 'TABLES') {
+              throw new TsqlError(208, `Invalid object name 'INFORMATION_SCHEMA.${view?.v ?? ''}'.`, 16, 1);
+            }
+            out.push(`tds_sys.${vn.toLowerCase()}`);
+            i += 2;
+            break;
+          }
+          if (t.k === 'word' && t.v.startsWith('#')) {
+            throw new TsqlError(208, `Invalid object name '${t.v}'. (TDS simulator: temporary tables are not supported)`, 16, 0);
+          }
+          if (
+            t.k === 'word' &&
+            next?.k === 'lp' &&
+            !KEYWORDS.has(w) &&
+            !this.tableMap.has(t.v.toLowerCase()) &&
+            !['INTO', 'TABLE', 'UPDATE', 'FROM', 'JOIN', 'REFERENCES', 'AS'].includes(up(toks[i - 1])) &&
+            toks[i - 1]?.k !== 'dot' &&
+            toks[i - 1]?.k !== 'rp'
+          ) {
+            const r = this.func(toks, i);
+            out.push(r.sql);
+            i = r.next - 1;
+            break;
+          }
+          if (t.k === 'word' && KEYWORDS.has(w)) {
+            if (w === 'LIKE') out.push('ILIKE');
+            else out.push(w);
+            // type after AS inside CAST(… AS type) handled in func()
+            if (w === 'ADD' && (next?.k === 'word' || next?.k === 'qid') && toks[i + 2] && up(toks[i + 2]) !== '' && TYPE_WORDS.has(up(toks[i + 2]))) {
+              // ALTER TABLE … ADD col type
+              out.push(this.ident(next));
+              const ty = translateType(toks, i + 2);
+              out.push(ty.sql);
+              i = ty.next - 1;
+            }
+            break;
+          }
+          if (t.k === 'word' && (w === 'CURRENT_TIMESTAMP' || w === 'GETDATE')) {
+            out.push('LOCALTIMESTAMP(3)');
+            break;
+          }
+          if (t.k === 'word' && w === 'LIMIT' && t.pos === -1) {
+            out.push('LIMIT');
+            break;
+          }
+          if (t.k === 'word' && (w === 'IDENTITY')) {
+            throw new TsqlError(102, "Incorrect syntax near 'IDENTITY'. (TDS simulator: IDENTITY columns are not supported)");
+          }
+          // column definition in CREATE TABLE: ident type
+          const prevTok = toks[i - 1];
+          if (
+            t.k === 'word' &&
+            TYPE_WORDS.has(w) &&
+            prevTok &&
+            (prevTok.k === 'word' || prevTok.k === 'qid') &&
+            !KEYWORDS.has(up(prevTok)) &&
+            this.inColumnDefinition(toks, i)
+          ) {
+            const ty = translateType(toks, i);
+            out.push(ty.sql);
+            i = ty.next - 1;
+            break;
+          }
+          if (t.k === 'word' && (w === 'CLUSTERED' || w === 'NONCLUSTERED')) break;
+          out.push(this.ident(t));
+          break;
+        }
+      }
+    }
+    return out.join(' ').replace(/ \. /g, '.').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/ ,/g, ',');
+  }
+
+  private inColumnDefinition(toks: Tok[], i: number): boolean {
+    const v = up(toks[0]);
+    if (v !== 'CREATE' && v !== 'ALTER') return false;
+    // previous-previous token must be '(' or ',' or ADD
+    const pp = toks[i - 2];
+    return !!pp && (pp.k === 'lp' || pp.k === 'comma' || up(pp) === 'ADD');
+  }
+
+  private ident(t: Tok): string {
+    const lower = t.v.toLowerCase();
+    if (t.k === 'word' || t.k === 'qid') this.names.add(lower);
+    const tab = this.tableMap.get(lower);
+    if (tab) return quoteIdent(tab);
+    const col = this.colMap.get(lower);
+    if (col) return quoteIdent(col);
+    return quoteIdent(t.v);
+  }
+
+  /** Function call at toks[i] (word followed by '('). */
+  private func(toks: Tok[], i: number): { sql: string; next: number } {
+    const name = toks[i]!.v.toUpperCase();
+    const lp = i + 1;
+    const rp = findClose(toks, lp);
+    const args = splitArgs(toks, lp, rp);
+    const sub = (a: Tok[] | undefined): string => {
+      if (!a || a.length === 0) throw syntaxError(')');
+      return this.emit(a, 0, a.length);
+    };
+    const next = rp + 1;
+    const argc = (n: number, m = n): void => {
+      if (args.length < n || args.length > m) {
+        throw new TsqlError(174, `The ${name.toLowerCase()} function requires ${n} argument(s).`, 15, 1);
+      }
+    };
+    switch (name) {
+      case 'GETDATE':
+      case 'SYSDATETIME':
+      case 'CURRENT_TIMESTAMP':
+        argc(0);
+        return { sql: name === 'GETDATE' ? 'LOCALTIMESTAMP(3)' : 'LOCALTIMESTAMP', next };
+      case 'GETUTCDATE':
+      case 'SYSUTCDATETIME':
+        argc(0);
+        return { sql: "(now() AT TIME ZONE 'UTC')", next };
+      case 'DB_NAME':
+        return { sql: quoteLit(this.ctx.database), next };
+      case 'SERVERPROPERTY': {
+        argc(1);
+        const p = args[0]![0]?.v.toLowerCase() ?? '';
+        const map: Record<string, string> = {
+          productversion: this.ctx.serverVersion,
+          productlevel: 'RTM',
+          edition: 'Express Edition (64-bit)',
+          engineedition: '4',
+          machinename: this.ctx.serverName,
+          servername: this.ctx.serverName,
+          collation: 'French_CI_AS',
+          instancename: '',
+        };
+        const v = map[p];
+        return { sql: v === undefined ? 'NULL' : quoteLit(v), next };
+      }
+      case 'SUSER_SNAME':
+      case 'SUSER_NAME':
+      case 'USER_NAME':
+      case 'CURRENT_USER':
+        return { sql: quoteLit('dbo'), next };
+      case 'SCHEMA_NAME':
+        return { sql: quoteLit('dbo'), next };
+      case 'DATEADD':
+      case 'DATEDIFF':
+      case 'DATEPART':
+      case 'DATENAME': {
+        argc(name === 'DATEADD' || name === 'DATEDIFF' ? 3 : 2);
+        const partTok = args[0]!;
+        const part = partTok.length === 1 ? DATEPARTS[partTok[0]!.v.toUpperCase().replace(/'/g, '')] : undefined;
+        if (!part) throw new TsqlError(155, `'${partTok.map((x) => x.v).join(' ')}' is not a recognized ${name.toLowerCase()} option.`, 15, 1);
+        const rest = args.slice(1).map((a) => sub(a));
+        const fn = name === 'DATENAME' ? 'datepart' : name.toLowerCase();
+        return { sql: `tds_sys.${fn}(${quoteLit(part)}, ${rest.join(', ')})`, next };
+      }
+      case 'CAST': {
+        argc(1);
+        const a = args[0]!;
+        let asAt = -1;
+        let depth = 0;
+        for (let j = 0; j < a.length; j++) {
+          if (a[j]!.k === 'lp') depth++;
+          else if (a[j]!.k === 'rp') depth--;
+          else if (depth === 0 && up(a[j]) === 'AS') asAt = j;
+        }
+        if (asAt < 0) throw syntaxError(')');
+        const ty = translateType(a, asAt + 1);
+        return { sql: `CAST(${sub(a.slice(0, asAt))} AS ${ty.sql})`, next };
+      }
+      case 'TRY_CAST':
+        throw new TsqlError(195, `'TRY_CAST' is not supported by the TDS simulator.`, 15, 10);
+      case 'CONVERT': {
+        argc(2, 3);
+        const ty = translateType(args[0]!, 0);
+        const e = sub(args[1]);
+        if (args.length === 3) {
+          const style = Number(args[2]!.map((x) => x.v).join(''));
+          const fmt = CONVERT_STYLES[style];
+          if (!fmt) throw new TsqlError(281, `${style} is not a valid style number when converting.`, 16, 1);
+          if (/char|text/.test(ty.sql)) return { sql: `CAST(to_char(${e}, ${quoteLit(fmt)}) AS ${ty.sql})`, next };
+          return { sql: `CAST(to_timestamp(CAST(${e} AS text), ${quoteLit(fmt)}) AS ${ty.sql})`, next };
+        }
+        return { sql: `CAST(${e} AS ${ty.sql})`, next };
+      }
+      case 'IIF': {
+        argc(3);
+        return { sql: `(CASE WHEN ${sub(args[0])} THEN ${sub(args[1])} ELSE ${sub(args[2])} END)`, next };
+      }
+      case 'ROUND': {
+        argc(2, 3);
+        return { sql: `round(CAST(${sub(args[0])} AS numeric), ${sub(args[1])})`, next };
+      }
+      case 'STR':
+        return { sql: `CAST(${sub(args[0])} AS text)`, next };
+      case 'SCOPE_IDENTITY':
+        return { sql: 'lastval()', next };
+      default: {
+        const renamed = STRING_FUNCS_RENAME[name] ?? name.toLowerCase();
+        const inner = args.length === 0 ? '' : args.map((a) => (a.length === 1 && a[0]!.k === 'op' && a[0]!.v === '*' ? '*' : sub(a))).join(', ');
+        const distinct = toks[lp + 1] && up(toks[lp + 1]) === 'DISTINCT';
+        if (name === 'COUNT') return { sql: `CAST(count(${distinct ? this.emit(toks, lp + 1, rp) : inner}) AS integer)`, next };
+        if (distinct) return { sql: `${renamed}(${this.emit(toks, lp + 1, rp)})`, next };
+        return { sql: `${renamed}(${inner})`, next };
+      }
+    }
+  }
+}
+
+/** Names of result columns that SQL Server would leave empty (expressions without alias). */
+export function resultColumnName(pgName: string, names: Set<string>): string {
+  if (pgName === '?column?') return '';
+  if (!names.has(pgName.toLowerCase())) return '';
+  return pgName;
+}
