@@ -119,15 +119,15 @@ describe('BatiSimply client — retries', () => {
   });
 
   it('latency beyond the timeout once → retried, then success', async () => {
-    const { client: c } = client({ timeoutMs: 250 });
-    sim.faults.add({ route: 'GET /api/users', latencyMs: 1500 });
+    const { client: c } = client({ timeoutMs: 800 });
+    sim.faults.add({ route: 'GET /api/users', latencyMs: 2500 });
     expect(await c.listUsers()).toHaveLength(3);
     expect(c.apiStats().byRoute['GET users']).toBe(2);
   });
 
   it('latency beyond the timeout every time → typed TIMEOUT after the cap', async () => {
-    const { client: c } = client({ timeoutMs: 250, maxRetries: 1 });
-    sim.faults.add({ route: 'GET /api/users', latencyMs: 1500, times: Infinity });
+    const { client: c } = client({ timeoutMs: 800, maxRetries: 1 });
+    sim.faults.add({ route: 'GET /api/users', latencyMs: 2500, times: Infinity });
     const err = await rejection(c.listUsers());
     expect(err.code).toBe('TIMEOUT');
     expect(err.retryable).toBe(true);

@@ -87,9 +87,18 @@ export class RequestLog {
   inFlight = 0;
   maxInFlight = 0;
 
-  push(e: Omit<LogEntry, 'seq'>): LogEntry {
+  private arrivals = 0;
+  private clearedAt = 0;
+
+  /** Numbers a request when it arrives (see push). */
+  arrive(): number {
+    return ++this.arrivals;
+  }
+
+  /** Records a finished request; one that arrived before the last clear() is dropped (late, slow answers). */
+  push(e: Omit<LogEntry, 'seq'>, arrival = Number.POSITIVE_INFINITY): LogEntry {
     const entry = { ...e, seq: ++this.seq };
-    this.entries.push(entry);
+    if (arrival > this.clearedAt) this.entries.push(entry);
     return entry;
   }
 
@@ -113,8 +122,10 @@ export class RequestLog {
     return out;
   }
 
+  /** Forgets every request received so far, including those still being answered. */
   clear(): void {
     this.entries.length = 0;
+    this.clearedAt = this.arrivals;
     this.maxInFlight = this.inFlight;
   }
 }

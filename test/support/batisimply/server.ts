@@ -367,6 +367,7 @@ export async function startBatisimplySimulator(opts: StartOptions = {}): Promise
         const { route, id } = resolveRoute(method, url.pathname);
         const isToken = route === 'POST /token';
         const query = url.searchParams;
+        const arrival = log.arrive();
         if (!isToken) {
           log.inFlight++;
           log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
@@ -410,13 +411,13 @@ export async function startBatisimplySimulator(opts: StartOptions = {}): Promise
         // Faults that replace the answer are applied before any processing: no side effect in the state.
         if (fault?.reset) {
           entry.status = 0;
-          log.push(entry);
+          log.push(entry, arrival);
           req.socket.destroy();
           return;
         }
         if (fault?.malformedJson) {
           entry.status = 200;
-          log.push(entry);
+          log.push(entry, arrival);
           if (!res.destroyed) {
             const text = '{"elements": [{"id": 1, "projectCode": "A1", "projectName": <html>Erreur';
             res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
@@ -454,7 +455,7 @@ export async function startBatisimplySimulator(opts: StartOptions = {}): Promise
           }
         }
         entry.status = answer.status;
-        log.push(entry);
+        log.push(entry, arrival);
         send(res, answer, fault);
       })().catch(() => {
         if (!res.headersSent && !res.destroyed) {
