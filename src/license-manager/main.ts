@@ -5,11 +5,12 @@
  *   migrate           apply migrations and exit
  *   hash-password     read a password on stdin, print its scrypt hash (LM_ADMIN_PASSWORD_HASH)
  *   generate-keys     print a new Ed25519 key pair (PEM)
+ *   sql               print the migrations (to paste in the Supabase SQL editor)
  */
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { loadConfig } from './config.js';
-import { runMigrations } from './migrations.js';
+import { MIGRATIONS, runMigrations } from './migrations.js';
 import { generateSigningKeyPair, hashPassword } from './security.js';
 import { createLicenseManager } from './server.js';
 
@@ -39,6 +40,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'generate-keys') {
     const k = generateSigningKeyPair();
     console.log(k.privateKeyPem + k.publicKeyPem);
+    return;
+  }
+  if (command === 'sql') {
+    for (const m of MIGRATIONS) console.log(`-- migration ${m.version} : ${m.name}\n${m.sql.trim()}\n`);
     return;
   }
   const config = loadConfig(process.env);
