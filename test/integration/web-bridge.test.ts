@@ -11,6 +11,7 @@ import { createApp, type App } from '../../src/main/app.js';
 import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
 import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import { BRIDGE_COOKIE, startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
+import { bridgeTransport, createClient } from '../../src/renderer/api.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 
 let dir: string;
@@ -120,6 +121,18 @@ describe('web bridge', () => {
 
     const foreign = await request({ method: 'POST', path: '/api/invoke/app.info', headers: { ...h, origin: 'http://evil.example' }, body: '' });
     expect(foreign.status).toBe(403);
+  });
+
+  it('the renderer client (api.ts) talks to the bridge with typed results', async () => {
+    const withToken: typeof fetch = (url, init) =>
+      fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-connecteur-token': bridge.token } });
+    const api = createClient(bridgeTransport(bridge.origin, withToken));
+    const info = await api.invoke('app.info');
+    expect(info.ok && info.value.host).toBe('bridge');
+    const bad = await api.invoke('sync.run', { flow: 'nope' as 'all' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    const denied = createClient(bridgeTransport(bridge.origin));
+    expect(await denied.invoke('app.info')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
   });
 
   it('streams events over SSE to an authenticated client', async () => {

@@ -29,7 +29,8 @@ export function isAllowedSender(sender: SenderInfo, policy: SenderPolicy): boole
   } catch {
     return false;
   }
-  const normalised = url.origin === 'null' ? `${url.protocol}//${url.pathname}` : `${url.origin}${url.pathname}`;
+  // protocol + host + normalised path (works for http:, file: and custom schemes such as app://connecteur/)
+  const normalised = `${url.protocol}//${url.host}${url.pathname}`;
   return policy.allowedUrlPrefixes.some((prefix) => prefix.length > 0 && normalised.startsWith(prefix));
 }
 

@@ -85,6 +85,15 @@ describe('IPC router', () => {
 });
 
 describe('sender check', () => {
+  it('works with the app:// scheme of the packaged app', () => {
+    const p = { allowedWebContentsId: 1, allowedUrlPrefixes: ['app://connecteur/'] };
+    expect(isAllowedSender({ webContentsId: 1, frameUrl: 'app://connecteur/index.html', isMainFrame: true }, p)).toBe(true);
+    expect(isAllowedSender({ webContentsId: 1, frameUrl: 'app://connecteur/journal/run?id=1', isMainFrame: true }, p)).toBe(true);
+    expect(isAllowedSender({ webContentsId: 1, frameUrl: 'app://evil/index.html', isMainFrame: true }, p)).toBe(false);
+    expect(isAllowedSender({ webContentsId: 1, frameUrl: 'app://connecteur.evil/index.html', isMainFrame: true }, p)).toBe(false);
+    expect(isAllowedSender({ webContentsId: 1, frameUrl: 'https://connecteur/index.html', isMainFrame: true }, p)).toBe(false);
+  });
+
   const rendererUrl = pathToFileURL('/opt/connecteur/resources/app/dist/renderer').href + '/';
   const policy = { allowedWebContentsId: 7, allowedUrlPrefixes: [rendererUrl] };
   const own = { webContentsId: 7, frameUrl: `${rendererUrl}index.html#/journal`, isMainFrame: true };
