@@ -251,6 +251,24 @@ describe('BatiSimply client — writes stay exactly-once', () => {
     expect([...sim.state.projects.values()].filter((x) => x.projectCode === 'RESET001')).toHaveLength(1);
   });
 
+  it('create answered 201 without a body → read back by its code', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route: 'POST /api/project', status: 201, body: '' });
+    // A status fault short-circuits processing: emulate the server having created it.
+    sim.state.addProject({ projectCode: 'NOBODY01', projectName: 'Créé sans réponse' });
+    const p = await c.createProject({ projectCode: 'NOBODY01', projectName: 'Créé sans réponse' });
+    expect(p.projectName).toBe('Créé sans réponse');
+  });
+
+  it('a conflict on create invalidates the cached code index', async () => {
+    const { client: c } = client();
+    await c.listProjects();
+    sim.state.addProject({ projectCode: 'OTHERPC1', projectName: 'Créé par un autre poste' });
+    expect(await c.findProjectByCode('OTHERPC1')).toBeNull(); // stale index, by design within a run
+    expect((await rejection(c.createProject({ projectCode: 'OTHERPC1', projectName: 'x' }))).code).toBe('BS_CONFLICT');
+    expect((await c.findProjectByCode('OTHERPC1'))?.projectName).toBe('Créé par un autre poste');
+  });
+
   it('quote POST with 500 → not retried (could duplicate); 503 → retried', async () => {
     const { client: c } = client();
     sim.faults.add({ route: 'POST /api/quote', status: 500 });

@@ -263,19 +263,36 @@ export class BatisimplyClient implements BatisimplyPort {
 
   async createProject(input: ProjectInput, opts: Cancellable = {}): Promise<Project> {
     const body = stripUndefined({ ...input });
-    const r = await this.call({
-      method: 'POST',
-      path: BATISIMPLY_PATHS.projects,
-      body,
-      what: WHAT.create,
-      idempotent: true,
-      signal: opts.signal,
-      route: 'POST project',
-      // The previous attempt may have been processed (connection lost after sending): look before posting again,
-      // so a retry never creates a second project with the same code.
-      beforeRetry: async () => (await this.findByCodeFresh(input.projectCode, opts.signal)) ?? undefined,
-    });
-    const project = r.recovered !== undefined ? (r.recovered as Project) : this.remember(r.json, WHAT.create);
+    let r: CallResult;
+    try {
+      r = await this.call({
+        method: 'POST',
+        path: BATISIMPLY_PATHS.projects,
+        body,
+        what: WHAT.create,
+        idempotent: true,
+        signal: opts.signal,
+        route: 'POST project',
+        // The previous attempt may have been processed (connection lost after sending): look before posting
+        // again, so a retry never creates a second project with the same code.
+        beforeRetry: async () => (await this.findByCodeFresh(input.projectCode, opts.signal)) ?? undefined,
+      });
+    } catch (e) {
+      // Someone else created it meanwhile: the cached index is stale, let the next lookup ask the server.
+      if (e instanceof AppError && e.code === 'BS_CONFLICT') this.codeIndex = null;
+      throw e;
+    }
+    let project: Project;
+    if (r.recovered !== undefined) {
+      project = r.recovered as Project;
+    } else if (r.json === undefined) {
+      // Created without a body in the answer: read it back by its code.
+      const found = await this.findByCodeFresh(input.projectCode, opts.signal);
+      if (!found) throw badResponse(WHAT.create, `POST project: HTTP ${r.status} without a body, and ${input.projectCode} not found afterwards`);
+      project = found;
+    } else {
+      project = this.remember(r.json, WHAT.create);
+    }
     this.codeIndex?.byCode.set(project.projectCode, project.id);
     return project;
   }
