@@ -908,6 +908,8 @@ export class Translator {
   private names = new Set<string>();
   private colMap = new Map<string, string>();
   private tableMap = new Map<string, string>();
+  /** aliases defined with AS (lower-case → as written) */
+  private aliases = new Map<string, string>();
 
   constructor(private readonly ctx: TranslateContext) {}
 
@@ -927,6 +929,10 @@ export class Translator {
       if (!referenced.includes(tab)) for (const c of tab.columns.values()) this.colMap.set(c.name.toLowerCase(), c.name);
     }
     for (const tab of referenced.slice().reverse()) for (const c of tab.columns.values()) this.colMap.set(c.name.toLowerCase(), c.name);
+    for (let i = 1; i < toks.length; i++) {
+      const t = toks[i]!;
+      if ((t.k === 'word' || t.k === 'qid') && up(toks[i - 1]) === 'AS') this.aliases.set(t.v.toLowerCase(), t.v);
+    }
     const verb = up(input[0]);
     const sql = this.emit(toks, 0, toks.length);
     return {
@@ -1102,7 +1108,14 @@ export class Translator {
             break;
           }
           if (t.k === 'word' && (w === 'CLUSTERED' || w === 'NONCLUSTERED')) break;
-          out.push(this.ident(t));
+          if (up(prevTok) === 'AS') {
+            // alias definition: kept exactly as written (result column names are case-sensitive)
+            this.names.add(t.v.toLowerCase());
+            out.push(quoteIdent(t.v));
+            break;
+          }
+          const alias = next?.k === 'dot' ? this.aliases.get(t.v.toLowerCase()) : undefined;
+          out.push(alias !== undefined ? quoteIdent(alias) : this.ident(t));
           break;
         }
       }
