@@ -39,6 +39,11 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+const DEV_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+  "connect-src 'self'",
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+);
+
 export interface BridgeOptions {
   router: IpcRouter;
   onEvent: (listener: <E extends EventName>(event: E, payload: EventPayload<E>) => void) => () => void;
@@ -206,10 +211,12 @@ export async function startWebBridge(opts: BridgeOptions): Promise<RunningBridge
 
     if (url.pathname.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: 'Adresse inconnue.' } });
 
-    res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
     if (opts.devMiddleware) {
+      // Vite dev injects inline scripts and a websocket for hot reload: development only
+      res.setHeader('content-security-policy', DEV_CONTENT_SECURITY_POLICY);
       return opts.devMiddleware(req, res, () => send(res, 404, 'Introuvable.'));
     }
+    res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
     return serveStatic(url.pathname, res);
   }
 

@@ -6,11 +6,12 @@
  * (src/renderer/api.ts), both from the one contract in src/shared/contract.ts.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { RawConnecteurApi } from '../../shared/contract.js';
 
 const IPC_INVOKE = 'connecteur:invoke';
 const IPC_EVENT = 'connecteur:event';
 
-const api = {
+const api: RawConnecteurApi = {
   invoke(channel: string, input?: unknown): Promise<unknown> {
     if (typeof channel !== 'string') return Promise.reject(new TypeError('channel'));
     return ipcRenderer.invoke(IPC_INVOKE, channel, input);
