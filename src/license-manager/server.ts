@@ -364,20 +364,20 @@ export function createLicenseManager(opts: {
         const id = m[1]!;
         const l = await store.get(id);
         if (!l) throw new HttpError(404, 'Licence introuvable.');
-        let flash: string;
+        let flash: FlashCode;
         if (m[2] === 'deactivate' || m[2] === 'reactivate') {
           await store.setActive(who, id, m[2] === 'reactivate');
-          flash = m[2] === 'reactivate' ? 'Licence réactivée.' : 'Licence désactivée.';
+          flash = m[2] === 'reactivate' ? 'reactivee' : 'desactivee';
         } else if (m[2] === 'extend') {
           const days = z.coerce.number().int().min(1).max(3660).safeParse(form.get('days'));
           if (!days.success) throw new HttpError(400, 'Nombre de jours invalide (1 à 3660).');
           await store.extend(who, id, days.data);
-          flash = `Licence prolongée de ${days.data} jours.`;
+          flash = 'prolongee';
         } else {
           const ok = await store.releaseMachine(who, id, m[3]!);
-          flash = ok ? 'Poste libéré.' : 'Ce poste était déjà libéré.';
+          flash = ok ? 'poste_libere' : 'poste_deja_libere';
         }
-        redirect(res, `/admin/licenses/${id}?flash=${encodeURIComponent(flash)}`);
+        redirect(res, `/admin/licenses/${id}?flash=${flash}`);
         return;
       }
       throw new HttpError(404, 'Action inconnue.');
@@ -385,9 +385,10 @@ export function createLicenseManager(opts: {
     throw new HttpError(405, 'Méthode non autorisée.');
   }
 
+  /** Only known codes: a crafted link cannot display a text of its choosing. */
   function flashFrom(url: URL): views.PageCtx['flash'] {
-    const text = url.searchParams.get('flash');
-    return text ? { kind: 'ok', text: text.slice(0, 200) } : undefined;
+    const code = url.searchParams.get('flash') ?? '';
+    return Object.hasOwn(FLASH_TEXTS, code) ? { kind: 'ok', text: FLASH_TEXTS[code as FlashCode] } : undefined;
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -443,6 +444,15 @@ export function createLicenseManager(opts: {
       }),
   };
 }
+
+const FLASH_TEXTS = {
+  reactivee: 'Licence réactivée.',
+  desactivee: 'Licence désactivée.',
+  prolongee: 'Licence prolongée.',
+  poste_libere: 'Poste libéré.',
+  poste_deja_libere: 'Ce poste était déjà libéré.',
+} as const;
+type FlashCode = keyof typeof FLASH_TEXTS;
 
 const optionalInt = (min: number, max: number) =>
   z

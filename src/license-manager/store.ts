@@ -184,7 +184,7 @@ export class LicenseStore {
     action: string,
     licenseId: string | null,
     details: Record<string, unknown>,
-    fn: (c: pg.PoolClient) => Promise<{ result: T; licenseId?: string | null }>,
+    fn: (c: pg.PoolClient) => Promise<{ result: T; licenseId?: string | null; details?: Record<string, unknown> }>,
   ): Promise<T> {
     const c = await this.pool.connect();
     try {
@@ -194,7 +194,7 @@ export class LicenseStore {
         ctx.actor,
         action,
         out.licenseId ?? licenseId,
-        JSON.stringify(details),
+        JSON.stringify({ ...details, ...out.details }),
         ctx.ip,
       ]);
       await c.query('commit');
@@ -244,18 +244,19 @@ export class LicenseStore {
           where id = $1 returning expires_at`,
         [id, days],
       );
-      return { result: r.rows[0]?.expires_at ?? null };
+      const exp = r.rows[0]?.expires_at ?? null;
+      return { result: exp, details: { new_expires_at: exp ? new Date(exp).toISOString() : null } };
     });
   }
 
   async releaseMachine(ctx: AuditContext, licenseId: string, machineRowId: string): Promise<boolean> {
     return this.audited(ctx, 'poste.liberation', licenseId, { machine_row: machineRowId }, async (c) => {
-      const r = await c.query(
+      const r = await c.query<{ machine_id: string }>(
         `update license_machines set released_at = now() where id = $1 and license_id = $2 and released_at is null
          returning machine_id`,
         [machineRowId, licenseId],
       );
-      return { result: (r.rowCount ?? 0) > 0 };
+      return { result: (r.rowCount ?? 0) > 0, details: { machine_id: r.rows[0]?.machine_id ?? null } };
     });
   }
 }

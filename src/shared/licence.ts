@@ -147,6 +147,8 @@ export const licenceStatusSchema = z.object({
   nextCheckAt: z.string().nullable(),
   /** Identifier of this PC as sent to the licence service (not a secret). */
   machineId: z.string().nullable(),
+  /** The answer stored on this PC was rejected as altered (and nothing replaced it yet). */
+  cacheRejected: z.boolean(),
 });
 export type LicenceStatus = z.infer<typeof licenceStatusSchema>;
 

@@ -245,6 +245,14 @@ describe('offline grace period', () => {
     expect((await restarted.svc.validate()).state).toBe('valide');
   });
 
+  it('the expiry date ends a live "valid" answer without waiting for the next check', async () => {
+    await insertLicense(db.pool, { key: 'CLXP-2345-6789-ABCD', expiresInDays: 2 });
+    const h = harness({ key: 'CLXP-2345-6789-ABCD', revalidateHours: 72 });
+    expect((await h.svc.validate())).toMatchObject({ state: 'expire_bientot', allowsSync: true, daysUntilExpiry: 2 });
+    h.clock.advance(2 * DAY + 3_600_000);
+    expect(h.svc.status()).toMatchObject({ state: 'expiree', allowsSync: false });
+  });
+
   it('a definitive refusal is not undone by going offline', async () => {
     const id = await insertLicense(db.pool, { key: 'CLRV-2345-6789-ABCD' });
     const h = harness({ key: 'CLRV-2345-6789-ABCD' });
@@ -278,7 +286,9 @@ describe('tampered cache', () => {
     h.cache.data = h.cipher.encrypt(JSON.stringify(rec));
     const offline = harness({ key: 'CLTA-2345-6789-ABCD', serverUrl: closedUrl }, { cache: h.cache, cipher: h.cipher, clock: h.clock });
     const st = await offline.svc.start();
-    expect(st).toMatchObject({ state: 'hors_ligne', allowsSync: false });
+    expect(st).toMatchObject({ state: 'hors_ligne', allowsSync: false, cacheRejected: true });
+    expect(st.message).toMatch(/modifiées ou sont illisibles/);
+    expect(toContractLicenceStatus(st).state).toBe('tampered');
     expect(h.cache.data).toBeNull();
     expect(logs.join('\n')).toMatch(/cache de licence rejeté/);
   });

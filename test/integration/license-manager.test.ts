@@ -303,8 +303,14 @@ describe('admin pages', () => {
     expect(audit.rows.map((r) => r.action)).toEqual(['licence.creation', 'licence.prolongation', 'licence.desactivation', 'licence.reactivation', 'poste.liberation']);
     expect(new Set(audit.rows.map((r) => r.actor))).toEqual(new Set(['admin']));
 
-    page = await b.get(`/admin/licenses/${id}`);
+    page = await b.get(`/admin/licenses/${id}?flash=poste_libere`);
     expect(page.text).toContain('poste.liberation');
+    expect(page.text).toContain('Poste libéré.');
+    const released = (await db.pool.query("select details from admin_audit where license_id = $1 and action = 'poste.liberation'", [id])).rows[0];
+    expect(released.details).toMatchObject({ machine_id: 'poste-admin-1' });
+    // a crafted link cannot inject a message
+    const crafted = await b.get(`/admin/licenses/${id}?flash=${encodeURIComponent('<b>Appelez le 0800</b>')}`);
+    expect(crafted.text).not.toContain('Appelez');
   });
 
   it('dashboard filters by status and searches', async () => {

@@ -17,7 +17,7 @@ const STATE_MAP = {
 
 export function toContractLicenceStatus(s: LicenceStatus): ContractLicenceStatus {
   const state: ContractLicenceStatus['state'] =
-    s.state === 'hors_ligne' ? (s.allowsSync ? 'offline_grace' : 'offline_expired') : STATE_MAP[s.state];
+    s.state === 'hors_ligne' ? (s.allowsSync ? 'offline_grace' : s.cacheRejected ? 'tampered' : 'offline_expired') : STATE_MAP[s.state];
   return {
     state,
     message: s.message,

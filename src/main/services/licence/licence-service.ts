@@ -164,6 +164,8 @@ export class LicenceService {
   private machine: string | null = null;
   private inflight: Promise<LicenceStatus> | null = null;
   private inflightFingerprint = '';
+  /** The stored answer was rejected (tampered / unreadable) and no live answer replaced it yet. */
+  private cacheRejected = false;
 
   constructor(private readonly d: LicenceServiceDeps) {}
 
@@ -241,6 +243,7 @@ export class LicenceService {
     if (result.kind === 'answer') {
       this.outcome = 'online';
       this.onlineAt = now;
+      this.cacheRejected = false;
       this.record = {
         v: 1,
         provider: s.provider,
@@ -294,6 +297,7 @@ export class LicenceService {
       graceDaysLeft: null as number | null,
       nextCheckAt: this.next ? this.next.toISOString() : null,
       machineId: this.machine,
+      cacheRejected: false,
     };
     const make = (state: LicenceState, allowsSync: boolean, extra: Partial<typeof base> = {}, message?: string): LicenceStatus => {
       const days = state === 'hors_ligne' ? (extra.graceDaysLeft ?? 0) : (extra.daysUntilExpiry ?? null);
@@ -306,7 +310,12 @@ export class LicenceService {
     if (this.configProblem) return make('non_configuree', false, {}, this.configProblem);
     const rec = this.record;
     if (!rec || (this.machine && rec.binding !== this.binding(key, this.machine))) {
-      return make('hors_ligne', false, { graceDaysLeft: 0 }, this.outcome === 'none' ? 'La licence n’a pas encore été vérifiée. Cliquez sur « Vérifier la licence ».' : undefined);
+      const why = this.cacheRejected
+        ? 'Les données de licence enregistrées sur ce poste ont été modifiées ou sont illisibles : elles ont été écartées. Reconnectez ce poste à Internet puis cliquez sur « Vérifier la licence ».'
+        : this.outcome === 'none'
+          ? 'La licence n’a pas encore été vérifiée. Cliquez sur « Vérifier la licence ».'
+          : undefined;
+      return make('hors_ligne', false, { graceDaysLeft: 0, cacheRejected: this.cacheRejected }, why);
     }
     const p = rec.payload;
     const exp = p.expires_at ? new Date(p.expires_at) : null;
@@ -333,7 +342,10 @@ export class LicenceService {
     // A live answer is authoritative (even if this PC's clock disagrees with the server's) for as
     // long as the grace period, counted on the local clock from the moment it was received.
     const soon = info.daysUntilExpiry !== null && info.daysUntilExpiry <= EXPIRING_SOON_DAYS;
-    if (this.outcome === 'online' && this.onlineAt && now.getTime() >= this.onlineAt.getTime() && now.getTime() - this.onlineAt.getTime() < Math.max(s.graceDays * DAY, HOUR)) {
+    const liveAnswerFresh =
+      this.outcome === 'online' && this.onlineAt !== null && now >= this.onlineAt && now.getTime() - this.onlineAt.getTime() < Math.max(s.graceDays * DAY, HOUR);
+    // …but not past the expiry date once this PC's clock has reached it.
+    if (liveAnswerFresh && !(exp && now >= exp && exp > this.onlineAt!)) {
       return make(soon ? 'expire_bientot' : 'valide', true, { ...info, daysUntilExpiry: info.daysUntilExpiry === null ? null : Math.max(0, info.daysUntilExpiry) });
     }
     // Otherwise (offline, restart without network): the signed issue date and horizon decide.
@@ -412,6 +424,7 @@ export class LicenceService {
     this.record = null;
     this.outcome = 'none';
     this.onlineAt = null;
+    this.cacheRejected = false;
     this.loadedBinding = binding;
     let raw: string | null;
     try {
@@ -437,6 +450,7 @@ export class LicenceService {
   }
 
   private async rejectCache(why: string): Promise<void> {
+    this.cacheRejected = true;
     this.d.logger.warn('cache de licence rejeté (altéré)', { detail: why, code: 'LICENSE_TAMPERED' });
     await this.d.cache.clear().catch(() => undefined);
   }
