@@ -43,6 +43,36 @@ export async function buildRenderer(outDir: string): Promise<void> {
   if (!fs.existsSync(path.join(outDir, 'index.html'))) throw new Error(`vite build produced no index.html in ${outDir}`);
 }
 
+/**
+ * Channels each journey needs from the app's features. Until a feature is wired into
+ * src/main/features.ts its channels answer NOT_CONFIGURED; the journeys that need it are then
+ * reported as skipped (with the missing channels named) instead of failing for an unrelated reason.
+ */
+export async function missingChannels(channels: readonly string[]): Promise<string[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-probe-'));
+  const logger = memoryLogger();
+  const app = await createApp({
+    settingsStore: await createNodeSettingsStore({ cwd: dir }),
+    cipher: createNodeCipher({ keyFile: path.join(dir, 'secret.key') }),
+    logger,
+    userDataDir: dir,
+    host: 'bridge',
+    env: {},
+    features: defaultFeatures(),
+  });
+  try {
+    const missing: string[] = [];
+    for (const c of channels) {
+      const r = await app.router.invoke(c, undefined, { host: 'bridge' });
+      if (!r.ok && r.error.code === 'NOT_CONFIGURED' && /pas encore disponible/.test(r.error.message)) missing.push(c);
+    }
+    return missing;
+  } finally {
+    await app.dispose().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface Stack {
   dir: string;
   dataDir: string;
