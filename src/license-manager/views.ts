@@ -39,8 +39,28 @@ button.secondary{background:#627d98}button.danger{background:#ba2525}
 .flash{padding:.7rem 1rem;border-radius:6px;margin-bottom:1rem;background:#e3f9e5;border:1px solid #a3d9a5}
 .error{background:#ffe3e3;border-color:#f29b9b}.newkey{font-size:1.5rem;letter-spacing:.08em}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0}dt{color:#52606d}dd{margin:0}
-.login{max-width:380px;margin:4rem auto}
+.login{max-width:380px;margin:4rem auto}input.days{width:6rem}
 `;
+
+const KIND_LABELS: Record<string, string> = { validate: 'Validation', heartbeat: 'Signal de vie' };
+const RESULT_LABELS: Record<string, string> = {
+  valid: 'Valide',
+  expired: 'Expirée',
+  deactivated: 'Désactivée',
+  machine_limit: 'Limite de postes',
+  invalid: 'Clé inconnue',
+};
+const ACTION_LABELS: Record<string, string> = {
+  connexion: 'Connexion',
+  'connexion.echec': 'Échec de connexion',
+  deconnexion: 'Déconnexion',
+  'licence.creation': 'Création',
+  'licence.desactivation': 'Désactivation',
+  'licence.reactivation': 'Réactivation',
+  'licence.prolongation': 'Prolongation',
+  'poste.liberation': 'Libération de poste',
+};
+const label = (map: Record<string, string>, v: string) => esc(map[v] ?? v);
 
 export interface PageCtx {
   csrf: string;
@@ -164,10 +184,10 @@ export function detailsPage(
     : '<tr><td colspan="5">Aucun poste activé.</td></tr>';
   const historyRows = history.length
     ? history
-        .map((h) => `<tr><td>${fmt(h.created_at)}</td><td>${esc(h.kind)}</td><td>${esc(h.status)}</td><td><code>${esc(h.machine_id ?? '')}</code></td><td>${esc(h.app_version ?? '')}</td></tr>`)
+        .map((h) => `<tr><td>${fmt(h.created_at)}</td><td>${label(KIND_LABELS, h.kind)}</td><td>${label(RESULT_LABELS, h.status)}</td><td><code>${esc(h.machine_id ?? '')}</code></td><td>${esc(h.app_version ?? '')}</td></tr>`)
         .join('')
     : '<tr><td colspan="5">Aucune validation.</td></tr>';
-  const auditRows = audit.map((a) => `<tr><td>${fmt(a.at)}</td><td>${esc(a.actor)}</td><td>${esc(a.action)}</td><td><code>${esc(JSON.stringify(a.details))}</code></td></tr>`).join('');
+  const auditRows = audit.map((a) => `<tr><td>${fmt(a.at)}</td><td>${esc(a.actor)}</td><td title="${esc(a.action)}">${label(ACTION_LABELS, a.action)}</td><td><code>${esc(JSON.stringify(a.details))}</code></td></tr>`).join('');
   return layout(
     ctx,
     `Licence ${l.client_name}`,
@@ -179,7 +199,7 @@ ${newKey ? `<div class="flash">Licence créée. Clé à transmettre au client : 
 <dt>Fonctionnalités</dt><dd>${esc(Object.keys(l.features).join(', ') || '—')}</dd><dt>Notes</dt><dd>${esc(l.notes ?? '')}</dd>
 <dt>Créée le</dt><dd>${fmt(l.created_at)}</dd><dt>Dernière validation</dt><dd>${fmt(l.last_validated_at)}</dd></dl></div>
 <div class="card">${l.active ? act('deactivate', 'Désactiver', 'danger') : act('reactivate', 'Réactiver')}
-${act('extend', 'Prolonger', '', '<input aria-label="Jours" name="days" type="number" min="1" max="3660" value="365" required> jours ')}</div>
+${act('extend', 'Prolonger', '', '<input class="days" aria-label="Jours" name="days" type="number" min="1" max="3660" value="365" required> jours ')}</div>
 <h2>Postes</h2><table><thead><tr><th>Poste</th><th>Version</th><th>Activé le</th><th>Vu le</th><th></th></tr></thead><tbody>${machineRows}</tbody></table>
 <h2>Historique des validations</h2><table><thead><tr><th>Date</th><th>Type</th><th>Résultat</th><th>Poste</th><th>Version</th></tr></thead><tbody>${historyRows}</tbody></table>
 <h2>Journal d'administration</h2><table><thead><tr><th>Date</th><th>Auteur</th><th>Action</th><th>Détail</th></tr></thead><tbody>${auditRows}</tbody></table>`,
@@ -189,7 +209,7 @@ ${act('extend', 'Prolonger', '', '<input aria-label="Jours" name="days" type="nu
 export function auditPage(ctx: PageCtx, audit: AuditRow[]): string {
   const rows = audit
     .map(
-      (a) => `<tr><td>${fmt(a.at)}</td><td>${esc(a.actor)}</td><td>${esc(a.action)}</td><td>${a.license_id ? `<a href="/admin/licenses/${esc(a.license_id)}">licence</a>` : ''}</td><td><code>${esc(JSON.stringify(a.details))}</code></td><td>${esc(a.ip ?? '')}</td></tr>`,
+      (a) => `<tr><td>${fmt(a.at)}</td><td>${esc(a.actor)}</td><td title="${esc(a.action)}">${label(ACTION_LABELS, a.action)}</td><td>${a.license_id ? `<a href="/admin/licenses/${esc(a.license_id)}">licence</a>` : ''}</td><td><code>${esc(JSON.stringify(a.details))}</code></td><td>${esc(a.ip ?? '')}</td></tr>`,
     )
     .join('');
   return layout(ctx, 'Journal', `<h1>Journal d'administration</h1><table><thead><tr><th>Date</th><th>Auteur</th><th>Action</th><th></th><th>Détail</th><th>IP</th></tr></thead><tbody>${rows}</tbody></table>`);

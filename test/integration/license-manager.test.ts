@@ -304,7 +304,7 @@ describe('admin pages', () => {
     expect(new Set(audit.rows.map((r) => r.actor))).toEqual(new Set(['admin']));
 
     page = await b.get(`/admin/licenses/${id}?flash=poste_libere`);
-    expect(page.text).toContain('poste.liberation');
+    expect(page.text).toContain('Libération de poste');
     expect(page.text).toContain('Poste libéré.');
     const released = (await db.pool.query("select details from admin_audit where license_id = $1 and action = 'poste.liberation'", [id])).rows[0];
     expect(released.details).toMatchObject({ machine_id: 'poste-admin-1' });
