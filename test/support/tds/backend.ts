@@ -102,7 +102,8 @@ CREATE OR REPLACE FUNCTION tds_sys.bool_ne_int(boolean, integer) RETURNS boolean
 CREATE OR REPLACE FUNCTION tds_sys.text_eq_uuid(text, uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT lower($1) = $2::text $f$;
 CREATE OR REPLACE FUNCTION tds_sys.uuid_eq_text(uuid, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT $1::text = lower($2) $f$;
 DO $d$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = 'tds_sys') THEN
+  IF NOT EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                 WHERE n.nspname = 'tds_sys' AND o.oprname = '+' AND o.oprleft = 'text'::regtype) THEN
     CREATE OPERATOR tds_sys.+ (LEFTARG = text, RIGHTARG = text, FUNCTION = pg_catalog.textcat);
     CREATE OPERATOR tds_sys.= (LEFTARG = boolean, RIGHTARG = integer, FUNCTION = tds_sys.bool_eq_int);
     CREATE OPERATOR tds_sys.= (LEFTARG = integer, RIGHTARG = boolean, FUNCTION = tds_sys.int_eq_bool);

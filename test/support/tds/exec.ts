@@ -62,7 +62,7 @@ function parserCheck(text: string): string | null {
   if (cached !== undefined) return cached;
   // node-sql-parser does not know TOP (expr); SQL Server does
   // nor @@SYSVAR followed by an alias
-  const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@(\w+)/g, '@__$1');
+  const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@\w+/g, '0').replace(/^\s*DELETE\s+(?!FROM\b)/i, 'DELETE FROM ');
   let result: string | null = null;
   try {
     parser.astify(normalized, { database: 'transactsql' });
@@ -305,6 +305,7 @@ export class Executor {
 
   /** Runs one backend statement with statement-level atomicity inside a transaction. */
   private async run(sql: string, params: (string | null)[]): Promise<QueryResult> {
+    if (process.env.TDS_DEBUG) process.stderr.write(`[tds] ${sql} ${JSON.stringify(params)}\n`);
     const s = this.env.session;
     if (this.trancount === 0) return s.query(sql, params);
     await s.query('SAVEPOINT tds_stmt');

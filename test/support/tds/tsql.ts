@@ -1249,7 +1249,14 @@ export class Translator {
         const renamed = STRING_FUNCS_RENAME[name] ?? name.toLowerCase();
         const inner = args.length === 0 ? '' : args.map((a) => (a.length === 1 && a[0]!.k === 'op' && a[0]!.v === '*' ? '*' : sub(a))).join(', ');
         const distinct = toks[lp + 1] && up(toks[lp + 1]) === 'DISTINCT';
-        if (name === 'COUNT') return { sql: `CAST(count(${distinct ? this.emit(toks, lp + 1, rp) : inner}) AS integer)`, next };
+        if (name === 'COUNT') {
+          const call = `count(${distinct ? this.emit(toks, lp + 1, rp) : inner})`;
+          if (up(toks[next]) === 'OVER' && toks[next + 1]?.k === 'lp') {
+            const close = findClose(toks, next + 1);
+            return { sql: `CAST(${call} OVER ${this.emit(toks, next + 1, close + 1)} AS integer)`, next: close + 1 };
+          }
+          return { sql: `CAST(${call} AS integer)`, next };
+        }
         if (distinct) return { sql: `${renamed}(${this.emit(toks, lp + 1, rp)})`, next };
         return { sql: `${renamed}(${inner})`, next };
       }
