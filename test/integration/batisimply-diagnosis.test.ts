@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +155,36 @@ describe('BatiSimply testConnection', () => {
       expect(d.code).toBe('BS_TLS_ERROR');
       expect(d.message).toMatch(/API/);
     });
+  });
+});
+
+describe('BatiSimply through an HTTP proxy', () => {
+  it('sends SSO and API requests through the proxy (CONNECT tunnels)', async () => {
+    const targets: string[] = [];
+    const proxy = createHttpServer((_q, r) => r.writeHead(405).end());
+    proxy.on('connect', (req, socket, head) => {
+      targets.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = netConnect(Number(port), host ?? '127.0.0.1', () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { client: c } = client({}, { proxyUrl: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+      const d = await c.testConnection();
+      expect(d.ok).toBe(true);
+      await c.close();
+      expect(new Set(targets)).toEqual(new Set([new URL(sim.ssoUrl).host, new URL(sim.apiUrl).host]));
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 });
 

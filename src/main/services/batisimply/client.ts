@@ -7,7 +7,7 @@
  *   no retry on 4xx that cannot succeed;
  * - every answer validated with zod (tolerant list envelopes, strict on the fields used) → AppError, never a crash.
  */
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import {
   batisimplyUserSchema,
@@ -31,6 +31,8 @@ import { exchange, header, TransportError, type HttpExchange } from './transport
 export interface BatisimplyClientDeps {
   /** undici dispatcher; by default the client creates (and closes) its own keep-alive Agent. */
   dispatcher?: Dispatcher;
+  /** HTTP(S) proxy for both SSO and API (e.g. http://proxy.entreprise.local:3128); ignored with `dispatcher`. */
+  proxyUrl?: string;
   clock: Clock;
   logger: Logger;
   /** Injected so tests don't wait for real; receives the caller's signal. */
@@ -133,16 +135,7 @@ export class BatisimplyClient implements BatisimplyPort {
     private readonly deps: BatisimplyClientDeps,
   ) {
     this.ownsDispatcher = deps.dispatcher === undefined;
-    this.dispatcher =
-      deps.dispatcher ??
-      new Agent({
-        keepAliveTimeout: 10_000,
-        keepAliveMaxTimeout: 60_000,
-        connections: settings.concurrency + 2,
-        connect: { timeout: settings.timeoutMs },
-        headersTimeout: settings.timeoutMs,
-        bodyTimeout: settings.timeoutMs,
-      });
+    this.dispatcher = deps.dispatcher ?? createBatisimplyDispatcher(settings, deps.proxyUrl);
     this.sleep = deps.sleep ?? abortableSleep;
     this.random = deps.random ?? Math.random;
     this.pageSize = deps.pageSize ?? 200;
@@ -177,7 +170,12 @@ export class BatisimplyClient implements BatisimplyPort {
     this.codeIndex = null;
   }
 
+  private closed = false;
+
+  /** Closes the connection pool (when the client created it). Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
@@ -681,6 +679,19 @@ export class BatisimplyClient implements BatisimplyPort {
   private now(): number {
     return this.deps.clock.now().getTime();
   }
+}
+
+/** The keep-alive connection pool (through a proxy when one is given). */
+export function createBatisimplyDispatcher(settings: Pick<BatisimplySettings, 'concurrency' | 'timeoutMs'>, proxyUrl?: string): Dispatcher {
+  const options = {
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    connections: settings.concurrency + 2,
+    connect: { timeout: settings.timeoutMs },
+    headersTimeout: settings.timeoutMs,
+    bodyTimeout: settings.timeoutMs,
+  };
+  return proxyUrl && proxyUrl.trim() !== '' ? new ProxyAgent({ ...options, uri: proxyUrl.trim() }) : new Agent(options);
 }
 
 function diagnosisOf(e: unknown, details: Record<string, string>): ConnectionDiagnosis {
