@@ -74,6 +74,15 @@ describe('licence feature', () => {
     }
   });
 
+  it('after a restart without network, the encrypted file cache gives the grace period', async () => {
+    // same data folder as the first test: same settings, same machine id, same cache file
+    const again = await makeApp('a');
+    again.app.settings.update({ licence: { serverUrl: 'http://127.0.0.1:9' } });
+    const r = await again.app.router.invoke('licence.check', {});
+    expect(r).toMatchObject({ ok: true, value: { state: 'offline_grace', syncAllowed: true, graceDaysLeft: 6, clientName: 'Client Feature' } });
+    await expect(again.lic.guard.assertSyncAllowed()).resolves.toBeUndefined();
+  });
+
   it('a wrong key format is refused by the channel', async () => {
     const { app } = await makeApp('b');
     const r = await app.router.invoke('licence.setKey', { key: 'ABCD-1234' });

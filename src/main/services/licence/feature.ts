@@ -24,6 +24,8 @@ export interface LicenceFeatureOptions {
   pinned?: PinnedLicenceConfig;
   /** How often the due-check runs (default 10 minutes). */
   tickMs?: number;
+  /** How long licence.status waits for the start-up check (default 3 s). */
+  firstStatusWaitMs?: number;
 }
 
 export function createLicenceFeature(opts: LicenceFeatureOptions): {
@@ -63,10 +65,13 @@ export function createLicenceFeature(opts: LicenceFeatureOptions): {
       }
       return publish();
     };
-    void service
+    const started = service
       .start()
       .then(publish)
       .catch((e: unknown) => ctx.logger.warn('vérification de licence au démarrage impossible', { detail: e instanceof Error ? e.message : String(e) }));
+    /** The UI's first question waits a little for the start-up check rather than showing "not verified". */
+    const startedOrSoon = () =>
+      Promise.race([started, new Promise<void>((resolve) => setTimeout(resolve, opts.firstStatusWaitMs ?? 3000).unref())]);
     const timer = setInterval(() => {
       void service
         .checkIfDue()
@@ -78,7 +83,10 @@ export function createLicenceFeature(opts: LicenceFeatureOptions): {
     let lastConfig = JSON.stringify(ctx.settings.get().licence);
     const instance: AppFeatureInstance = {
       handlers: {
-        'licence.status': () => toContractLicenceStatus(service.status()),
+        'licence.status': async () => {
+          await startedOrSoon();
+          return toContractLicenceStatus(service.status());
+        },
         'licence.check': () => checkNow(),
         'licence.setKey': async ({ key }) => {
           ctx.settings.update({ licence: { key } });

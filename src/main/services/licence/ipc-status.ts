@@ -16,8 +16,13 @@ const STATE_MAP = {
 } as const;
 
 export function toContractLicenceStatus(s: LicenceStatus): ContractLicenceStatus {
-  const state: ContractLicenceStatus['state'] =
-    s.state === 'hors_ligne' ? (s.allowsSync ? 'offline_grace' : s.cacheRejected ? 'tampered' : 'offline_expired') : STATE_MAP[s.state];
+  let state: ContractLicenceStatus['state'];
+  if (s.state !== 'hors_ligne') state = STATE_MAP[s.state];
+  else if (s.allowsSync) state = 'offline_grace';
+  else if (s.cacheRejected) state = 'tampered';
+  // never checked yet (start-up still running): not "expired", just not verified
+  else if (s.nextCheckAt === null) state = 'error';
+  else state = 'offline_expired';
   return {
     state,
     message: s.message,
