@@ -10,6 +10,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   const v = value.trim();
   if (v === '') return null;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  // An HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT") has a day or month name; plain numbers were handled above.
+  if (!/[a-z]{3}/i.test(v)) return null;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - nowMs);
