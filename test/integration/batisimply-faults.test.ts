@@ -134,6 +134,19 @@ describe('BatiSimply client — retries', () => {
     expect(c.apiStats().byRoute['GET users']).toBe(2);
   });
 
+  it('cancellation during a slow answer → CANCELLED at once, not retried', async () => {
+    const ac = new AbortController();
+    const { client: c, sleeps } = client({ timeoutMs: 10_000 });
+    await c.listUsers(); // token in hand
+    sim.faults.add({ route: 'GET /api/users', latencyMs: 3000 });
+    const pending = c.listUsers({ signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    const err = await rejection(pending);
+    expect(err.code).toBe('CANCELLED');
+    expect(sleeps).toEqual([]);
+    expect(c.apiStats().byRoute['GET users']).toBe(2);
+  });
+
   it('cancellation during a backoff wait → CANCELLED, no further call', async () => {
     const ac = new AbortController();
     const { client: c } = client({}, { sleep: async () => ac.abort() });
