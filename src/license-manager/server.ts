@@ -24,6 +24,7 @@ import * as views from './views.js';
 const MAX_BODY = 16 * 1024;
 const DAY = 86_400_000;
 const SESSION_COOKIE = 'lm_sid';
+const MAX_SESSIONS = 5000;
 
 class HttpError extends Error {
   constructor(
@@ -208,6 +209,13 @@ export function createLicenseManager(opts: {
       return { session: existing };
     }
     if (!create) return { session: null };
+    if (sessions.size >= MAX_SESSIONS) {
+      // Anonymous (login page) sessions are cheap to create: drop the oldest ones first.
+      for (const [sid, old] of sessions) {
+        if (sessions.size < MAX_SESSIONS * 0.8) break;
+        if (!old.user) sessions.delete(sid);
+      }
+    }
     const s: Session = { id: randomToken(), csrf: randomToken(), user: null, lastSeen: Date.now() };
     sessions.set(s.id, s);
     return { session: s, setCookie: cookieFor(s.id) };
