@@ -33,7 +33,7 @@ export interface SuiviMoResult {
 }
 
 export interface GatewayStats {
-  /** Requests sent to SQL Server (batches/RPCs and transaction begin/commit/rollback). */
+  /** Requests sent to SQL Server (batches/RPCs and transaction begin/commit/rollback); logins are not counted. */
   roundTrips: number;
   /** SQL statements sent (a request may hold several). */
   statements: number;
@@ -125,7 +125,6 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
         const pool = this.newPool(this.poolOptions, this.loginErrorNumbers);
         this.log.info('Connexion à SQL Server', describeTarget(this.settings));
         try {
-          this.stats.roundTrips++;
           await pool.connect();
           return pool;
         } catch (e) {
