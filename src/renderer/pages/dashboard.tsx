@@ -94,6 +94,14 @@ export function Dashboard({
   const running = st?.running ?? null;
 
   useEvent('sync:progress', (p) => setProgress(p));
+
+  // Safety net if an event is lost (bridge reconnecting…): while a run is shown, re-read the status.
+  const reloadStatus = status.reload;
+  useEffect(() => {
+    if (!running) return undefined;
+    const t = window.setInterval(reloadStatus, 3000);
+    return () => window.clearInterval(t);
+  }, [running, reloadStatus]);
   useEvent('sync:status', (e) => {
     if (!status.data) {
       status.reload();
@@ -112,11 +120,11 @@ export function Dashboard({
     setStarting(flow);
     setSyncError(null);
     setProgress(null);
+    setCancelling(false);
     try {
-      const { runId } = await call('sync.run', { flow });
-      if (status.data && !status.data.running) {
-        status.setData({ ...status.data, running: { runId, flow, startedAt: new Date().toISOString(), progress: null } });
-      }
+      await call('sync.run', { flow });
+      // The main process is the truth about what runs (a quick run may already be over).
+      status.reload();
       toast.show(fr.dashboard.started, 'info');
     } catch (e) {
       setSyncError(errorMessage(e));
