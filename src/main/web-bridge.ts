@@ -20,24 +20,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { EventName, EventPayload } from '../shared/contract.js';
 import type { IpcRouter } from './ipc/router.js';
+import { CONTENT_SECURITY_POLICY, resolveStaticFile } from './static-files.js';
 import type { Logger } from './services/ports.js';
 
 export const BRIDGE_COOKIE = 'connecteur_bridge';
 export const BRIDGE_HEADER = 'x-connecteur-token';
 const MAX_BODY = 1024 * 1024;
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 const DEV_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
   "connect-src 'self'",
@@ -95,18 +85,6 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json; charset=utf-8',
-};
 
 function send(res: http.ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -224,18 +202,10 @@ export async function startWebBridge(opts: BridgeOptions): Promise<RunningBridge
     if (!opts.staticDir || !fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
       return send(res, 503, 'Interface non construite : lancez « npm run build:renderer » ou démarrez le pont avec --dev.');
     }
-    const root = path.resolve(opts.staticDir);
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      return send(res, 400, 'Adresse invalide.');
-    }
-    let file = path.resolve(root, '.' + path.posix.normalize('/' + rel));
-    if (!file.startsWith(root + path.sep) && file !== root) return send(res, 403, 'Accès refusé.');
-    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html'); // SPA routes
-    res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    fs.createReadStream(file).pipe(res);
+    const found = resolveStaticFile(opts.staticDir, pathname);
+    if (!found) return send(res, 403, 'Accès refusé.');
+    res.writeHead(200, { 'content-type': found.type, 'cache-control': 'no-cache' });
+    fs.createReadStream(found.file).pipe(res);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -13,7 +13,7 @@ import { BrowserWindow, app, protocol, session } from 'electron';
 import { createApp, type App } from '../app.js';
 import { defaultFeatures } from '../features.js';
 import { createLogger } from '../services/logger.js';
-import { CONTENT_SECURITY_POLICY } from '../web-bridge.js';
+import { CONTENT_SECURITY_POLICY, resolveStaticFile } from '../static-files.js';
 import { bindIpc } from './ipc.js';
 import { HIDDEN_ARG, createLoginItem } from './login-item.js';
 import { createNotifier } from './notifications.js';
@@ -28,16 +28,6 @@ const buildDir = path.resolve(distRoot, '..', 'build');
 const APP_SCHEME = 'app';
 const APP_ORIGIN = `${APP_SCHEME}://connecteur`;
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
@@ -67,19 +57,11 @@ function showWindow(): void {
 }
 
 function serveRenderer(request: Request): Response {
-  const url = new URL(request.url);
-  let rel: string;
-  try {
-    rel = decodeURIComponent(url.pathname);
-  } catch {
-    return new Response('Bad request', { status: 400 });
-  }
-  let file = path.resolve(rendererRoot, '.' + path.posix.normalize('/' + rel));
-  if (!file.startsWith(rendererRoot + path.sep)) return new Response('Forbidden', { status: 403 });
-  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(rendererRoot, 'index.html');
-  return new Response(fs.readFileSync(file), {
+  const found = resolveStaticFile(rendererRoot, new URL(request.url).pathname);
+  if (!found) return new Response('Forbidden', { status: 403 });
+  return new Response(fs.readFileSync(found.file), {
     headers: {
-      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': found.type,
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
     },
