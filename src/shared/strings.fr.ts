@@ -249,6 +249,7 @@ export const fr = {
     label: 'Libellé',
     reason: 'Motif',
     onlyProblems: 'Seulement les éléments ignorés ou en échec',
+    runs: 'Synchronisations',
     total: (n: number) => `${n} synchronisation${n > 1 ? 's' : ''}`,
     previous: 'Page précédente',
     nextPage: 'Page suivante',

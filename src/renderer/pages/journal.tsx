@@ -154,7 +154,7 @@ export function JournalPage({ software }: { software: string }) {
         </form>
       </Card>
 
-      <Card title={fr.journal.total(total)}>
+      <Card title={runs.data ? fr.journal.total(total) : fr.journal.runs}>
         {runs.loading && !runs.data ? <Loading /> : null}
         {runs.error ? <ErrorBanner message={runs.error.message} onRetry={runs.reload} /> : null}
         {runs.data && runs.data.runs.length === 0 ? <EmptyState title={fr.journal.noRuns}>{fr.journal.noRunsHelp}</EmptyState> : null}
