@@ -181,6 +181,8 @@ describe('settings service', () => {
     expect(got.hours.windowDays).toBe(30);
     expect(got.schedule.enabled).toBe(true);
     expect(s.overriddenPaths()).toEqual(expect.arrayContaining(['sqlServer.server', 'sqlServer.password', 'hours.windowDays']));
+    expect(s.notices().some((n) => n.level === 'info' && n.message.includes('sqlServer.password'))).toBe(true);
+    expect(JSON.stringify(s.notices())).not.toContain(SECRETS.sql);
     s.update({ machineName: 'PC1' });
     const disk = fs.readFileSync(s.filePath, 'utf8');
     expect(disk).not.toContain('FROMFILE');

@@ -167,6 +167,13 @@ export class SettingsService {
     this.load();
     this.overlay = this.readOverlay();
     this.resolve();
+    if (this.overridden.length > 0) {
+      this.notice(
+        'info',
+        null,
+        `Réglages imposés par l'environnement (CONNECTEUR_SETTINGS_FILE / CONNECTEUR_…), prioritaires sur ceux saisis ici : ${this.overridden.join(', ')}.`,
+      );
+    }
   }
 
   get filePath(): string {
