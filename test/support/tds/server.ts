@@ -236,6 +236,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     }
 
     private onMessage(m: TdsMessage): void {
+      if (this.state === 'closed') return;
       if (m.type === PKT.ATTENTION) {
         this.onAttention();
         return;
@@ -448,7 +449,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
           }),
         drop: () => {
           this.state = 'closed';
-          this.socket.destroy();
+          this.socket.end();
         },
         countStatement: () => {
           stats.statements++;
