@@ -42,10 +42,13 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => showWindow());
-  app.whenReady().then(start, (e: unknown) => {
-    process.stderr.write(`startup failed: ${String(e)}\n`);
-    app.exit(1);
-  });
+  app
+    .whenReady()
+    .then(start)
+    .catch((e: unknown) => {
+      process.stderr.write(`startup failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+      app.exit(1);
+    });
 }
 
 function showWindow(): void {
