@@ -168,3 +168,128 @@ export async function memoryHarness(company = smallCompany(), settings = testSet
     },
   };
 }
+
+// ------------------------------------------------------------------------------------------ simulators
+
+/** Counts what the engine asks Batigest to write (the gateway is the only writer of SuiviMO). */
+class CountingBatigest implements BatigestPort {
+  ops = 0;
+  calls = 0;
+  constructor(private readonly inner: BatigestPort) {}
+  testConnection = () => this.inner.testConnection();
+  readChantiers = (o?: Parameters<BatigestPort['readChantiers']>[0]) => this.inner.readChantiers(o);
+  readDevis = (o?: Parameters<BatigestPort['readDevis']>[0]) => this.inner.readDevis(o);
+  readSalaries = () => this.inner.readSalaries();
+  readSuiviMo = (k: Parameters<BatigestPort['readSuiviMo']>[0]) => this.inner.readSuiviMo(k);
+  applySuiviMo = async (ops: Parameters<BatigestPort['applySuiviMo']>[0], o?: Parameters<BatigestPort['applySuiviMo']>[1]) => {
+    const r = await this.inner.applySuiviMo(ops, o);
+    this.calls++;
+    this.ops += ops.length;
+    return r;
+  };
+  close = () => this.inner.close();
+}
+
+export async function simHarness(company = smallCompany(), settings = testSettings()): Promise<Harness> {
+  const [{ createPgliteBackend, startTdsSimulator }, { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS }, { loadBatigestCompany, BATIGEST_COLUMNS, pgLiteral }, { BatigestGateway }, { BatisimplyClient }, mssql] =
+    await Promise.all([
+      import('../tds/index.js'),
+      import('../batisimply/index.js'),
+      import('../datasets/batigest.js'),
+      import('../../../src/main/services/batigest/gateway.js'),
+      import('../../../src/main/services/batisimply/client.js'),
+      import('mssql'),
+    ]);
+  let now = NOW;
+  const clock = { now: () => now, set: (d: Date) => (now = d) };
+  const database = 'BTG_TEST';
+  const backend = await createPgliteBackend();
+  await loadBatigestCompany(backend, database, company);
+  const tds = await startTdsSimulator({ backend, logins: { sa: 'Secret#1' } });
+  const sim = await startBatisimplySimulator({
+    now: () => now.getTime(),
+    seed: { users: company.salaries.map((s) => ({ id: s.batisimplyUserId, firstName: s.prenom, lastName: s.nom, email: s.email, login: s.email })) },
+  });
+  Object.assign(settings.sqlServer, { server: `127.0.0.1,${tds.port}`, database, authentication: 'sql', user: 'sa', password: 'Secret#1', encrypt: false, trustServerCertificate: true });
+  Object.assign(settings.batisimply, { environment: 'custom', ssoUrl: sim.ssoUrl, apiUrl: sim.apiUrl, ...SIM_DEFAULT_CREDENTIALS, maxRetries: 2 });
+  const logger = memoryLogger();
+  const gateway = new BatigestGateway({ settings: settings.sqlServer, logger });
+  const bg = new CountingBatigest(gateway);
+  const bs = new BatisimplyClient(settings.batisimply, { clock, logger, sleep: async () => undefined, cacheTtlMs: 0 });
+  const reader = await new mssql.ConnectionPool({
+    server: '127.0.0.1',
+    port: tds.port,
+    user: 'sa',
+    password: 'Secret#1',
+    database,
+    options: { encrypt: false, trustServerCertificate: true },
+  }).connect();
+  const buffers: BufferStore[] = [];
+  const newBuffer = async (): Promise<BufferStore> => {
+    const b = new BufferStore(await openEmbeddedBuffer());
+    await b.init();
+    buffers.push(b);
+    return b;
+  };
+  const buffer = await newBuffer();
+  let base = { post: 0, put: 0, ops: 0 };
+  const counts = () => ({ post: sim.log.count('POST /api/project'), put: sim.log.count('PUT /api/project/{id}'), ops: bg.ops });
+  const col = BATIGEST_COLUMNS[company.variant];
+  return {
+    settings,
+    company,
+    buffer,
+    state: sim.state,
+    batigest: bg,
+    batisimply: bs,
+    clock,
+    engine: (o = {}) =>
+      new SyncEngine({
+        batigest: bg,
+        batisimply: bs,
+        buffer: o.buffer ?? buffer,
+        settings: () => settings,
+        clock,
+        logger,
+        machineName: o.machineName ?? 'PC-TEST',
+        hooks: o.hooks,
+        retryBaseMs: 1,
+      }),
+    suiviMo: async () => {
+      const r = await reader.request().query('SELECT [CodeChantier], [CodeSalarie], [Date], [NbH0], [NbH3], [NbH4] FROM [dbo].[SuiviMO] ORDER BY [CodeChantier], [CodeSalarie], [Date]');
+      return (r.recordset as Record<string, unknown>[]).map((x) => ({
+        codeChantier: String(x.CodeChantier),
+        codeSalarie: String(x.CodeSalarie),
+        date: (x.Date instanceof Date ? x.Date.toISOString() : String(x.Date)).slice(0, 10),
+        nbH0: Number(x.NbH0),
+        nbH3: Number(x.NbH3),
+        nbH4: Number(x.NbH4),
+      }));
+    },
+    writes: async () => {
+      const c = counts();
+      return { bsPost: c.post - base.post, bsPut: c.put - base.put, suiviMo: c.ops - base.ops };
+    },
+    resetWrites: () => {
+      base = counts();
+    },
+    updateChantier: async (code, patch) => {
+      const sets = Object.entries(patch).map(([k, v]) => `"${col.chantier[k as keyof typeof col.chantier]}" = ${pgLiteral(v as string | number | null)}`);
+      await backend.adminExec(database, `UPDATE "ChantierDef" SET ${sets.join(', ')} WHERE "Code" = ${pgLiteral(code)}`);
+    },
+    setCodebs: async (code, uuid) => {
+      await backend.adminExec(database, `UPDATE "Salarie" SET "${col.salarie.codebs}" = ${pgLiteral(uuid)} WHERE "${col.salarie.code}" = ${pgLiteral(code)}`);
+    },
+    projectsByCode: (code) => [...sim.state.projects.values()].filter((p) => p.projectCode === code).map((p) => ({ id: p.id, projectName: p.projectName })),
+    newBuffer,
+    close: async () => {
+      await reader.close().catch(() => undefined);
+      await gateway.close().catch(() => undefined);
+      await bs.close().catch(() => undefined);
+      for (const b of buffers) await b.db.close().catch(() => undefined);
+      await sim.close();
+      await tds.close();
+      await backend.close();
+    },
+  };
+}
