@@ -64,8 +64,10 @@ describe('electron-builder.yml', () => {
     }
   });
 
-  it('packages no sources, tests or env files', () => {
+  it('packages no sources, tests, env files, nor the web bridge', () => {
     const files = config.files as string[];
     expect(files.some((f) => f.startsWith('src') || f.startsWith('test') || f.includes('.env'))).toBe(false);
+    expect(files).toContain('!dist/main/web-bridge.*');
+    expect(files).toContain('!dist/main/bridge-main.*');
   });
 });
