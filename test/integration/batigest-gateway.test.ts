@@ -80,6 +80,50 @@ describe('TLS with a self-signed certificate', () => {
   });
 });
 
+describe('named instance through the SQL Server Browser (UDP 1434)', () => {
+  it('connects to host\\INSTANCE and diagnoses an unknown instance', async (ctx) => {
+    let named: Awaited<ReturnType<typeof startTdsSimulator>> | null = null;
+    for (let attempt = 0; attempt < 20 && !named; attempt++) {
+      try {
+        named = await startTdsSimulator({ backend: env.backend, host: '127.0.0.1', port: 0, logins: { [SIM_USER]: SIM_PASSWORD }, instanceName: 'BATIGEST' });
+      } catch (e) {
+        // UDP 1434 is shared by every simulator with an instance name: wait for another test to release it.
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    if (!named) return ctx.skip();
+    try {
+      const ok = await env.gateway('btg_v1', { server: '127.0.0.1\\BATIGEST' }).testConnection();
+      expect(ok).toMatchObject({ ok: true, code: null });
+      const unknown = await env.gateway('btg_v1', { server: '127.0.0.1\\COMPTA', connectTimeoutMs: 3000 }).testConnection();
+      expect(unknown).toMatchObject({ ok: false, code: 'SQL_INSTANCE_NOT_FOUND' });
+      expect(unknown.message).toMatch(/COMPTA/);
+    } finally {
+      await named.close();
+    }
+  });
+});
+
+describe('failures while running', () => {
+  it('a request that exceeds the request timeout is a retryable TIMEOUT', async () => {
+    const g = env.gateway('btg_v1', { requestTimeoutMs: 1000 });
+    await g.readSalaries(); // connected, columns detected
+    env.sim.faults.failNext('timeout', /Salarie/, 1);
+    await expect(g.readSalaries()).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(await g.readSalaries()).toHaveLength(25);
+  });
+
+  it('a dropped connection is a retryable error and the next call reconnects', async () => {
+    const g = env.gateway('btg_v1');
+    await g.readSalaries();
+    env.sim.faults.failNext('drop', /Salarie/, 1);
+    const err = await g.readSalaries().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SQL_HOST_UNREACHABLE', retryable: true });
+    expect(await g.readSalaries()).toHaveLength(25);
+  });
+});
+
 describe('column detection', () => {
   it('detects the v1 and v2 namings', async () => {
     for (const [db, variant] of [['btg_v1', 'v1'], ['btg_v2', 'v2']] as const) {
