@@ -23,7 +23,7 @@ import { systemClock } from './services/ports.js';
 import { SettingsService } from './services/settings/service.js';
 import { createNodeCipher, userDataDir as defaultUserDataDir } from './services/settings/node-cipher.js';
 import { createNodeSettingsStore } from './services/settings/store.js';
-import type { RunSummary } from './services/sync/engine.js';
+import type { RunSummary, SyncHooks } from './services/sync/engine.js';
 import { createSyncRuntime, type SyncRuntime, type SyncRuntimeDeps } from './services/sync/runtime.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, LICENCE: 3, CANCELLED: 130 } as const;
@@ -42,6 +42,8 @@ export interface CliOverrides {
   clock?: Clock;
   logger?: Logger;
   runtime?: Partial<Pick<SyncRuntimeDeps, 'batigest' | 'batisimply' | 'buffer' | 'licence'>>;
+  /** Engine checkpoints (crash tests: test/support/proof/cli-child.ts kills the process at a named one). */
+  hooks?: SyncHooks;
 }
 
 const defaultIo = (): CliIo => ({
@@ -96,6 +98,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
       ...(overrides.runtime?.batigest ? { batigest: overrides.runtime.batigest } : {}),
       ...(overrides.runtime?.batisimply ? { batisimply: overrides.runtime.batisimply } : {}),
       ...(overrides.runtime?.buffer ? { buffer: overrides.runtime.buffer } : {}),
+      ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
     });
     try {
       return await fn(rt, { settings: ctx.settings, machine: ctx.machine, logger: ctx.logger });
@@ -289,7 +292,7 @@ async function loadContext(g: GlobalOpts, io: CliIo, overrides: CliOverrides) {
 }
 
 /** A progress bar on a terminal, plain lines otherwise. */
-function progressPrinter(io: CliIo): { update: (e: ProgressEvent) => void; done: () => void } {
+export function progressPrinter(io: CliIo): { update: (e: ProgressEvent) => void; done: () => void } {
   let lastLine = '';
   let lastPhase = '';
   let lastPct = -1;

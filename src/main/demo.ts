@@ -1,0 +1,182 @@
+/**
+ * `npm run demo` — the main job, end to end, with nothing to install or configure:
+ *  1. starts a SQL Server simulator (TDS protocol over an embedded PGlite) holding a generated Batigest
+ *     company, and a BatiSimply simulator (Keycloak token endpoint + REST API) with matching users;
+ *  2. runs a full sync through the real services (Batigest gateway over mssql, BatiSimply client over
+ *     HTTP, embedded buffer in .demo-data/), with progress;
+ *  3. runs it again and shows that the second run changes nothing.
+ *
+ * Demo-only pieces live here and in test/support: the simulators, and an in-process demo licence
+ * (the product's licence client is not used; nothing in src/main/services is bypassed).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { settingsSchema, type Settings } from '../shared/settings.js';
+import { progressPrinter, type CliIo } from './cli.js';
+import { createLogger } from './services/logger.js';
+import { systemClock } from './services/ports.js';
+import type { RunSummary } from './services/sync/engine.js';
+import { createSyncRuntime } from './services/sync/runtime.js';
+import { createPgliteBackend, startTdsSimulator } from '../../test/support/tds/index.js';
+import { SIM_DEFAULT_CREDENTIALS, startBatisimplySimulator } from '../../test/support/batisimply/index.js';
+import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany } from '../../test/support/datasets/batigest.js';
+
+const CHANTIERS = Number(process.env.DEMO_CHANTIERS ?? 300);
+const SALARIES = Number(process.env.DEMO_SALARIES ?? 40);
+const SLOTS = Number(process.env.DEMO_SLOTS ?? 2000);
+const DATABASE = 'BTG_DEMO';
+
+const io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), isTTY: !!process.stdout.isTTY, env: process.env };
+const say = (s = ''): void => void process.stdout.write(`${s}\n`);
+const ms = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function printRun(s: RunSummary): void {
+  const c = s.counts;
+  const what =
+    s.flow === 'push'
+      ? `${c.created} projet(s) créé(s), ${c.updated} mis à jour, ${c.unchanged} inchangé(s), ${c.skipped} ignoré(s), ${c.failed} en erreur, ${c.writes} écriture(s) BatiSimply`
+      : `${c.created} créneau(x) importé(s), ${c.updated} modifié(s), ${c.unchanged} inchangé(s), ${c.skipped} ignoré(s), ${c.failed} en erreur, ${c.writes} écriture(s) SuiviMO`;
+  say(`  ${s.flow === 'push' ? 'Chantiers → BatiSimply' : 'Heures → Batigest   '} : ${what}${c.conflicts ? `, ${c.conflicts} conflit(s)` : ''} [${s.status}]`);
+}
+
+async function main(): Promise<number> {
+  const root = process.cwd();
+  const dataDir = path.join(root, '.demo-data');
+  fs.rmSync(path.join(dataDir, 'buffer'), { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const logger = createLogger({ dir: path.join(dataDir, 'logs'), retainDays: 7, level: 'info', sink: () => undefined });
+  const t0 = performance.now();
+
+  say('Connecteur Batigest ↔ BatiSimply — démonstration');
+  say('');
+  say(`Préparation : société Batigest générée (${CHANTIERS} chantiers, ${SALARIES} salariés), simulateurs SQL Server et BatiSimply…`);
+  const company = generateBatigestCompany({ seed: 42, chantiers: CHANTIERS, devis: 50, salaries: SALARIES, suiviMo: 0, variant: 'v1', withCodebs: true });
+  const backend = await createPgliteBackend();
+  await loadBatigestCompany(backend, DATABASE, company);
+  const tds = await startTdsSimulator({ backend, logins: { connecteur: 'Demo#2026' } });
+  const users = batisimplyUsersFor(company);
+  const bs = await startBatisimplySimulator({ seed: { users: users.map((u) => ({ id: u.id, firstName: u.firstName, lastName: u.lastName, email: u.email, login: u.login })) } });
+  // A few projects were already created by hand in BatiSimply: the connector adopts them instead of duplicating.
+  const adoptedByHand = company.chantiers.filter((c) => c.description).slice(0, 15);
+  for (const c of adoptedByHand) bs.state.addProject({ projectCode: c.code, projectName: c.description ?? c.nomClient, customerName: c.nomClient });
+  const mapped = company.salaries.filter((s) => s.codebs).length;
+  say(`  SQL Server simulé sur 127.0.0.1:${tds.port}, BatiSimply simulé sur ${bs.apiUrl}`);
+  say(`  ${mapped}/${company.salaries.length} salariés associés à un utilisateur BatiSimply ; ${adoptedByHand.length} projets déjà présents dans BatiSimply.`);
+
+  const settings: Settings = settingsSchema.parse({
+    machineName: 'PC-DEMO',
+    mode: 'chantier',
+    sqlServer: { server: `127.0.0.1,${tds.port}`, database: DATABASE, user: 'connecteur', password: 'Demo#2026', encrypt: false, trustServerCertificate: true },
+    buffer: { kind: 'embedded', embeddedPath: path.join(dataDir, 'buffer') },
+    batisimply: {
+      environment: 'custom',
+      ssoUrl: bs.ssoUrl,
+      apiUrl: bs.apiUrl,
+      ...SIM_DEFAULT_CREDENTIALS,
+      project: { headQuarterId: '1', projectManager: 'Conducteur de travaux', projectColor: '#1e6fd9', countryCode: 'FR', currency: 'EUR' },
+    },
+    hours: { windowDays: 180, timezone: 'Europe/Paris' },
+  });
+  // Demo-only licence: an in-process service of this demo that always allows the sync.
+  const demoLicence = { assertSyncAllowed: async (): Promise<void> => undefined };
+  say('  Licence : licence de démonstration (service en mémoire de la démo).');
+  say(`  Base tampon intégrée : ${path.relative(root, settings.buffer.embeddedPath)}`);
+
+  let rt = await createSyncRuntime({ settings: () => settings, userDataDir: dataDir, logger, clock: systemClock, machineName: 'PC-DEMO', licence: demoLicence });
+  let code = 0;
+  try {
+    say('');
+    say('1er passage — envoi des chantiers vers BatiSimply');
+    let bar = progressPrinter(io);
+    let t = performance.now();
+    const [push1] = await rt.engine.run('push', { onProgress: bar.update, trigger: 'demo' });
+    bar.done();
+    printRun(push1!);
+    const adopted = (await rt.buffer.listRunItems(push1!.runId)).filter((i) => i.action === 'adopted').length;
+    say(`  dont ${adopted} projet(s) déjà présent(s) dans BatiSimply repris par leur code (aucun doublon créé)`);
+    say(`  (${ms(t)} ; ${bs.log.count('POST /api/project')} POST, ${bs.log.count('PUT /api/project/{id}')} PUT)`);
+
+    // Site workers record their hours in BatiSimply on the projects now there.
+    const rand = rng(7);
+    const projects = [...bs.state.projects.values()];
+    const now = Date.now();
+    const statuses = ['VALIDATED', 'VALIDATED', 'VALIDATED', 'VALIDATED', 'VALIDATED', 'VALIDATED', 'PENDING', 'SUBMITTED', 'REJECTED'];
+    for (let i = 0; i < SLOTS; i++) {
+      const u = users[Math.floor(rand() * users.length)]!;
+      const p = projects[Math.floor(rand() * projects.length)]!;
+      const day = new Date(now - (1 + Math.floor(rand() * 90)) * 86_400_000);
+      day.setUTCHours(5 + Math.floor(rand() * 4), Math.floor(rand() * 4) * 15, 0, 0);
+      bs.state.addSlot({
+        startDate: day.toISOString(),
+        userId: u.id,
+        projectId: p.id,
+        managementStatus: statuses[Math.floor(rand() * statuses.length)]!,
+        totalTimeMinutes: 60 * (2 + Math.floor(rand() * 8)) + 15 * Math.floor(rand() * 4),
+        hasPackedLunch: rand() < 0.6,
+        hasHomeToWorkJourney: rand() < 0.5,
+      });
+    }
+    say('');
+    say(`1er passage — import des heures (${SLOTS} créneaux saisis dans BatiSimply sur les 90 derniers jours)`);
+    bar = progressPrinter(io);
+    t = performance.now();
+    const [hours1] = await rt.engine.run('hours', { onProgress: bar.update, trigger: 'demo' });
+    bar.done();
+    printRun(hours1!);
+    const unmapped = (await rt.buffer.listRunItems(hours1!.runId)).filter((i) => i.record_key.startsWith('user:'));
+    for (const i of unmapped.slice(0, 3)) say(`  • ${i.reason}`);
+    say(`  (${ms(t)})`);
+
+    // Second run, as the scheduler would do 5 minutes later, from a restarted process (same buffer on disk).
+    await rt.close();
+    rt = await createSyncRuntime({ settings: () => settings, userDataDir: dataDir, logger, clock: systemClock, machineName: 'PC-DEMO', licence: demoLicence });
+    const postBefore = bs.log.count('POST /api/project');
+    const putBefore = bs.log.count('PUT /api/project/{id}');
+    say('');
+    say('2e passage — rien n’a changé de part et d’autre (programme redémarré, même base tampon)');
+    bar = progressPrinter(io);
+    t = performance.now();
+    const second = await rt.engine.run('all', { onProgress: bar.update, trigger: 'demo' });
+    bar.done();
+    for (const s of second) printRun(s);
+    const posts = bs.log.count('POST /api/project') - postBefore;
+    const puts = bs.log.count('PUT /api/project/{id}') - putBefore;
+    const created = second.reduce((n, s) => n + s.counts.created, 0);
+    const updated = second.reduce((n, s) => n + s.counts.updated, 0);
+    const suivi = second.find((s) => s.flow === 'hours')?.counts.writes ?? -1;
+    say(`  (${ms(t)} ; ${posts} POST, ${puts} PUT vers BatiSimply, ${suivi} écriture(s) SuiviMO)`);
+    say('');
+    if (created === 0 && updated === 0 && posts === 0 && puts === 0 && suivi === 0 && second.every((s) => s.status === 'succeeded')) {
+      say('✓ Le 2e passage ne change rien : 0 création, 0 mise à jour, 0 écriture SuiviMO.');
+    } else {
+      say(`✗ Le 2e passage a modifié des données (créations ${created}, mises à jour ${updated}, SuiviMO ${suivi}).`);
+      code = 1;
+    }
+    say(`Projets dans BatiSimply : ${bs.state.projects.size} (aucun code en double : ${new Set(projects.map((p) => p.projectCode)).size === projects.length ? 'oui' : 'NON'}).`);
+    say(`Journal : npx connecteur --data-dir .demo-data journal   ·   durée totale ${ms(t0)}`);
+  } finally {
+    await rt.close();
+    await bs.close();
+    await tds.close();
+    await backend.close();
+  }
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`La démonstration a échoué : ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
