@@ -77,12 +77,14 @@ describe('encryption', () => {
   });
 
   it('connects over TLS with encrypt: true and trustServerCertificate: true', async () => {
+    const before = secure.stats.tlsHandshakes;
     const r = await withPool(cfg(secure, { options: { encrypt: true, trustServerCertificate: true } }), async (p) => {
       const a = await p.request().input('n', sql.NVarChar, 'é'.repeat(5000)).query('SELECT LEN(@n) AS l, @@VERSION AS v');
       return a.recordset[0];
     });
     expect(r.l).toBe(5000);
     expect(r.v).toMatch(/^Microsoft SQL Server 2022 .*16\.0\.1000/);
+    expect(secure.stats.tlsHandshakes).toBeGreaterThan(before);
   });
 
   it('refuses the self-signed certificate with encrypt: true and trustServerCertificate: false', async () => {
@@ -95,8 +97,10 @@ describe('encryption', () => {
   });
 
   it('accepts a client that does not encrypt against a TLS-capable server (login in clear, as ENCRYPT_OFF allows)', async () => {
+    const before = secure.stats.tlsHandshakes;
     const r = await withPool(cfg(secure, { options: { encrypt: false } }), (p) => p.request().query('SELECT COUNT(*) AS n FROM Salarie'));
     expect(r.recordset[0].n).toBe(3);
+    expect(secure.stats.tlsHandshakes).toBe(before);
   });
 });
 
@@ -252,8 +256,10 @@ describe('FreeTDS tsql (independent client)', () => {
   });
 
   it('logs in through TLS (login packet encrypted) and runs a query', async () => {
+    const before = secure.stats.tlsHandshakes;
     const r = await runTsql(secure, "SELECT COUNT(*) AS n FROM ChantierDef WHERE Etat = 'E'\ngo\nexit\n");
     expect(r.out).toMatch(/^\s*2\s*$/m);
+    expect(secure.stats.tlsHandshakes).toBe(before + 1);
   });
 
   it('reports a failed login', async () => {

@@ -55,7 +55,15 @@ export interface TdsSimulator {
   browserPort?: number;
   close(): Promise<void>;
   faults: { failNext(kind: FaultKind, match?: RegExp, times?: number): void; clear(): void };
-  stats: { connections: number; batches: number; rpcs: number; statements: number; reset(): void };
+  stats: {
+    connections: number;
+    batches: number;
+    rpcs: number;
+    statements: number;
+    /** completed TLS handshakes (full or login-only encryption) */
+    tlsHandshakes: number;
+    reset(): void;
+  };
 }
 
 interface Fault {
@@ -109,11 +117,13 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     batches: 0,
     rpcs: 0,
     statements: 0,
+    tlsHandshakes: 0,
     reset(): void {
       stats.connections = 0;
       stats.batches = 0;
       stats.rpcs = 0;
       stats.statements = 0;
+      stats.tlsHandshakes = 0;
     },
   };
   // case-preserving catalog per database, reloaded when the schema may have changed
@@ -345,6 +355,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       const sock = new tls.TLSSocket(duplex, { isServer: true, secureContext: secureContext!, requestCert: false });
       this.tlsSocket = sock;
       sock.on('secure', () => {
+        stats.tlsHandshakes++;
         // let the final handshake flight go out wrapped before switching to raw records
         setImmediate(() => {
           this.flushHandshake();
