@@ -285,7 +285,9 @@ describe('SQL Server errors', () => {
     );
     expect([e.number, e.class]).toEqual([1205, 13]);
     expect(e.message).toMatch(/deadlocked on lock resources with another process and has been chosen as the deadlock victim/);
-    await tx.rollback().catch(() => undefined);
+    // the server announced the rollback (ENVCHANGE): mssql marks the transaction aborted
+    const rb = await tx.rollback().then(() => null, (x: unknown) => x as sql.TransactionError);
+    expect(rb?.code).toBe('EABORT');
     const r = await pool.request().query("SELECT COUNT(*) AS n FROM Salarie WHERE Code IN ('S100', 'S101')");
     expect(r.recordset[0].n).toBe(0);
     // the pool still works afterwards
@@ -336,5 +338,43 @@ describe('transactions', () => {
     const r = await pool.request().batch("SET NOCOUNT ON; SET XACT_ABORT ON; SET ANSI_WARNINGS ON; UPDATE Salarie SET Nom = Nom WHERE Code = 'S001'; SET NOCOUNT OFF");
     expect(r.rowsAffected).toEqual([]);
     expect((await sqlError(pool.request().batch('SET NIMPORTEQUOI ON'))).number).toBe(102);
+  });
+});
+
+describe('batches with control flow and variables', () => {
+  it('DECLARE / SET / IF [NOT] EXISTS … BEGIN … END ELSE', async () => {
+    const text = `DECLARE @code nvarchar(8) = 'S050', @n int = 2;
+      SET @n = @n + 1;
+      IF NOT EXISTS (SELECT 1 FROM dbo.Salarie WHERE Code = @code)
+      BEGIN
+        INSERT INTO dbo.Salarie (Code, Nom) VALUES (@code, 'Nouveau');
+        SELECT @n AS n, 'inserted' AS what
+      END
+      ELSE
+        SELECT @n AS n, CASE WHEN @n > 2 THEN 'exists' ELSE 'never' END AS what`;
+    const a = await pool.request().batch(text);
+    expect(a.recordset[0]).toEqual({ n: 3, what: 'inserted' });
+    const b = await pool.request().batch(text);
+    expect(b.recordset[0]).toEqual({ n: 3, what: 'exists' });
+    await pool.request().batch("DELETE FROM dbo.Salarie WHERE Code = 'S050'");
+  });
+
+  it('dates: DATEADD on columns and GETDATE in WHERE', async () => {
+    const r = await pool.request().query(
+      "SELECT Code, DATEADD(month, 1, DateDebut) AS plus1 FROM ChantierDef WHERE DateDebut >= DATEADD(year, -50, GETDATE()) AND DateFin IS NOT NULL ORDER BY Code",
+    );
+    expect(r.recordset).toEqual([
+      { Code: '00000002', plus1: new Date('2024-04-01T00:00:00Z') },
+      { Code: '00000003', plus1: new Date('2023-12-20T00:00:00Z') },
+    ]);
+  });
+
+  it('unsupported constructs answer SQL Server errors', async () => {
+    expect((await sqlError(pool.request().batch('SELECT * FROM #tmp'))).number).toBe(208);
+    expect((await sqlError(pool.request().batch('EXEC sp_who'))).number).toBe(2812);
+    expect((await sqlError(pool.request().batch('DECLARE @x int; SELECT @x = 1'))).number).toBe(102);
+    expect((await sqlError(pool.request().batch("INSERT INTO Salarie (Code, Nom) OUTPUT inserted.Code VALUES ('Z', 'z')"))).number).toBe(102);
+    // the connection is still fine
+    expect((await pool.request().query('SELECT 2 AS two')).recordset[0].two).toBe(2);
   });
 });
