@@ -378,3 +378,26 @@ describe('batches with control flow and variables', () => {
     expect((await pool.request().query('SELECT 2 AS two')).recordset[0].two).toBe(2);
   });
 });
+
+describe('robustness', () => {
+  it('answers garbage with SQL Server errors and keeps the connection usable', async () => {
+    const inputs = [
+      'SELECT (', ')', 'BEGIN', 'END', 'IF', 'ELSE SELECT 1', 'IF 1 = 1', 'SELECT * FROM', 'SELECT [abc', '/* unclosed',
+      'SET @x = 1', 'COMMIT TRAN nope', 'ROLLBACK', 'SELECT 1 FROM Salarie WHERE Code = ', "SELECT 'a' + 1",
+      'SELECT Code FROM Salarie GROUP BY', 'UPDATE Salarie SET', 'INSERT INTO Salarie VALUES', 'DELETE', 'DROP TABLE Nope',
+      'SELECT CAST(1 AS nimporte)', "SELECT DATEADD(fortnight, 1, '2024-01-01')", 'SELECT CONVERT(varchar(10), 1, 999)',
+      'SELECT 1/0', "SELECT CAST('abc' AS int)", 'SELECT * FROM Salarie s JOIN ChantierDef c', 'TRUNCATE', 'WITH',
+      'SELECT TOP 10 PERCENT * FROM Salarie', 'UPDATE TOP (1) Salarie SET Nom = Nom', 'SAVE TRAN x', 'GO',
+      'SELECT NomInconnu() FROM Salarie', 'BEGIN TRY SELECT 1 END TRY BEGIN CATCH END CATCH', ';;;',
+    ];
+    for (const text of inputs) {
+      const e = await sqlError(pool.request().batch(text)).catch(() => null);
+      if (process.env.TDS_FUZZ_LOG) console.log(JSON.stringify(text), e ? `${e.number} ${e.message}` : "OK");
+      if (e) {
+        expect(typeof e.number, `${text}: ${e.message}`).toBe('number');
+        expect(e.message, text).not.toMatch(/internal error/);
+      }
+    }
+    expect((await pool.request().query("SELECT COUNT(*) AS n FROM Salarie WHERE Code = 'S001'")).recordset[0].n).toBe(1);
+  });
+});

@@ -69,8 +69,8 @@ function parserCheck(text: string): string | null {
   } catch (e) {
     const loc = (e as { location?: { start?: { offset?: number } } }).location?.start?.offset;
     const rest = typeof loc === 'number' ? normalized.slice(loc) : '';
-    const m = /^\s*([^\s]+)/.exec(rest);
-    result = m ? m[1]!.replace(/[,;].*$/, '') || m[1]! : normalized.trim().split(/\s+/).pop() ?? '';
+    const m = /^\s*([\p{L}\p{N}_@#$]+|\[[^\]]*\]?|'[^']*'?|\S)/u.exec(rest);
+    result = m ? m[1]! : (/([\p{L}\p{N}_@#$\]]+|\S)\s*$/u.exec(normalized)?.[1] ?? '');
   }
   if (parseCache.size > 5000) parseCache.clear();
   parseCache.set(text, result);
@@ -119,7 +119,7 @@ interface PgErrorLike {
   column?: string;
 }
 
-export function mapPgError(e: unknown, database: string): TsqlError {
+export function mapPgError(e: unknown, database: string, statement = ''): TsqlError {
   if (e instanceof TsqlError) return e;
   const err = e as PgErrorLike;
   const msg = err.message ?? String(e);
@@ -152,8 +152,24 @@ export function mapPgError(e: unknown, database: string): TsqlError {
       return new TsqlError(547, `The statement conflicted with the FOREIGN KEY constraint "${err.constraint ?? ''}". The conflict occurred in database "${database}", table "dbo.${err.table ?? ''}".`, 16, 0);
     case '22P02':
     case '22007':
-    case '22008':
-      return new TsqlError(245, `Conversion failed when converting the value to the target data type. (${msg})`, 16, 1);
+    case '22008': {
+      const m = /invalid input syntax for type ([\w ]+): "(.*)"/.exec(msg) ?? /date\/time field value out of range: "(.*)"/.exec(msg);
+      if (m && m.length === 3) {
+        const types: Record<string, string> = {
+          integer: 'int', smallint: 'smallint', bigint: 'bigint', numeric: 'numeric', boolean: 'bit', uuid: 'uniqueidentifier',
+          date: 'date', 'timestamp without time zone': 'datetime', 'double precision': 'float', real: 'real',
+        };
+        const target = types[m[1]!] ?? m[1]!;
+        if (target === 'date' || target === 'datetime') {
+          return new TsqlError(241, 'Conversion failed when converting date and/or time from character string.', 16, 1);
+        }
+        if (target === 'uniqueidentifier') {
+          return new TsqlError(8169, 'Conversion failed when converting from a character string to uniqueidentifier.', 16, 2);
+        }
+        return new TsqlError(245, `Conversion failed when converting the nvarchar value '${m[2]}' to data type ${target}.`, 16, 1);
+      }
+      return new TsqlError(241, 'Conversion failed when converting date and/or time from character string.', 16, 1);
+    }
     case '22003':
       return new TsqlError(8115, `Arithmetic overflow error converting expression to data type numeric.`, 16, 2);
     case '22001':
@@ -161,7 +177,8 @@ export function mapPgError(e: unknown, database: string): TsqlError {
     case '22012':
       return new TsqlError(8134, 'Divide by zero error encountered.', 16, 1);
     case '42601': {
-      const near = /at or near "([^"]*)"/.exec(msg)?.[1] ?? '';
+      const near =
+        /at or near "([^"]*)"/.exec(msg)?.[1] ?? (/([\p{L}\p{N}_@#$\]]+|\S)\s*;?\s*$/u.exec(statement)?.[1] ?? '').replace(/^\[|\]$/g, '');
       return new TsqlError(102, `Incorrect syntax near '${near}'.`, 15, 1);
     }
     case '42883': {
@@ -250,6 +267,7 @@ export class Executor {
   private txDescriptor = Buffer.alloc(8);
   private vars = new Map<string, { pgCast: string | null; value: string | null }>();
   cancelled = false;
+  private lastStatement = '';
 
   constructor(private readonly env: ExecEnv) {}
 
@@ -267,7 +285,7 @@ export class Executor {
     } catch (e) {
       if (e instanceof CancelledError || e instanceof DroppedError) throw e;
       failed = true;
-      const err = mapPgError(e, this.env.database);
+      const err = mapPgError(e, this.env.database, this.lastStatement);
       if (err.number === 1205 || (this.xactAbort && this.trancount > 0)) await this.abortTransaction(w);
       infoOrError(w, TOKEN.ERROR, { number: err.number, state: err.state, class: err.sqlClass, message: err.message }, this.env.serverName);
     }
@@ -497,6 +515,7 @@ export class Executor {
     if (s.verb === 'SELECT' && s.toks[1]?.k === 'var' && s.toks[2]?.k === 'op' && s.toks[2].v === '=') {
       throw new TsqlError(102, "Incorrect syntax near '='. (TDS simulator: SELECT @var = … is not supported; use SET @var = (SELECT …))", 15, 1);
     }
+    this.lastStatement = s.text;
     await this.applyFault(s.text);
     this.env.countStatement();
     this.catalogSnapshot = await this.env.catalog();
