@@ -3,7 +3,7 @@ import { buildMssqlConfig, describeTarget, parseServerAddress } from '../../src/
 import { classifySqlError } from '../../src/main/services/batigest/errors.js';
 import { detectTable, quoteIdent, resolveMapping } from '../../src/main/services/batigest/columns.js';
 import { deleteSql, planSuiviMo, upsertSql } from '../../src/main/services/batigest/suivimo.js';
-import { convertChantier, convertSalarie, normaliseBatigestCode } from '../../src/main/services/batigest/rows.js';
+import { convertChantier, convertSalarie, normaliseBatigestCode, toTimestamp } from '../../src/main/services/batigest/rows.js';
 import { sqlServerSettingsSchema } from '../../src/shared/settings.js';
 import { AppError } from '../../src/shared/errors.js';
 
@@ -119,5 +119,14 @@ describe('row conversion', () => {
     const skipped = convertChantier({ code: '  ', nomClient: 'Bénédicte Dupré-Lefèvre' });
     expect(skipped).toMatchObject({ ok: false, skip: { table: 'ChantierDef', label: 'Bénédicte Dupré-Lefèvre' } });
     expect(convertSalarie({ code: '7', nom: 'Bœuf', prenom: null })).toMatchObject({ ok: true, value: { code: '7', nom: 'Bœuf', codebs: null } });
+  });
+  it('turns Batigest wall-clock modification dates into real instants (Europe/Paris, DST included)', () => {
+    expect(toTimestamp(new Date(Date.UTC(2024, 6, 1, 12, 0, 0)), 'Europe/Paris')).toBe('2024-07-01T10:00:00.000Z');
+    expect(toTimestamp(new Date(Date.UTC(2024, 0, 15, 12, 0, 0)), 'Europe/Paris')).toBe('2024-01-15T11:00:00.000Z');
+    expect(toTimestamp('2024-03-31 03:30:00', 'Europe/Paris')).toBe('2024-03-31T01:30:00.000Z');
+    expect(toTimestamp('2024-07-01T12:00:00Z', 'Europe/Paris')).toBe('2024-07-01T12:00:00.000Z');
+    expect(toTimestamp(new Date(Date.UTC(2024, 6, 1, 12)), null)).toBe('2024-07-01T12:00:00.000Z');
+    const c = convertChantier({ code: '1', nomClient: 'x', dateModif: new Date(Date.UTC(2025, 11, 24, 18, 30)) }, 'Europe/Paris');
+    expect(c.ok && c.value.dateModif).toBe('2025-12-24T17:30:00.000Z');
   });
 });

@@ -18,7 +18,7 @@ import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable,
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
 import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
-import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, rawRowSchema, type Converted, type RawRow } from './rows.js';
+import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, isValidTimeZone, rawRowSchema, type Converted, type RawRow } from './rows.js';
 import { chunk, deleteSql, planSuiviMo, selectSql, upsertSql, type SqlParam, type SqlText } from './suivimo.js';
 
 export type { SkippedSourceRow } from './rows.js';
@@ -47,6 +47,11 @@ export interface BatigestGatewayOptions {
   upsertChunkRows?: number;
   /** Keys per SuiviMO delete/select statement (3 parameters per key; ≤ 690). */
   keyChunkRows?: number;
+  /**
+   * Time zone of the wall-clock datetimes stored by Batigest (modification dates), used to turn them into
+   * real instants for conflict decisions. Default 'Europe/Paris' (settings `hours.timezone`).
+   */
+  timezone?: string;
 }
 
 const DEFAULT_PAGE = 500;
@@ -67,6 +72,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
   private readonly loginErrorNumbers: number[] = [];
   private readonly mappings = new Map<ColumnTable, ResolvedMapping>();
   private closed = false;
+  private readonly timezone: string | null;
   readonly stats: GatewayStats = { roundTrips: 0, statements: 0 };
 
   constructor(opts: BatigestGatewayOptions) {
@@ -75,6 +81,9 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     this.poolOptions = opts.pool ?? {};
     this.upsertChunkRows = Math.max(1, Math.min(330, opts.upsertChunkRows ?? 300));
     this.keyChunkRows = Math.max(1, Math.min(690, opts.keyChunkRows ?? 600));
+    const tz = opts.timezone ?? 'Europe/Paris';
+    this.timezone = isValidTimeZone(tz) ? tz : null;
+    if (this.timezone === null) this.log.warn('Fuseau horaire inconnu : dates Batigest lues comme UTC', { timezone: tz });
   }
 
   resetStats(): void {
@@ -357,14 +366,14 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
 
   async *readChantiers(opts: ReadOptions = {}): AsyncGenerator<ChantierSource[]> {
     const m = await this.mapping('chantier');
-    yield* this.pageTable(m, convertChantier, opts, null);
+    yield* this.pageTable(m, (raw) => convertChantier(raw, this.timezone), opts, null);
   }
 
   async *readDevis(opts: ReadOptions = {}): AsyncGenerator<DevisSource[]> {
     const m = await this.mapping('devis');
     const etat = m.columns.etat;
     if (!etat) throw new AppError('SQL_COLUMN_MISSING', 'Colonne « état » introuvable dans la table Devis.');
-    yield* this.pageTable(m, convertDevis, opts, `${quoteIdent(etat)} IN (0, 3, 4)`);
+    yield* this.pageTable(m, (raw) => convertDevis(raw, this.timezone), opts, `${quoteIdent(etat)} IN (0, 3, 4)`);
   }
 
   /** Every salarié (paged internally), with `codebs` when the column exists. */

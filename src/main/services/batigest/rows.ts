@@ -59,11 +59,51 @@ export function toDateOnly(v: Cell): string | null {
   return null;
 }
 
-export function toTimestamp(v: Cell): string | null {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function tzOffsetMs(ts: number, tz: string): number {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formatters.set(tz, f);
+  }
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(new Date(ts))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  const asUtc = Date.UTC(p.year ?? 1970, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+  return asUtc - Math.floor(ts / 1000) * 1000;
+}
+
+/** True if `tz` is an IANA time zone this runtime knows. */
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SQL Server `datetime` has no zone: Batigest stores the office's wall-clock time. Read with useUTC, its
+ * UTC fields ARE the wall-clock fields; this returns the real instant (ISO, Z) for that wall time in `tz`.
+ */
+export function wallTimeToIso(wall: Date, tz: string | null): string {
+  const w = wall.getTime();
+  if (tz === null) return wall.toISOString();
+  let t = w - tzOffsetMs(w, tz);
+  t = w - tzOffsetMs(t, tz); // second pass settles DST transitions
+  return new Date(t).toISOString();
+}
+
+export function toTimestamp(v: Cell, tz: string | null = null): string | null {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : wallTimeToIso(v, tz);
   if (typeof v === 'string') {
-    const d = new Date(v.trim());
-    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+    const t = v.trim();
+    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(t);
+    const d = new Date(hasZone ? t : `${t.replace(' ', 'T')}Z`);
+    if (Number.isNaN(d.getTime())) return null;
+    return hasZone ? d.toISOString() : wallTimeToIso(d, tz);
   }
   return null;
 }
@@ -75,7 +115,8 @@ function codeOf(raw: RawRow): string | null {
 
 export type Converted<T> = { ok: true; value: T } | { ok: false; skip: SkippedSourceRow };
 
-export function convertChantier(raw: RawRow): Converted<ChantierSource> {
+/** `tz`: time zone of the Batigest server's wall-clock datetimes (dateModif), null = treat as UTC. */
+export function convertChantier(raw: RawRow, tz: string | null = null): Converted<ChantierSource> {
   const code = codeOf(raw);
   const label = toText(raw.nomClient) ?? toText(raw.description);
   if (code === null) {
@@ -93,12 +134,12 @@ export function convertChantier(raw: RawRow): Converted<ChantierSource> {
     etat: toText(raw.etat),
     heuresVendues: toNumber(raw.heuresVendues),
     montant: toNumber(raw.montant),
-    dateModif: toTimestamp(raw.dateModif),
+    dateModif: toTimestamp(raw.dateModif, tz),
   });
   return { ok: true, value };
 }
 
-export function convertDevis(raw: RawRow): Converted<DevisSource> {
+export function convertDevis(raw: RawRow, tz: string | null = null): Converted<DevisSource> {
   const code = codeOf(raw);
   const label = toText(raw.nom) ?? toText(raw.sujet);
   if (code === null) {
@@ -117,7 +158,7 @@ export function convertDevis(raw: RawRow): Converted<DevisSource> {
     etat: etat === null ? null : Math.trunc(etat),
     tempsMO: toNumber(raw.tempsMO),
     montant: toNumber(raw.montant),
-    dateModif: toTimestamp(raw.dateModif),
+    dateModif: toTimestamp(raw.dateModif, tz),
   });
   return { ok: true, value };
 }
