@@ -2,21 +2,26 @@
  * Every rule of SPEC §3 through the sync engine. Runs against the simulators (real gateway and client over
  * TDS and HTTP) and, for speed of diagnosis, against in-memory ports over the same data.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors.js';
 import { HARNESSES } from '../support/sync/harnesses.js';
 import { U1, U2, U3, type Harness } from '../support/sync/harness.js';
 
 describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
-  let h: Harness;
-  afterEach(async () => {
+  let h!: Harness;
+  beforeAll(async () => {
+    h = await make();
+  });
+  afterAll(async () => {
     await h?.close();
+  });
+  beforeEach(async () => {
+    await h.reset();
   });
 
   const items = async (runId: string) => h.buffer.listRunItems(runId);
 
   it('pushes chantiers once with the settings fields, skips rows without name, then makes zero writes', async () => {
-    h = await make();
     const [r1] = await h.engine().run('push');
     expect(r1).toMatchObject({ status: 'succeeded', counts: { created: 3, updated: 0, skipped: 1, failed: 0 } });
     const p = h.state.findProjectByCode('00000101')!;
@@ -43,7 +48,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('updates a renamed chantier instead of creating a duplicate', async () => {
-    h = await make();
     await h.engine().run('push');
     await h.updateChantier('00000102', { description: 'Extension garage double', dateModif: '2026-07-10T10:00:00' });
     h.resetWrites();
@@ -54,7 +58,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('devis mode sends only devis in states 0, 3, 4 and no chantier', async () => {
-    h = await make();
     h.settings.mode = 'devis';
     const [r] = await h.engine().run('push');
     expect(r!.counts).toMatchObject({ created: 3, failed: 0 });
@@ -64,7 +67,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('adopts existing projects by code with an empty buffer (reinstall): no duplicate, no write when equal', async () => {
-    h = await make();
     await h.engine().run('push');
     await h.updateChantier('00000103', { heuresVendues: 200 });
     const fresh = await h.newBuffer();
@@ -79,7 +81,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('records a conflict when a project changed on both sides, and the latest change wins', async () => {
-    h = await make();
     await h.engine().run('push');
     // BatiSimply edit after our push, Batigest edit dated earlier than it: BatiSimply wins.
     const p = h.state.findProjectByCode('00000101')!;
@@ -102,7 +103,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('a crash after the remote create and before the buffer commit creates no duplicate on rerun', async () => {
-    h = await make();
     let kill = true;
     const hooks = {
       checkpoint: (name: string) => {
@@ -123,7 +123,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('refuses a second run of the same flow at once, on this PC and on another PC sharing the buffer', async () => {
-    h = await make();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const slow = h.engine({ machineName: 'PC-BUREAU', hooks: { checkpoint: (n) => (n === 'run:started' ? gate : undefined) } });
@@ -165,7 +164,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   }
 
   it('imports validated hours into SuiviMO (Paris days, aggregation, flags), reports unmapped users by name, then writes nothing', async () => {
-    h = await make();
     await withSlots();
     const [r] = await h.engine().run('hours');
     expect(r).toMatchObject({ status: 'succeeded' });
@@ -186,7 +184,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('moves or updates the SuiviMO row of an edited slot, never a second row', async () => {
-    h = await make();
     await withSlots();
     await h.engine().run('hours');
     const row = async (c: string, s: string, d: string) => (await h.suiviMo()).filter((x) => x.codeChantier === c && x.codeSalarie === s && x.date === d);
@@ -223,7 +220,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('reports an un-validated or deleted slot, and removes its hours when the setting says so', async () => {
-    h = await make();
     await withSlots();
     await h.engine().run('hours');
     h.state.editSlot(4, { managementStatus: 'REJECTED' });
@@ -243,7 +239,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('imports the hours of a user once mapped, and reports unknown chantiers', async () => {
-    h = await make();
     await withSlots();
     h.state.addProject({ projectCode: '99999999', projectName: 'Projet hors Batigest' });
     h.state.addSlot({ id: 7, startDate: '2026-07-06T07:00:00Z', userId: U1, projectId: h.state.findProjectByCode('99999999')!.id, managementStatus: 'VALIDATED', totalTimeMinutes: 60 });
@@ -259,7 +254,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('a cancelled run leaves a consistent state and the rerun completes', async () => {
-    h = await make();
     await withSlots();
     const ac = new AbortController();
     const eng = h.engine({ hooks: { checkpoint: (n) => (n === 'hours:after-intent' ? ac.abort() : undefined) } });
@@ -276,7 +270,6 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
   });
 
   it('a crash after the SuiviMO write and before the buffer commit converges on rerun', async () => {
-    h = await make();
     await withSlots();
     const [r] = await h.engine({ hooks: { checkpoint: (n) => { if (n === 'hours:after-remote') throw new Error('killed'); } } }).run('hours');
     expect(r!.status).toBe('failed');

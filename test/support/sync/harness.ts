@@ -89,8 +89,9 @@ export function testSettings(patch: (s: Settings) => void = () => undefined): Se
 export const NOW = new Date('2026-07-15T12:00:00Z');
 
 export interface Harness {
-  settings: Settings;
-  company: BatigestCompany;
+  /** Current settings (fresh after reset()); tests may mutate them. */
+  readonly settings: Settings;
+  readonly company: BatigestCompany;
   buffer: BufferStore;
   state: SimState;
   batigest: BatigestPort;
@@ -99,46 +100,85 @@ export interface Harness {
   engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks }): SyncEngine;
   /** Every SuiviMO row in Batigest, sorted. */
   suiviMo(): Promise<SuiviMoRow[]>;
-  /** Remote write counters since the last reset: BatiSimply POST/PUT of projects, SuiviMO write statements. */
+  /** Remote write counters since the last reset: BatiSimply POST/PUT of projects, SuiviMO write ops. */
   writes(): Promise<{ bsPost: number; bsPut: number; suiviMo: number }>;
   resetWrites(): void;
   updateChantier(code: string, patch: Partial<GenChantier>): Promise<void>;
   setCodebs(salarieCode: string, uuid: string | null): Promise<void>;
-  /** Project id in BatiSimply for a code (asserts exactly one). */
   projectsByCode(code: string): { id: number; projectName: string }[];
+  /** An empty buffer (new PC, reinstall). */
   newBuffer(): Promise<BufferStore>;
+  /** Back to the initial state: company reloaded, BatiSimply emptied (users kept), buffer emptied, clock at NOW. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function memoryHarness(company = smallCompany(), settings = testSettings()): Promise<Harness> {
-  let now = NOW;
-  const clock = { now: () => now, set: (d: Date) => (now = d) };
-  const state = new SimState(() => now.getTime(), [], []);
-  for (const s of company.salaries) state.addUser({ id: s.batisimplyUserId, firstName: s.prenom, lastName: s.nom, email: s.email });
-  const bg = new MemoryBatigest(company);
-  const bs = new StateBatisimply(state);
-  const buffers: BufferStore[] = [];
-  const newBuffer = async (): Promise<BufferStore> => {
+const BUFFER_TABLES = 'sync_records, time_slots, slot_keys, suivimo_written, employees, run_items, runs, leases';
+
+async function emptyBuffer(b: BufferStore): Promise<void> {
+  await b.db.query(`TRUNCATE ${BUFFER_TABLES}`);
+}
+
+function resetSimState(state: SimState, company: BatigestCompany): void {
+  state.projects.clear();
+  state.timeSlots.clear();
+  state.users.clear();
+  for (const s of company.salaries) state.addUser({ id: s.batisimplyUserId, firstName: s.prenom, lastName: s.nom, email: s.email, login: s.email });
+}
+
+async function bufferPool(): Promise<{ main: BufferStore; fresh(): Promise<BufferStore>; closeAll(): Promise<void> }> {
+  const open = async (): Promise<BufferStore> => {
     const b = new BufferStore(await openEmbeddedBuffer());
     await b.init();
-    buffers.push(b);
     return b;
   };
-  const buffer = await newBuffer();
-  let base = { post: 0, put: 0, ops: 0 };
+  const main = await open();
+  let spare: BufferStore | null = null;
   return {
-    settings,
-    company,
-    buffer,
+    main,
+    /** One extra buffer, reused (emptied) across tests. */
+    async fresh() {
+      spare ??= await open();
+      await emptyBuffer(spare);
+      return spare;
+    },
+    async closeAll() {
+      await main.db.close().catch(() => undefined);
+      await spare?.db.close().catch(() => undefined);
+    },
+  };
+}
+
+export async function memoryHarness(makeCompany = smallCompany, makeSettings = () => testSettings()): Promise<Harness> {
+  let now = NOW;
+  const clock = { now: () => now, set: (d: Date) => (now = d) };
+  let company = makeCompany();
+  let settings = makeSettings();
+  const state = new SimState(() => now.getTime(), [], []);
+  resetSimState(state, company);
+  let bg = new MemoryBatigest(company);
+  const bs = new StateBatisimply(state);
+  const buffers = await bufferPool();
+  let base = { post: 0, put: 0, ops: 0 };
+  const h: Harness = {
+    get settings() {
+      return settings;
+    },
+    get company() {
+      return company;
+    },
+    buffer: buffers.main,
     state,
-    batigest: bg,
+    get batigest() {
+      return bg;
+    },
     batisimply: bs,
     clock,
     engine: (o = {}) =>
       new SyncEngine({
         batigest: bg,
         batisimply: bs,
-        buffer: o.buffer ?? buffer,
+        buffer: o.buffer ?? buffers.main,
         settings: () => settings,
         clock,
         logger: memoryLogger(),
@@ -162,11 +202,19 @@ export async function memoryHarness(company = smallCompany(), settings = testSet
       s.codebs = uuid;
     },
     projectsByCode: (code) => [...state.projects.values()].filter((p) => p.projectCode === code).map((p) => ({ id: p.id, projectName: p.projectName })),
-    newBuffer,
-    close: async () => {
-      for (const b of buffers) await b.db.close();
+    newBuffer: () => buffers.fresh(),
+    reset: async () => {
+      now = NOW;
+      company = makeCompany();
+      settings = makeSettings();
+      bg = new MemoryBatigest(company);
+      resetSimState(state, company);
+      await emptyBuffer(buffers.main);
+      base = { post: bs.counts.creates, put: bs.counts.updates, ops: 0 };
     },
+    close: () => buffers.closeAll(),
   };
+  return h;
 }
 
 // ------------------------------------------------------------------------------------------ simulators
@@ -190,7 +238,7 @@ class CountingBatigest implements BatigestPort {
   close = () => this.inner.close();
 }
 
-export async function simHarness(company = smallCompany(), settings = testSettings()): Promise<Harness> {
+export async function simHarness(makeCompany = smallCompany, makeSettings = () => testSettings()): Promise<Harness> {
   const [{ createPgliteBackend, startTdsSimulator }, { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS }, { loadBatigestCompany, BATIGEST_COLUMNS, pgLiteral }, { BatigestGateway }, { BatisimplyClient }, mssql] =
     await Promise.all([
       import('../tds/index.js'),
@@ -203,15 +251,18 @@ export async function simHarness(company = smallCompany(), settings = testSettin
   let now = NOW;
   const clock = { now: () => now, set: (d: Date) => (now = d) };
   const database = 'BTG_TEST';
+  let company = makeCompany();
   const backend = await createPgliteBackend();
   await loadBatigestCompany(backend, database, company);
   const tds = await startTdsSimulator({ backend, logins: { sa: 'Secret#1' } });
-  const sim = await startBatisimplySimulator({
-    now: () => now.getTime(),
-    seed: { users: company.salaries.map((s) => ({ id: s.batisimplyUserId, firstName: s.prenom, lastName: s.nom, email: s.email, login: s.email })) },
-  });
-  Object.assign(settings.sqlServer, { server: `127.0.0.1,${tds.port}`, database, authentication: 'sql', user: 'sa', password: 'Secret#1', encrypt: false, trustServerCertificate: true });
-  Object.assign(settings.batisimply, { environment: 'custom', ssoUrl: sim.ssoUrl, apiUrl: sim.apiUrl, ...SIM_DEFAULT_CREDENTIALS, maxRetries: 2 });
+  const sim = await startBatisimplySimulator({ now: () => now.getTime() });
+  resetSimState(sim.state, company);
+  const connect = (s: Settings): Settings => {
+    Object.assign(s.sqlServer, { server: `127.0.0.1,${tds.port}`, database, authentication: 'sql', user: 'sa', password: 'Secret#1', encrypt: false, trustServerCertificate: true });
+    Object.assign(s.batisimply, { environment: 'custom', ssoUrl: sim.ssoUrl, apiUrl: sim.apiUrl, ...SIM_DEFAULT_CREDENTIALS, maxRetries: 2 });
+    return s;
+  };
+  let settings = connect(makeSettings());
   const logger = memoryLogger();
   const gateway = new BatigestGateway({ settings: settings.sqlServer, logger });
   const bg = new CountingBatigest(gateway);
@@ -224,21 +275,18 @@ export async function simHarness(company = smallCompany(), settings = testSettin
     database,
     options: { encrypt: false, trustServerCertificate: true },
   }).connect();
-  const buffers: BufferStore[] = [];
-  const newBuffer = async (): Promise<BufferStore> => {
-    const b = new BufferStore(await openEmbeddedBuffer());
-    await b.init();
-    buffers.push(b);
-    return b;
-  };
-  const buffer = await newBuffer();
+  const buffers = await bufferPool();
   let base = { post: 0, put: 0, ops: 0 };
   const counts = () => ({ post: sim.log.count('POST /api/project'), put: sim.log.count('PUT /api/project/{id}'), ops: bg.ops });
   const col = BATIGEST_COLUMNS[company.variant];
   return {
-    settings,
-    company,
-    buffer,
+    get settings() {
+      return settings;
+    },
+    get company() {
+      return company;
+    },
+    buffer: buffers.main,
     state: sim.state,
     batigest: bg,
     batisimply: bs,
@@ -247,7 +295,7 @@ export async function simHarness(company = smallCompany(), settings = testSettin
       new SyncEngine({
         batigest: bg,
         batisimply: bs,
-        buffer: o.buffer ?? buffer,
+        buffer: o.buffer ?? buffers.main,
         settings: () => settings,
         clock,
         logger,
@@ -281,12 +329,24 @@ export async function simHarness(company = smallCompany(), settings = testSettin
       await backend.adminExec(database, `UPDATE "Salarie" SET "${col.salarie.codebs}" = ${pgLiteral(uuid)} WHERE "${col.salarie.code}" = ${pgLiteral(code)}`);
     },
     projectsByCode: (code) => [...sim.state.projects.values()].filter((p) => p.projectCode === code).map((p) => ({ id: p.id, projectName: p.projectName })),
-    newBuffer,
+    newBuffer: () => buffers.fresh(),
+    reset: async () => {
+      now = NOW;
+      company = makeCompany();
+      const fresh = connect(makeSettings());
+      // The gateway and the client hold these two objects: keep them, refresh their content.
+      settings = { ...fresh, sqlServer: Object.assign(settings.sqlServer, fresh.sqlServer), batisimply: Object.assign(settings.batisimply, fresh.batisimply) };
+      await loadBatigestCompany(backend, database, company);
+      resetSimState(sim.state, company);
+      sim.faults.clear();
+      await emptyBuffer(buffers.main);
+      base = counts();
+    },
     close: async () => {
       await reader.close().catch(() => undefined);
       await gateway.close().catch(() => undefined);
       await bs.close().catch(() => undefined);
-      for (const b of buffers) await b.db.close().catch(() => undefined);
+      await buffers.closeAll();
       await sim.close();
       await tds.close();
       await backend.close();
