@@ -74,6 +74,14 @@ describe('testConnection without a server', () => {
     expect(d.message).toMatch(/BATIGEST/);
   });
 
+  it('incomplete settings → a French diagnosis naming what to fill in, without any network attempt', async () => {
+    const g = gw('');
+    const d = await g.testConnection();
+    await g.close();
+    expect(d).toMatchObject({ ok: false, code: 'NOT_CONFIGURED' });
+    expect(d.message).toMatch(/serveur SQL/);
+  });
+
   it('readers fail with the same typed error, and the gateway retries the connection on the next call', async () => {
     const g = gw(`127.0.0.1,${closedPort}`);
     await expect(g.readSalaries()).rejects.toMatchObject({ code: 'SQL_HOST_UNREACHABLE', retryable: true });

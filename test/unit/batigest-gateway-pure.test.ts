@@ -32,6 +32,7 @@ describe('server address', () => {
     expect(w.authentication).toMatchObject({ type: 'ntlm', options: { domain: 'BTP', userName: 'jdupont' } });
     expect(JSON.stringify(describeTarget(settings()))).not.toContain('S3cret');
     expect(() => buildMssqlConfig(settings({ database: '' }))).toThrow(/base/);
+    expect(() => buildMssqlConfig(settings({ user: ' ' }))).toThrow(expect.objectContaining({ code: 'NOT_CONFIGURED' }));
   });
 });
 

@@ -74,6 +74,14 @@ export function buildMssqlConfig(settings: SqlServerSettings, pool: PoolOptions 
   if (settings.database.trim() === '') {
     throw new AppError('NOT_CONFIGURED', "La base Batigest n'est pas renseignée : indiquez le nom de la base de la société dans les paramètres.");
   }
+  if (settings.user.trim() === '') {
+    throw new AppError(
+      'NOT_CONFIGURED',
+      settings.authentication === 'windows'
+        ? "Le compte Windows n'est pas renseigné : indiquez l'utilisateur (et son domaine) dans les paramètres SQL Server."
+        : "L'utilisateur SQL n'est pas renseigné : indiquez l'identifiant SQL Server (ex. « sa » ou le compte Batigest) dans les paramètres.",
+    );
+  }
   const options: NonNullable<MssqlConfig['options']> = {
     encrypt: settings.encrypt,
     trustServerCertificate: settings.trustServerCertificate,
