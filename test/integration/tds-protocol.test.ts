@@ -4,6 +4,7 @@
  * (host\INSTANCE) and an independent client (FreeTDS tsql).
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import sql from 'mssql';
 import { Connection } from 'tedious';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,17 @@ describe('encryption', () => {
     const r = await withPool(cfg(secure, { options: { encrypt: false } }), (p) => p.request().query('SELECT COUNT(*) AS n FROM Salarie'));
     expect(r.recordset[0].n).toBe(3);
     expect(secure.stats.tlsHandshakes).toBe(before);
+  });
+});
+
+describe('non-TDS-7 clients', () => {
+  it('closes a connection that starts with a TLS ClientHello instead of PRELOGIN (TDS 8 strict) rather than hanging', async () => {
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = net.connect(secure.port, secure.host, () => s.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])));
+      s.on('close', () => resolve(true));
+      s.on('error', () => undefined);
+    });
+    expect(closed).toBe(true);
   });
 });
 

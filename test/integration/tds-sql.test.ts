@@ -157,6 +157,20 @@ describe('typed parameters round-trip', () => {
   });
 });
 
+describe('prepared statements (sp_prepare / sp_execute / sp_unprepare)', () => {
+  it('prepares once and executes with different parameters', async () => {
+    const ps = new sql.PreparedStatement(pool);
+    ps.input('code', sql.NVarChar(8));
+    await ps.prepare('SELECT Nom FROM dbo.Salarie WHERE Code = @code');
+    try {
+      expect((await ps.execute({ code: 'S001' })).recordset).toEqual([{ Nom: 'Lefèvre' }]);
+      expect((await ps.execute({ code: 'S003' })).recordset).toEqual([{ Nom: 'Müller' }]);
+    } finally {
+      await ps.unprepare();
+    }
+  });
+});
+
 describe('upsert patterns used by the gateway', () => {
   it('UPDATE … FROM (VALUES …) then INSERT … SELECT … WHERE NOT EXISTS, one count per statement', async () => {
     const values = '(VALUES (@p0, @p1, CAST(@p2 AS date), CAST(@p3 AS decimal(18,4)), CAST(@p4 AS int), CAST(@p5 AS int)), (@p6, @p7, CAST(@p8 AS date), CAST(@p9 AS decimal(18,4)), CAST(@p10 AS int), CAST(@p11 AS int))) AS v([CodeChantier], [CodeSalarie], [Date], [NbH0], [NbH3], [NbH4])';

@@ -191,6 +191,8 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     private busy = false;
     private attentionWaiters: (() => void)[] = [];
     private attentionPending = false;
+    private prepared = new Map<number, { stmt: string; names: string[] }>();
+    private nextHandle = 1;
 
     constructor(
       private readonly socket: net.Socket,
@@ -207,6 +209,11 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       try {
         if (this.inMode === 'tls') {
           this.tlsIn!.push(chunk);
+          return;
+        }
+        if (this.state === 'prelogin' && chunk.length > 0 && chunk[0] !== PKT.PRELOGIN) {
+          // not a TDS 7.x client (e.g. TDS 8 'strict' TLS first): refuse instead of waiting forever
+          this.socket.destroy();
           return;
         }
         if (this.tlsSocket && !this.tlsDiscard && chunk.length > 0 && chunk[0]! >= 0x14 && chunk[0]! <= 0x17) {
@@ -542,7 +549,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       let proc: string;
       if (nameLen === 0xffff) {
         const id = r.u16();
-        proc = id === 10 ? 'sp_executesql' : `#${id}`;
+        proc = ({ 10: 'sp_executesql', 11: 'sp_prepare', 12: 'sp_execute', 15: 'sp_unprepare' } as Record<number, string>)[id] ?? `#${id}`;
       } else proc = r.ucs2(nameLen);
       r.u16(); // option flags
       const params: { name: string; value: ReturnType<typeof readParam> }[] = [];
@@ -554,18 +561,48 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
         params.push({ name, value: readParam(r) });
       }
       const bare = proc.toLowerCase().replace(/^(sys\.|dbo\.|\[sys\]\.)/, '');
+      const toVars = (list: typeof params, names?: string[]): Map<string, { pgCast: string | null; value: string | null }> => {
+        const vars = new Map<string, { pgCast: string | null; value: string | null }>();
+        list.forEach((p, i) => {
+          const name = p.name || names?.[i] || '';
+          const key = (name.startsWith('@') ? name : '@' + name).toLowerCase();
+          vars.set(key, { pgCast: p.value.pgCast, value: p.value.value });
+        });
+        return vars;
+      };
+      if (bare === 'sp_prepare') {
+        const handle = this.nextHandle++;
+        const decl = params[1]?.value.value ?? '';
+        this.prepared.set(handle, { stmt: params[2]?.value.value ?? '', names: decl.match(/@[\p{L}\p{N}_@#$]+/gu) ?? [] });
+        const rv = new Writer().u16(0).bvarchar('@handle').u8(0x01).u32(0).u16(0).u8(0x26).u8(4).u8(4).i32(handle);
+        w.u8(0xac).bytes(rv.toBuffer());
+        w.u8(TOKEN.RETURNSTATUS).i32(0);
+        done(w, TOKEN.DONEPROC, 0, 0, 0);
+        return;
+      }
+      if (bare === 'sp_unprepare') {
+        this.prepared.delete(Number(params[0]?.value.value));
+        w.u8(TOKEN.RETURNSTATUS).i32(0);
+        done(w, TOKEN.DONEPROC, 0, 0, 0);
+        return;
+      }
+      if (bare === 'sp_execute') {
+        const prep = this.prepared.get(Number(params[0]?.value.value));
+        if (!prep) {
+          infoOrError(w, TOKEN.ERROR, { number: 8179, state: 4, class: 16, message: `Could not find prepared statement with handle ${params[0]?.value.value ?? ''}.` }, serverName);
+          done(w, TOKEN.DONEPROC, DONE_STATUS.ERROR, 0, 0);
+          return;
+        }
+        await this.executor!.batch(prep.stmt, toVars(params.slice(1), prep.names), true, w);
+        return;
+      }
       if (bare !== 'sp_executesql') {
         infoOrError(w, TOKEN.ERROR, { number: 2812, state: 62, class: 16, message: `Could not find stored procedure '${proc}'.` }, serverName);
         done(w, TOKEN.DONEPROC, DONE_STATUS.ERROR, 0, 0);
         return;
       }
       const stmt = params[0]?.value.value ?? '';
-      const vars = new Map<string, { pgCast: string | null; value: string | null }>();
-      for (const p of params.slice(2)) {
-        const key = (p.name.startsWith('@') ? p.name : '@' + p.name).toLowerCase();
-        vars.set(key, { pgCast: p.value.pgCast, value: p.value.value });
-      }
-      await this.executor!.batch(stmt, vars, true, w);
+      await this.executor!.batch(stmt, toVars(params.slice(2)), true, w);
     }
   }
 
