@@ -97,7 +97,7 @@ export interface Harness {
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
   clock: Clock & { set(d: Date): void };
-  engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks }): SyncEngine;
+  engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks; clock?: Clock }): SyncEngine;
   /** Every SuiviMO row in Batigest, sorted. */
   suiviMo(): Promise<SuiviMoRow[]>;
   /** Remote write counters since the last reset: BatiSimply POST/PUT of projects, SuiviMO write ops. */
@@ -111,6 +111,8 @@ export interface Harness {
   /** Back to the initial state: company reloaded, BatiSimply emptied (users kept), buffer emptied, clock at NOW. */
   reset(): Promise<void>;
   close(): Promise<void>;
+  /** Simulator handles (simulators harness only): fault injection, request logs. */
+  sims?: { bs: import('../batisimply/index.js').BatisimplySimulator; tds: import('../tds/index.js').TdsSimulator };
 }
 
 const BUFFER_TABLES = 'sync_records, time_slots, slot_keys, suivimo_written, employees, run_items, runs, leases';
@@ -280,6 +282,7 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
   const counts = () => ({ post: sim.log.count('POST /api/project'), put: sim.log.count('PUT /api/project/{id}'), ops: bg.ops });
   const col = BATIGEST_COLUMNS[company.variant];
   return {
+    sims: { bs: sim, tds },
     get settings() {
       return settings;
     },
@@ -297,7 +300,7 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
         batisimply: bs,
         buffer: o.buffer ?? buffers.main,
         settings: () => settings,
-        clock,
+        clock: o.clock ?? clock,
         logger,
         machineName: o.machineName ?? 'PC-TEST',
         hooks: o.hooks,
@@ -339,6 +342,7 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
       await loadBatigestCompany(backend, database, company);
       resetSimState(sim.state, company);
       sim.faults.clear();
+      sim.setAccountDisabled(SIM_DEFAULT_CREDENTIALS.username, false);
       await emptyBuffer(buffers.main);
       base = counts();
     },
