@@ -1,0 +1,298 @@
+/**
+ * Benchmark (`npm run bench [-- --scale 0.2] [-- --latency 20] [-- --only a,b,c]`): the sync engine against
+ * the BASELINE (the reference connector's algorithm, test/bench/baseline.ts), both against the simulators
+ * (TDS on PGlite, BatiSimply with a simulated latency per request, default 20 ms).
+ *
+ * Scenarios (sizes × scale):
+ *  (a) first sync of 5,000 chantiers (empty buffer, empty BatiSimply);
+ *  (b) rerun with no change over 10,000 chantiers and 50,000 time slots (after a first full sync);
+ *  (c) 10,000 validated time slots written to SuiviMO (empty SuiviMO, empty buffer).
+ *
+ * The simulators run in this process; each contender runs in its own child process (fork), so its peak RSS
+ * (process.resourceUsage().maxRSS) is its own. The child prepares (e.g. the first sync of (b), with the
+ * latency set to 0), says "ready", and the measured part starts when this process has reset the counters
+ * and set the latency. API calls are counted by the BatiSimply simulator (token requests apart), SQL round
+ * trips by the contender's driver wrapper (the engine's gateway stats; the baseline's own counter),
+ * cross-checked with the TDS simulator's count of SQL batches and RPCs.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Settings } from '../../src/shared/settings.js';
+import { settingsSchema } from '../../src/shared/settings.js';
+import type { ChantierSource } from '../../src/shared/domain.js';
+import type { Logger } from '../../src/main/services/ports.js';
+import { BatigestGateway } from '../../src/main/services/batigest/index.js';
+import { BatisimplyClient } from '../../src/main/services/batisimply/index.js';
+import { openBuffer } from '../../src/main/services/buffer/index.js';
+import { SyncEngine } from '../../src/main/services/sync/engine.js';
+import { mapChantier } from '../../src/main/services/sync/mapping.js';
+import { createPgliteBackend } from '../support/tds/backend.js';
+import { startTdsSimulator } from '../support/tds/server.js';
+import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany, SeededRandom, type BatigestCompany } from '../support/datasets/batigest.js';
+import { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS, type BatisimplySimulator, type SimSeed } from '../support/batisimply/index.js';
+import { ReferenceConnector } from './baseline.js';
+
+type ScenarioId = 'a' | 'b' | 'c';
+type Contender = 'engine' | 'baseline';
+
+interface ChildConfig {
+  scenario: ScenarioId;
+  contender: Contender;
+  settings: Settings;
+}
+
+interface ChildResult {
+  wallMs: number;
+  maxRssMb: number;
+  sqlRoundTrips: number;
+  suiviWrites: number;
+  detail: string;
+}
+
+interface Measure extends ChildResult {
+  apiCalls: number;
+  tokenRequests: number;
+  bsWrites: number;
+  tdsRequests: number;
+}
+
+const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+
+// =============================================================================================== child side
+
+async function child(cfg: ChildConfig): Promise<void> {
+  const s = cfg.settings;
+  const clock = { now: () => new Date() };
+  const client = new BatisimplyClient(s.batisimply, { clock, logger: silent });
+  const send = (m: unknown): void => void process.send?.(m);
+  const waitGo = (): Promise<void> => new Promise((res) => process.once('message', () => res()));
+  let result: ChildResult;
+  if (cfg.contender === 'engine') {
+    const buffer = await openBuffer({ kind: 'embedded', embeddedPath: '', remote: s.buffer.remote }, ':memory:');
+    const gateway = new BatigestGateway({ settings: s.sqlServer, logger: silent });
+    const engine = new SyncEngine({ batigest: gateway, batisimply: client, buffer, settings: () => s, clock, logger: silent, machineName: 'BENCH' });
+    if (cfg.scenario === 'b') await engine.run('all');
+    send({ t: 'ready' });
+    await waitGo();
+    gateway.resetStats();
+    const t0 = performance.now();
+    const flow = cfg.scenario === 'a' ? 'push' : cfg.scenario === 'b' ? 'all' : 'hours';
+    const runs = await engine.run(flow);
+    const wallMs = performance.now() - t0;
+    const failed = runs.filter((r) => r.status !== 'succeeded');
+    result = {
+      wallMs,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      sqlRoundTrips: gateway.stats.roundTrips,
+      suiviWrites: runs.filter((r) => r.flow === 'hours').reduce((n, r) => n + r.counts.writes, 0),
+      detail: runs.map((r) => r.message).join(' ') + (failed.length ? ` ÉCHEC: ${failed.map((r) => r.errorCode).join(',')}` : ''),
+    };
+    await gateway.close();
+    await buffer.db.close();
+  } else {
+    const buffer = await openBuffer({ kind: 'embedded', embeddedPath: '', remote: s.buffer.remote }, ':memory:');
+    const ref = new ReferenceConnector({ sqlServer: s.sqlServer, projectDefaults: s.batisimply.project, client, buffer: buffer.db });
+    await ref.init();
+    const window = () => ({ start: new Date(Date.now() - s.hours.windowDays * 86_400_000), end: new Date() });
+    if (cfg.scenario === 'b') {
+      await ref.pushAll();
+      await ref.hoursAll(window());
+    }
+    send({ t: 'ready' });
+    await waitGo();
+    const before = { ...ref.stats };
+    const t0 = performance.now();
+    if (cfg.scenario !== 'c') await ref.pushAll();
+    if (cfg.scenario !== 'a') await ref.hoursAll(window());
+    const wallMs = performance.now() - t0;
+    result = {
+      wallMs,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      sqlRoundTrips: ref.stats.sqlRoundTrips - before.sqlRoundTrips,
+      suiviWrites: ref.stats.hoursWritten - before.hoursWritten,
+      detail: `POST ${ref.stats.created - before.created} acceptés, ${ref.stats.postErrors - before.postErrors} refusés (doublons) ; ${ref.stats.hoursWritten - before.hoursWritten} heures écrites ; ${ref.stats.bufferQueries - before.bufferQueries} requêtes tampon`,
+    };
+    await ref.close();
+    await buffer.db.close();
+  }
+  await client.close();
+  send({ t: 'done', result });
+}
+
+// =============================================================================================== parent side
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+const SIZES = {
+  a: { chantiers: 5000, slots: 0, salaries: 20 },
+  b: { chantiers: 10_000, slots: 50_000, salaries: 60 },
+  c: { chantiers: 500, slots: 10_000, salaries: 40 },
+} as const;
+
+const DEFAULTS = settingsSchema.parse({}).batisimply.project;
+const PROJECT_DEFAULTS: Settings['batisimply']['project'] = { ...DEFAULTS, headQuarterId: '7', projectManager: 'Conducteur Travaux' };
+
+/** BatiSimply projects with exactly the content the engine would send (so a first sync adopts them). */
+function projectsFor(company: BatigestCompany): NonNullable<SimSeed['projects']> {
+  return company.chantiers.map((c, i) => {
+    const src: ChantierSource = { ...c, dateModif: null };
+    const m = mapChantier(src, PROJECT_DEFAULTS);
+    if (!m.ok) throw new Error(m.reason);
+    return { id: i + 1, ...(m.input as object), projectCode: m.code, projectName: m.name } as NonNullable<SimSeed['projects']>[number];
+  });
+}
+
+function slotsFor(company: BatigestCompany, n: number, allValidated: boolean, seed: number): NonNullable<SimSeed['timeSlots']> {
+  const rng = new SeededRandom(seed);
+  const users = batisimplyUsersFor(company);
+  const day0 = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const out: NonNullable<SimSeed['timeSlots']> = [];
+  for (let i = 0; i < n; i++) {
+    const u = users[rng.int(0, users.length - 1)]!;
+    out.push({
+      startDate: new Date(day0 - rng.int(2, 170) * 86_400_000 + rng.int(6 * 60, 15 * 60) * 60_000).toISOString(),
+      userId: u.id,
+      projectId: rng.int(1, company.chantiers.length),
+      managementStatus: allValidated || rng.chance(0.75) ? 'VALIDATED' : rng.pick(['PENDING', 'SUBMITTED', 'REJECTED']),
+      totalTimeMinutes: rng.int(2, 40) * 15,
+      hasPackedLunch: rng.chance(0.6),
+      hasHomeToWorkJourney: rng.chance(0.5),
+    });
+  }
+  return out;
+}
+
+function runChild(cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
+  return new Promise((res, rej) => {
+    const file = fileURLToPath(import.meta.url);
+    const c = fork(file, ['--child', JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: ChildResult | null = null;
+    c.on('message', (m: { t: string; result?: ChildResult }) => {
+      if (m.t === 'ready') {
+        onReady();
+        c.send('go');
+      } else if (m.t === 'done' && m.result) result = m.result;
+    });
+    c.on('error', rej);
+    c.on('exit', (code) => (result ? res(result) : rej(new Error(`child ${cfg.contender}/${cfg.scenario} exited with ${code}`))));
+  });
+}
+
+async function scenario(id: ScenarioId, scale: number, latencyMs: number): Promise<Record<Contender, Measure>> {
+  const size = SIZES[id];
+  const nCh = Math.max(10, Math.round(size.chantiers * (id === 'c' ? Math.sqrt(scale) : scale)));
+  const nSlots = Math.round(size.slots * scale);
+  const nSal = size.salaries;
+  const ids = Array.from({ length: nSal }, (_, i) => `0000${String(i).padStart(4, '0')}-bbbb-4ccc-8ddd-${String(1000 + i).padStart(12, '0')}`);
+  const company = generateBatigestCompany({ seed: `bench-${id}`, chantiers: nCh, devis: 0, salaries: nSal, suiviMo: 0, variant: 'v1', withCodebs: true, batisimplyUserIds: ids });
+  const backend = await createPgliteBackend();
+  const db = `bench_${id}`;
+  await loadBatigestCompany(backend, db, company);
+  const tds = await startTdsSimulator({ backend, host: '127.0.0.1', port: 0, logins: { bench: 'Bench#2026' }, tls: { mode: 'off' } });
+  const users = batisimplyUsersFor(company).map((u) => ({ id: u.id, login: u.login, firstName: u.firstName, lastName: u.lastName, email: u.email, activated: true }));
+  const seed: SimSeed = {
+    users,
+    projects: id === 'a' ? [] : projectsFor(company),
+    timeSlots: nSlots > 0 ? slotsFor(company, nSlots, id === 'c', 7) : [],
+  };
+  const out = {} as Record<Contender, Measure>;
+  try {
+    for (const contender of ['engine', 'baseline'] as const) {
+      await backend.adminExec(db, 'DELETE FROM "SuiviMO"');
+      const bs: BatisimplySimulator = await startBatisimplySimulator({ seed, latencyMs: 0, tokenLifetimeSeconds: 3600, pageSizeMax: 2000 });
+      try {
+        const settings = settingsSchema.parse({ machineName: 'BENCH', mode: 'chantier' });
+        settings.sqlServer = { ...settings.sqlServer, server: `127.0.0.1,${tds.port}`, database: db, user: 'bench', password: 'Bench#2026', encrypt: false, trustServerCertificate: true, requestTimeoutMs: 120_000 };
+        settings.batisimply = {
+          ...settings.batisimply,
+          environment: 'custom',
+          ssoUrl: bs.ssoUrl,
+          apiUrl: bs.apiUrl,
+          clientId: SIM_DEFAULT_CREDENTIALS.clientId,
+          clientSecret: SIM_DEFAULT_CREDENTIALS.clientSecret,
+          username: SIM_DEFAULT_CREDENTIALS.username,
+          password: SIM_DEFAULT_CREDENTIALS.password,
+          timeoutMs: 60_000,
+          project: PROJECT_DEFAULTS,
+        };
+        const r = await runChild({ scenario: id, contender, settings }, () => {
+          bs.config.latencyMs = latencyMs;
+          bs.log.clear();
+          tds.stats.reset();
+        });
+        const entries = bs.log.entries;
+        out[contender] = {
+          ...r,
+          apiCalls: entries.filter((e) => e.route !== 'POST /token').length,
+          tokenRequests: entries.filter((e) => e.route === 'POST /token').length,
+          bsWrites: entries.filter((e) => e.method === 'POST' || e.method === 'PUT').filter((e) => e.route !== 'POST /token').length,
+          tdsRequests: tds.stats.batches + tds.stats.rpcs,
+        };
+      } finally {
+        await bs.close();
+      }
+    }
+  } finally {
+    await tds.close();
+    await backend.close();
+  }
+  return out;
+}
+
+const fmtMs = (ms: number): string => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const ratio = (base: number, eng: number): string => (eng === 0 ? (base === 0 ? '—' : '∞') : `${(base / eng).toFixed(1)}×`);
+
+async function main(): Promise<void> {
+  const scale = Number(arg('scale', '1'));
+  const latency = Number(arg('latency', '20'));
+  const only = arg('only', 'a,b,c').split(',') as ScenarioId[];
+  const TITLES: Record<ScenarioId, string> = {
+    a: `(a) premier envoi de ${Math.round(SIZES.a.chantiers * scale)} chantiers`,
+    b: `(b) relance sans changement : ${Math.round(SIZES.b.chantiers * scale)} chantiers, ${Math.round(SIZES.b.slots * scale)} créneaux`,
+    c: `(c) ${Math.round(SIZES.c.slots * scale)} créneaux validés écrits dans SuiviMO`,
+  };
+  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, Node ${process.version}\n`);
+  const lines: string[] = [];
+  const verdicts: string[] = [];
+  for (const id of only) {
+    const r = await scenario(id, scale, latency);
+    const e = r.engine;
+    const b = r.baseline;
+    const block = [
+      TITLES[id],
+      `  ${'mesure'.padEnd(22)}${'moteur'.padStart(14)}${'référence'.padStart(14)}${'rapport'.padStart(10)}`,
+      `  ${'durée'.padEnd(22)}${fmtMs(e.wallMs).padStart(14)}${fmtMs(b.wallMs).padStart(14)}${ratio(b.wallMs, e.wallMs).padStart(10)}`,
+      `  ${'appels API'.padEnd(22)}${String(e.apiCalls).padStart(14)}${String(b.apiCalls).padStart(14)}${ratio(b.apiCalls, e.apiCalls).padStart(10)}`,
+      `  ${'écritures API'.padEnd(22)}${String(e.bsWrites).padStart(14)}${String(b.bsWrites).padStart(14)}${ratio(b.bsWrites, e.bsWrites).padStart(10)}`,
+      `  ${'allers-retours SQL'.padEnd(22)}${String(e.sqlRoundTrips).padStart(14)}${String(b.sqlRoundTrips).padStart(14)}${ratio(b.sqlRoundTrips, e.sqlRoundTrips).padStart(10)}`,
+      `  ${'(vus par le serveur)'.padEnd(22)}${String(e.tdsRequests).padStart(14)}${String(b.tdsRequests).padStart(14)}${ratio(b.tdsRequests, e.tdsRequests).padStart(10)}`,
+      `  ${'écritures SuiviMO'.padEnd(22)}${String(e.suiviWrites).padStart(14)}${String(b.suiviWrites).padStart(14)}${''.padStart(10)}`,
+      `  ${'pic mémoire (RSS)'.padEnd(22)}${`${Math.round(e.maxRssMb)} Mo`.padStart(14)}${`${Math.round(b.maxRssMb)} Mo`.padStart(14)}${''.padStart(10)}`,
+      `  moteur : ${e.detail}`,
+      `  référence : ${b.detail}`,
+    ];
+    console.log(block.join('\n') + '\n');
+    lines.push(...block, '');
+    const rss = Math.max(e.maxRssMb, b.maxRssMb) < 400 && e.maxRssMb < 400;
+    if (id === 'a') verdicts.push(`(a) ≥ 5× plus rapide : ${b.wallMs / e.wallMs >= 5 ? 'OK' : 'NON'} (${ratio(b.wallMs, e.wallMs)})`);
+    if (id === 'b')
+      verdicts.push(
+        `(b) zéro écriture : ${e.bsWrites + e.suiviWrites === 0 ? 'OK' : 'NON'} (${e.bsWrites + e.suiviWrites}) ; ≥ 50× moins d'appels API : ${b.apiCalls / Math.max(1, e.apiCalls) >= 50 ? 'OK' : 'NON'} (${ratio(b.apiCalls, e.apiCalls)})`,
+      );
+    if (id === 'c') verdicts.push(`(c) ≥ 20× moins d'allers-retours SQL : ${b.sqlRoundTrips / Math.max(1, e.sqlRoundTrips) >= 20 ? 'OK' : 'NON'} (${ratio(b.sqlRoundTrips, e.sqlRoundTrips)})`);
+    verdicts.push(`(${id}) pic mémoire moteur < 400 Mo : ${rss ? 'OK' : 'NON'} (${Math.round(e.maxRssMb)} Mo)`);
+  }
+  console.log(['Objectifs :', ...verdicts].join('\n'));
+}
+
+const ci = process.argv.indexOf('--child');
+if (ci >= 0) {
+  await child(JSON.parse(process.argv[ci + 1]!) as ChildConfig);
+  process.exit(0);
+} else {
+  await main();
+  process.exit(0);
+}
