@@ -9,4 +9,3 @@ export function captureLogger(lines: string[] = []): Logger & { lines: string[] 
   };
   return mk({});
 }
-
