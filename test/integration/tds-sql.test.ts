@@ -76,6 +76,15 @@ describe('result sets', () => {
     expect(r.rowsAffected).toEqual([2, 1, 0]);
   });
 
+  it('sorts NULLs first in ascending order, last in descending order, like SQL Server', async () => {
+    const asc = await pool.request().query('SELECT TOP 3 Code FROM dbo.ChantierDef ORDER BY DateFin, Code DESC');
+    expect(asc.recordset.map((x) => x.Code)).toEqual(['00000001', '00000003', '00000002']);
+    const desc = await pool.request().query('SELECT Code FROM dbo.ChantierDef ORDER BY DateFin DESC OFFSET 0 ROWS FETCH NEXT 3 ROWS ONLY');
+    expect(desc.recordset.map((x) => x.Code)).toEqual(['00000002', '00000003', '00000001']);
+    const win = await pool.request().query('SELECT Code, ROW_NUMBER() OVER (ORDER BY DateFin) AS n FROM dbo.ChantierDef ORDER BY n');
+    expect(win.recordset[0]).toEqual({ Code: '00000001', n: '1' });
+  });
+
   it('pages with OFFSET/FETCH and TOP (@n)', async () => {
     const a = await pool.request().input('n', sql.Int, 2).query('SELECT TOP (@n) Code FROM dbo.ChantierDef ORDER BY Code DESC');
     expect(a.recordset.map((x) => x.Code)).toEqual(['00000003', '00000002']);

@@ -136,16 +136,16 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     if (cached && cached.key === key) return cached.catalog;
     const p = (async () => {
       const r = await session.query(
-        `SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
+        `SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
       );
       const tables = new Map<string, CatalogTable>();
-      for (const [t, c, ty] of r.rows as [string, string, string][]) {
+      for (const [t, c, ty, nullable] of r.rows as [string, string, string, string][]) {
         let tab = tables.get(t.toLowerCase());
         if (!tab) {
           tab = { name: t, columns: new Map() };
           tables.set(t.toLowerCase(), tab);
         }
-        tab.columns.set(c.toLowerCase(), { name: c, pgType: ty });
+        tab.columns.set(c.toLowerCase(), { name: c, pgType: ty, notNull: nullable === 'NO' });
       }
       return { tables };
     })();

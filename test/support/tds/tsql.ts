@@ -478,6 +478,7 @@ class BatchParser {
 export interface CatalogColumn {
   name: string;
   pgType: string;
+  notNull?: boolean;
 }
 export interface CatalogTable {
   name: string;
@@ -504,7 +505,7 @@ const KEYWORDS = new Set(
     'GROUP HAVING IN INNER INSERT INTERSECT INTO IS JOIN KEY LEFT LIKE NOT NULL ON OR ORDER OUTER ' +
     'PRIMARY REFERENCES RIGHT SELECT SET TABLE THEN TOP TRUNCATE UNION UNIQUE UPDATE VALUES WHEN WHERE ' +
     'WITH OFFSET ROWS ROW FETCH NEXT FIRST ONLY CASCADE NO ACTION IF OVER PARTITION COLLATE INDEX VIEW ' +
-    'NULLS LAST APPLY PERCENT TIES'
+    'NULLS LAST APPLY PERCENT TIES LIMIT'
   ).split(' '),
 );
 
@@ -686,7 +687,7 @@ const HINTS = new Set(
  * with joins → PostgreSQL UPDATE…FROM…WHERE, INSERT without INTO, DELETE without FROM,
  * ALTER TABLE ADD a, b → ADD a, ADD b, table hints removed.
  */
-function restructure(input: Tok[]): Tok[] {
+function restructure(input: Tok[], notNull: (column: string) => boolean = () => false): Tok[] {
   let toks = input.slice();
   const mk = (k: TokKind, v: string): Tok => ({ k, v, pos: -1, end: -1 });
   // table hints
@@ -763,7 +764,56 @@ function restructure(input: Tok[]): Tok[] {
     i--;
   }
   if (verb === 'UPDATE') toks = restructureUpdate(toks);
-  return toks;
+  return nullsOrdering(toks, notNull);
+}
+
+/** SQL Server sorts NULLs first in ascending order (PostgreSQL: last): add NULLS FIRST/LAST to ORDER BY items. */
+function nullsOrdering(input: Tok[], notNull: (column: string) => boolean): Tok[] {
+  const mk = (v: string): Tok => ({ k: 'word', v, pos: -1, end: -1 });
+  const out: Tok[] = [];
+  const stops = new Set(['OFFSET', 'LIMIT', 'FETCH', 'UNION', 'EXCEPT', 'INTERSECT', 'FOR', 'OPTION']);
+  let i = 0;
+  while (i < input.length) {
+    const t = input[i]!;
+    out.push(t);
+    i++;
+    if (up(t) !== 'ORDER' || up(input[i]) !== 'BY') continue;
+    out.push(input[i]!);
+    i++;
+    let depth = 0;
+    let item: Tok[] = [];
+    const flush = (): void => {
+      if (!item.length) return;
+      const last = up(item[item.length - 1]);
+      const hasNulls = item.some((x, j) => up(x) === 'NULLS' && j >= item.length - 2);
+      const bare = item.filter((x) => up(x) !== 'ASC' && up(x) !== 'DESC');
+      // a single NOT NULL column: no NULLS clause, so PostgreSQL can still walk the index
+      const simple =
+        (bare.length === 1 || (bare.length === 3 && bare[1]!.k === 'dot')) &&
+        (bare[bare.length - 1]!.k === 'word' || bare[bare.length - 1]!.k === 'qid') &&
+        notNull(bare[bare.length - 1]!.v.toLowerCase());
+      out.push(...item);
+      if (!hasNulls && !simple) out.push(mk('NULLS'), mk(last === 'DESC' ? 'LAST' : 'FIRST'));
+      item = [];
+    };
+    for (; i < input.length; i++) {
+      const c = input[i]!;
+      if (c.k === 'lp') depth++;
+      else if (c.k === 'rp') {
+        if (depth === 0) break;
+        depth--;
+      } else if (depth === 0 && c.k === 'semi') break;
+      else if (depth === 0 && c.k === 'word' && stops.has(up(c))) break;
+      if (depth === 0 && c.k === 'comma') {
+        flush();
+        out.push(c);
+        continue;
+      }
+      item.push(c);
+    }
+    flush();
+  }
+  return out;
 }
 
 function restructureUpdate(toks: Tok[]): Tok[] {
@@ -914,7 +964,17 @@ export class Translator {
   constructor(private readonly ctx: TranslateContext) {}
 
   translate(input: Tok[]): Translated {
-    const toks = restructure(input);
+    const toks = restructure(input, (col) => {
+      let seen = false;
+      for (const tab of this.ctx.catalog.tables.values()) {
+        const c = tab.columns.get(col);
+        if (c) {
+          if (!c.notNull) return false;
+          seen = true;
+        }
+      }
+      return seen;
+    });
     // tables referenced → their columns take precedence
     const referenced: CatalogTable[] = [];
     for (const t of toks) {
