@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp } from './app.js';
+import { createApp, readPackageInfo } from './app.js';
 import { defaultFeatures } from './features.js';
 import { createLogger } from './services/logger.js';
 import { createNodeCipher, userDataDir } from './services/settings/node-cipher.js';
@@ -30,14 +30,16 @@ async function main(): Promise<void> {
       if (level === 'warn' || level === 'error') process.stderr.write(line + '\n');
     },
   });
+  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
   const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
-    cipher: createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') }),
+    cipher,
     logger,
     userDataDir: dataDir,
     host: 'bridge',
     env: process.env,
-    features: defaultFeatures(),
+    // development bridge: the licence public key may come from the settings (no vendor key pinned)
+    features: defaultFeatures({ cipher, appVersion: readPackageInfo().version, licencePinned: {} }),
   });
   let devMiddleware: BridgeOptions['devMiddleware'];
   let closeVite: (() => Promise<void>) | undefined;

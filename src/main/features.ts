@@ -1,14 +1,46 @@
 /**
  * The feature modules plugged into the app (see AppFeature in app.ts). One list, used by the
- * Electron shell, the web bridge and the end-to-end tests alike.
- *
- * TODO(lead): add the features of the other services here as they land, e.g.
- *   licenceFeature   (services/licence)   → licence.status / setKey / check, emits 'licence:status'
- *   connectionsFeature (batigest, batisimply, buffer) → sqlServer.test / detectColumns, buffer.test, batisimply.test
- *   syncFeature      (services/sync + buffer + scheduler) → sync.*, journal.*, mapping.*, schedule.*
+ * Electron shell, the web bridge and the end-to-end tests alike:
+ *   licence      → licence.status / setKey / check, event 'licence:status', the sync guard;
+ *   connections  → sqlServer.test / detectColumns, buffer.test, batisimply.test, mapping.codebsStatus / createCodebsColumn;
+ *   sync         → sync.*, journal.*, mapping.get / save, schedule.* (engine, buffer, scheduler).
  */
 import type { AppFeature } from './app.js';
+import { connectionsFeature } from './features/connections.js';
+import { syncFeature, type SharedBuffer } from './features/sync.js';
+import { createLicenceFeature } from './services/licence/index.js';
+import type { PinnedLicenceConfig } from './services/licence/licence-service.js';
+import type { SecretCipher } from './services/ports.js';
 
-export function defaultFeatures(): AppFeature[] {
-  return [];
+export interface DefaultFeaturesOptions {
+  cipher: SecretCipher;
+  appVersion: string;
+  /**
+   * Licence values built into the release; defaults to services/licence/vendor-config.ts.
+   * Tests and development pass `{}` (public key from the settings) or their own key.
+   */
+  licencePinned?: PinnedLicenceConfig;
+  /** Tray notification of scheduled sync results (the Electron shell passes it). */
+  notify?(title: string, body: string): void;
+}
+
+export function defaultFeatures(opts: DefaultFeaturesOptions): AppFeature[] {
+  const licence = createLicenceFeature({
+    cipher: opts.cipher,
+    appVersion: opts.appVersion,
+    ...(opts.licencePinned ? { pinned: opts.licencePinned } : {}),
+  });
+  const shared: SharedBuffer = { current: null };
+  return [
+    licence.feature,
+    connectionsFeature({ openBuffer: () => shared.current }),
+    syncFeature({
+      licence: {
+        assertSyncAllowed: () => licence.guard.assertSyncAllowed(),
+        allowsSync: () => licence.service()?.status().allowsSync ?? false,
+      },
+      shared,
+      ...(opts.notify ? { notify: opts.notify } : {}),
+    }),
+  ];
 }

@@ -51,14 +51,15 @@ export async function buildRenderer(outDir: string): Promise<void> {
 export async function missingChannels(channels: readonly string[]): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-probe-'));
   const logger = memoryLogger();
+  const cipher = createNodeCipher({ keyFile: path.join(dir, 'secret.key') });
   const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: dir }),
-    cipher: createNodeCipher({ keyFile: path.join(dir, 'secret.key') }),
+    cipher,
     logger,
     userDataDir: dir,
     host: 'bridge',
     env: {},
-    features: defaultFeatures(),
+    features: defaultFeatures({ cipher, appVersion: '0.0.0-e2e', licencePinned: {} }),
   });
   try {
     const missing: string[] = [];
@@ -101,14 +102,15 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   const logger = memoryLogger();
+  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
   const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
-    cipher: createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') }),
+    cipher,
     logger,
     userDataDir: dataDir,
     host: 'bridge',
     env: opts.env ?? {},
-    features: defaultFeatures(),
+    features: defaultFeatures({ cipher, appVersion: '0.0.0-e2e', licencePinned: {} }),
   });
   const bridge = await startWebBridge({ router: app.router, onEvent: app.onEvent, logger, staticDir: rendererDir });
   const context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {

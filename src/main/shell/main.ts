@@ -137,14 +137,21 @@ async function start(): Promise<void> {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 
+  const cipher = createSafeStorageCipher();
+  const notifier = createNotifier(path.join(buildDir, 'icon.png'));
   theApp = await createApp({
     settingsStore: createElectronSettingsStore(userDataDir),
-    cipher: createSafeStorageCipher(),
+    cipher,
     logger,
     userDataDir,
     host: 'electron',
     version: app.getVersion(),
-    features: defaultFeatures(),
+    features: defaultFeatures({
+      cipher,
+      appVersion: app.getVersion(),
+      // scheduled results (and scheduled runs refused, e.g. licence) are notified by the sync feature
+      notify: (title, body) => notifier.notify(title, body, () => showWindow()),
+    }),
   });
   const running = theApp;
 
@@ -156,13 +163,12 @@ async function start(): Promise<void> {
   });
   running.onEvent((event, payload) => binding.emit(event, payload));
 
-  const notifier = createNotifier(path.join(buildDir, 'icon.png'));
   running.onEvent((event, payload) => {
     if (event !== 'sync:status') return;
-    const run = (payload as { lastRun: { status: string; message: string | null } | null }).lastRun;
+    const run = (payload as { lastRun: { status: string; trigger: string; message: string | null } | null }).lastRun;
     if (!run) return;
     tray?.setStatus(run.message ?? '');
-    if (run.status === 'failed' || run.status === 'partial') {
+    if (run.trigger !== 'schedule' && (run.status === 'failed' || run.status === 'partial')) {
       notifier.notify('Synchronisation incomplète', run.message ?? 'Consultez le journal.', () => showWindow());
     }
   });
