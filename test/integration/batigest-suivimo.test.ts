@@ -113,6 +113,11 @@ describe('applySuiviMo', () => {
     expect(await g.applySuiviMo(ops)).toEqual({ inserted: 1, updated: 0, deleted: 1 });
     expect(await g.readSuiviMo([key])).toHaveLength(0);
     expect(await g.readSuiviMo([{ ...key, date: '2030-05-06' }])).toEqual([{ ...victim, date: '2030-05-06', nbH0: 2.25 }]);
+    // a later, different failure on the same gateway is not mistaken for a deadlock
+    const later = await g
+      .applySuiviMo([{ kind: 'upsert', row: { ...victim, codeChantier: 'TROP-LONG-123' } }])
+      .catch((e: unknown) => e);
+    expect(later).toMatchObject({ code: 'SQL_ERROR', retryable: false });
   });
 
   it('an empty batch sends nothing', async () => {

@@ -117,9 +117,12 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     const cfg: MssqlConfig = buildMssqlConfig(this.settings, poolOpts);
     cfg.beforeConnect = (conn) => {
       // tedious reports login errors (4060, 18456…) as events before failing with a generic message.
-      conn.on('errorMessage', (token: { number?: number }) => {
-        if (typeof token.number === 'number') loginErrors.push(token.number);
-      });
+      // Listen during the login only: later error tokens belong to requests and carry their own number.
+      const onError = (token: { number?: number }) => {
+        if (typeof token.number === 'number' && loginErrors.length < 32) loginErrors.push(token.number);
+      };
+      conn.on('errorMessage', onError);
+      conn.once('connect', () => conn.removeListener('errorMessage', onError));
     };
     const pool = new sql.ConnectionPool(cfg);
     pool.on('error', (e: unknown) => this.log.warn('Erreur de connexion SQL Server', { error: e instanceof Error ? e.message : String(e) }));
@@ -189,7 +192,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
       const rows = (res.recordset ?? []).map((r: unknown) => rawRowSchema.parse(r));
       return { rows, rowsAffected: res.rowsAffected };
     } catch (e) {
-      throw classifySqlError(e, this.errorContext());
+      throw classifySqlError(e, this.errorContext([]));
     }
   }
 
@@ -415,7 +418,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     try {
       await tx.begin();
     } catch (e) {
-      throw classifySqlError(e, this.errorContext());
+      throw classifySqlError(e, this.errorContext([]));
     }
     try {
       for (const part of chunk(plan.deletes, this.keyChunkRows)) {
@@ -438,7 +441,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
           error: rbErr instanceof Error ? rbErr.message : String(rbErr),
         }),
       );
-      const err = classifySqlError(e, this.errorContext());
+      const err = classifySqlError(e, this.errorContext([]));
       this.log.warn('Écriture SuiviMO annulée', { code: err.code, detail: err.detail, ops: ops.length });
       throw err;
     }
