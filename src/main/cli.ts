@@ -299,7 +299,7 @@ export function progressPrinter(io: CliIo): { update: (e: ProgressEvent) => void
   let drawn = false;
   return {
     update(e) {
-      const pct = e.total ? Math.floor((e.done / Math.max(1, e.total)) * 100) : null;
+      const pct = e.total === null ? null : e.total === 0 ? 100 : Math.floor((e.done / e.total) * 100);
       if (io.isTTY) {
         const width = 24;
         const filled = pct === null ? 0 : Math.round((pct / 100) * width);

@@ -99,6 +99,7 @@ CREATE TABLE employees (
 -- Run journal.
 CREATE TABLE runs (
   id               text        PRIMARY KEY,
+  seq              integer     GENERATED ALWAYS AS IDENTITY,
   flow             text        NOT NULL CHECK (flow IN ('push', 'hours')),
   machine          text        NOT NULL,
   trigger          text        NOT NULL DEFAULT 'manual',

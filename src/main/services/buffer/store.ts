@@ -84,6 +84,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 
 const runRowSchema = z.object({
   id: z.string(),
+  seq: z.number(),
   flow: z.enum(['push', 'hours']),
   machine: z.string(),
   trigger: z.string(),
@@ -377,8 +378,8 @@ export class BufferStore {
 
   async listRuns(limit = 20, flow?: FlowName): Promise<RunRow[]> {
     const rows = flow
-      ? await this.db.query('SELECT * FROM runs WHERE flow = $2 ORDER BY started_at DESC, id LIMIT $1', [limit, flow])
-      : await this.db.query('SELECT * FROM runs ORDER BY started_at DESC, id LIMIT $1', [limit]);
+      ? await this.db.query('SELECT * FROM runs WHERE flow = $2 ORDER BY started_at DESC, seq DESC LIMIT $1', [limit, flow])
+      : await this.db.query('SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT $1', [limit]);
     return parseRows(runRowSchema, rows);
   }
 

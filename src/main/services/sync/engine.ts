@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { ChantierSource, DevisSource, Project, ProgressEvent, Salarie, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../shared/domain.js';
 import { AppError, toAppError } from '../../../shared/errors.js';
 import type { Settings } from '../../../shared/settings.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, Logger, SkippedSourceRow } from '../ports.js';
 import {
   keyString,
   type BufferStore,
@@ -313,7 +313,13 @@ export class SyncEngine {
     // 1. Read Batigest, page by page (mode guard: only the table of the configured mode is read).
     await ctx.emit('read', kind === 'chantier' ? 'Lecture des chantiers Batigest' : 'Lecture des devis Batigest', 0, null, null);
     const mapped: { m: Mapped; modified: Date | null }[] = [];
-    const pages = kind === 'chantier' ? batigest.readChantiers({ signal: ctx.signal }) : batigest.readDevis({ signal: ctx.signal });
+    // Rows the gateway cannot key (no code) are reported, not silently dropped.
+    let noCode = 0;
+    const onSkip = (r: SkippedSourceRow): void => {
+      ctx.counts.skipped++;
+      ctx.items.push({ recordKey: `${kind}:${r.code ?? `(sans code, ligne ${++noCode})`}`, action: 'skipped', reason: r.reason });
+    };
+    const pages = kind === 'chantier' ? batigest.readChantiers({ signal: ctx.signal, onSkip }) : batigest.readDevis({ signal: ctx.signal, onSkip });
     for await (const page of pages as AsyncIterable<(ChantierSource | DevisSource)[]>) {
       throwIfCancelled(ctx.signal);
       for (const row of page) {
@@ -349,6 +355,7 @@ export class SyncEngine {
       }
       work.push({ code: m.code, name: m.name, input: m, hash, rec, modified });
     }
+    throwIfCancelled(ctx.signal);
     ctx.counts.unchanged += unchanged.length;
     await buffer.touchRecords(kind, unchanged, clock.now());
     const total = work.length;
@@ -518,6 +525,7 @@ export class SyncEngine {
     const byCodebs = new Map<string, Salarie>();
     for (const s of salaries) if (s.codebs && s.codebs.trim()) byCodebs.set(s.codebs.trim().toLowerCase(), s);
 
+    throwIfCancelled(ctx.signal);
     const prevSlots = await buffer.loadSlots();
     const keysMap = await buffer.loadSlotKeys();
     const written = await buffer.loadWritten();
@@ -752,6 +760,7 @@ export class SyncEngine {
       }
     }
 
+    throwIfCancelled(ctx.signal);
     // Intent (one buffer transaction): slot states, the new slot → key map, and the keys to write marked dirty.
     const nowTs = clock.now();
     await buffer.transaction(async (tx) => {

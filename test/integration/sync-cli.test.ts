@@ -1,0 +1,113 @@
+/** The headless CLI, in process, against the simulators: commands, output, exit codes. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, runCli, type CliIo } from '../../src/main/cli.js';
+import { simHarness, type Harness } from '../support/sync/harness.js';
+
+describe('connecteur CLI (simulators)', () => {
+  let h!: Harness;
+  let dir!: string;
+  let settingsFile!: string;
+  const allow = { licence: { assertSyncAllowed: async () => undefined } };
+
+  beforeAll(async () => {
+    h = await simHarness();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-cli-'));
+    settingsFile = path.join(dir, 'reglages.json');
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...h.settings, machineName: 'PC-CLI' }));
+  });
+  afterAll(async () => {
+    await h?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cli = async (args: string[], o: { tty?: boolean; licence?: boolean; interruptAfterMs?: number } = {}) => {
+    let out = '';
+    let err = '';
+    let interrupt: (() => void) | null = null;
+    const io: CliIo = {
+      out: (s) => void (out += s),
+      err: (s) => void (err += s),
+      isTTY: o.tty ?? false,
+      env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data') },
+      onInterrupt: (fn) => {
+        interrupt = fn;
+        return () => (interrupt = null);
+      },
+    };
+    if (o.interruptAfterMs !== undefined) setTimeout(() => interrupt?.(), o.interruptAfterMs);
+    const code = await runCli(['--settings', settingsFile, ...args], io, { clock: h.clock, runtime: o.licence === false ? {} : allow });
+    return { code, out, err };
+  };
+
+  it('refuses to sync without a licence (exit 3) and explains it in French', async () => {
+    const r = await cli(['sync', '--flow', 'push'], { licence: false });
+    expect(r.code).toBe(EXIT.LICENCE);
+    expect(r.err).toMatch(/licence/i);
+    expect(h.state.projects.size).toBe(0);
+  });
+
+  it('syncs with plain progress lines, then journal, status and mapping show the result', async () => {
+    const r = await cli(['sync', '--flow', 'push']);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toContain('Envoi vers BatiSimply');
+    expect(r.out).toMatch(/3 créé\(s\)/);
+    expect(r.out).toMatch(/00000104 sans nom/);
+    expect(r.out).not.toContain('\r');
+    expect(h.state.projects.size).toBe(3);
+
+    const j = await cli(['journal', '--limit', '5']);
+    expect(j.code).toBe(EXIT.OK);
+    expect(j.out).toMatch(/push\s+réussie\s+PC-CLI/);
+
+    const s = await cli(['status']);
+    expect(s.code).toBe(EXIT.OK);
+    expect(s.out).toContain('Chantiers suivis : 3');
+
+    const m = await cli(['mapping']);
+    expect(m.code).toBe(EXIT.OK);
+    expect(m.out).toMatch(/✗ Paul Leroy.*aucun salarié/);
+    expect(m.out).toContain('2 utilisateur(s) associé(s), 1 sans salarié.');
+  });
+
+  it('draws a progress bar on a terminal, and a second run changes nothing', async () => {
+    await h.updateChantier('00000101', { description: 'Cuisine et cellier' });
+    const r = await cli(['sync'], { tty: true });
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toContain('\r');
+    expect(r.out).toMatch(/\[█+\] 100%/);
+    expect(r.out).toMatch(/0 créé\(s\), 1 mis à jour, 2 inchangé\(s\)/);
+    const again = await cli(['sync']);
+    expect(again.out).toMatch(/0 créé\(s\), 0 mis à jour, 3 inchangé\(s\)/);
+    expect(again.out).toMatch(/0 écriture\(s\) SuiviMO/);
+  });
+
+  it('tests the three connections', async () => {
+    const r = await cli(['test-connections']);
+    expect(r.out).toMatch(/✓ SQL Server \(Batigest\)/);
+    expect(r.out).toMatch(/✓ BatiSimply/);
+    expect(r.out).toMatch(/✓ Base tampon/);
+    expect(r.code).toBe(EXIT.OK);
+  });
+
+  it('exits 130 when interrupted, leaving a cancelled run in the journal', async () => {
+    h.sims!.bs.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', latencyMs: 1500, times: 1 });
+    const r = await cli(['sync', '--flow', 'hours'], { interruptAfterMs: 300 });
+    expect(r.code).toBe(EXIT.CANCELLED);
+    expect(r.err).toMatch(/Annulation/);
+    const j = await cli(['journal', '--limit', '1']);
+    expect(j.out).toMatch(/hours\s+annulée/);
+  });
+
+  it('rejects bad usage and invalid settings with exit 2', async () => {
+    expect((await cli(['sync', '--flow', 'tout'])).code).toBe(EXIT.USAGE);
+    expect((await cli(['journal', '--limit', '0'])).code).toBe(EXIT.USAGE);
+    expect((await cli(['inconnue'])).code).toBe(EXIT.USAGE);
+    const bad = path.join(dir, 'mauvais.json');
+    fs.writeFileSync(bad, JSON.stringify({ mode: 'tout' }));
+    const r = await runCli(['--settings', bad, 'status'], { out: () => undefined, err: () => undefined, isTTY: false, env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data') } });
+    expect(r).toBe(EXIT.USAGE);
+  });
+});
