@@ -4,15 +4,12 @@
  * RPC sp_executesql, Transaction Manager requests, attention, fault injection, and the SQL
  * Browser (UDP) answer for host\INSTANCE.
  */
-import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { BackendSession, SqlBackend } from './backend.js';
+import { selfSignedCertificate } from './cert.js';
 import { CancelledError, DroppedError, Executor, type FaultKind } from './exec.js';
 import type { Catalog, CatalogTable } from './tsql.js';
 import {
@@ -72,26 +69,6 @@ interface Fault {
   remaining: number;
 }
 
-async function generateCertificate(): Promise<{ cert: string; key: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'tds-cert-'));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      execFile(
-        'openssl',
-        [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-          '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '3650',
-          '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ],
-        (err) => (err ? reject(err) : resolve()),
-      );
-    });
-    return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 function parseVersion(v: string): number[] {
   const parts = v.split('.').map((x) => Number(x) || 0);
   return [parts[0] ?? 15, parts[1] ?? 0, parts[2] ?? 2000, parts[3] ?? 0];
@@ -107,7 +84,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     `\tCopyright (C) Microsoft Corporation\n\tExpress Edition (64-bit) on Linux (TDS simulator) <X64>`;
   let secureContext: tls.SecureContext | null = null;
   if (o.tls?.mode === 'on') {
-    const material = o.tls.cert && o.tls.key ? { cert: o.tls.cert, key: o.tls.key } : await generateCertificate();
+    const material = o.tls.cert && o.tls.key ? { cert: o.tls.cert, key: o.tls.key } : selfSignedCertificate();
     secureContext = tls.createSecureContext({ ...material, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
   }
   const logins = new Map(Object.entries(o.logins).map(([k, v]) => [k.toLowerCase(), v]));
