@@ -14,6 +14,7 @@ const nullableDate = z.union([z.null(), z.coerce.date()]);
 
 const runRowSchema = z.object({
   id: z.string(),
+  seq: z.number(),
   flow: z.enum(['push', 'hours']),
   machine: z.string(),
   trigger: z.string(),
@@ -108,7 +109,7 @@ export class JournalQueries {
     const where = this.where(f, params);
     const totalRows = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs ${where}`, params);
     const rows = await this.db.query(
-      `SELECT * FROM runs ${where} ORDER BY started_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      `SELECT * FROM runs ${where} ORDER BY started_at DESC, seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, page.limit, page.offset],
     );
     return { rows: rows.map((r) => runRowSchema.parse(r)), total: Number(totalRows[0]?.n ?? 0) };
