@@ -287,7 +287,7 @@ class BatchParser {
         if ((w === 'DELETE' || w === 'UPDATE') && prev === 'ON') continue;
         if (w === 'IF' && (prev === 'TABLE' || prev === 'COLUMN' || prev === 'CONSTRAINT' || prev === 'VIEW')) continue;
         if ((w === 'DROP' || w === 'ALTER') && verb === 'ALTER') continue;
-        if (w === 'SET' && (verb === 'ALTER' || verb === 'CREATE' || prev === 'ON')) continue;
+        if (w === 'SET' && (verb === 'ALTER' || verb === 'CREATE')) continue;
         break;
       }
     }
