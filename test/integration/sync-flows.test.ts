@@ -253,6 +253,24 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
     ]);
   });
 
+  it('records a conflict when a SuiviMO row was edited in Batigest and its slot in BatiSimply; the newer BatiSimply edit wins', async () => {
+    await withSlots();
+    await h.engine().run('hours');
+    // Someone corrects the row by hand in Batigest…
+    await h.batigest.applySuiviMo([{ kind: 'upsert', row: { codeChantier: '00000102', codeSalarie: 'S02', date: '2026-01-21', nbH0: 7, nbH3: 1, nbH4: 0 } }]);
+    // …and the slot is edited in BatiSimply afterwards.
+    h.clock.set(new Date(h.clock.now().getTime() + 3_600_000));
+    h.state.editSlot(3, { totalTimeMinutes: 450 });
+    const [r] = await h.engine().run('hours');
+    expect(r!.counts.conflicts).toBe(1);
+    const c = (await items(r!.runId)).find((i) => i.action === 'conflict');
+    expect(c?.record_key).toBe('suivimo:00000102|S02|2026-01-21');
+    expect(c?.reason).toMatch(/modifiée dans Batigest.*BatiSimply/);
+    expect((await h.suiviMo()).filter((x) => x.codeChantier === '00000102')).toEqual([
+      { codeChantier: '00000102', codeSalarie: 'S02', date: '2026-01-21', nbH0: 7.5, nbH3: 0, nbH4: 0 },
+    ]);
+  });
+
   it('a cancelled run leaves a consistent state and the rerun completes', async () => {
     await withSlots();
     const ac = new AbortController();
