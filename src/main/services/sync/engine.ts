@@ -492,7 +492,18 @@ export class SyncEngine {
     }
     await buffer.setIntent({ kind, code: w.code, name: w.name, hash: w.hash, sourceModified: w.modified, intent: 'create', now: clock.now() });
     await this.checkpoint('push:before-remote', ctx.runId, key);
-    const created = await this.retry(ctx, () => batisimply.createProject(input, { signal: ctx.signal }));
+    // A failed create may still have been processed (e.g. an unreadable answer): look the code up (fresh)
+    // before posting again, so a retry never creates a second project with the same code.
+    let posted = false;
+    const created = await this.retry(ctx, async () => {
+      if (posted) {
+        batisimply.clearCache?.();
+        const again = await batisimply.findProjectByCode(w.code, { signal: ctx.signal });
+        if (again) return again;
+      }
+      posted = true;
+      return batisimply.createProject(input, { signal: ctx.signal });
+    });
     ctx.counts.writes++;
     await this.checkpoint('push:after-remote', ctx.runId, key);
     byCode.set(w.code, created);
@@ -605,7 +616,13 @@ export class SyncEngine {
       let desired: Contribution | null = null;
       let state: SlotState = 'written';
       let reason: string | null = null;
-      if (!code || !(await isKnownCode(code))) {
+      const absurd = slotProblem(s, windowStart, now);
+      if (absurd) {
+        // Right shape, impossible values: never written to SuiviMO; reported every run until corrected.
+        state = 'failed';
+        reason = absurd;
+        ctx.items.push({ recordKey: `slot:${s.id}`, action: 'skipped', reason: `Créneau ${s.id} de ${userDisplayName(s.user)} : ${absurd} Il n'est pas importé ; corrigez-le dans BatiSimply.` });
+      } else if (!code || !(await isKnownCode(code))) {
         state = 'unknown_chantier';
         const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
         reason = `Chantier ${label} inconnu dans Batigest`;
@@ -869,6 +886,17 @@ export class SyncEngine {
       salarieName: r.salarie_name,
     }));
   }
+}
+
+/** French reason why a time slot's values are impossible (negative or > 24 h, unreadable or out-of-window date), or null. */
+function slotProblem(s: TimeSlot, windowStart: Date, now: Date): string | null {
+  const m = s.totalTimeMinutes;
+  if (!Number.isFinite(m) || m < 0) return `durée négative ou illisible (${String(m)} min).`;
+  if (m > 24 * 60) return `durée de ${Math.round((m / 60) * 100) / 100} h sur un seul créneau (plus de 24 h).`;
+  const t = Date.parse(s.startDate);
+  if (Number.isNaN(t)) return `date de début illisible (« ${s.startDate} »).`;
+  if (t < windowStart.getTime() - 86_400_000 || t > now.getTime() + 86_400_000) return `date de début ${s.startDate.slice(0, 10)} hors de la période importée.`;
+  return null;
 }
 
 function opKey(op: SuiviMoOp): string {
