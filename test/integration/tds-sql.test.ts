@@ -382,6 +382,17 @@ describe('batches with control flow and variables', () => {
     await pool.request().batch("DELETE FROM dbo.Salarie WHERE Code = 'S050'");
   });
 
+  it('common table expressions and PRINT (INFO message)', async () => {
+    const req = pool.request();
+    const infos: string[] = [];
+    req.on('info', (i: { message: string }) => infos.push(i.message));
+    const r = await req.batch(
+      "PRINT 'début'; WITH actifs AS (SELECT Code, Nom FROM dbo.Salarie WHERE Actif = 1) SELECT COUNT(*) AS n FROM actifs",
+    );
+    expect(r.recordset[0]).toEqual({ n: 2 });
+    expect(infos).toContain('début');
+  });
+
   it('dates: DATEADD on columns and GETDATE in WHERE', async () => {
     const r = await pool.request().query(
       "SELECT Code, DATEADD(month, 1, DateDebut) AS plus1 FROM ChantierDef WHERE DateDebut >= DATEADD(year, -50, GETDATE()) AND DateFin IS NOT NULL ORDER BY Code",
