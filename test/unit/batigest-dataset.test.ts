@@ -76,6 +76,11 @@ describe('Batigest dataset generator', () => {
           `SELECT column_name FROM information_schema.columns WHERE table_name = 'Salarie'`,
         );
         expect(sal.rows.some((r) => r.column_name === 'codebs')).toBe(variant === 'v1');
+        const pk = await pg.query<{ c: string }>(
+          `SELECT string_agg(a.attname, ',' ORDER BY array_position(i.indkey, a.attnum)) AS c FROM pg_index i ` +
+            `JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = '"SuiviMO"'::regclass AND i.indisprimary`,
+        );
+        expect(pk.rows[0]?.c).toBe('CodeChantier,CodeSalarie,Date');
         const n = await pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM "SuiviMO"`);
         expect(n.rows[0]?.n).toBe(2000);
         const nom = BATIGEST_COLUMNS[variant].salarie.nom;
