@@ -250,6 +250,10 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
         return;
       }
       if (this.state === 'ready' && (m.type === PKT.SQL_BATCH || m.type === PKT.RPC || m.type === PKT.TRANSACTION_MANAGER)) {
+        // busy from reception on, so an attention racing the start of the request cancels it
+        this.busy = true;
+        this.attentionPending = false;
+        if (this.executor) this.executor.cancelled = false;
         this.queue = this.queue.then(() => this.onRequest(m)).catch(() => {
           this.socket.destroy();
         });
@@ -468,8 +472,6 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     private async onRequest(m: TdsMessage): Promise<void> {
       if (this.state !== 'ready' || !this.executor) return;
       this.busy = true;
-      this.attentionPending = false;
-      this.executor.cancelled = false;
       const w = new Writer(1024);
       try {
         if (m.status & 0x08) await this.executor.reset(w);
