@@ -30,10 +30,10 @@ export function defaultFeatures(opts: DefaultFeaturesOptions): AppFeature[] {
     appVersion: opts.appVersion,
     ...(opts.licencePinned ? { pinned: opts.licencePinned } : {}),
   });
-  const shared: SharedBuffer = { current: null };
+  const shared: SharedBuffer = {};
   return [
     licence.feature,
-    connectionsFeature({ openBuffer: () => shared.current }),
+    connectionsFeature({ openBuffer: async (s) => (shared.bufferFor ? shared.bufferFor(s) : null) }),
     syncFeature({
       licence: {
         assertSyncAllowed: () => licence.guard.assertSyncAllowed(),

@@ -10,6 +10,7 @@
 import type { AppContext, AppFeature } from '../app.js';
 import type { SettingsPatch } from '../../shared/contract.js';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
+import { toAppError } from '../../shared/errors.js';
 import type { Settings } from '../../shared/settings.js';
 import { BatigestGateway } from '../services/batigest/index.js';
 import { BatisimplyClient } from '../services/batisimply/index.js';
@@ -18,10 +19,11 @@ import { applyPatch } from '../services/settings/service.js';
 
 export interface ConnectionsFeatureOptions {
   /**
-   * The buffer the app already has open, if any (an embedded PGlite folder must not be opened twice
-   * in one process). When it matches the settings under test, the test queries it instead.
+   * The buffer the app has open (or opens) for these settings, if it is the same embedded folder: an
+   * embedded PGlite folder must never be opened twice in one process, so the test then queries the
+   * app's own buffer instead of opening it again. Null when the settings under test are another buffer.
    */
-  openBuffer?: () => { settings: Settings['buffer']; query(sql: string): Promise<unknown[]> } | null;
+  openBuffer?: (s: Settings['buffer']) => Promise<{ settings: Settings['buffer']; query(sql: string): Promise<unknown[]> } | null>;
 }
 
 function withOverride<K extends 'sqlServer' | 'buffer' | 'batisimply'>(
@@ -60,7 +62,18 @@ export function connectionsFeature(opts: ConnectionsFeatureOptions = {}): AppFea
             await client.close().catch(() => undefined);
           }
         },
-        'buffer.test': (input) => diagnoseBuffer(withOverride(ctx, 'buffer', input).buffer, ctx.userDataDir, opts.openBuffer?.() ?? null),
+        'buffer.test': async (input) => {
+          const s = withOverride(ctx, 'buffer', input).buffer;
+          let open: Awaited<ReturnType<NonNullable<ConnectionsFeatureOptions['openBuffer']>>>;
+          try {
+            open = (await opts.openBuffer?.(s)) ?? null;
+          } catch (e) {
+            // The app's own buffer could not be opened: say why, without opening the folder a second time.
+            const err = toAppError(e);
+            return { ok: false, code: err.code, message: err.message, details: { type: 'intégrée (PGlite)' } };
+          }
+          return diagnoseBuffer(s, ctx.userDataDir, open);
+        },
         'mapping.codebsStatus': () => withGateway(ctx.settings.get(), (g) => g.codebsStatus()),
         'mapping.createCodebsColumn': () => withGateway(ctx.settings.get(), (g) => g.createCodebsColumn()),
       },

@@ -17,7 +17,8 @@ import type { Settings } from '../../shared/settings.js';
 import { fr } from '../../shared/strings.fr.js';
 import { BatigestGateway } from '../services/batigest/index.js';
 import { JournalQueries, type JournalItemRow, type UiAction } from '../services/buffer/journal.js';
-import type { FlowName, RunRow, RunStatus as BufferRunStatus } from '../services/buffer/store.js';
+import { openBuffer } from '../services/buffer/index.js';
+import type { BufferStore, FlowName, RunRow, RunStatus as BufferRunStatus } from '../services/buffer/store.js';
 import { Scheduler, type Timers } from '../services/scheduler/scheduler.js';
 import type { RunOptions, RunSummary as EngineRunSummary, SyncHooks } from '../services/sync/engine.js';
 import { createSyncRuntime, type SyncRuntime } from '../services/sync/runtime.js';
@@ -40,10 +41,22 @@ export interface SyncFeatureOptions {
   timers?: Timers;
 }
 
-/** The open buffer, as the connections feature's `openBuffer` option wants it. */
-export interface SharedBuffer {
-  current: { settings: Settings['buffer']; query(sql: string): Promise<unknown[]> } | null;
+/** An open buffer, as the connections feature's `openBuffer` option wants it. */
+export interface OpenBufferHandle {
+  settings: Settings['buffer'];
+  query(sql: string): Promise<unknown[]>;
 }
+
+/**
+ * Filled by the sync feature: the app's own buffer when `s` is the embedded folder it uses (opening it
+ * if needed), else null. The connections feature asks it before opening an embedded folder itself.
+ */
+export interface SharedBuffer {
+  bufferFor?: (s: Settings['buffer']) => Promise<OpenBufferHandle | null>;
+}
+
+const sameEmbedded = (a: Settings['buffer'], b: Settings['buffer']): boolean =>
+  a.kind === 'embedded' && b.kind === 'embedded' && (a.embeddedPath || '') === (b.embeddedPath || '');
 
 type EngineFlow = FlowName | 'all';
 
@@ -136,55 +149,83 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
     const connectionKey = (s: Settings) => JSON.stringify([s.sqlServer, s.buffer, s.batisimply, s.mode]);
 
     // ---- runtime (lazy, rebuilt on connection settings change, never under a run) ----
+    // The buffer is kept apart: it is reopened only when the buffer settings change (opening an
+    // embedded buffer takes seconds), while the gateway and the client follow every other change.
     let runtime: SyncRuntime | null = null;
     let building: Promise<SyncRuntime> | null = null;
     let builtFor = '';
+    let buffer: { store: BufferStore; settings: Settings['buffer']; key: string } | null = null;
     let rebuildPending = false;
     let disposed = false;
     const active = new Set<ActiveRun>();
 
+    const build = async (): Promise<SyncRuntime> => {
+      const s = ctx.settings.get();
+      const bufferKey = JSON.stringify(s.buffer);
+      if (buffer && buffer.key !== bufferKey) {
+        const old = buffer;
+        buffer = null;
+        await old.store.db.close().catch((e: unknown) => log.warn('closing the buffer failed', { detail: toAppError(e).detail }));
+      }
+      if (!buffer) buffer = { store: await openBuffer(s.buffer, ctx.userDataDir), settings: s.buffer, key: bufferKey };
+      const rt = await createSyncRuntime({
+        settings: () => ctx.settings.get(),
+        userDataDir: ctx.userDataDir,
+        logger: ctx.logger.child({ service: 'sync' }),
+        clock: ctx.clock,
+        machineName: ctx.machineName(),
+        buffer: buffer.store,
+        ...(opts.licence ? { licence: opts.licence } : {}),
+        ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      });
+      builtFor = connectionKey(s);
+      rt.engine.events.on('finished', (summary: EngineRunSummary) => void announceEnd(rt, summary));
+      return rt;
+    };
+
     const getRuntime = async (): Promise<SyncRuntime> => {
       if (disposed) throw new AppError('CANCELLED', "Le connecteur s'arrête.");
       if (runtime) return runtime;
-      if (!building) {
-        const key = connectionKey(ctx.settings.get());
-        building = createSyncRuntime({
-          settings: () => ctx.settings.get(),
-          userDataDir: ctx.userDataDir,
-          logger: ctx.logger.child({ service: 'sync' }),
-          clock: ctx.clock,
-          machineName: ctx.machineName(),
-          ...(opts.licence ? { licence: opts.licence } : {}),
-          ...(opts.hooks ? { hooks: opts.hooks } : {}),
-        })
-          .then((rt) => {
-            runtime = rt;
-            builtFor = key;
-            rt.engine.events.on('finished', (summary: EngineRunSummary) => void announceEnd(rt, summary));
-            if (opts.shared) opts.shared.current = { settings: ctx.settings.get().buffer, query: (sql) => rt.buffer.db.query(sql) };
-            return rt;
-          })
-          .finally(() => {
-            building = null;
-          });
-      }
+      building ??= build()
+        .then((rt) => (runtime = rt))
+        .finally(() => {
+          building = null;
+        });
       return building;
     };
 
-    const closeRuntime = async (): Promise<void> => {
+    /** Closes the gateway and the client (and the buffer when `withBuffer` or when its settings changed). */
+    const closeRuntime = async (withBuffer: boolean): Promise<void> => {
       const rt = runtime ?? (building ? await building.catch(() => null) : null);
       runtime = null;
-      if (opts.shared) opts.shared.current = null;
       await rt?.close().catch((e: unknown) => log.warn('closing the sync runtime failed', { detail: toAppError(e).detail }));
+      if (buffer && (withBuffer || buffer.key !== JSON.stringify(ctx.settings.get().buffer))) {
+        const old = buffer;
+        buffer = null;
+        await old.store.db.close().catch((e: unknown) => log.warn('closing the buffer failed', { detail: toAppError(e).detail }));
+      }
     };
 
     const rebuildIfPending = async (): Promise<void> => {
       if (!rebuildPending || active.size > 0) return;
       rebuildPending = false;
-      await closeRuntime();
+      await closeRuntime(false);
     };
 
     const journal = async () => new JournalQueries((await getRuntime()).buffer.db);
+
+    if (opts.shared) {
+      opts.shared.bufferFor = async (s) => {
+        if (building) await building.catch(() => undefined);
+        const handle = (b: { store: BufferStore; settings: Settings['buffer'] }): OpenBufferHandle => ({ settings: b.settings, query: (sql) => b.store.db.query(sql) });
+        if (buffer) return sameEmbedded(buffer.settings, s) ? handle(buffer) : null;
+        if (!sameEmbedded(ctx.settings.get().buffer, s)) return null;
+        await getRuntime();
+        return buffer ? handle(buffer) : null;
+      };
+    }
+    // Open the buffer now rather than on the first question (creating an embedded one takes seconds).
+    void getRuntime().catch((e: unknown) => log.warn('the sync runtime could not be prepared at start', { code: toAppError(e).code }));
 
     // ---- mapping of buffer rows to the contract ----
     const toUiRun = (r: RunRow): UiRunSummary => ({
@@ -592,7 +633,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
         scheduler.stop();
         for (const a of active) a.controller.abort();
         await Promise.all([...active].map((a) => a.done));
-        await closeRuntime();
+        await closeRuntime(true);
       },
     };
     return instance;
