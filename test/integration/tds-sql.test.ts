@@ -85,6 +85,13 @@ describe('result sets', () => {
     expect(win.recordset[0]).toEqual({ Code: '00000001', n: '1' });
   });
 
+  it('converts character columns compared with integers, as SQL Server does', async () => {
+    const r = await pool.request().query('SELECT Code FROM dbo.ChantierDef WHERE Code = 2 OR Code IN (3)  ORDER BY Code');
+    expect(r.recordset.map((x) => x.Code)).toEqual(['00000002', '00000003']);
+    const e = await sqlError(pool.request().query('SELECT Code FROM dbo.Salarie WHERE Code = 1'));
+    expect([e.number, e.message]).toEqual([245, "Conversion failed when converting the nvarchar value 'S001' to data type int."]);
+  });
+
   it('pages with OFFSET/FETCH and TOP (@n)', async () => {
     const a = await pool.request().input('n', sql.Int, 2).query('SELECT TOP (@n) Code FROM dbo.ChantierDef ORDER BY Code DESC');
     expect(a.recordset.map((x) => x.Code)).toEqual(['00000003', '00000002']);

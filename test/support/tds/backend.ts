@@ -101,16 +101,23 @@ CREATE OR REPLACE FUNCTION tds_sys.int_eq_bool(integer, boolean) RETURNS boolean
 CREATE OR REPLACE FUNCTION tds_sys.bool_ne_int(boolean, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT $1 <> ($2 <> 0) $f$;
 CREATE OR REPLACE FUNCTION tds_sys.text_eq_uuid(text, uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT lower($1) = $2::text $f$;
 CREATE OR REPLACE FUNCTION tds_sys.uuid_eq_text(uuid, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT $1::text = lower($2) $f$;
-DO $d$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
-                 WHERE n.nspname = 'tds_sys' AND o.oprname = '+' AND o.oprleft = 'text'::regtype) THEN
-    CREATE OPERATOR tds_sys.+ (LEFTARG = text, RIGHTARG = text, FUNCTION = pg_catalog.textcat);
-    CREATE OPERATOR tds_sys.= (LEFTARG = boolean, RIGHTARG = integer, FUNCTION = tds_sys.bool_eq_int);
-    CREATE OPERATOR tds_sys.= (LEFTARG = integer, RIGHTARG = boolean, FUNCTION = tds_sys.int_eq_bool);
-    CREATE OPERATOR tds_sys.<> (LEFTARG = boolean, RIGHTARG = integer, FUNCTION = tds_sys.bool_ne_int);
-    CREATE OPERATOR tds_sys.= (LEFTARG = text, RIGHTARG = uuid, FUNCTION = tds_sys.text_eq_uuid);
-    CREATE OPERATOR tds_sys.= (LEFTARG = uuid, RIGHTARG = text, FUNCTION = tds_sys.uuid_eq_text);
-  END IF;
+CREATE OR REPLACE FUNCTION tds_sys.text_eq_int(text, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT $1::int = $2 $f$;
+CREATE OR REPLACE FUNCTION tds_sys.int_eq_text(integer, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT $1 = $2::int $f$;
+CREATE OR REPLACE FUNCTION tds_sys.text_ne_int(text, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT $1::int <> $2 $f$;
+DO $d$ DECLARE r record; BEGIN
+  FOR r IN SELECT * FROM (VALUES
+      ('+', 'text', 'text', 'pg_catalog.textcat'),
+      ('=', 'boolean', 'integer', 'tds_sys.bool_eq_int'), ('=', 'integer', 'boolean', 'tds_sys.int_eq_bool'),
+      ('<>', 'boolean', 'integer', 'tds_sys.bool_ne_int'),
+      ('=', 'text', 'uuid', 'tds_sys.text_eq_uuid'), ('=', 'uuid', 'text', 'tds_sys.uuid_eq_text'),
+      ('=', 'text', 'integer', 'tds_sys.text_eq_int'), ('=', 'integer', 'text', 'tds_sys.int_eq_text'),
+      ('<>', 'text', 'integer', 'tds_sys.text_ne_int')) AS v(op, l, rt, fn)
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                   WHERE n.nspname = 'tds_sys' AND o.oprname = r.op AND o.oprleft = r.l::regtype AND o.oprright = r.rt::regtype) THEN
+      EXECUTE format('CREATE OPERATOR tds_sys.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = %s)', r.op, r.l, r.rt, r.fn);
+    END IF;
+  END LOOP;
 END $d$;
 CREATE OR REPLACE FUNCTION tds_sys.sqltype(data_type text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
   SELECT CASE data_type
