@@ -45,17 +45,39 @@ async function sqlRows(sql: string, params: unknown[] = []): Promise<unknown[][]
   }
 }
 
-/** Waits until no sync is running (the dashboard shows its idle line). */
-async function waitIdle(): Promise<void> {
-  await stack.page.getByText('Aucune synchronisation en cours.').waitFor({ timeout: 60_000 });
-}
-
-/** Cells of the dashboard's last-runs table, newest first. */
-async function runRows(): Promise<string[][]> {
-  return stack.page.getByTestId('runs-table').locator('tbody tr').evaluateAll((trs) =>
-    trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())),
+/** The dashboard's last-runs table, newest first: run id and cells (none when the table is not shown). */
+async function runTable(): Promise<{ id: string; cells: string[] }[]> {
+  return stack.page.locator('[data-testid=runs-table] tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      id: tr.getAttribute('data-key') ?? '',
+      cells: Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()),
+    })),
   );
 }
+
+/**
+ * Clicks a sync button on the dashboard and waits until the run(s) it started are listed as
+ * finished (new run ids, none "En cours") and the idle line is shown. Returns the new runs' cells.
+ */
+async function runSync(button: 'sync-all' | 'sync-push' | 'sync-hours', during?: () => Promise<void>): Promise<string[][]> {
+  const seen = new Set((await runTable()).map((r) => r.id));
+  await stack.page.getByTestId(button).click();
+  if (during) await during();
+  let fresh: string[][] = [];
+  await expect
+    .poll(
+      async () => {
+        const rows = await runTable();
+        fresh = rows.filter((r) => !seen.has(r.id)).map((r) => r.cells);
+        const idle = await stack.page.getByText('Aucune synchronisation en cours.').isVisible();
+        return idle && fresh.length > 0 && fresh.every((c) => c[COL.status] !== 'En cours');
+      },
+      { timeout: 90_000, interval: 250 },
+    )
+    .toBe(true);
+  return fresh;
+}
+
 const COL = { flow: 1, status: 2, created: 3, updated: 4, unchanged: 5, skipped: 6, failed: 7 } as const;
 
 async function gotoPage(nav: string, testId: string): Promise<void> {
@@ -136,7 +158,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
 
     await step1.getByLabel('Mot de passe').fill(SQL_PASSWORD);
     await step1.getByRole('button', { name: 'Tester la connexion' }).click();
-    await step1.getByText('Connexion réussie').waitFor();
+    await step1.getByText('Connexion réussie', { exact: true }).waitFor();
     await stack.screenshot('wizard-2-sql-ok');
     await next.click();
 
@@ -166,7 +188,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     await step3.getByLabel('Utilisateur BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.username);
     await step3.getByLabel('Mot de passe BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.password);
     await step3.getByRole('button', { name: 'Tester la connexion' }).click();
-    await step3.getByText('Connexion réussie').waitFor();
+    await step3.getByText('Connexion réussie', { exact: true }).waitFor();
     await stack.screenshot('wizard-4-batisimply');
     await next.click();
 
@@ -194,15 +216,11 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
 
     // First sync.
     await page.getByTestId('card-sql').getByText('Connecté').waitFor();
-    await page.getByTestId('sync-all').click();
-    await waitIdle();
-    await page.getByTestId('runs-table').waitFor();
-    const rows = await runRows();
-    expect(rows.length).toBeGreaterThan(0);
+    const rows = await runSync('sync-all');
+    await stack.screenshot('dashboard-after-first-sync');
     const created = rows.reduce((n, r) => n + Number(r[COL.created]), 0);
     expect(bs.state.projects.size).toBeGreaterThan(0);
     expect(created).toBe(bs.state.projects.size);
-    await stack.screenshot('dashboard-after-first-sync');
   });
 
   it('a wrong SQL Server password in the settings shows the diagnosis', async () => {
@@ -228,12 +246,10 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     bs.state.addSlot({ startDate: day.toISOString(), userId: unmapped.batisimplyUserId, projectId: project.id, managementStatus: 'VALIDATED', totalTimeMinutes: 450 });
 
     await gotoPage('nav-dashboard', 'page-dashboard');
-    await page.getByTestId('sync-hours').click();
-    await waitIdle();
+    const [first] = await runSync('sync-hours');
     const countRows = () => sqlRows('SELECT "NbH0" FROM "SuiviMO" WHERE "CodeSalarie" = $1', [unmapped.code]);
     expect(await countRows()).toHaveLength(0);
-    const [last] = await runRows();
-    expect(Number(last![COL.skipped])).toBeGreaterThanOrEqual(1);
+    expect(Number(first![COL.skipped])).toBeGreaterThanOrEqual(1);
 
     await gotoPage('nav-mapping', 'page-mapping');
     const waiting = page.getByTestId('unmapped-users');
@@ -247,8 +263,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     await stack.screenshot('mapping-after');
 
     await gotoPage('nav-dashboard', 'page-dashboard');
-    await page.getByTestId('sync-hours').click();
-    await waitIdle();
+    await runSync('sync-hours');
     const written = await countRows();
     expect(written).toHaveLength(1);
     expect(Number(written[0]![0])).toBeCloseTo(7.5, 5);
@@ -267,17 +282,16 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     );
     bs.config.latencyMs = 400;
     try {
-      await page.getByTestId('sync-push').click();
-      await page.getByTestId('progress').waitFor();
-      await expect.poll(() => page.getByTestId('progress-phase').textContent()).not.toBe('');
-      await stack.screenshot('dashboard-sync-running');
-      await page.getByTestId('sync-cancel').click();
-      await waitIdle();
+      const [run] = await runSync('sync-push', async () => {
+        await page.getByTestId('progress').waitFor();
+        await expect.poll(() => page.getByTestId('progress-phase').textContent()).not.toBe('');
+        await stack.screenshot('dashboard-sync-running');
+        await page.getByTestId('sync-cancel').click();
+      });
+      expect(run![COL.status]).toBe('Annulée');
     } finally {
       bs.config.latencyMs = 0;
     }
-    const [last] = await runRows();
-    expect(last![COL.status]).toBe('Annulée');
     expect(bs.state.projects.size).toBeLessThan(12 + 40);
     await stack.screenshot('dashboard-after-cancel');
   });
@@ -285,10 +299,8 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
   it('the journal shows a failed item with its French reason and exports it in CSV', async () => {
     const { page } = stack;
     bs.faults.add({ route: 'POST /api/project', status: 400, times: 1, body: { title: 'Bad Request', status: 400, detail: 'projectName invalide' } });
-    await page.getByTestId('sync-push').click();
-    await waitIdle();
-    const [last] = await runRows();
-    expect(Number(last![COL.failed])).toBe(1);
+    const [run] = await runSync('sync-push');
+    expect(Number(run![COL.failed])).toBe(1);
 
     await gotoPage('nav-journal', 'page-journal');
     await page.getByTestId('journal-runs').locator('tbody tr').first().click();

@@ -416,6 +416,7 @@ export function Table<T>({
             return (
               <tr
                 key={k}
+                data-key={k}
                 className={cls || undefined}
                 tabIndex={onRowClick ? 0 : undefined}
                 aria-selected={onRowClick ? k === selectedKey : undefined}

@@ -103,12 +103,9 @@ export function Dashboard({
     return () => window.clearInterval(t);
   }, [running, reloadStatus]);
   useEvent('sync:status', (e) => {
-    if (!status.data) {
-      status.reload();
-      return;
-    }
-    const lastRuns = e.lastRun ? [e.lastRun, ...status.data.lastRuns.filter((r) => r.id !== e.lastRun?.id)].slice(0, 10) : status.data.lastRuns;
-    status.setData({ ...status.data, running: e.running, nextRunAt: e.nextRunAt, lastRuns });
+    if (status.data) status.setData({ ...status.data, running: e.running, nextRunAt: e.nextRunAt });
+    // A run ended (a flow "all" ends several): re-read the list from the main process, the one truth.
+    if (e.lastRun || !e.running) status.reload();
     if (!e.running) {
       setProgress(null);
       setCancelling(false);
