@@ -41,7 +41,8 @@
  * = 0, BEGIN…END, DECLARE/SET @v, BEGIN TRAN/COMMIT/ROLLBACK (statement-level atomicity through
  * savepoints), SET NOCOUNT/XACT_ABORT and other SET options, @@VERSION, @@ROWCOUNT, @@TRANCOUNT,
  * SERVERPROPERTY, DB_NAME(), COL_LENGTH, OBJECT_ID. LIKE is case-insensitive (ILIKE). NULLs sort
- * first in ascending ORDER BY (SQL Server order). COUNT(*) is an int, as in SQL Server.
+ * first in ascending ORDER BY (SQL Server order). COUNT(*) is an int, as in SQL Server. A
+ * character column compared (= / <>) with an integer is converted to int (245 if it cannot be).
  * Errors carry SQL Server numbers: 102, 105, 137, 207, 208, 245, 515, 2627, 1205, 3902, 3903…
  *
  * Limitations (answered with a SQL Server error, never a hang): MERGE (rejected: use UPDATE then
