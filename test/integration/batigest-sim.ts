@@ -2,7 +2,9 @@
 import type { Logger } from '../../src/main/services/ports.js';
 import { BatigestGateway } from '../../src/main/services/batigest/index.js';
 import { sqlServerSettingsSchema, type SqlServerSettings } from '../../src/shared/settings.js';
-import { createPgliteBackend, startTdsSimulator } from '../support/tds/index.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPgBackend, createPgliteBackend, startTdsSimulator } from '../support/tds/index.js';
 import { generateBatigestCompany, loadBatigestCompany, type BatigestCompany, type BatigestCompanyOptions } from '../support/datasets/batigest.js';
 import { captureLogger } from './batigest-helpers.js';
 
@@ -22,11 +24,39 @@ export interface BatigestSimEnv {
 }
 
 /** Starts a TDS simulator on 127.0.0.1:0 over PGlite, with one generated Batigest company per database. */
+const PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A PostgreSQL server backend in its own throw-away database (`cbs_test_<random>`), dropped by `drop()`. */
+async function pgServerBackend(): Promise<{ backend: SimBackend; drop(): Promise<void> }> {
+  const name = `cbs_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const backend = await createPgBackend({ connectionString: `postgres://postgres@127.0.0.1:5432/${name}` });
+  return {
+    backend,
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_ADMIN });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
 export async function startBatigestSim(
   databases: Record<string, BatigestCompanyOptions>,
-  opts: { tls?: 'off' | 'on' } = {},
+  opts: { tls?: 'off' | 'on'; backend?: 'pglite' | 'pg' } = {},
 ): Promise<BatigestSimEnv> {
-  const backend = await createPgliteBackend();
+  const server = opts.backend === 'pg' ? await pgServerBackend() : null;
+  const backend = server ? server.backend : await createPgliteBackend();
   const companies: Record<string, BatigestCompany> = {};
   for (const [db, o] of Object.entries(databases)) {
     const data = generateBatigestCompany(o);
@@ -61,6 +91,7 @@ export async function startBatigestSim(
       for (const g of gateways) await g.close().catch(() => undefined);
       await sim.close();
       await backend.close();
+      await server?.drop();
     },
   };
 }
