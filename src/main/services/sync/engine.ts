@@ -372,23 +372,39 @@ export class SyncEngine {
       if (c && !byCode.has(c)) byCode.set(c, p);
     }
 
+    // Bounded concurrency (settings.batisimply.concurrency): each record follows the intent → write → commit
+    // protocol on its own, so records in flight together stay crash-safe. The first fatal error stops the
+    // others from starting; the ones in flight finish (or fail) before the run ends.
+    const workers = Math.max(1, Math.min(16, ctx.settings.batisimply.concurrency));
     let done = 0;
-    for (const w of work) {
-      throwIfCancelled(ctx.signal);
-      const key = `${kind}:${w.code}`;
-      try {
-        await this.pushOne(ctx, kind, w, byCode, byId);
-      } catch (e) {
-        if (e instanceof AppError && e.code === 'CANCELLED') throw e;
-        if (!isRecordLevel(e)) throw e;
-        ctx.counts.failed++;
-        const reason = `${w.name} (${w.code}) : ${reasonOf(e)} Nouvel essai au prochain passage.`;
-        ctx.items.push({ recordKey: key, action: 'failed', reason });
-        await buffer.recordError({ kind, code: w.code, name: w.name, hash: w.hash, error: reasonOf(e), now: clock.now() });
+    let next = 0;
+    let fatal: unknown = null;
+    const worker = async (): Promise<void> => {
+      while (fatal === null) {
+        const w = work[next++];
+        if (!w) return;
+        try {
+          throwIfCancelled(ctx.signal);
+          try {
+            await this.pushOne(ctx, kind, w, byCode, byId);
+          } catch (e) {
+            if (e instanceof AppError && e.code === 'CANCELLED') throw e;
+            if (!isRecordLevel(e)) throw e;
+            ctx.counts.failed++;
+            const reason = `${w.name} (${w.code}) : ${reasonOf(e)} Nouvel essai au prochain passage.`;
+            ctx.items.push({ recordKey: `${kind}:${w.code}`, action: 'failed', reason });
+            await buffer.recordError({ kind, code: w.code, name: w.name, hash: w.hash, error: reasonOf(e), now: clock.now() });
+          }
+          done++;
+          await ctx.emit('push', 'Envoi vers BatiSimply', done, total, w.code);
+        } catch (e) {
+          fatal ??= e;
+          return;
+        }
       }
-      done++;
-      await ctx.emit('push', 'Envoi vers BatiSimply', done, total, w.code);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, work.length) }, worker));
+    if (fatal !== null) throw fatal;
   }
 
   private async pushOne(
