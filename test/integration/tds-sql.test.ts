@@ -119,6 +119,10 @@ describe('result sets', () => {
       v: '15.0.2000',
       t: 'x',
     });
+    const pad = await pool.request().query(
+      "SELECT RIGHT('00000000' + CAST(42 AS varchar(8)), 8) AS a, REPLICATE('0', 8 - LEN('123')) + '123' AS b, ISNUMERIC('12.5') AS c, ISNUMERIC('x') AS d, 'a' + CHAR(65) AS e",
+    );
+    expect(pad.recordset[0]).toEqual({ a: '00000042', b: '00000123', c: 1, d: 0, e: 'aA' });
     const v = await pool.request().query('SELECT @@VERSION AS [version], DB_NAME() AS [databaseName]');
     expect(v.recordset[0].version).toMatch(/^Microsoft SQL Server 2019/);
     expect(v.recordset[0].databaseName).toBe(DB);

@@ -90,6 +90,12 @@ describe('translation to PostgreSQL', () => {
       'ALTER TABLE "Salarie" ADD "Badge" varchar(64) NULL, ADD "Actif" boolean',
     );
   });
+  it('translates CREATE TABLE column types (not as function calls)', () => {
+    expect(tr('CREATE TABLE dbo.T (Code char(8) NOT NULL PRIMARY KEY, Nom nvarchar(60), H decimal(18,4), D datetime, B bit)').sql).toBe(
+      'CREATE TABLE "T" ("Code" char(8) NOT NULL PRIMARY KEY, "Nom" varchar(60), "H" numeric(18,4), "D" timestamp(3), "B" boolean)',
+    );
+  });
+
   it('refuses an undeclared variable with 137', () => {
     expect(() => tr('SELECT @x')).toThrow('Must declare the scalar variable "@x".');
   });

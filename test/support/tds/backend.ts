@@ -62,6 +62,9 @@ CREATE OR REPLACE FUNCTION tds_sys.charindex(text, text) RETURNS integer LANGUAG
 CREATE OR REPLACE FUNCTION tds_sys.charindex(text, text, integer) RETURNS integer LANGUAGE sql IMMUTABLE AS
   $f$ SELECT CASE WHEN strpos(substr($2, greatest($3,1)), $1) = 0 THEN 0 ELSE strpos(substr($2, greatest($3,1)), $1) + greatest($3,1) - 1 END $f$;
 CREATE OR REPLACE FUNCTION tds_sys.space(integer) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT repeat(' ', $1) $f$;
+CREATE OR REPLACE FUNCTION tds_sys.isnumeric(text) RETURNS integer LANGUAGE sql IMMUTABLE AS
+  $f$ SELECT CASE WHEN $1 ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' THEN 1 ELSE 0 END $f$;
+CREATE OR REPLACE FUNCTION tds_sys.datalength(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length($1) * 2 $f$;
 CREATE OR REPLACE FUNCTION tds_sys.square(float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$ SELECT $1 * $1 $f$;
 CREATE OR REPLACE FUNCTION tds_sys.year_of(timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT extract(year FROM $1)::int $f$;
 CREATE OR REPLACE FUNCTION tds_sys.month_of(timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT extract(month FROM $1)::int $f$;

@@ -949,6 +949,11 @@ const STRING_FUNCS_RENAME: Record<string, string> = {
   CEILING: 'ceiling',
   NEWID: 'gen_random_uuid',
   SPACE: 'tds_sys.space',
+  REPLICATE: 'repeat',
+  CHAR: 'chr',
+  NCHAR: 'chr',
+  ISNUMERIC: 'tds_sys.isnumeric',
+  DATALENGTH: 'tds_sys.datalength',
   SQUARE: 'tds_sys.square',
 };
 
@@ -1114,6 +1119,21 @@ export class Translator {
           if (t.k === 'word' && t.v.startsWith('#')) {
             throw new TsqlError(208, `Invalid object name '${t.v}'. (TDS simulator: temporary tables are not supported)`, 16, 0);
           }
+          // column definition in CREATE TABLE: ident type
+          const prevTok = toks[i - 1];
+          if (
+            t.k === 'word' &&
+            TYPE_WORDS.has(w) &&
+            prevTok &&
+            (prevTok.k === 'word' || prevTok.k === 'qid') &&
+            !KEYWORDS.has(up(prevTok)) &&
+            this.inColumnDefinition(toks, i)
+          ) {
+            const ty = translateType(toks, i);
+            out.push(ty.sql);
+            i = ty.next - 1;
+            break;
+          }
           if (
             t.k === 'word' &&
             next?.k === 'lp' &&
@@ -1151,21 +1171,6 @@ export class Translator {
           }
           if (t.k === 'word' && (w === 'IDENTITY')) {
             throw new TsqlError(102, "Incorrect syntax near 'IDENTITY'. (TDS simulator: IDENTITY columns are not supported)");
-          }
-          // column definition in CREATE TABLE: ident type
-          const prevTok = toks[i - 1];
-          if (
-            t.k === 'word' &&
-            TYPE_WORDS.has(w) &&
-            prevTok &&
-            (prevTok.k === 'word' || prevTok.k === 'qid') &&
-            !KEYWORDS.has(up(prevTok)) &&
-            this.inColumnDefinition(toks, i)
-          ) {
-            const ty = translateType(toks, i);
-            out.push(ty.sql);
-            i = ty.next - 1;
-            break;
           }
           if (t.k === 'word' && (w === 'CLUSTERED' || w === 'NONCLUSTERED')) break;
           if (up(prevTok) === 'AS') {
