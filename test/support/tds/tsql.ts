@@ -1139,7 +1139,7 @@ export class Translator {
             next?.k === 'lp' &&
             !KEYWORDS.has(w) &&
             !this.tableMap.has(t.v.toLowerCase()) &&
-            !['INTO', 'TABLE', 'UPDATE', 'FROM', 'JOIN', 'REFERENCES', 'AS'].includes(up(toks[i - 1])) &&
+            !['INTO', 'TABLE', 'UPDATE', 'FROM', 'JOIN', 'REFERENCES', 'AS', 'WITH'].includes(up(toks[i - 1])) &&
             toks[i - 1]?.k !== 'dot' &&
             toks[i - 1]?.k !== 'rp'
           ) {
