@@ -32,12 +32,22 @@ function bufferError(e: unknown, what: string): AppError {
   if (e instanceof AppError) return e;
   const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   const code = (e as { code?: string } | null)?.code;
-  const unreachable = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET';
+  const unreachable =
+    code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === '57P01' ||
+    /Connection terminated|terminating connection|Client has encountered a connection error/i.test(detail);
   if (unreachable) {
     return new AppError(
       'BUFFER_UNREACHABLE',
       'La base tampon PostgreSQL est injoignable. Vérifiez le serveur, le port et le réseau, puis réessayez.',
       { detail: `${what}: ${detail}`, cause: e, retryable: true },
+    );
+  }
+  // 53100 disk_full, or the file system's ENOSPC seen by the embedded database.
+  if (code === '53100' || code === 'ENOSPC' || /No space left on device|could not extend file/i.test(detail)) {
+    return new AppError(
+      'BUFFER_ERROR',
+      "Le disque de la base tampon est plein : libérez de la place sur ce disque puis relancez la synchronisation. Rien n'est perdu : elle reprendra là où elle s'est arrêtée.",
+      { detail: `${what}: ${detail}`, cause: e, retryable: false },
     );
   }
   // 40001 serialization failure, 40P01 deadlock: safe to retry the whole transaction.
