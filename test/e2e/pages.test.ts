@@ -34,7 +34,7 @@ describe('renderer through the web bridge', () => {
 
     // Going on without a valid licence is refused, with an explanation.
     await page.getByTestId('wizard-next').click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Saisissez et validez la clé de licence');
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/clé de licence|licence/i);
     expect(await steps.nth(0).getAttribute('aria-current')).toBe('step');
 
     // A key in the wrong format is refused before any call; the input formats what is typed.

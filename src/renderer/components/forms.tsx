@@ -179,6 +179,8 @@ export function OptionsForm({
 
 type MappingRow = DetectedTable['mapping'][number];
 
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 /** Detected column mapping of one table, with an override select per logical column. */
 export function ColumnMappingTable({
   table,
@@ -192,7 +194,7 @@ export function ColumnMappingTable({
   if (!table.exists) return <WarnBanner>{fr.options.tableMissing(table.tableName)}</WarnBanner>;
   const columnNames = table.columns.map((c) => c.name);
   const cols: Column<MappingRow>[] = [
-    { key: 'logical', header: fr.options.logical, render: (r) => <span>{r.label}{r.required ? ' *' : ''}</span> },
+    { key: 'logical', header: fr.options.logical, render: (r) => <span>{capitalize(r.label)}{r.required ? ' *' : ''}</span> },
     {
       key: 'detected',
       header: fr.options.detected,
@@ -204,7 +206,7 @@ export function ColumnMappingTable({
       render: (r) => (
         <select
           className="select"
-          aria-label={`${fr.options.override} : ${r.label}`}
+          aria-label={`${fr.options.override} : ${capitalize(r.label)}`}
           value={overrides[r.logical] ?? ''}
           onChange={(e) => onChange({ ...overrides, [r.logical]: e.target.value })}
           data-testid={`override-${table.table}-${r.logical}`}

@@ -374,6 +374,8 @@ export type Column<T> = {
   header: ReactNode;
   render: (row: T) => ReactNode;
   numeric?: boolean;
+  /** Minimum width of the column (CSS length), so short labels do not wrap letter by letter. */
+  minWidth?: string;
 };
 export function Table<T>({
   columns,
@@ -401,7 +403,7 @@ export function Table<T>({
         <thead>
           <tr>
             {columns.map((c) => (
-              <th key={c.key} scope="col" className={c.numeric ? 'num' : undefined}>
+              <th key={c.key} scope="col" className={c.numeric ? 'num' : undefined} style={c.minWidth ? { minWidth: c.minWidth } : undefined}>
                 {c.header}
               </th>
             ))}

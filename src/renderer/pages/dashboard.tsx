@@ -109,7 +109,8 @@ export function Dashboard({
     if (!e.running) {
       setProgress(null);
       setCancelling(false);
-      if (e.lastRun) toast.show(fr.dashboard.finished(fr.runStatus[e.lastRun.status].toLowerCase()), e.lastRun.status === 'failed' ? 'error' : 'ok');
+      // The panel and the table show the result; only a failure also raises a toast.
+      if (e.lastRun?.status === 'failed') toast.show(fr.dashboard.finished(fr.runStatus.failed.toLowerCase()), 'error');
     }
   });
 
@@ -122,7 +123,6 @@ export function Dashboard({
       await call('sync.run', { flow });
       // The main process is the truth about what runs (a quick run may already be over).
       status.reload();
-      toast.show(fr.dashboard.started, 'info');
     } catch (e) {
       setSyncError(errorMessage(e));
     } finally {

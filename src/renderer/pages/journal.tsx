@@ -187,26 +187,28 @@ export function JournalPage({ software }: { software: string }) {
       </Card>
 
       <Card title={fr.journal.items}>
-        {selected ? <RunItems runId={selected} software={software} /> : <p className="muted">{fr.journal.pickRun}</p>}
+        {selected ? <RunItems key={selected} runId={selected} software={software} /> : <p className="muted">{fr.journal.pickRun}</p>}
       </Card>
     </div>
   );
 }
 
 function RunItems({ runId, software }: { runId: string; software: string }) {
-  const [onlyProblems, setOnlyProblems] = useState(false);
+  /** null = not chosen yet: problems only when the run has any. */
+  const [onlyProblemsChoice, setOnlyProblems] = useState<boolean | null>(null);
   const q = useQuery((c) => c('journal.get', { runId, pageSize: 1000 }), runId);
   if (q.loading && !q.data) return <Loading />;
   if (q.error) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
   if (!q.data) return null;
   const { run } = q.data;
+  const onlyProblems = onlyProblemsChoice ?? run.counts.failed + run.counts.skipped > 0;
   const items = onlyProblems ? q.data.items.filter((i) => i.action === 'failed' || i.action === 'skipped' || i.action === 'conflict') : q.data.items;
   const cols: Column<JournalItem>[] = [
     { key: 'action', header: fr.journal.action, render: (i) => <StatusBadge tone={ACTION_TONE[i.action]}>{fr.actions[i.action]}</StatusBadge> },
-    { key: 'key', header: fr.journal.key, render: (i) => <code>{i.key}</code> },
-    { key: 'label', header: fr.journal.label, render: (i) => i.label ?? '' },
+    { key: 'key', header: fr.journal.key, minWidth: '7rem', render: (i) => <code>{i.key}</code> },
+    { key: 'label', header: fr.journal.label, minWidth: '12rem', render: (i) => i.label ?? '' },
     { key: 'reason', header: fr.journal.reason, render: (i) => i.reason ?? '' },
-    { key: 'at', header: fr.journal.at, render: (i) => formatDateTime(i.at) },
+    { key: 'at', header: fr.journal.at, minWidth: '8rem', render: (i) => formatDateTime(i.at) },
   ];
   return (
     <div className="stack" data-testid="run-items">

@@ -117,7 +117,7 @@ export function LicenceFacts({ status }: { status: LicenceStatus }) {
   if (status.keyHint) items.push([fr.licence.keyHint, <code key="k">{status.keyHint}</code>]);
   if (status.clientName) items.push([fr.licence.client, status.clientName]);
   if (status.expiresAt) items.push([fr.licence.expires, formatDate(status.expiresAt)]);
-  if (status.daysLeft !== null) items.push([fr.licence.daysLeft, String(status.daysLeft)]);
+  if (status.daysLeft !== null && status.daysLeft >= 0) items.push([fr.licence.daysLeft, String(status.daysLeft)]);
   if (status.graceDaysLeft !== null) items.push([fr.licence.grace, `${status.graceDaysLeft} j`]);
   items.push([fr.licence.lastValidated, formatDateTime(status.lastValidatedAt)]);
   if (status.nextCheckAt) items.push([fr.licence.nextCheck, formatDateTime(status.nextCheckAt)]);
