@@ -448,7 +448,8 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
           }),
         drop: () => {
           this.state = 'closed';
-          this.socket.end();
+          // TCP reset (as when a server or a network device kills the connection)
+          this.socket.resetAndDestroy();
         },
         countStatement: () => {
           stats.statements++;
