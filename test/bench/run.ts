@@ -1,5 +1,6 @@
 /**
- * Benchmark (`npm run bench [-- --scale 0.2] [-- --latency 20] [-- --only a,b,c]`): the sync engine against
+ * Benchmark (`npm run bench -- [--scale 0.2] [--latency 20] [--only a,b,c] [--buffer embedded|postgres] [--concurrency N]`):
+ * the sync engine against
  * the BASELINE (the reference connector's algorithm, test/bench/baseline.ts), both against the simulators
  * (TDS on PGlite, BatiSimply with a simulated latency per request, default 20 ms).
  *
@@ -16,6 +17,8 @@
  * cross-checked with the TDS simulator's count of SQL batches and RPCs.
  */
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../../src/shared/settings.js';
 import { settingsSchema } from '../../src/shared/settings.js';
@@ -68,7 +71,7 @@ async function child(cfg: ChildConfig): Promise<void> {
   const waitGo = (): Promise<void> => new Promise((res) => process.once('message', () => res()));
   let result: ChildResult;
   if (cfg.contender === 'engine') {
-    const buffer = await openBuffer({ kind: 'embedded', embeddedPath: '', remote: s.buffer.remote }, ':memory:');
+    const buffer = await openBuffer(s.buffer, ':memory:');
     const gateway = new BatigestGateway({ settings: s.sqlServer, logger: silent });
     const engine = new SyncEngine({ batigest: gateway, batisimply: client, buffer, settings: () => s, clock, logger: silent, machineName: 'BENCH' });
     if (cfg.scenario === 'b') await engine.run('all');
@@ -90,7 +93,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     await gateway.close();
     await buffer.db.close();
   } else {
-    const buffer = await openBuffer({ kind: 'embedded', embeddedPath: '', remote: s.buffer.remote }, ':memory:');
+    const buffer = await openBuffer(s.buffer, ':memory:');
     const ref = new ReferenceConnector({ sqlServer: s.sqlServer, projectDefaults: s.batisimply.project, client, buffer: buffer.db });
     await ref.init();
     const window = () => ({ start: new Date(Date.now() - s.hours.windowDays * 86_400_000), end: new Date() });
@@ -181,7 +184,26 @@ function runChild(cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
   });
 }
 
-async function scenario(id: ScenarioId, scale: number, latencyMs: number): Promise<Record<Contender, Measure>> {
+async function bufferSettings(kind: 'embedded' | 'postgres'): Promise<{ settings: Settings['buffer']; drop(): Promise<void> }> {
+  const base = settingsSchema.parse({}).buffer;
+  if (kind === 'embedded') return { settings: { ...base, kind: 'embedded', embeddedPath: '' }, drop: async () => undefined };
+  const database = `cbs_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  return {
+    settings: { ...base, kind: 'remote', remote: { host: '127.0.0.1', port: 5432, user: 'postgres', password: '', database, ssl: false } },
+    drop: async () => {
+      const a = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+async function scenario(id: ScenarioId, scale: number, latencyMs: number, bufferKind: 'embedded' | 'postgres', concurrency: number): Promise<Record<Contender, Measure>> {
   const size = SIZES[id];
   const nCh = Math.max(10, Math.round(size.chantiers * (id === 'c' ? Math.sqrt(scale) : scale)));
   const nSlots = Math.round(size.slots * scale);
@@ -203,8 +225,10 @@ async function scenario(id: ScenarioId, scale: number, latencyMs: number): Promi
     for (const contender of ['engine', 'baseline'] as const) {
       await backend.adminExec(db, 'DELETE FROM "SuiviMO"');
       const bs: BatisimplySimulator = await startBatisimplySimulator({ seed, latencyMs: 0, tokenLifetimeSeconds: 3600, pageSizeMax: 2000 });
+      const buf = await bufferSettings(bufferKind);
       try {
         const settings = settingsSchema.parse({ machineName: 'BENCH', mode: 'chantier' });
+        settings.buffer = buf.settings;
         settings.sqlServer = { ...settings.sqlServer, server: `127.0.0.1,${tds.port}`, database: db, user: 'bench', password: 'Bench#2026', encrypt: false, trustServerCertificate: true, requestTimeoutMs: 120_000 };
         settings.batisimply = {
           ...settings.batisimply,
@@ -217,6 +241,7 @@ async function scenario(id: ScenarioId, scale: number, latencyMs: number): Promi
           password: SIM_DEFAULT_CREDENTIALS.password,
           timeoutMs: 60_000,
           project: PROJECT_DEFAULTS,
+          ...(concurrency ? { concurrency } : {}),
         };
         const r = await runChild({ scenario: id, contender, settings }, () => {
           bs.config.latencyMs = latencyMs;
@@ -233,6 +258,7 @@ async function scenario(id: ScenarioId, scale: number, latencyMs: number): Promi
         };
       } finally {
         await bs.close();
+        await buf.drop();
       }
     }
   } finally {
@@ -249,16 +275,19 @@ async function main(): Promise<void> {
   const scale = Number(arg('scale', '1'));
   const latency = Number(arg('latency', '20'));
   const only = arg('only', 'a,b,c').split(',') as ScenarioId[];
+  const bufferKind = arg('buffer', 'embedded') === 'postgres' ? 'postgres' : 'embedded';
+  /** BatiSimply requests in flight for the engine (0 = the settings' default); the baseline is sequential by design. */
+  const concurrency = Number(arg('concurrency', '0'));
   const TITLES: Record<ScenarioId, string> = {
     a: `(a) premier envoi de ${Math.round(SIZES.a.chantiers * scale)} chantiers`,
     b: `(b) relance sans changement : ${Math.round(SIZES.b.chantiers * scale)} chantiers, ${Math.round(SIZES.b.slots * scale)} créneaux`,
     c: `(c) ${Math.round(SIZES.c.slots * scale)} créneaux validés écrits dans SuiviMO`,
   };
-  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, Node ${process.version}\n`);
+  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, base tampon ${bufferKind === 'embedded' ? 'intégrée (PGlite en mémoire)' : 'PostgreSQL 127.0.0.1:5432'}, requêtes BatiSimply simultanées du moteur ${concurrency || `${settingsSchema.parse({}).batisimply.concurrency} (réglage par défaut)`}, Node ${process.version}\n`);
   const lines: string[] = [];
   const verdicts: string[] = [];
   for (const id of only) {
-    const r = await scenario(id, scale, latency);
+    const r = await scenario(id, scale, latency, bufferKind, concurrency);
     const e = r.engine;
     const b = r.baseline;
     const block = [
