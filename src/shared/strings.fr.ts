@@ -58,6 +58,8 @@ export const fr = {
     licenceFirst: 'Saisissez et validez la clé de licence fournie par le Groupe SAGES avant de continuer.',
     mappingLater:
       "Les salariés sans correspondance n'empêchent pas de terminer : leurs heures attendront qu'une correspondance soit enregistrée.",
+    mappingUnsaved: (n: number) =>
+      `${n} correspondance${n > 1 ? 's' : ''} modifiée${n > 1 ? 's' : ''} mais pas enregistrée${n > 1 ? 's' : ''} : cliquez sur « Enregistrer » avant de continuer.`,
     summaryIntro: 'Vérifiez les réglages puis cliquez sur « Terminer ».',
     finished: 'Configuration terminée. Vous pouvez lancer la première synchronisation.',
   },

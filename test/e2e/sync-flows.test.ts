@@ -205,6 +205,11 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     await step5.getByTestId('mapping-table').waitFor();
     expect(await step5.getByTestId(`map-${unmapped.code}`).inputValue()).toBe('');
     await stack.screenshot('wizard-6-mapping');
+    // An unsaved choice is not lost silently: the step asks to save it first.
+    await step5.getByTestId(`map-${unmapped.code}`).selectOption(unmapped.batisimplyUserId);
+    await next.click();
+    await step5.getByRole('alert').filter({ hasText: 'pas enregistrée' }).waitFor();
+    await step5.getByTestId(`map-${unmapped.code}`).selectOption('');
     await next.click();
 
     // 7. Summary, then finish.

@@ -3,7 +3,7 @@
  * choice, unmapped users highlighted with the hours waiting for them, and "Enregistrer".
  * Used by the Mapping page and by the wizard's "Salariés" step.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { MappingUser, MappingView } from '../../shared/contract.js';
 import type { Salarie } from '../../shared/domain.js';
 import { SAFE_CONFIDENCE, suggestMappings, type Suggestion } from '../../shared/mapping-suggest.js';
@@ -24,7 +24,16 @@ function salarieName(s: Salarie): string {
   return [s.nom, s.prenom].filter(Boolean).join(' ');
 }
 
-export function MappingPanel({ software, onSaved }: { software: string; onSaved?: () => void }) {
+export function MappingPanel({
+  software,
+  onSaved,
+  onPendingChange,
+}: {
+  software: string;
+  onSaved?: () => void;
+  /** Told how many choices are not saved yet (the wizard refuses to move on while some are). */
+  onPendingChange?: (n: number) => void;
+}) {
   const q = useQuery((call) => call('mapping.get'));
   if (q.loading && !q.data) return <Loading />;
   if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
@@ -39,6 +48,7 @@ export function MappingPanel({ software, onSaved }: { software: string; onSaved?
         onSaved?.();
       }}
       onReload={q.reload}
+      onPendingChange={onPendingChange}
     />
   );
 }
@@ -48,11 +58,13 @@ function MappingEditor({
   software,
   onSaved,
   onReload,
+  onPendingChange,
 }: {
   view: MappingView;
   software: string;
   onSaved: (v: MappingView) => void;
   onReload: () => void;
+  onPendingChange?: (n: number) => void;
 }) {
   const call = useCall();
   const toast = useToast();
@@ -81,6 +93,11 @@ function MappingEditor({
 
   const original = useMemo(() => initialChoices(view), [view]);
   const changes = Object.entries(choices).filter(([code, uid]) => (original[code] ?? '') !== uid);
+
+  const pendingCount = changes.length;
+  useEffect(() => {
+    onPendingChange?.(pendingCount);
+  }, [pendingCount, onPendingChange]);
 
   const chosenUserIds = new Set(Object.values(choices).filter(Boolean));
   const unmappedUsers = view.users

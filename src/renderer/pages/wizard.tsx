@@ -55,6 +55,7 @@ export function Wizard({
   const [stepError, setStepError] = useState<string | null>(null);
   const [tables, setTables] = useState<DetectedTable[] | null>(null);
   const [tablesError, setTablesError] = useState<string | null>(null);
+  const [mappingPending, setMappingPending] = useState(0);
 
   const software = softwareLabel(opts.software);
   const steps = fr.wizard.steps;
@@ -165,6 +166,10 @@ export function Wizard({
         return;
       }
       case 5:
+        if (mappingPending > 0) {
+          setStepError(fr.wizard.mappingUnsaved(mappingPending));
+          return;
+        }
         go(6);
         return;
       case 6: {
@@ -271,7 +276,7 @@ export function Wizard({
       body = (
         <>
           <WarnBanner>{fr.wizard.mappingLater}</WarnBanner>
-          <MappingPanel software={software} />
+          <MappingPanel software={software} onPendingChange={setMappingPending} />
         </>
       );
       break;
