@@ -123,4 +123,22 @@ describe('renderer through the web bridge', () => {
     await stack.screenshot('page-dashboard-1920');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
+
+  it('labels follow the software chosen: Codial instead of Sage Batigest', async () => {
+    const { page, app } = stack;
+    app.settings.update({ software: 'codial' });
+    await page.goto(`${stack.bridge.origin}/#/dashboard`);
+    await page.reload();
+    await page.getByTestId('page-dashboard').waitFor();
+    expect(await page.locator('.sidebar .brand').textContent()).toContain('Codial ↔ BatiSimply');
+    expect(await page.getByTestId('sync-push').textContent()).toBe('Codial → BatiSimply');
+    expect(await page.getByTestId('sync-hours').textContent()).toBe('BatiSimply → Codial');
+    expect(await page.getByTestId('card-sql').locator('h3').textContent()).toBe('Codial (SQL Server)');
+    await page.getByTestId('nav-mapping').click();
+    await page.getByTestId('page-mapping').waitFor();
+    expect(await page.getByTestId('page-mapping').locator('p').first().textContent()).toContain('salarié de Codial');
+    expect(await page.content()).not.toContain('Sage Batigest');
+    await stack.screenshot('page-dashboard-codial');
+    app.settings.update({ software: 'batigest' });
+  });
 });
