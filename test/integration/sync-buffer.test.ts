@@ -108,3 +108,36 @@ describe.each(BUFFER_KINDS)('buffer on %s', (kind) => {
     expect(await tb.store.listEmployees()).toMatchObject([{ batisimply_user_id: 'u1', salarie_code: 'S01' }]);
   });
 });
+
+describe('embedded buffer on disk', () => {
+  it('keeps its data across restarts and refuses a second program while one has it open', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawn } = await import('node:child_process');
+    const { openEmbeddedBuffer, BufferStore } = await import('../../src/main/services/buffer/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'cbs-buffer-'));
+    try {
+      const a = new BufferStore(await openEmbeddedBuffer(dir));
+      await a.init();
+      await a.startRun({ id: 'r1', flow: 'hours', machine: 'PC', trigger: 'cli', now: t0 });
+      await a.db.close();
+      // Another live process holds the lock.
+      const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+      try {
+        writeFileSync(join(dir, 'connecteur.lock'), String(other.pid));
+        await expect(openEmbeddedBuffer(dir)).rejects.toMatchObject({ code: 'BUFFER_LOCKED' });
+      } finally {
+        other.kill();
+      }
+      await new Promise((r) => other.once('exit', r));
+      // Its process is gone (crash): the stale lock is taken over, the data is still there.
+      const b = new BufferStore(await openEmbeddedBuffer(dir));
+      await b.init();
+      expect((await b.getRun('r1'))?.machine).toBe('PC');
+      await b.db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,8 @@
  * Both run the SAME SQL (see migrations.ts and store.ts). Rows come back as plain objects; callers
  * validate them with zod (store.ts), so driver differences (Date vs string) are absorbed there.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
@@ -59,13 +60,56 @@ function bufferError(e: unknown, what: string): AppError {
   });
 }
 
+const LOCK_FILE = 'connecteur.lock';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite is single-process: the app and the CLI must not open the same embedded buffer at once.
+ * A lock file holds the owner's pid; a lock of a dead process (crash, kill) is taken over.
+ */
+function lockEmbedded(dataDir: string): () => void {
+  const file = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid === process.pid) return () => undefined;
+      if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
+        throw new AppError(
+          'BUFFER_LOCKED',
+          "La base tampon intégrée est déjà ouverte par un autre programme du connecteur (application ou ligne de commande). Fermez-le, ou lancez la synchronisation depuis celui-ci.",
+          { detail: `${file} held by pid ${pid}` },
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new AppError('BUFFER_LOCKED', "Le verrou de la base tampon intégrée n'a pas pu être pris. Réessayez.", { detail: file });
+}
+
 /** Embedded buffer. `dataDir` undefined = in memory (tests). */
 export async function openEmbeddedBuffer(dataDir?: string): Promise<BufferDb> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlock: () => void = () => undefined;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockEmbedded(dataDir);
+  }
   let db: PGlite;
   try {
     db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   } catch (e) {
+    unlock();
     throw new AppError(
       'BUFFER_ERROR',
       "La base tampon intégrée n'a pas pu être ouverte. Vérifiez que le dossier est accessible et qu'aucune autre instance du connecteur ne l'utilise.",
@@ -102,6 +146,7 @@ export async function openEmbeddedBuffer(dataDir?: string): Promise<BufferDb> {
     },
     async close(): Promise<void> {
       if (!db.closed) await db.close();
+      unlock();
     },
   };
 }
