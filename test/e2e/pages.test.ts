@@ -31,6 +31,10 @@ describe('renderer through the web bridge', () => {
     expect(await steps.count()).toBe(7);
     expect(await steps.nth(0).getAttribute('aria-current')).toBe('step');
     await stack.screenshot('wizard-1-licence');
+    // The built page carries its own strict CSP (Electron loads it from file://, without server headers).
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
 
     // Going on without a valid licence is refused, with an explanation.
     await page.getByTestId('wizard-next').click();
