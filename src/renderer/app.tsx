@@ -15,6 +15,7 @@ import { LicenceExpiredScreen, LicencePage, isLicenceBlocking } from './pages/li
 import { SettingsPage } from './pages/settings.js';
 import { Wizard } from './pages/wizard.js';
 import { MappingPanel } from './components/mapping-panel.js';
+import { Notices } from './components/notices.js';
 
 export type Page = 'dashboard' | 'mapping' | 'journal' | 'settings' | 'licence';
 const PAGES: readonly Page[] = ['dashboard', 'mapping', 'journal', 'settings', 'licence'];
@@ -102,15 +103,18 @@ export function App() {
 
   if (wizard) {
     return (
-      <Wizard
-        initial={boot.settings}
-        licence={boot.licence}
-        onDone={(settings) => {
-          setBoot({ ...boot, settings });
-          setWizard(false);
-          setPage('dashboard');
-        }}
-      />
+      <>
+        <Notices className="wizard notices-top" />
+        <Wizard
+          initial={boot.settings}
+          licence={boot.licence}
+          onDone={(settings) => {
+            setBoot({ ...boot, settings });
+            setWizard(false);
+            setPage('dashboard');
+          }}
+        />
+      </>
     );
   }
 
@@ -187,6 +191,7 @@ export function App() {
         </div>
       </aside>
       <main className="main" id="main" ref={mainRef} tabIndex={-1}>
+        <Notices />
         {content}
       </main>
     </div>

@@ -91,6 +91,8 @@ export interface StackOptions {
   viewport?: { width: number; height: number };
   /** Environment for CONNECTEUR_* settings overrides. */
   env?: Record<string, string | undefined>;
+  /** Runs before the app starts, with its (empty) data folder: e.g. to write a damaged settings file. */
+  prepare?: (dataDir: string) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-'));
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
+  opts.prepare?.(dataDir);
   const logger = memoryLogger();
   const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
   const app = await createApp({
