@@ -15,6 +15,7 @@ import { defaultFeatures } from '../../src/main/features.js';
 import { connectionsFeature } from '../../src/main/features/connections.js';
 import { csvCell, syncFeature } from '../../src/main/features/sync.js';
 import { createLicenceFeature } from '../../src/main/services/licence/index.js';
+import type { Timers } from '../../src/main/services/scheduler/scheduler.js';
 import type { SyncHooks } from '../../src/main/services/sync/engine.js';
 import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
 import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
@@ -37,12 +38,15 @@ interface Tracked {
   progress: ProgressEvent[];
   /** Resolves with the journal line of a run when its end is announced ('sync:status' lastRun). */
   ended(runId: string): Promise<RunSummary>;
+  /** Resolves with the next run end announced that matches. */
+  nextEnd(pred: (r: RunSummary) => boolean): Promise<RunSummary>;
 }
 
 function track(app: App): Tracked {
   const done = new Map<string, RunSummary>();
   const waiters = new Map<string, (r: RunSummary) => void>();
   const progress: ProgressEvent[] = [];
+  const watchers: { pred: (r: RunSummary) => boolean; res: (r: RunSummary) => void }[] = [];
   app.onEvent((event, payload) => {
     if (event === 'sync:progress') progress.push(payload as ProgressEvent);
     if (event === 'sync:status') {
@@ -50,6 +54,10 @@ function track(app: App): Tracked {
       if (last) {
         done.set(last.id, last);
         waiters.get(last.id)?.(last);
+        for (const w of watchers.splice(0)) {
+          if (w.pred(last)) w.res(last);
+          else watchers.push(w);
+        }
       }
     }
   });
@@ -57,6 +65,7 @@ function track(app: App): Tracked {
     app,
     progress,
     ended: (id) => (done.has(id) ? Promise.resolve(done.get(id)!) : new Promise((res) => waiters.set(id, res))),
+    nextEnd: (pred) => new Promise((res) => watchers.push({ pred, res })),
   };
 }
 
@@ -66,7 +75,7 @@ async function ok<K extends ChannelName>(app: App, channel: K, input?: unknown):
   return r.value;
 }
 
-async function newApp(name: string, features: 'default' | 'withHooks', hooks?: SyncHooks): Promise<App> {
+async function newApp(name: string, features: 'default' | 'custom', custom: { hooks?: SyncHooks; timers?: Timers; notify?: (title: string, body: string) => void } = {}): Promise<App> {
   const data = path.join(dir, name);
   fs.mkdirSync(data, { recursive: true });
   const cipher = createNodeCipher({ keyFile: path.join(data, 'secret.key') });
@@ -75,7 +84,7 @@ async function newApp(name: string, features: 'default' | 'withHooks', hooks?: S
     list = defaultFeatures({ cipher, appVersion: '0.1.0', licencePinned: { publicKey: lm.publicKeyPem } });
   } else {
     const lic = createLicenceFeature({ cipher, appVersion: '0.1.0', pinned: { publicKey: lm.publicKeyPem } });
-    list = [lic.feature, connectionsFeature(), syncFeature({ licence: lic.guard, ...(hooks ? { hooks } : {}) })];
+    list = [lic.feature, connectionsFeature(), syncFeature({ licence: lic.guard, ...custom })];
   }
   const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: data }),
@@ -296,31 +305,109 @@ describe('app features against the simulators', () => {
     expect(off).toMatchObject({ enabled: false, nextRunAt: null });
   });
 
-  it('sync.cancel stops a running push; a second run of the same flow is refused meanwhile', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let paused!: () => void;
-    const reached = new Promise<void>((r) => (paused = r));
-    const other = await newApp('cancel', 'withHooks', {
-      checkpoint: async (name) => {
-        if (name !== 'push:before-remote') return;
-        paused();
-        await gate;
-      },
+  describe('with a run paused at a checkpoint', () => {
+    let other: App;
+    let ot: Tracked;
+    let gate: Promise<void> = Promise.resolve();
+    let release: () => void = () => undefined;
+    let reached: Promise<void> = Promise.resolve();
+    let paused: () => void = () => undefined;
+    const arm = () => {
+      gate = new Promise<void>((r) => (release = r));
+      reached = new Promise<void>((r) => (paused = r));
+    };
+
+    beforeAll(async () => {
+      other = await newApp('paused', 'custom', {
+        hooks: {
+          checkpoint: async (name) => {
+            if (name !== 'push:before-remote') return;
+            paused();
+            await gate;
+          },
+        },
+      });
+      ot = track(other);
+      expect(await ok(other, 'licence.setKey', { key: KEY })).toMatchObject({ state: 'valid' });
     });
-    const ot = track(other);
-    expect(await ok(other, 'licence.setKey', { key: KEY })).toMatchObject({ state: 'valid' });
-    // A change in Batigest and a fresh buffer: the push must write to BatiSimply, and pauses before it.
-    await h.updateChantier('00000102', { description: 'Extension garage double' });
-    const { runId } = await ok(other, 'sync.run', { flow: 'push' });
-    await reached;
-    expect(await ok(other, 'sync.status')).toMatchObject({ running: { runId, flow: 'push' } });
-    expect(await other.router.invoke('sync.run', { flow: 'push' })).toMatchObject({ ok: false, error: { code: 'SYNC_ALREADY_RUNNING' } });
-    expect(await ok(other, 'sync.cancel', { runId: 'pas-celui-ci' })).toEqual({ cancelled: false });
-    expect(await ok(other, 'sync.cancel', { runId })).toEqual({ cancelled: true });
-    release();
-    expect(await ot.ended(runId)).toMatchObject({ id: runId, status: 'cancelled' });
-    expect(h.state.findProjectByCode('00000102')?.projectName).toBe('Extension garage'); // not sent
-    expect(await ok(other, 'sync.status')).toMatchObject({ running: null, lastRuns: [{ id: runId, status: 'cancelled' }] });
+
+    it('sync.cancel stops a running push; a second run of the same flow is refused meanwhile', async () => {
+      arm();
+      // A change in Batigest and a fresh buffer: the push must write to BatiSimply, and pauses before it.
+      await h.updateChantier('00000102', { description: 'Extension garage double' });
+      const { runId } = await ok(other, 'sync.run', { flow: 'push' });
+      await reached;
+      expect(await ok(other, 'sync.status')).toMatchObject({ running: { runId, flow: 'push' } });
+      expect(await other.router.invoke('sync.run', { flow: 'push' })).toMatchObject({ ok: false, error: { code: 'SYNC_ALREADY_RUNNING' } });
+      expect(await other.router.invoke('sync.run', { flow: 'all' })).toMatchObject({ ok: false, error: { code: 'SYNC_ALREADY_RUNNING' } });
+      expect(await ok(other, 'sync.cancel', { runId: 'pas-celui-ci' })).toEqual({ cancelled: false });
+      expect(await ok(other, 'sync.cancel', { runId })).toEqual({ cancelled: true });
+      release();
+      expect(await ot.ended(runId)).toMatchObject({ id: runId, status: 'cancelled' });
+      expect(h.state.findProjectByCode('00000102')?.projectName).toBe('Extension garage'); // not sent
+      expect(await ok(other, 'sync.status')).toMatchObject({ running: null, lastRuns: [{ id: runId, status: 'cancelled' }] });
+    });
+
+    it('a settings change under a run waits for its end; the next run uses the new settings', async () => {
+      arm();
+      const { runId } = await ok(other, 'sync.run', { flow: 'push' });
+      await reached;
+      other.settings.update({ sqlServer: { password: 'plus-le-bon' } });
+      release();
+      // The running push kept its gateway and client to the end.
+      expect(await ot.ended(runId)).toMatchObject({ status: 'success', counts: { updated: 1, failed: 0 } });
+      expect(h.state.findProjectByCode('00000102')?.projectName).toBe('Extension garage double');
+      // The next one is built from the new settings: Batigest refuses the login, journaled in French.
+      const next = await ok(other, 'sync.run', { flow: 'push' });
+      const failed = await ot.ended(next.runId);
+      expect(failed).toMatchObject({ status: 'failed' });
+      expect(failed.message).toMatch(/mot de passe/);
+      other.settings.update({ sqlServer: { password: 'Secret#1' } });
+      const again = await ok(other, 'sync.run', { flow: 'push' });
+      expect(await ot.ended(again.runId)).toMatchObject({ status: 'success', counts: { unchanged: 3 } });
+    });
+  });
+
+  it('scheduled runs: refused by the licence → one notification; then a scheduled run is journaled as such', async () => {
+    const timers: { fn: () => void; ms: number }[] = [];
+    const fake: Timers = {
+      setTimeout: (fn, ms) => {
+        const t = { fn, ms };
+        timers.push(t);
+        return t;
+      },
+      clearTimeout: (t) => {
+        const i = timers.indexOf(t as { fn: () => void; ms: number });
+        if (i >= 0) timers.splice(i, 1);
+      },
+    };
+    const notes: string[] = [];
+    let noted: () => void = () => undefined;
+    const sched = await newApp('sched', 'custom', { timers: fake, notify: (title, body) => (notes.push(`${title} | ${body}`), noted()) });
+    const st = track(sched);
+    const on = await ok(sched, 'schedule.set', { enabled: true, intervalSeconds: 600, flows: 'push' });
+    expect(on.nextRunAt).not.toBeNull();
+    expect(timers.map((x) => x.ms)).toEqual([600_000]);
+
+    // No licence key yet: the scheduled attempt is refused and notified once, not at every tick.
+    const notedP = new Promise<void>((r) => (noted = r));
+    timers.shift()!.fn();
+    await notedP;
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^Synchronisation planifiée incomplète \| .*[Ll]icence/);
+    await expect.poll(() => timers.length).toBe(1);
+    const refusedAgain = new Promise<void>((r) => setImmediate(r));
+    timers.shift()!.fn();
+    await refusedAgain;
+    await expect.poll(() => timers.length).toBe(1);
+    expect(notes).toHaveLength(1);
+
+    expect(await ok(sched, 'licence.setKey', { key: KEY })).toMatchObject({ state: 'valid' });
+    const end = st.nextEnd((r) => r.trigger === 'schedule');
+    timers.shift()!.fn();
+    expect(await end).toMatchObject({ flow: 'push', trigger: 'schedule', status: 'success' });
+    await expect.poll(async () => (await ok(sched, 'schedule.get')).lastRunAt).not.toBeNull();
+    expect((await ok(sched, 'journal.list')).runs[0]).toMatchObject({ trigger: 'schedule' });
+    expect(notes).toHaveLength(1);
   });
 });

@@ -71,6 +71,8 @@ interface ActiveRun {
   runIds: Set<string>;
   /** Runs of this request that have ended (an 'all' request runs push, then hours). */
   ended: Set<string>;
+  /** Its last run has ended (the request is only cleaning up). */
+  finished: boolean;
   done: Promise<unknown>;
 }
 
@@ -155,18 +157,21 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
     let building: Promise<SyncRuntime> | null = null;
     let builtFor = '';
     let buffer: { store: BufferStore; settings: Settings['buffer']; key: string } | null = null;
-    let rebuildPending = false;
+    /** Runs holding the current runtime: it is never closed under them. */
+    let holders = 0;
     let disposed = false;
     const active = new Set<ActiveRun>();
+
+    const closeBuffer = async (): Promise<void> => {
+      const old = buffer;
+      buffer = null;
+      await old?.store.db.close().catch((e: unknown) => log.warn('closing the buffer failed', { detail: toAppError(e).detail }));
+    };
 
     const build = async (): Promise<SyncRuntime> => {
       const s = ctx.settings.get();
       const bufferKey = JSON.stringify(s.buffer);
-      if (buffer && buffer.key !== bufferKey) {
-        const old = buffer;
-        buffer = null;
-        await old.store.db.close().catch((e: unknown) => log.warn('closing the buffer failed', { detail: toAppError(e).detail }));
-      }
+      if (buffer && buffer.key !== bufferKey) await closeBuffer();
       if (!buffer) buffer = { store: await openBuffer(s.buffer, ctx.userDataDir), settings: s.buffer, key: bufferKey };
       const rt = await createSyncRuntime({
         settings: () => ctx.settings.get(),
@@ -183,33 +188,49 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       return rt;
     };
 
-    const getRuntime = async (): Promise<SyncRuntime> => {
-      if (disposed) throw new AppError('CANCELLED', "Le connecteur s'arrête.");
-      if (runtime) return runtime;
-      building ??= build()
-        .then((rt) => (runtime = rt))
-        .finally(() => {
-          building = null;
-        });
-      return building;
+    /** The current runtime closed for a rebuild, when stale and unused (the gateway/client; the buffer only if its settings changed). */
+    const closeIfStale = async (): Promise<void> => {
+      if (!runtime || holders > 0 || builtFor === connectionKey(ctx.settings.get())) return;
+      const old = runtime;
+      runtime = null;
+      await old.close().catch((e: unknown) => log.warn('closing the sync runtime failed', { detail: toAppError(e).detail }));
+      if (buffer && buffer.key !== JSON.stringify(ctx.settings.get().buffer) && !runtime && !building) await closeBuffer();
     };
 
-    /** Closes the gateway and the client (and the buffer when `withBuffer` or when its settings changed). */
-    const closeRuntime = async (withBuffer: boolean): Promise<void> => {
-      const rt = runtime ?? (building ? await building.catch(() => null) : null);
-      runtime = null;
-      await rt?.close().catch((e: unknown) => log.warn('closing the sync runtime failed', { detail: toAppError(e).detail }));
-      if (buffer && (withBuffer || buffer.key !== JSON.stringify(ctx.settings.get().buffer))) {
-        const old = buffer;
-        buffer = null;
-        await old.store.db.close().catch((e: unknown) => log.warn('closing the buffer failed', { detail: toAppError(e).detail }));
+    /**
+     * The runtime for the current settings (built on first use). `hold` = for a run: counted until
+     * `release()`, so that a settings change never closes it under the run (it is rebuilt after).
+     */
+    const getRuntime = async (hold = false): Promise<SyncRuntime> => {
+      for (;;) {
+        if (disposed) throw new AppError('CANCELLED', "Le connecteur s'arrête.");
+        if (runtime) {
+          if (builtFor === connectionKey(ctx.settings.get()) || holders > 0) {
+            if (hold) holders++;
+            return runtime;
+          }
+          await closeIfStale();
+          continue;
+        }
+        building ??= build()
+          .then((rt) => (runtime = rt))
+          .finally(() => {
+            building = null;
+          });
+        await building;
       }
     };
+    const release = async (): Promise<void> => {
+      holders--;
+      await closeIfStale();
+    };
 
-    const rebuildIfPending = async (): Promise<void> => {
-      if (!rebuildPending || active.size > 0) return;
-      rebuildPending = false;
-      await closeRuntime(false);
+    const closeRuntime = async (): Promise<void> => {
+      if (building) await building.catch(() => undefined);
+      const old = runtime;
+      runtime = null;
+      await old?.close().catch((e: unknown) => log.warn('closing the sync runtime failed', { detail: toAppError(e).detail }));
+      await closeBuffer();
     };
 
     const journal = async () => new JournalQueries((await getRuntime()).buffer.db);
@@ -319,6 +340,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
         progress: null,
         runIds: new Set(),
         ended: new Set(),
+        finished: false,
         done: Promise.resolve(),
       };
       let lastProgressEmit = 0;
@@ -341,19 +363,19 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       };
       const done = (async (): Promise<EngineRunSummary[]> => {
         for (const a of active) {
-          if (conflicts(a.requested, flow)) {
+          if (!a.finished && conflicts(a.requested, flow)) {
             throw new AppError('SYNC_ALREADY_RUNNING', 'Une synchronisation est déjà en cours sur ce poste. Attendez la fin de l’exécution ou annulez-la.');
           }
         }
         active.add(run);
         try {
           if (opts.licence) await opts.licence.assertSyncAllowed();
-          const rt = await getRuntime();
-          return await rt.engine.run(flow, {
-            signal: run.controller.signal,
-            trigger,
-            onProgress,
-          });
+          const rt = await getRuntime(true);
+          try {
+            return await rt.engine.run(flow, { signal: run.controller.signal, trigger, onProgress });
+          } finally {
+            await release();
+          }
         } finally {
           active.delete(run);
         }
@@ -364,7 +386,6 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
           for (const x of summaries) run.ended.add(x.runId);
           if (summaries[0]) resolveStarted(summaries[0].runId);
           else rejectStarted(new AppError('CANCELLED', 'Synchronisation annulée avant son démarrage.'));
-          await rebuildIfPending();
         },
         async (e: unknown) => {
           rejectStarted(e);
@@ -372,7 +393,6 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
             log.warn('sync run ended with an error after it started', { code: toAppError(e).code });
             emitStatus(null);
           }
-          await rebuildIfPending();
         },
       );
       return { started, done };
@@ -380,7 +400,11 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
 
     /** A run ended (engine event): announce it with its journal line. */
     async function announceEnd(rt: SyncRuntime, summary: EngineRunSummary): Promise<void> {
-      for (const a of active) if (a.runIds.has(summary.runId)) a.ended.add(summary.runId);
+      for (const a of active) {
+        if (!a.runIds.has(summary.runId)) continue;
+        a.ended.add(summary.runId);
+        if (a.requested !== 'all' || summary.flow === 'hours') a.finished = true;
+      }
       let last: UiRunSummary | null = null;
       try {
         const row = await rt.buffer.getRun(summary.runId);
@@ -623,17 +647,14 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       },
       onSettingsChanged: async (s) => {
         applySchedule(s);
-        if (!runtime && !building) return;
-        if (connectionKey(s) === builtFor) return;
-        rebuildPending = true;
-        await rebuildIfPending();
+        if (connectionKey(s) !== builtFor) await closeIfStale();
       },
       dispose: async () => {
         disposed = true;
         scheduler.stop();
         for (const a of active) a.controller.abort();
         await Promise.all([...active].map((a) => a.done));
-        await closeRuntime(true);
+        await closeRuntime();
       },
     };
     return instance;
