@@ -13,7 +13,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
 
-export type SqlParam = string | number | boolean | null | Date | string[] | number[];
+export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
 
 export interface BufferQueryable {
   /** Runs one parameterised statement ($1, $2…) and returns its rows. */

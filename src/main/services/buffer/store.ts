@@ -469,6 +469,109 @@ export class BufferStoreTx {
     await this.q.query('DELETE FROM slot_keys WHERE slot_id = $1', [slotId]);
   }
 
+  /** Bulk form of upsertSlot (changed slots), 1,000 rows per statement. */
+  async upsertSlots(rows: SlotUpsert[], now: Date): Promise<void> {
+    for (let i = 0; i < rows.length; i += 1000) {
+      const p = rows.slice(i, i + 1000);
+      await this.q.query(
+        `INSERT INTO time_slots (slot_id, content, content_hash, status, start_utc, remote_modified, state, reason, attempts,
+                                 first_seen, last_seen, last_changed)
+         SELECT id, c, h, st, su::timestamptz, rm::timestamptz, s, r, CASE WHEN s = 'failed' THEN 1 ELSE 0 END, $9, $9, $9
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                AS t(id, c, h, st, su, rm, s, r)
+         ON CONFLICT (slot_id) DO UPDATE SET content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
+                status = EXCLUDED.status, start_utc = EXCLUDED.start_utc, remote_modified = EXCLUDED.remote_modified,
+                state = EXCLUDED.state, reason = EXCLUDED.reason,
+                attempts = CASE WHEN EXCLUDED.state = 'written' THEN 0 ELSE time_slots.attempts + 1 END,
+                last_seen = EXCLUDED.last_seen, last_changed = EXCLUDED.last_changed`,
+        [
+          p.map((x) => x.slotId),
+          p.map((x) => x.content),
+          p.map((x) => x.contentHash),
+          p.map((x) => x.status),
+          p.map((x) => x.startUtc.toISOString()),
+          p.map((x) => x.remoteModified?.toISOString() ?? null),
+          p.map((x) => x.state),
+          p.map((x) => x.reason),
+          now,
+        ],
+      );
+    }
+  }
+
+  async setSlotStates(rows: { slotId: string; state: SlotState; reason: string | null }[], now: Date): Promise<void> {
+    for (let i = 0; i < rows.length; i += 1000) {
+      const p = rows.slice(i, i + 1000);
+      await this.q.query(
+        `UPDATE time_slots SET state = t.s, reason = t.r, last_seen = $4
+           FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, s, r) WHERE time_slots.slot_id = t.id`,
+        [p.map((x) => x.slotId), p.map((x) => x.state), p.map((x) => x.reason), now],
+      );
+    }
+  }
+
+  async setSlotKeys(rows: SlotKeyRow[], now: Date): Promise<void> {
+    for (let i = 0; i < rows.length; i += 1000) {
+      const p = rows.slice(i, i + 1000);
+      await this.q.query(
+        `INSERT INTO slot_keys (slot_id, code_chantier, code_salarie, day, minutes, trajet, panier, mapped_at)
+         SELECT id, c, s, d, m, tr, pa, $8 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[])
+                AS t(id, c, s, d, m, tr, pa)
+         ON CONFLICT (slot_id) DO UPDATE SET code_chantier = EXCLUDED.code_chantier, code_salarie = EXCLUDED.code_salarie,
+                day = EXCLUDED.day, minutes = EXCLUDED.minutes, trajet = EXCLUDED.trajet, panier = EXCLUDED.panier,
+                mapped_at = EXCLUDED.mapped_at`,
+        [
+          p.map((x) => x.slot_id),
+          p.map((x) => x.code_chantier),
+          p.map((x) => x.code_salarie),
+          p.map((x) => x.day),
+          p.map((x) => x.minutes),
+          p.map((x) => x.trajet),
+          p.map((x) => x.panier),
+          now,
+        ],
+      );
+    }
+  }
+
+  async deleteSlotKeys(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1000) {
+      await this.q.query('DELETE FROM slot_keys WHERE slot_id = ANY($1::text[])', [ids.slice(i, i + 1000)]);
+    }
+  }
+
+  /** Bulk commit of written SuiviMO keys (null value = the row was deleted). */
+  async commitWrittenMany(rows: { key: KeyRef; value: { minutes: number; trajet: number; panier: number } | null }[], now: Date): Promise<void> {
+    const del = rows.filter((r) => r.value === null);
+    const up = rows.filter((r) => r.value !== null);
+    for (let i = 0; i < del.length; i += 1000) {
+      const p = del.slice(i, i + 1000);
+      await this.q.query(
+        `DELETE FROM suivimo_written w USING unnest($1::text[], $2::text[], $3::text[]) AS t(c, s, d)
+          WHERE w.code_chantier = t.c AND w.code_salarie = t.s AND w.day = t.d`,
+        [p.map((x) => x.key.codeChantier), p.map((x) => x.key.codeSalarie), p.map((x) => x.key.day)],
+      );
+    }
+    for (let i = 0; i < up.length; i += 1000) {
+      const p = up.slice(i, i + 1000);
+      await this.q.query(
+        `INSERT INTO suivimo_written (code_chantier, code_salarie, day, minutes, trajet, panier, dirty, written_at)
+         SELECT c, s, d, m, tr, pa, false, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[]) AS t(c, s, d, m, tr, pa)
+         ON CONFLICT (code_chantier, code_salarie, day) DO UPDATE SET minutes = EXCLUDED.minutes, trajet = EXCLUDED.trajet,
+                panier = EXCLUDED.panier, dirty = false, written_at = EXCLUDED.written_at`,
+        [
+          p.map((x) => x.key.codeChantier),
+          p.map((x) => x.key.codeSalarie),
+          p.map((x) => x.key.day),
+          p.map((x) => x.value!.minutes),
+          p.map((x) => x.value!.trajet),
+          p.map((x) => x.value!.panier),
+          now,
+        ],
+      );
+    }
+  }
+
   /** Intent: these SuiviMO keys must be recomputed and written (survives a crash). */
   async markDirty(keys: KeyRef[]): Promise<void> {
     if (keys.length === 0) return;

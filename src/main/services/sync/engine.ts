@@ -797,29 +797,34 @@ export class SyncEngine {
     // Intent (one buffer transaction): slot states, the new slot → key map, and the keys to write marked dirty.
     const nowTs = clock.now();
     await buffer.transaction(async (tx) => {
+      const upserts = [];
+      const states: { slotId: string; state: SlotState; reason: string | null }[] = [];
+      const setKeys = [];
+      const delKeys: string[] = [];
       for (const c of changes) {
         if (c.slot) {
-          await tx.upsertSlot(
-            {
-              slotId: c.slotId,
-              content: stableStringify(c.slot),
-              contentHash: slotHash(c.slot),
-              status: c.slot.managementStatus,
-              startUtc: new Date(c.slot.startDate),
-              remoteModified: parseDate(c.slot.lastModifiedDate ?? null),
-              state: c.keepMapping && c.state === 'not_validated' ? 'not_validated' : c.state,
-              reason: c.reason,
-              changed: true,
-            },
-            nowTs,
-          );
+          upserts.push({
+            slotId: c.slotId,
+            content: stableStringify(c.slot),
+            contentHash: slotHash(c.slot),
+            status: c.slot.managementStatus,
+            startUtc: new Date(c.slot.startDate),
+            remoteModified: parseDate(c.slot.lastModifiedDate ?? null),
+            state: c.state,
+            reason: c.reason,
+            changed: true,
+          });
         } else {
-          await tx.setSlotState(c.slotId, c.state, c.reason, nowTs);
+          states.push({ slotId: c.slotId, state: c.state, reason: c.reason });
         }
         if (c.keepMapping) continue;
-        if (c.desired) await tx.setSlotKey({ slot_id: c.slotId, ...c.desired }, nowTs);
-        else if (keysMap.has(c.slotId)) await tx.deleteSlotKey(c.slotId);
+        if (c.desired) setKeys.push({ slot_id: c.slotId, ...c.desired });
+        else if (keysMap.has(c.slotId)) delKeys.push(c.slotId);
       }
+      await tx.upsertSlots(upserts, nowTs);
+      await tx.setSlotStates(states, nowTs);
+      await tx.setSlotKeys(setKeys, nowTs);
+      await tx.deleteSlotKeys(delKeys);
       await tx.markDirty(ops.map((o) => o.key));
     });
     await buffer.touchSlots(touched, nowTs);
@@ -840,9 +845,7 @@ export class SyncEngine {
       ctx.counts.writes += suivi.length - failedKeys.size;
       await this.checkpoint('hours:after-remote', ctx.runId);
       const at = clock.now();
-      await buffer.transaction(async (tx) => {
-        for (const o of part) if (!failedKeys.has(keyString(o.key))) await tx.commitWritten(o.key, o.value, at);
-      });
+      await buffer.transaction((tx) => tx.commitWrittenMany(part.filter((o) => !failedKeys.has(keyString(o.key))), at));
       await this.checkpoint('hours:after-commit', ctx.runId);
       doneOps += part.length;
       await ctx.emit('write', 'Écriture des heures dans Batigest', doneOps, ops.length, null);
