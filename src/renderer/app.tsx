@@ -127,7 +127,7 @@ export function App() {
         blocked && boot.licence ? (
           <LicenceExpiredScreen status={boot.licence} onStatus={setLicence} onOpenSettings={() => setPage('settings')} />
         ) : (
-          <Dashboard software={software} licence={boot.licence} onOpenJournal={() => setPage('journal')} />
+          <Dashboard software={software} licence={boot.licence} onOpenJournal={() => setPage('journal')} onOpenSettings={() => setPage('settings')} />
         );
       break;
     case 'mapping':

@@ -198,6 +198,7 @@ export const fr = {
     noRunsHelp: 'Lancez une première synchronisation avec les boutons ci-dessus.',
     nextRun: 'Prochaine synchronisation automatique',
     scheduleOff: 'Synchronisation automatique désactivée',
+    configureSchedule: 'Régler la planification',
     started: 'Synchronisation lancée.',
     cancelled: 'Synchronisation annulée.',
     finished: (status: string) => `Synchronisation terminée : ${status}.`,

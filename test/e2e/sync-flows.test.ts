@@ -324,6 +324,24 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     expect(csv).toContain(reason);
   });
 
+  it('the dashboard shows the next scheduled run once scheduling is turned on', async () => {
+    const { page } = stack;
+    await gotoPage('nav-dashboard', 'page-dashboard');
+    expect(await page.getByTestId('next-run').textContent()).toBe('Synchronisation automatique désactivée');
+    await page.getByRole('button', { name: 'Régler la planification' }).click();
+    const card = page.getByTestId('settings-schedule');
+    await card.waitFor();
+    await card.getByRole('switch', { name: 'Synchroniser automatiquement' }).click();
+    await card.getByLabel('Intervalle (minutes)').fill('120');
+    await card.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => stack.app.settings.get().schedule.enabled).toBe(true);
+    expect(stack.app.settings.get().schedule.intervalSeconds).toBe(7200);
+    await gotoPage('nav-dashboard', 'page-dashboard');
+    await expect.poll(() => page.getByTestId('next-run').textContent()).toMatch(/^Prochaine synchronisation automatique : \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
+    await stack.screenshot('dashboard-next-scheduled-run');
+    stack.app.settings.update({ schedule: { enabled: false } });
+  });
+
   it('an expired licence shows the "Licence expirée" screen, which re-checks every 5 minutes', async () => {
     const { page } = stack;
     await lmDb.pool.query(`update licenses set expires_at = now() - interval '1 day' where key = $1`, [LICENCE_KEY]);

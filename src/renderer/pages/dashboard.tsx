@@ -56,10 +56,12 @@ export function Dashboard({
   software,
   licence,
   onOpenJournal,
+  onOpenSettings,
 }: {
   software: string;
   licence: LicenceStatus | null;
   onOpenJournal: () => void;
+  onOpenSettings?: () => void;
 }) {
   const call = useCall();
   const toast = useToast();
@@ -200,11 +202,18 @@ export function Dashboard({
             <p className="muted">{fr.dashboard.idle}</p>
           )}
         </div>
-        <p className="small muted" data-testid="next-run">
-          {st?.scheduleEnabled && st.nextRunAt
-            ? `${fr.dashboard.nextRun} : ${formatDateTime(st.nextRunAt)}`
-            : fr.dashboard.scheduleOff}
-        </p>
+        <div className="row small muted">
+          <span data-testid="next-run">
+            {st?.scheduleEnabled && st.nextRunAt
+              ? `${fr.dashboard.nextRun} : ${formatDateTime(st.nextRunAt)}`
+              : fr.dashboard.scheduleOff}
+          </span>
+          {onOpenSettings ? (
+            <Button size="sm" variant="ghost" onClick={onOpenSettings}>
+              {fr.dashboard.configureSchedule}
+            </Button>
+          ) : null}
+        </div>
       </Card>
 
       <Card
