@@ -148,7 +148,7 @@ function localStamp(iso: string | null, tz: string): string {
 export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
   return (ctx: AppContext): AppFeatureInstance => {
     const log = ctx.logger.child({ feature: 'sync' });
-    const connectionKey = (s: Settings) => JSON.stringify([s.sqlServer, s.buffer, s.batisimply, s.mode]);
+    const connectionKey = (s: Settings) => JSON.stringify([s.sqlServer, s.buffer, s.batisimply, s.mode, s.machineName]);
 
     // ---- runtime (lazy, rebuilt on connection settings change, never under a run) ----
     // The buffer is kept apart: it is reopened only when the buffer settings change (opening an
