@@ -8,7 +8,8 @@
 import type { SuiviMoRow } from '../../../src/shared/domain.js';
 import { settingsSchema, type Settings } from '../../../src/shared/settings.js';
 import type { BatigestPort, BatisimplyPort, Clock } from '../../../src/main/services/ports.js';
-import { BufferStore, openEmbeddedBuffer } from '../../../src/main/services/buffer/index.js';
+import type { BufferStore } from '../../../src/main/services/buffer/index.js';
+import { createTestBuffer, type BufferKind, type TestBuffer } from './buffers.js';
 import { SyncEngine, type SyncHooks } from '../../../src/main/services/sync/engine.js';
 import type { BatigestCompany, GenChantier, GenDevis, GenSalarie } from '../datasets/batigest.js';
 import { SimState } from '../batisimply/state.js';
@@ -128,11 +129,12 @@ function resetSimState(state: SimState, company: BatigestCompany): void {
   for (const s of company.salaries) state.addUser({ id: s.batisimplyUserId, firstName: s.prenom, lastName: s.nom, email: s.email, login: s.email });
 }
 
-async function bufferPool(): Promise<{ main: BufferStore; fresh(): Promise<BufferStore>; closeAll(): Promise<void> }> {
+async function bufferPool(kind: BufferKind = 'pglite'): Promise<{ main: BufferStore; fresh(): Promise<BufferStore>; closeAll(): Promise<void> }> {
+  const opened: TestBuffer[] = [];
   const open = async (): Promise<BufferStore> => {
-    const b = new BufferStore(await openEmbeddedBuffer());
-    await b.init();
-    return b;
+    const tb = await createTestBuffer(kind);
+    opened.push(tb);
+    return tb.store;
   };
   const main = await open();
   let spare: BufferStore | null = null;
@@ -145,8 +147,7 @@ async function bufferPool(): Promise<{ main: BufferStore; fresh(): Promise<Buffe
       return spare;
     },
     async closeAll() {
-      await main.db.close().catch(() => undefined);
-      await spare?.db.close().catch(() => undefined);
+      for (const tb of opened) await tb.close().catch(() => undefined);
     },
   };
 }
@@ -240,7 +241,7 @@ class CountingBatigest implements BatigestPort {
   close = () => this.inner.close();
 }
 
-export async function simHarness(makeCompany = smallCompany, makeSettings = () => testSettings()): Promise<Harness> {
+export async function simHarness(makeCompany = smallCompany, makeSettings = () => testSettings(), bufferKind: BufferKind = 'pglite'): Promise<Harness> {
   const [{ createPgliteBackend, startTdsSimulator }, { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS }, { loadBatigestCompany, BATIGEST_COLUMNS, pgLiteral }, { BatigestGateway }, { BatisimplyClient }, mssql] =
     await Promise.all([
       import('../tds/index.js'),
@@ -277,7 +278,7 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
     database,
     options: { encrypt: false, trustServerCertificate: true },
   }).connect();
-  const buffers = await bufferPool();
+  const buffers = await bufferPool(bufferKind);
   let base = { post: 0, put: 0, ops: 0 };
   const counts = () => ({ post: sim.log.count('POST /api/project'), put: sim.log.count('PUT /api/project/{id}'), ops: bg.ops });
   const col = BATIGEST_COLUMNS[company.variant];
