@@ -305,6 +305,24 @@ describe('app features against the simulators', () => {
     expect(off).toMatchObject({ enabled: false, nextRunAt: null });
   });
 
+  it('mapping.get with BatiSimply unreachable: salariés, users seen in the time slots, and a French explanation', async () => {
+    const saved = app.settings.get().batisimply;
+    const port = await closedPort();
+    app.settings.update({ batisimply: { environment: 'custom', ssoUrl: `http://127.0.0.1:${port}`, apiUrl: `http://127.0.0.1:${port}`, maxRetries: 0 } });
+    try {
+      const view = await ok(app, 'mapping.get');
+      expect(view.salaries).toHaveLength(3);
+      expect(view.usersError).toMatch(/^La liste des utilisateurs BatiSimply n'a pas pu être lue : /);
+      expect(view.users.map((u) => [u.id, u.mappedTo, u.fromTimeSlotsOnly]).sort()).toEqual([
+        [U1, 'S01', true],
+        [U3, 'PL', true],
+      ]);
+    } finally {
+      app.settings.update({ batisimply: { ssoUrl: saved.ssoUrl, apiUrl: saved.apiUrl, maxRetries: saved.maxRetries } });
+    }
+    expect((await ok(app, 'mapping.get')).usersError).toBeNull();
+  });
+
   describe('with a run paused at a checkpoint', () => {
     let other: App;
     let ot: Tracked;
