@@ -143,6 +143,8 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
     page,
     pageErrors,
     async screenshot(name) {
+      // Close the passing toasts first, so that they do not hide the page being reviewed.
+      await page.locator('.toasts button').evaluateAll((buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()));
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
       return file;

@@ -109,8 +109,8 @@ describe('renderer through the web bridge', () => {
       expect(await page.getByTestId(nav).getAttribute('aria-current')).toBe('page');
       // Focus moved to the content for keyboard users.
       await expect.poll(() => page.evaluate(() => document.activeElement?.id ?? '')).toBe('main');
-      // Some state is shown once loading ends: data, an empty state or an error with a retry.
-      await expect.poll(() => page.locator('[role=status]:not(:has(.spinner)), [role=alert], table, form, .facts').count()).toBeGreaterThan(0);
+      // The page shows a state of its own (loading, empty, error with a retry, or data), never nothing.
+      await expect.poll(() => page.locator('#main').locator('[role=status], [role=alert], table, form, input, .facts').count(), { message: testId }).toBeGreaterThan(0);
       await stack.screenshot(`page-${testId.replace('page-', '')}`);
     }
 
