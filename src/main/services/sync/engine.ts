@@ -627,7 +627,7 @@ export class SyncEngine {
         }
         continue;
       }
-      const code = await resolveCode(s);
+      let code: string | null;
       const sal = byCodebs.get(s.user.id.trim().toLowerCase());
       let desired: Contribution | null = null;
       let state: SlotState = 'written';
@@ -638,20 +638,21 @@ export class SyncEngine {
         state = 'failed';
         reason = absurd;
         ctx.items.push({ recordKey: `slot:${s.id}`, action: 'skipped', reason: `Créneau ${s.id} de ${userDisplayName(s.user)} : ${absurd} Il n'est pas importé ; corrigez-le dans BatiSimply.` });
-      } else if (!code || !(await isKnownCode(code))) {
-        state = 'unknown_chantier';
-        const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
-        reason = `Chantier ${label} inconnu dans Batigest`;
-        const u = unknown.get(label) ?? { n: 0 };
-        u.n++;
-        unknown.set(label, u);
       } else if (!sal) {
+        // Checked first: cheap, and the most useful report (the mapping screen lists these slots).
         state = 'unmapped_user';
         const name = userDisplayName(s.user);
         reason = `Utilisateur ${name} sans salarié Batigest`;
         const u = unmapped.get(s.user.id) ?? { name, n: 0 };
         u.n++;
         unmapped.set(s.user.id, u);
+      } else if (!(code = await resolveCode(s)) || !(await isKnownCode(code))) {
+        state = 'unknown_chantier';
+        const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
+        reason = `Chantier ${label} inconnu dans Batigest`;
+        const u = unknown.get(label) ?? { n: 0 };
+        u.n++;
+        unknown.set(label, u);
       } else {
         desired = {
           code_chantier: code,
