@@ -486,9 +486,10 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
     // ---- schedule ----
     const scheduleView = async (): Promise<ScheduleView> => {
       let lastRunAt = scheduler.state().lastRunAt;
-      if (!lastRunAt) {
+      // From the journal when the buffer is already open (the settings page never waits for it to open).
+      if (!lastRunAt && buffer) {
         try {
-          lastRunAt = (await (await journal()).lastRunAt('schedule'))?.toISOString() ?? null;
+          lastRunAt = (await new JournalQueries(buffer.store.db).lastRunAt('schedule'))?.toISOString() ?? null;
         } catch (e) {
           log.warn('reading the last scheduled run failed', { detail: toAppError(e).detail });
         }
