@@ -89,7 +89,7 @@ export function LicenceKeyForm({
         void submit();
       }}
     >
-      <div style={{ flex: 1, minWidth: 280 }}>
+      <div style={{ flex: 1, minWidth: 200 }}>
         <Field
           id="licence-key"
           label={fr.licence.key}
@@ -121,7 +121,7 @@ export function LicenceFacts({ status }: { status: LicenceStatus }) {
   if (status.graceDaysLeft !== null) items.push([fr.licence.grace, `${status.graceDaysLeft} j`]);
   items.push([fr.licence.lastValidated, formatDateTime(status.lastValidatedAt)]);
   if (status.nextCheckAt) items.push([fr.licence.nextCheck, formatDateTime(status.nextCheckAt)]);
-  items.push([fr.licence.machineId, <code key="m">{status.machineId}</code>]);
+  items.push([fr.licence.machineId, status.machineId ? <code key="m">{status.machineId}</code> : fr.common.none]);
   if (status.features.length) items.push([fr.licence.features, status.features.join(', ')]);
   return <Facts items={items} />;
 }
