@@ -102,6 +102,15 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
     expect(await h.writes()).toMatchObject({ bsPost: 0, bsPut: 1 });
   });
 
+  it('sees no conflict when only Batigest changed, even with the clock of this PC 10 minutes behind BatiSimply', async () => {
+    const late = { now: () => new Date(h.clock.now().getTime() - 600_000) };
+    await h.engine({ clock: late }).run('push');
+    await h.updateChantier('00000103', { description: 'Toiture et zinguerie' });
+    const [r] = await h.engine({ clock: late }).run('push');
+    expect(r!.counts).toMatchObject({ updated: 1, conflicts: 0 });
+    expect(h.state.findProjectByCode('00000103')?.projectName).toBe('Toiture et zinguerie');
+  });
+
   it('a crash after the remote create and before the buffer commit creates no duplicate on rerun', async () => {
     let kill = true;
     const hooks = {

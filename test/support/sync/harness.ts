@@ -183,7 +183,7 @@ export async function memoryHarness(makeCompany = smallCompany, makeSettings = (
         batisimply: bs,
         buffer: o.buffer ?? buffers.main,
         settings: () => settings,
-        clock,
+        clock: o.clock ?? clock,
         logger: memoryLogger(),
         machineName: o.machineName ?? 'PC-TEST',
         hooks: o.hooks,

@@ -454,8 +454,10 @@ export class SyncEngine {
     if (id && existing) {
       // Known project. Conflict = changed in BatiSimply since our last push AND changed in Batigest.
       const remoteModified = parseDate(existing.lastModifiedDate ?? null);
-      const pushedAt = w.rec?.pushed_at ?? null;
-      if (remoteModified && pushedAt && remoteModified.getTime() > pushedAt.getTime() + 1000 && w.rec?.pushed_hash !== w.hash) {
+      // Compared with the server's own date of our last write when we have it (no clock skew between this PC
+      // and BatiSimply), else with the time of our last push.
+      const lastOurs = w.rec?.remote_modified ?? w.rec?.pushed_at ?? null;
+      if (remoteModified && lastOurs && remoteModified.getTime() > lastOurs.getTime() + 1000 && w.rec?.pushed_hash !== w.hash) {
         ctx.counts.conflicts++;
         const bgDate = w.modified;
         if (bgDate && bgDate.getTime() < remoteModified.getTime()) {
