@@ -322,6 +322,24 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     const csvPath = await download.path();
     const csv = fs.readFileSync(csvPath, 'utf8');
     expect(csv).toContain(reason);
+
+    // Filters: only the cancelled run, then only the hours flow.
+    const runs = page.getByTestId('journal-runs').locator('tbody tr');
+    const total = await runs.count();
+    await page.getByLabel('Résultat').selectOption('cancelled');
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await expect.poll(() => runs.count()).toBe(1);
+    expect(await runs.first().textContent()).toContain('Annulée');
+    await page.getByLabel('Résultat').selectOption('');
+    await page.getByLabel('Flux').selectOption('hours');
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await expect.poll(() => runs.count()).toBeLessThan(total);
+    const flows = await runs.locator('td:nth-child(2)').allTextContents();
+    expect(flows.length).toBeGreaterThan(0);
+    expect(flows.every((f) => f === 'BatiSimply → Sage Batigest')).toBe(true);
+    await stack.screenshot('journal-filtered');
+    await page.getByRole('button', { name: 'Effacer les filtres' }).click();
+    await expect.poll(() => runs.count()).toBe(total);
   });
 
   it('the dashboard shows the next scheduled run once scheduling is turned on', async () => {
