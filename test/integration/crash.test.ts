@@ -170,5 +170,5 @@ describe('crash test (SIGKILL of the CLI at every phase)', () => {
     expect(problems).toEqual([]);
     expect(duplicates).toBe(0);
     expect(lost).toBe(0);
-  }, 400_000);
+  }, 600_000);
 });
