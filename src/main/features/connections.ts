@@ -40,7 +40,7 @@ export function connectionsFeature(opts: ConnectionsFeatureOptions = {}): AppFea
   return (ctx) => {
     const log = ctx.logger.child({ feature: 'connections' });
     const withGateway = async <T>(s: Settings, fn: (g: BatigestGateway) => Promise<T>): Promise<T> => {
-      const g = new BatigestGateway({ settings: s.sqlServer, logger: log });
+      const g = new BatigestGateway({ settings: s.sqlServer, logger: log, timezone: s.hours.timezone });
       try {
         return await fn(g);
       } finally {
