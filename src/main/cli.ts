@@ -63,7 +63,7 @@ interface GlobalOpts {
   machine?: string;
 }
 
-const STATUS_FR: Record<RunSummary['status'], string> = {
+export const STATUS_FR: Record<RunSummary['status'], string> = {
   running: 'en cours',
   succeeded: 'réussie',
   partial: 'terminée avec des erreurs',

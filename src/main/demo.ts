@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { settingsSchema, type Settings } from '../shared/settings.js';
-import { progressPrinter, type CliIo } from './cli.js';
+import { progressPrinter, STATUS_FR, type CliIo } from './cli.js';
 import { createLogger } from './services/logger.js';
 import { systemClock } from './services/ports.js';
 import type { RunSummary } from './services/sync/engine.js';
@@ -46,7 +46,7 @@ function printRun(s: RunSummary): void {
     s.flow === 'push'
       ? `${c.created} projet(s) créé(s), ${c.updated} mis à jour, ${c.unchanged} inchangé(s), ${c.skipped} ignoré(s), ${c.failed} en erreur, ${c.writes} écriture(s) BatiSimply`
       : `${c.created} créneau(x) importé(s), ${c.updated} modifié(s), ${c.unchanged} inchangé(s), ${c.skipped} ignoré(s), ${c.failed} en erreur, ${c.writes} écriture(s) SuiviMO`;
-  say(`  ${s.flow === 'push' ? 'Chantiers → BatiSimply' : 'Heures → Batigest   '} : ${what}${c.conflicts ? `, ${c.conflicts} conflit(s)` : ''} [${s.status}]`);
+  say(`  ${s.flow === 'push' ? 'Chantiers → BatiSimply' : 'Heures → Batigest   '} : ${what}${c.conflicts ? `, ${c.conflicts} conflit(s)` : ''} — exécution ${STATUS_FR[s.status]}`);
 }
 
 async function main(): Promise<number> {
