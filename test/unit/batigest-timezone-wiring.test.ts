@@ -53,7 +53,7 @@ describe('Batigest gateway time zone wiring', () => {
       userDataDir: '/nonexistent',
     } as unknown as AppContext;
     const feature = await connectionsFeature()(ctx);
-    await feature.handlers['sqlServer.test']!(undefined as never).catch(() => undefined);
+    await Promise.resolve(feature.handlers['sqlServer.test']!(undefined as never, undefined as never)).catch(() => undefined);
     expect(zoneWarnings(log)).toHaveLength(1);
   });
 
@@ -62,7 +62,7 @@ describe('Batigest gateway time zone wiring', () => {
     const s = settingsWithZone('America/Cayenne');
     const ctx = { settings: { get: () => s }, logger: log, clock: { now: () => new Date() }, userDataDir: '/x' } as unknown as AppContext;
     const feature = await connectionsFeature()(ctx);
-    await feature.handlers['sqlServer.test']!(undefined as never).catch(() => undefined);
+    await Promise.resolve(feature.handlers['sqlServer.test']!(undefined as never, undefined as never)).catch(() => undefined);
     expect(log.records.filter((r) => r.msg.includes('Fuseau horaire inconnu'))).toHaveLength(0);
   });
 });
