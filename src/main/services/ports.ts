@@ -98,6 +98,11 @@ export interface BatisimplyPort {
   createQuote?(input: Record<string, unknown>, opts?: Cancellable): Promise<{ id: string }>;
   /** Forgets per-run caches (projectCode index). Call at the start of a sync run. */
   clearCache?(): void;
+  /**
+   * True when the implementation already retries transient failures itself (the real client: maxRetries,
+   * backoff, Retry-After): callers must then not wrap its calls in retries of their own.
+   */
+  readonly retriesInternally?: boolean;
   /** Call counters (benchmarks, journal). */
   apiStats?(): BatisimplyStats;
   close(): Promise<void>;

@@ -113,6 +113,8 @@ const WHAT = {
 } as const;
 
 export class BatisimplyClient implements BatisimplyPort {
+  /** Every call retries transient failures (settings.maxRetries, backoff, Retry-After): see BatisimplyPort. */
+  readonly retriesInternally = true;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly tokens: TokenManager;

@@ -287,14 +287,23 @@ export class SyncEngine {
     await this.d.hooks?.checkpoint?.(name, { runId, key });
   }
 
-  private retry<T>(ctx: RunCtx, fn: () => Promise<T>): Promise<T> {
+  /** In-run retries of SQL Server / buffer calls (deadlocks, timeouts) and of BatiSimply test doubles. */
+  private retry<T>(ctx: RunCtx, fn: () => Promise<T>, attempts = this.d.retryAttempts ?? 3): Promise<T> {
     return withRetry(fn, {
-      attempts: this.d.retryAttempts ?? 3,
+      attempts,
       baseMs: this.d.retryBaseMs ?? 500,
       signal: ctx.signal,
       sleep: this.sleep,
       onRetry: (attempt, e) => this.d.logger.warn('retrying after a transient error', { attempt, code: toAppError(e).code }),
     });
+  }
+
+  /**
+   * BatiSimply calls: the real client already retried transient errors (maxRetries, backoff, Retry-After),
+   * so retrying again here would multiply the requests (3 × 3 on a persistent 503): one attempt then.
+   */
+  private retryBs<T>(ctx: RunCtx, fn: () => Promise<T>): Promise<T> {
+    return this.retry(ctx, fn, this.d.batisimply.retriesInternally ? 1 : (this.d.retryAttempts ?? 3));
   }
 
   // =================================================================== push flow
@@ -363,7 +372,7 @@ export class SyncEngine {
     if (total === 0) return;
 
     // 3. One listing of the BatiSimply projects per run: adoption by code (empty buffer) and conflicts.
-    const remote = await this.retry(ctx, () => batisimply.listProjects({ signal: ctx.signal }));
+    const remote = await this.retryBs(ctx, () => batisimply.listProjects({ signal: ctx.signal }));
     const byCode = new Map<string, Project>();
     const byId = new Map<string, Project>();
     for (const p of remote) {
@@ -389,11 +398,16 @@ export class SyncEngine {
             await this.pushOne(ctx, kind, w, byCode, byId);
           } catch (e) {
             if (e instanceof AppError && e.code === 'CANCELLED') throw e;
-            if (!isRecordLevel(e)) throw e;
+            const recordLevel = isRecordLevel(e);
+            // A transient BatiSimply error that outlived the client's own retries: this record fails (journaled,
+            // retried next run) and the run stops, so an unavailable server is not asked again for every record.
+            const exhausted = !recordLevel && isRetryable(e) && e instanceof AppError && e.code.startsWith('BS_');
+            if (!recordLevel && !exhausted) throw e;
             ctx.counts.failed++;
             const reason = `${w.name} (${w.code}) : ${reasonOf(e)} Nouvel essai au prochain passage.`;
             ctx.items.push({ recordKey: `${kind}:${w.code}`, action: 'failed', reason });
             await buffer.recordError({ kind, code: w.code, name: w.name, hash: w.hash, error: reasonOf(e), now: clock.now() });
+            if (exhausted) throw e;
           }
           done++;
           await ctx.emit('push', 'Envoi vers BatiSimply', done, total, w.code);
@@ -434,7 +448,7 @@ export class SyncEngine {
     const update = async (id: string): Promise<Project> => {
       await buffer.setIntent({ kind, code: w.code, name: w.name, hash: w.hash, sourceModified: w.modified, intent: 'update', now: clock.now() });
       await this.checkpoint('push:before-remote', ctx.runId, key);
-      const p = await this.retry(ctx, () => batisimply.updateProject(id, input, { signal: ctx.signal }));
+      const p = await this.retryBs(ctx, () => batisimply.updateProject(id, input, { signal: ctx.signal }));
       ctx.counts.writes++;
       await this.checkpoint('push:after-remote', ctx.runId, key);
       return p;
@@ -444,7 +458,7 @@ export class SyncEngine {
     let existing: Project | null = id ? (byId.get(id) ?? null) : null;
     if (id && !existing) {
       // Not in this run's listing: deleted in BatiSimply, or listing incomplete. Ask directly.
-      existing = await this.retry(ctx, () => batisimply.getProject(id as string, { signal: ctx.signal }));
+      existing = await this.retryBs(ctx, () => batisimply.getProject(id as string, { signal: ctx.signal }));
       if (!existing) {
         ctx.items.push({ recordKey: key, action: 'reported', reason: `Projet ${w.code} supprimé dans BatiSimply : il est recréé.` });
         id = null;
@@ -493,7 +507,7 @@ export class SyncEngine {
     let found = byCode.get(w.code) ?? null;
     if (!found && w.rec?.intent === 'create') {
       // Recovery of a create whose outcome is unknown (crash or timeout): look it up once more.
-      found = await this.retry(ctx, () => batisimply.findProjectByCode(w.code, { signal: ctx.signal }));
+      found = await this.retryBs(ctx, () => batisimply.findProjectByCode(w.code, { signal: ctx.signal }));
     }
     if (found) {
       if (projectHash(found) === w.hash) {
@@ -513,7 +527,7 @@ export class SyncEngine {
     // A failed create may still have been processed (e.g. an unreadable answer): look the code up (fresh)
     // before posting again, so a retry never creates a second project with the same code.
     let posted = false;
-    const created = await this.retry(ctx, async () => {
+    const created = await this.retryBs(ctx, async () => {
       if (posted) {
         batisimply.clearCache?.();
         const again = await batisimply.findProjectByCode(w.code, { signal: ctx.signal });
@@ -545,7 +559,7 @@ export class SyncEngine {
     const windowStart = new Date(now.getTime() - hs.windowDays * 86_400_000);
 
     await ctx.emit('read', 'Lecture des créneaux BatiSimply', 0, null, null);
-    const listed = await this.retry(ctx, () => batisimply.listTimeSlots({ start: windowStart, end: now }, { signal: ctx.signal }));
+    const listed = await this.retryBs(ctx, () => batisimply.listTimeSlots({ start: windowStart, end: now }, { signal: ctx.signal }));
     const slots = new Map<string, TimeSlot>();
     for (const s of listed) slots.set(s.id, s);
     throwIfCancelled(ctx.signal);
@@ -569,7 +583,7 @@ export class SyncEngine {
       const direct = normaliseCode(s.project.projectCode ?? null);
       if (direct) return direct;
       if (!codeById.has(s.project.id)) {
-        const p = await this.retry(ctx, () => batisimply.getProject(s.project!.id, { signal: ctx.signal }));
+        const p = await this.retryBs(ctx, () => batisimply.getProject(s.project!.id, { signal: ctx.signal }));
         codeById.set(s.project.id, p ? normaliseCode(p.projectCode) || null : null);
       }
       return codeById.get(s.project.id) ?? null;
