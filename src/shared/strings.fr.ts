@@ -280,6 +280,7 @@ export const fr = {
     acceptAll: 'Accepter les suggestions sûres',
     noUser: '— Aucun —',
     waiting: 'Heures en attente',
+    waitingOfSuggestion: 'si la suggestion est acceptée',
     waitingHours: (h: string, n: number) => `${h} h en attente (${n} créneau${n > 1 ? 'x' : ''})`,
     unmappedUsers: 'Utilisateurs BatiSimply sans salarié',
     unmappedUsersHelp: 'Leurs heures validées ne peuvent pas être écrites tant qu’aucun salarié ne leur est associé.',

@@ -19,6 +19,16 @@ import { memoryLogger } from '../support/foundation/memory-logger.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
 
+/**
+ * How long any wait in the e2e tests (locator waits, clicks, expect.poll) may take: generous, because
+ * the tests run on a loaded 2-core CI machine. Waits are condition-based; this is only the ceiling.
+ */
+export const WAIT_MS = 30_000;
+/** Ceiling for one e2e test (several waits in a row) and for the hooks that build and start the stack. */
+export const E2E_TEST_MS = 240_000;
+/** expect.poll options with the shared ceiling. */
+export const POLL = { timeout: WAIT_MS } as const;
+
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -122,11 +132,15 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
     args: CHROMIUM_ARGS,
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     locale: 'fr-FR',
+    // Chromium on Linux takes its own language (date inputs' jj/mm/aaaa) from LANGUAGE/LANG, not from
+    // --lang, and needs Debian's chromium-l10n for the French resources.
+    env: { ...process.env, LANGUAGE: 'fr', LANG: 'fr_FR.UTF-8' },
     timezoneId: 'Europe/Paris',
     acceptDownloads: true,
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, startStack, type Stack } from './harness.js';
+import { buildRenderer, E2E_TEST_MS, POLL, startStack, type Stack } from './harness.js';
 
 let rendererDir: string;
 let stack: Stack;
@@ -17,14 +17,14 @@ beforeAll(async () => {
   stack = await startStack(rendererDir, {
     prepare: (dataDir) => fs.writeFileSync(path.join(dataDir, 'settings.json'), '{"version": 1, "sqlServer": {"server": "SRV', 'utf8'),
   });
-});
+}, E2E_TEST_MS);
 
 afterAll(async () => {
   await stack?.close();
   if (rendererDir) fs.rmSync(rendererDir, { recursive: true, force: true });
 });
 
-describe('notices from the main process', () => {
+describe('notices from the main process', { timeout: E2E_TEST_MS }, () => {
   it('a corrupt settings file is announced on the first screen and can be dismissed', async () => {
     const { page } = stack;
     await page.getByTestId('wizard').waitFor();
@@ -35,9 +35,9 @@ describe('notices from the main process', () => {
     expect(stack.app.settings.notices().length).toBeGreaterThan(0);
     await stack.screenshot('notice-corrupt-settings');
     await notices.getByRole('button', { name: 'Fermer' }).first().click();
-    await expect.poll(() => page.getByTestId('notices').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('notices').count(), POLL).toBe(0);
     // Dismissed in the main process too: a reload does not show it again.
-    await expect.poll(() => stack.app.settings.notices().length).toBe(0);
+    await expect.poll(() => stack.app.settings.notices().length, POLL).toBe(0);
     await page.reload();
     await page.getByTestId('wizard').waitFor();
     expect(await page.getByTestId('notices').count()).toBe(0);

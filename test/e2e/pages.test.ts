@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, startStack, type Stack } from './harness.js';
+import { buildRenderer, E2E_TEST_MS, POLL, startStack, type Stack } from './harness.js';
 
 let rendererDir: string;
 let stack: Stack;
@@ -16,14 +16,14 @@ beforeAll(async () => {
   rendererDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-renderer-'));
   await buildRenderer(rendererDir);
   stack = await startStack(rendererDir);
-});
+}, E2E_TEST_MS);
 
 afterAll(async () => {
   await stack?.close();
   fs.rmSync(rendererDir, { recursive: true, force: true });
 });
 
-describe('renderer through the web bridge', () => {
+describe('renderer through the web bridge', { timeout: E2E_TEST_MS }, () => {
   it('first start opens the wizard on the licence step and validates the key format', async () => {
     const { page } = stack;
     await page.getByTestId('wizard').waitFor();
@@ -38,7 +38,7 @@ describe('renderer through the web bridge', () => {
 
     // Going on without a valid licence is refused, with an explanation.
     await page.getByTestId('wizard-next').click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/clé de licence|licence/i);
+    await expect.poll(() => page.getByRole('alert').first().textContent(), POLL).toMatch(/clé de licence|licence/i);
     expect(await steps.nth(0).getAttribute('aria-current')).toBe('step');
 
     // A key in the wrong format is refused before any call; the input formats what is typed.
@@ -74,7 +74,7 @@ describe('renderer through the web bridge', () => {
     // …and after a reload the page shows it as saved, never its value.
     await page.reload();
     await page.getByTestId('settings-sql').waitFor();
-    await expect.poll(() => page.getByTestId('settings-sql').textContent()).toContain('•••• enregistré');
+    await expect.poll(() => page.getByTestId('settings-sql').textContent(), POLL).toContain('•••• enregistré');
     const html = await page.content();
     expect(html).not.toContain(secret);
     expect(await page.getByTestId('settings-sql').getByLabel('Serveur SQL Server').inputValue()).toBe('srv-batigest\\SAGE');
@@ -85,7 +85,7 @@ describe('renderer through the web bridge', () => {
     const pw = page.getByTestId('settings-sql').getByLabel('Mot de passe');
     expect(await pw.inputValue()).toBe('');
     await page.getByTestId('settings-sql').getByRole('button', { name: 'Enregistrer cette section' }).click();
-    await expect.poll(() => page.getByText('Réglages enregistrés.').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('Réglages enregistrés.').count(), POLL).toBeGreaterThan(0);
     expect(app.settings.get().sqlServer.password).toBe(secret);
   });
 
@@ -108,9 +108,9 @@ describe('renderer through the web bridge', () => {
       expect(await p.locator('h1').first().textContent()).toBe(title);
       expect(await page.getByTestId(nav).getAttribute('aria-current')).toBe('page');
       // Focus moved to the content for keyboard users.
-      await expect.poll(() => page.evaluate(() => document.activeElement?.id ?? '')).toBe('main');
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id ?? ''), POLL).toBe('main');
       // The page shows a state of its own (loading, empty, error with a retry, or data), never nothing.
-      await expect.poll(() => page.locator('#main').locator('[role=status], [role=alert], table, form, input, .facts').count(), { message: testId }).toBeGreaterThan(0);
+      await expect.poll(() => page.locator('#main').locator('[role=status], [role=alert], table, form, input, .facts').count(), { ...POLL, message: testId }).toBeGreaterThan(0);
       await stack.screenshot(`page-${testId.replace('page-', '')}`);
     }
 

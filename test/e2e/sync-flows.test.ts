@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, missingChannels, startStack, type Stack } from './harness.js';
+import { buildRenderer, E2E_TEST_MS, missingChannels, POLL, startStack, WAIT_MS, type Stack } from './harness.js';
 import { createPgliteBackend, startTdsSimulator } from '../support/tds/index.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany, type BatigestCompany } from '../support/datasets/batigest.js';
 import { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS, type BatisimplySimulator } from '../support/batisimply/index.js';
@@ -72,7 +72,7 @@ async function runSync(button: 'sync-all' | 'sync-push' | 'sync-hours', during?:
         const idle = await stack.page.getByText('Aucune synchronisation en cours.').isVisible();
         return idle && fresh.length > 0 && fresh.every((c) => c[COL.status] !== 'En cours');
       },
-      { timeout: 90_000, interval: 250 },
+      { timeout: Math.max(90_000, WAIT_MS), interval: 250 },
     )
     .toBe(true);
   return fresh;
@@ -112,7 +112,7 @@ beforeAll(async () => {
   // Where the licence service is: set by the integrator's installer, not by the wizard.
   stack.app.settings.update({ licence: { provider: 'manager', serverUrl: lm.url, publicKey: lm.publicKeyPem } });
   await stack.page.reload();
-});
+}, E2E_TEST_MS);
 
 afterAll(async () => {
   await stack?.close();
@@ -128,7 +128,7 @@ afterAll(async () => {
 const missing = await missingChannels(['licence.status', 'sqlServer.test', 'buffer.test', 'batisimply.test', 'sqlServer.detectColumns', 'mapping.get', 'sync.status', 'journal.list']);
 if (missing.length) console.warn(`e2e journeys skipped: channels not wired in src/main/features.ts: ${missing.join(', ')}`);
 
-describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
+describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E2E_TEST_MS }, () => {
   it('first start → wizard → first sync → the dashboard shows the counts', async () => {
     const { page } = stack;
     await page.getByTestId('wizard').waitFor();
@@ -289,7 +289,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     try {
       const [run] = await runSync('sync-push', async () => {
         await page.getByTestId('progress').waitFor();
-        await expect.poll(() => page.getByTestId('progress-phase').textContent()).not.toBe('');
+        await expect.poll(() => page.getByTestId('progress-phase').textContent(), POLL).not.toBe('');
         await stack.screenshot('dashboard-sync-running');
         await page.getByTestId('sync-cancel').click();
       });
@@ -328,18 +328,18 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     const total = await runs.count();
     await page.getByLabel('Résultat').selectOption('cancelled');
     await page.getByRole('button', { name: 'Filtrer' }).click();
-    await expect.poll(() => runs.count()).toBe(1);
+    await expect.poll(() => runs.count(), POLL).toBe(1);
     expect(await runs.first().textContent()).toContain('Annulée');
     await page.getByLabel('Résultat').selectOption('');
     await page.getByLabel('Flux').selectOption('hours');
     await page.getByRole('button', { name: 'Filtrer' }).click();
-    await expect.poll(() => runs.count()).toBeLessThan(total);
+    await expect.poll(() => runs.count(), POLL).toBeLessThan(total);
     const flows = await runs.locator('td:nth-child(2)').allTextContents();
     expect(flows.length).toBeGreaterThan(0);
     expect(flows.every((f) => f === 'BatiSimply → Sage Batigest')).toBe(true);
     await stack.screenshot('journal-filtered');
     await page.getByRole('button', { name: 'Effacer les filtres' }).click();
-    await expect.poll(() => runs.count()).toBe(total);
+    await expect.poll(() => runs.count(), POLL).toBe(total);
   });
 
   it('the dashboard shows the next scheduled run once scheduling is turned on', async () => {
@@ -352,10 +352,10 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', () => {
     await card.getByRole('switch', { name: 'Synchroniser automatiquement' }).click();
     await card.getByLabel('Intervalle (minutes)').fill('120');
     await card.getByRole('button', { name: 'Enregistrer cette section' }).click();
-    await expect.poll(() => stack.app.settings.get().schedule.enabled).toBe(true);
+    await expect.poll(() => stack.app.settings.get().schedule.enabled, POLL).toBe(true);
     expect(stack.app.settings.get().schedule.intervalSeconds).toBe(7200);
     await gotoPage('nav-dashboard', 'page-dashboard');
-    await expect.poll(() => page.getByTestId('next-run').textContent()).toMatch(/^Prochaine synchronisation automatique : \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
+    await expect.poll(() => page.getByTestId('next-run').textContent(), POLL).toMatch(/^Prochaine synchronisation automatique : \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
     await stack.screenshot('dashboard-next-scheduled-run');
     stack.app.settings.update({ schedule: { enabled: false } });
   });

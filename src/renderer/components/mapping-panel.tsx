@@ -167,6 +167,10 @@ function MappingEditor({
     return `${s.code} ${salarieName(s)}`.toLowerCase().includes(needle);
   });
 
+  const salarieLabel = (code: string) => {
+    const o = view.salaries.find((x) => x.code === code);
+    return o ? salarieName(o) || code : code;
+  };
   const userLabel = (u: MappingUser) => `${u.displayName}${u.email ? ` — ${u.email}` : ''}`;
 
   const columns: Column<Salarie>[] = [
@@ -189,7 +193,7 @@ function MappingEditor({
             return (
               <option key={u.id} value={u.id}>
                 {userLabel(u)}
-                {owner && owner !== s.code ? ` (→ ${owner})` : ''}
+                {owner && owner !== s.code ? ` (→ ${salarieLabel(owner)})` : ''}
               </option>
             );
           })}
@@ -206,12 +210,10 @@ function MappingEditor({
         if (!u) return <span className="muted">{fr.common.none}</span>;
         const pct = Math.round(sg.confidence * 100);
         return (
-          <div className="row" style={{ flexWrap: 'nowrap' }}>
-            <span className="small">
-              {u.displayName}{' '}
-              <StatusBadge tone={sg.confidence >= SAFE_CONFIDENCE ? 'ok' : 'warn'}>{fr.mapping.confidence(pct)}</StatusBadge>
-              <span className="muted" style={{ display: 'block' }}>{sg.reason}</span>
-            </span>
+          <div className="map-suggestion">
+            <span>{u.displayName}</span>
+            <StatusBadge tone={sg.confidence >= SAFE_CONFIDENCE ? 'ok' : 'warn'}>{fr.mapping.confidence(pct)}</StatusBadge>
+            <span className="muted map-reason">{sg.reason}</span>
             <Button size="sm" onClick={() => choose(s.code, sg.userId)} aria-label={`${fr.mapping.accept} : ${u.displayName} pour ${salarieName(s)}`}>
               {fr.mapping.accept}
             </Button>
@@ -221,11 +223,24 @@ function MappingEditor({
     },
     {
       key: 'waiting',
-      header: fr.mapping.waiting,
+      header: <span className="th-wrap">{fr.mapping.waiting}</span>,
       numeric: true,
       render: (s) => {
-        const u = choices[s.code] ? usersById.get(choices[s.code] ?? '') : undefined;
-        return u && u.hoursWaiting > 0 ? `${formatHours(u.hoursWaiting)} h` : '';
+        // The hours waiting for the chosen user, or else for the suggested one (written once accepted and saved).
+        const chosen = choices[s.code] ? usersById.get(choices[s.code] ?? '') : undefined;
+        const sg = chosen ? undefined : suggestions.get(s.code);
+        const u = chosen ?? (sg ? usersById.get(sg.userId) : undefined);
+        if (!u || u.hoursWaiting <= 0) return <span className="muted">{fr.common.none}</span>;
+        const hours = `${formatHours(u.hoursWaiting)} h`;
+        if (chosen) return hours;
+        return (
+          <span>
+            {hours}
+            <span className="muted small" style={{ display: 'block' }}>
+              {fr.mapping.waitingOfSuggestion}
+            </span>
+          </span>
+        );
       },
     },
   ];
@@ -284,14 +299,16 @@ function MappingEditor({
       {view.salaries.length === 0 ? (
         <EmptyState title={fr.mapping.noSalaries(software)}>{fr.mapping.noSalariesHelp}</EmptyState>
       ) : (
-        <Table
-          columns={columns}
-          rows={rows}
-          rowKey={(s) => s.code}
-          caption={fr.mapping.title}
-          rowClassName={(s) => (choices[s.code] ? undefined : 'highlight')}
-          testId="mapping-table"
-        />
+        <div className="mapping-table">
+          <Table
+            columns={columns}
+            rows={rows}
+            rowKey={(s) => s.code}
+            caption={fr.mapping.title}
+            rowClassName={(s) => (choices[s.code] ? undefined : 'highlight')}
+            testId="mapping-table"
+          />
+        </div>
       )}
     </div>
   );
