@@ -261,7 +261,17 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await waiting.waitFor();
     expect(await waiting.textContent()).toContain(unmapped.nom);
     expect(await waiting.textContent()).toContain('7,5 h en attente');
+    // The salarié's row shows the hours waiting for the suggested user.
+    const row = page.getByTestId('mapping-table').locator(`tbody tr[data-key="${unmapped.code}"]`);
+    expect(await row.locator('td').last().textContent()).toContain('7,5 h');
+    // The table fits the page (no horizontal scrolling) at 1280×800 and at 1920×1080.
+    const overflow = () => page.locator('[data-testid=mapping-panel] .table-wrap').evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
     await stack.screenshot('mapping-before');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await expect.poll(overflow, POLL).toBeLessThanOrEqual(0);
+    await stack.screenshot('mapping-before-1920');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByTestId(`map-${unmapped.code}`).selectOption(unmapped.batisimplyUserId);
     await page.getByTestId('mapping-save').click();
     await page.getByText('1 correspondance enregistrée.').waitFor();
@@ -337,6 +347,10 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     const flows = await runs.locator('td:nth-child(2)').allTextContents();
     expect(flows.length).toBeGreaterThan(0);
     expect(flows.every((f) => f === 'BatiSimply → Sage Batigest')).toBe(true);
+    // The date filters line up with the selects beside them (same height).
+    const heights = await Promise.all(['Flux', 'Du', 'Au'].map(async (l) => (await page.getByLabel(l, { exact: true }).boundingBox())?.height));
+    expect(heights[1]).toBe(heights[0]);
+    expect(heights[2]).toBe(heights[0]);
     await stack.screenshot('journal-filtered');
     await page.getByRole('button', { name: 'Effacer les filtres' }).click();
     await expect.poll(() => runs.count(), POLL).toBe(total);
