@@ -22,7 +22,7 @@ import {
   type ScheduleView,
 } from '../shared/contract.js';
 import { AppError } from '../shared/errors.js';
-import type { Settings } from '../shared/settings.js';
+import { SOFTWARE_LABELS, type Settings } from '../shared/settings.js';
 import { createIpcRouter, type Handler, type Handlers, type IpcRouter } from './ipc/router.js';
 import { systemClock, type Clock, type Logger, type SecretCipher } from './services/ports.js';
 import { SettingsService } from './services/settings/service.js';
@@ -77,7 +77,7 @@ export interface App {
   dispose(): Promise<void>;
 }
 
-export const SOFTWARE_LABELS: Record<Settings['software'], string> = { batigest: 'Sage Batigest', codial: 'Codial' };
+export { SOFTWARE_LABELS };
 
 /** Version from package.json (two folders up from src/main or dist/main). */
 export function readPackageInfo(): { version: string; productName: string } {

@@ -10,6 +10,8 @@ import { z } from 'zod';
 export const SETTINGS_VERSION = 1;
 
 export const softwareSchema = z.enum(['batigest', 'codial']);
+/** The accounting software's name shown to the user (progress labels, journal, screens). */
+export const SOFTWARE_LABELS: Record<z.infer<typeof softwareSchema>, string> = { batigest: 'Sage Batigest', codial: 'Codial' };
 export const syncModeSchema = z.enum(['chantier', 'devis']);
 
 /** Logical columns of ChantierDef that the gateway maps onto real column names. */

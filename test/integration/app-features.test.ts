@@ -223,7 +223,7 @@ describe('app features against the simulators', () => {
     const items = (await ok(app, 'journal.get', { runId })).items;
     const user = items.find((i) => i.kind === 'salarie');
     expect(user).toMatchObject({ key: U3, action: 'skipped' });
-    expect(user!.reason).toMatch(/Aucun salarié Batigest pour l'utilisateur BatiSimply Paul Leroy : 2 créneau/);
+    expect(user!.reason).toMatch(/Aucun salarié Sage Batigest pour l'utilisateur BatiSimply Paul Leroy : 2 créneau/);
 
     const view = await ok(app, 'mapping.get');
     expect(view.salaries.map((s) => s.code).sort()).toEqual(['PL', 'S01', 'S02']);

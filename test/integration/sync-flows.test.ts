@@ -257,7 +257,7 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
     h.state.addProject({ projectCode: '99999999', projectName: 'Projet hors Batigest' });
     h.state.addSlot({ id: 7, startDate: '2026-07-06T07:00:00Z', userId: U1, projectId: h.state.findProjectByCode('99999999')!.id, managementStatus: 'VALIDATED', totalTimeMinutes: 60 });
     const [r] = await h.engine().run('hours');
-    expect((await items(r!.runId)).find((i) => i.record_key === 'chantier:99999999')?.reason).toMatch(/introuvable dans Batigest/);
+    expect((await items(r!.runId)).find((i) => i.record_key === 'chantier:99999999')?.reason).toMatch(/introuvable dans Sage Batigest/);
     expect((await h.suiviMo()).some((x) => x.codeSalarie === 'PL')).toBe(false);
     await h.setCodebs('PL', U3);
     const [r2] = await h.engine().run('hours');
@@ -279,7 +279,7 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
     expect(r!.counts.conflicts).toBe(1);
     const c = (await items(r!.runId)).find((i) => i.action === 'conflict');
     expect(c?.record_key).toBe('suivimo:00000102|S02|2026-01-21');
-    expect(c?.reason).toMatch(/modifiée dans Batigest.*BatiSimply/);
+    expect(c?.reason).toMatch(/modifiée dans Sage Batigest.*BatiSimply/);
     expect((await h.suiviMo()).filter((x) => x.codeChantier === '00000102')).toEqual([
       { codeChantier: '00000102', codeSalarie: 'S02', date: '2026-01-21', nbH0: 7.5, nbH3: 0, nbH4: 0 },
     ]);

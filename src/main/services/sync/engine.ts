@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ChantierSource, DevisSource, Project, ProgressEvent, Salarie, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../shared/domain.js';
 import { AppError, toAppError } from '../../../shared/errors.js';
-import type { Settings } from '../../../shared/settings.js';
+import { SOFTWARE_LABELS, type Settings } from '../../../shared/settings.js';
 import type { BatigestPort, BatisimplyPort, Clock, Logger, SkippedSourceRow } from '../ports.js';
 import {
   keyString,
@@ -95,7 +95,8 @@ export interface RunSummary {
 
 const emptyCounts = (): RunCounts => ({ created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, writes: 0 });
 
-const FLOW_LABEL: Record<FlowName, string> = { push: 'Envoi des chantiers/devis vers BatiSimply', hours: 'Import des heures vers Batigest' };
+/** The flow's name for the user, with the software's own name (Sage Batigest or Codial). */
+const flowLabel = (flow: FlowName, sw: string): string => (flow === 'push' ? 'Envoi des chantiers/devis vers BatiSimply' : `Import des heures vers ${sw}`);
 
 interface RunCtx {
   runId: string;
@@ -105,6 +106,8 @@ interface RunCtx {
   items: RunItemInput[];
   emit: (phase: string, label: string, done: number, total: number | null, current: string | null) => Promise<void>;
   settings: Settings;
+  /** The software's name for the user: 'Sage Batigest' or 'Codial'. */
+  sw: string;
 }
 
 /** A desired SuiviMO contribution of one slot. */
@@ -127,6 +130,9 @@ const sameContribution = (a: Contribution | undefined, b: Contribution | null): 
     a.minutes === b.minutes &&
     a.trajet === b.trajet &&
     a.panier === b.panier);
+
+/** A gateway message names "Batigest": say the software the user has (Codial shares its tables). */
+const inSoftware = (text: string, sw: string): string => (sw === SOFTWARE_LABELS.batigest ? text : text.replace(/(Sage )?Batigest/g, sw));
 
 const keyOf = (c: Contribution): KeyRef => ({ codeChantier: c.code_chantier, codeSalarie: c.code_salarie, day: c.day });
 
@@ -164,7 +170,7 @@ export class SyncEngine {
   async runFlow(flow: FlowName, opts: RunOptions = {}): Promise<RunSummary> {
     if (this.d.licence) await this.d.licence.assertSyncAllowed();
     if (this.active.has(flow)) {
-      throw new AppError('SYNC_ALREADY_RUNNING', `La synchronisation « ${FLOW_LABEL[flow]} » est déjà en cours sur ce poste. Attendez la fin de l'exécution.`);
+      throw new AppError('SYNC_ALREADY_RUNNING', `La synchronisation « ${flowLabel(flow, this.softwareLabel())} » est déjà en cours sur ce poste. Attendez la fin de l'exécution.`);
     }
     const inner = new AbortController();
     this.active.set(flow, inner);
@@ -184,6 +190,11 @@ export class SyncEngine {
     for (const [f, c] of this.active) if (!flow || f === flow) c.abort();
   }
 
+  /** 'Sage Batigest' or 'Codial' (settings.software), for labels and journal messages. */
+  private softwareLabel(settings: Settings = this.d.settings()): string {
+    return SOFTWARE_LABELS[settings.software] ?? SOFTWARE_LABELS.batigest;
+  }
+
   private get holder(): string {
     return `${this.d.machineName}#${this.instanceId}`;
   }
@@ -199,7 +210,7 @@ export class SyncEngine {
     if (!lease.acquired) {
       const who = lease.lease?.machine ?? 'un autre poste';
       const until = lease.lease?.expires_at.toISOString() ?? '';
-      throw new AppError('BUFFER_LOCKED', `Le flux « ${FLOW_LABEL[flow]} » est déjà en cours sur le poste ${who}. Il sera repris automatiquement si ce poste ne répond plus.`, {
+      throw new AppError('BUFFER_LOCKED', `Le flux « ${flowLabel(flow, this.softwareLabel())} » est déjà en cours sur le poste ${who}. Il sera repris automatiquement si ce poste ne répond plus.`, {
         detail: `lease held by ${lease.lease?.holder ?? '?'} until ${until}`,
       });
     }
@@ -223,6 +234,7 @@ export class SyncEngine {
         counts,
         items,
         settings,
+        sw: this.softwareLabel(settings),
         emit: async (phase, label, done, total, current) => {
           const ev: ProgressEvent = { runId, flow, phase, label, done, total, current, counts: { ...counts } };
           opts.onProgress?.(ev);
@@ -320,22 +332,22 @@ export class SyncEngine {
     batisimply.clearCache?.();
 
     // 1. Read Batigest, page by page (mode guard: only the table of the configured mode is read).
-    await ctx.emit('read', kind === 'chantier' ? 'Lecture des chantiers Batigest' : 'Lecture des devis Batigest', 0, null, null);
+    await ctx.emit('read', kind === 'chantier' ? `Lecture des chantiers ${ctx.sw}` : `Lecture des devis ${ctx.sw}`, 0, null, null);
     const mapped: { m: Mapped; modified: Date | null }[] = [];
     // Rows the gateway cannot key (no code) are reported, not silently dropped.
     let noCode = 0;
     const onSkip = (r: SkippedSourceRow): void => {
       ctx.counts.skipped++;
-      ctx.items.push({ recordKey: `${kind}:${r.code ?? `(sans code, ligne ${++noCode})`}`, action: 'skipped', reason: r.reason });
+      ctx.items.push({ recordKey: `${kind}:${r.code ?? `(sans code, ligne ${++noCode})`}`, action: 'skipped', reason: inSoftware(r.reason, ctx.sw) });
     };
     const pages = kind === 'chantier' ? batigest.readChantiers({ signal: ctx.signal, onSkip }) : batigest.readDevis({ signal: ctx.signal, onSkip });
     for await (const page of pages as AsyncIterable<(ChantierSource | DevisSource)[]>) {
       throwIfCancelled(ctx.signal);
       for (const row of page) {
-        const m = kind === 'chantier' ? mapChantier(row as ChantierSource, defaults) : mapDevis(row as DevisSource, defaults);
+        const m = kind === 'chantier' ? mapChantier(row as ChantierSource, defaults, ctx.sw) : mapDevis(row as DevisSource, defaults, ctx.sw);
         mapped.push({ m, modified: parseDate(row.dateModif) });
       }
-      await ctx.emit('read', 'Lecture Batigest', mapped.length, null, null);
+      await ctx.emit('read', `Lecture ${ctx.sw}`, mapped.length, null, null);
     }
 
     // 2. Compare with the buffer: only new or changed records are worked on.
@@ -352,7 +364,7 @@ export class SyncEngine {
       }
       if (seen.has(m.code)) {
         ctx.counts.skipped++;
-        ctx.items.push({ recordKey: `${kind}:${m.code}`, action: 'skipped', reason: `Code ${m.code} présent plusieurs fois dans Batigest : seule la première ligne est envoyée.` });
+        ctx.items.push({ recordKey: `${kind}:${m.code}`, action: 'skipped', reason: `Code ${m.code} présent plusieurs fois dans ${ctx.sw} : seule la première ligne est envoyée.` });
         continue;
       }
       seen.add(m.code);
@@ -478,7 +490,7 @@ export class SyncEngine {
           ctx.items.push({
             recordKey: key,
             action: 'conflict',
-            reason: `${w.name} (${w.code}) modifié dans Batigest (${fmt(bgDate)}) et dans BatiSimply (${fmt(remoteModified)}) : la modification BatiSimply, plus récente, est conservée.`,
+            reason: `${w.name} (${w.code}) modifié dans ${ctx.sw} (${fmt(bgDate)}) et dans BatiSimply (${fmt(remoteModified)}) : la modification BatiSimply, plus récente, est conservée.`,
           });
           ctx.counts.unchanged++;
           await commit(id, remoteModified);
@@ -487,7 +499,7 @@ export class SyncEngine {
         ctx.items.push({
           recordKey: key,
           action: 'conflict',
-          reason: `${w.name} (${w.code}) modifié dans Batigest (${bgDate ? fmt(bgDate) : 'date inconnue'}) et dans BatiSimply (${fmt(remoteModified)}) : la modification Batigest, plus récente, est envoyée.`,
+          reason: `${w.name} (${w.code}) modifié dans ${ctx.sw} (${bgDate ? fmt(bgDate) : 'date inconnue'}) et dans BatiSimply (${fmt(remoteModified)}) : la modification ${ctx.sw}, plus récente, est envoyée.`,
         });
       }
       if (projectHash(existing) === w.hash) {
@@ -563,7 +575,7 @@ export class SyncEngine {
     const slots = new Map<string, TimeSlot>();
     for (const s of listed) slots.set(s.id, s);
     throwIfCancelled(ctx.signal);
-    await ctx.emit('read', 'Lecture des salariés Batigest', 0, null, null);
+    await ctx.emit('read', `Lecture des salariés ${ctx.sw}`, 0, null, null);
     const salaries = await this.retry(ctx, () => batigest.readSalaries());
     const byCodebs = new Map<string, Salarie>();
     for (const s of salaries) if (s.codebs && s.codebs.trim()) byCodebs.set(s.codebs.trim().toLowerCase(), s);
@@ -631,10 +643,10 @@ export class SyncEngine {
         if (mapping) {
           if (hs.removeUnvalidated) {
             changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures retirées', desired: null, keepMapping: false });
-            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'removed', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply : ses heures sont retirées de Batigest.` });
+            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'removed', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply : ses heures sont retirées de ${ctx.sw}.` });
           } else if (!same) {
             changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures conservées', desired: null, keepMapping: true });
-            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'reported', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply ; ses heures restent dans Batigest (option « retirer les heures dé-validées » désactivée).` });
+            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'reported', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply ; ses heures restent dans ${ctx.sw} (option « retirer les heures dé-validées » désactivée).` });
           } else touched.push(s.id);
         } else {
           notValidatedSilent++;
@@ -658,14 +670,14 @@ export class SyncEngine {
         // Checked first: cheap, and the most useful report (the mapping screen lists these slots).
         state = 'unmapped_user';
         const name = userDisplayName(s.user);
-        reason = `Utilisateur ${name} sans salarié Batigest`;
+        reason = `Utilisateur ${name} sans salarié ${ctx.sw}`;
         const u = unmapped.get(s.user.id) ?? { name, n: 0 };
         u.n++;
         unmapped.set(s.user.id, u);
       } else if (!(code = await resolveCode(s)) || !(await isKnownCode(code))) {
         state = 'unknown_chantier';
         const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
-        reason = `Chantier ${label} inconnu dans Batigest`;
+        reason = `Chantier ${label} inconnu dans ${ctx.sw}`;
         const u = unknown.get(label) ?? { n: 0 };
         u.n++;
         unknown.set(label, u);
@@ -698,10 +710,10 @@ export class SyncEngine {
       ctx.counts.skipped++;
       const what = `Créneau ${slotId} du ${mapping.day} (chantier ${mapping.code_chantier}, salarié ${mapping.code_salarie})`;
       if (hs.removeUnvalidated) {
-        ctx.items.push({ recordKey: `slot:${slotId}`, action: 'removed', reason: `${what} supprimé dans BatiSimply : ses heures sont retirées de Batigest.` });
+        ctx.items.push({ recordKey: `slot:${slotId}`, action: 'removed', reason: `${what} supprimé dans BatiSimply : ses heures sont retirées de ${ctx.sw}.` });
         changes.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures retirées', desired: null, keepMapping: false });
       } else {
-        ctx.items.push({ recordKey: `slot:${slotId}`, action: 'reported', reason: `${what} supprimé dans BatiSimply ; ses heures restent dans Batigest (option « retirer » désactivée).` });
+        ctx.items.push({ recordKey: `slot:${slotId}`, action: 'reported', reason: `${what} supprimé dans BatiSimply ; ses heures restent dans ${ctx.sw} (option « retirer » désactivée).` });
         changes.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures conservées', desired: null, keepMapping: true });
       }
     }
@@ -710,14 +722,14 @@ export class SyncEngine {
       ctx.items.push({
         recordKey: `user:${userId}`,
         action: 'skipped',
-        reason: `Aucun salarié Batigest pour l'utilisateur BatiSimply ${u.name} : ${u.n} créneau(x) non importé(s). Associez-le à un salarié (correspondance des salariés) ; ses heures seront importées au prochain passage.`,
+        reason: `Aucun salarié ${ctx.sw} pour l'utilisateur BatiSimply ${u.name} : ${u.n} créneau(x) non importé(s). Associez-le à un salarié (correspondance des salariés) ; ses heures seront importées au prochain passage.`,
       });
     }
     for (const [label, u] of unknown) {
       ctx.items.push({
         recordKey: `chantier:${label}`,
         action: 'skipped',
-        reason: `Chantier ${label} introuvable dans Batigest : ${u.n} créneau(x) non importé(s). Vérifiez le code du chantier ; nouvel essai au prochain passage.`,
+        reason: `Chantier ${label} introuvable dans ${ctx.sw} : ${u.n} créneau(x) non importé(s). Vérifiez le code du chantier ; nouvel essai au prochain passage.`,
       });
     }
     if (notValidatedSilent > 0) {
@@ -805,7 +817,7 @@ export class SyncEngine {
         ctx.items.push({
           recordKey: `suivimo:${k}`,
           action: 'conflict',
-          reason: `Ligne SuiviMO ${o.key.codeChantier}/${o.key.codeSalarie}/${o.key.day} modifiée dans Batigest (${cur ? `${cur.nbH0} h` : 'supprimée'}) depuis ${when}, et créneau(x) modifié(s) dans BatiSimply depuis : la modification BatiSimply, plus récente, est appliquée.`,
+          reason: `Ligne SuiviMO ${o.key.codeChantier}/${o.key.codeSalarie}/${o.key.day} modifiée dans ${ctx.sw} (${cur ? `${cur.nbH0} h` : 'supprimée'}) depuis ${when}, et créneau(x) modifié(s) dans BatiSimply depuis : la modification BatiSimply, plus récente, est appliquée.`,
         });
       }
     }
@@ -850,7 +862,7 @@ export class SyncEngine {
     // Write SuiviMO in batches; each batch is one Batigest transaction, then committed in the buffer.
     const batchSize = this.d.suiviMoBatchSize ?? 250;
     let doneOps = 0;
-    await ctx.emit('write', 'Écriture des heures dans Batigest', 0, ops.length, null);
+    await ctx.emit('write', `Écriture des heures dans ${ctx.sw}`, 0, ops.length, null);
     for (let b = 0; b < ops.length; b += batchSize) {
       throwIfCancelled(ctx.signal);
       const part = ops.slice(b, b + batchSize);
@@ -865,7 +877,7 @@ export class SyncEngine {
       await buffer.transaction((tx) => tx.commitWrittenMany(part.filter((o) => !failedKeys.has(keyString(o.key))), at));
       await this.checkpoint('hours:after-commit', ctx.runId);
       doneOps += part.length;
-      await ctx.emit('write', 'Écriture des heures dans Batigest', doneOps, ops.length, null);
+      await ctx.emit('write', `Écriture des heures dans ${ctx.sw}`, doneOps, ops.length, null);
     }
   }
 
