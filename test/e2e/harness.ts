@@ -84,6 +84,13 @@ export async function missingChannels(channels: readonly string[]): Promise<stri
   }
 }
 
+/** The tables of the page that need a horizontal scroll (by their data-testid): none should at 1280 px and up. */
+export async function overflowingTables(page: Page): Promise<string[]> {
+  return page.locator('.table-wrap').evaluateAll((wraps) =>
+    wraps.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.querySelector('table')?.getAttribute('data-testid') ?? '(table)'),
+  );
+}
+
 export interface Stack {
   dir: string;
   dataDir: string;

@@ -122,9 +122,14 @@ describe('renderer through the web bridge', { timeout: E2E_TEST_MS }, () => {
     });
     expect(outline).not.toBe('none');
 
+    // Every page again on a large screen.
     await page.setViewportSize({ width: 1920, height: 1080 });
-    await page.getByTestId('page-dashboard').waitFor();
-    await stack.screenshot('page-dashboard-1920');
+    for (const [nav, testId] of expected) {
+      await page.getByTestId(nav).click();
+      await page.getByTestId(testId).waitFor();
+      await expect.poll(() => page.locator('#main').locator('[role=status], [role=alert], table, form, input, .facts').count(), { ...POLL, message: testId }).toBeGreaterThan(0);
+      await stack.screenshot(`page-${testId.replace('page-', '')}-1920`);
+    }
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

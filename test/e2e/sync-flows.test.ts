@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, E2E_TEST_MS, missingChannels, POLL, startStack, WAIT_MS, type Stack } from './harness.js';
+import { buildRenderer, E2E_TEST_MS, missingChannels, overflowingTables, POLL, startStack, WAIT_MS, type Stack } from './harness.js';
 import { createPgliteBackend, startTdsSimulator } from '../support/tds/index.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany, type BatigestCompany } from '../support/datasets/batigest.js';
 import { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS, type BatisimplySimulator } from '../support/batisimply/index.js';
@@ -265,11 +265,10 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     const row = page.getByTestId('mapping-table').locator(`tbody tr[data-key="${unmapped.code}"]`);
     expect(await row.locator('td').last().textContent()).toContain('7,5 h');
     // The table fits the page (no horizontal scrolling) at 1280×800 and at 1920×1080.
-    const overflow = () => page.locator('[data-testid=mapping-panel] .table-wrap').evaluate((el) => el.scrollWidth - el.clientWidth);
-    expect(await overflow()).toBeLessThanOrEqual(0);
+    expect(await overflowingTables(page)).toEqual([]);
     await stack.screenshot('mapping-before');
     await page.setViewportSize({ width: 1920, height: 1080 });
-    await expect.poll(overflow, POLL).toBeLessThanOrEqual(0);
+    await expect.poll(() => overflowingTables(page), POLL).toEqual([]);
     await stack.screenshot('mapping-before-1920');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByTestId(`map-${unmapped.code}`).selectOption(unmapped.batisimplyUserId);
@@ -308,6 +307,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
       bs.config.latencyMs = 0;
     }
     expect(bs.state.projects.size).toBeLessThan(12 + 40);
+    expect(await overflowingTables(page)).toEqual([]);
     await stack.screenshot('dashboard-after-cancel');
   });
 
@@ -326,6 +326,8 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     const reason = (await failedRow.locator('td').nth(3).textContent())?.trim() ?? '';
     expect(reason.length).toBeGreaterThan(10);
     expect(reason).not.toMatch(/Error:|at \w+ \(|undefined|\{/);
+    // The runs and items tables fit at 1280×800 (no column hidden behind a scroll).
+    expect(await overflowingTables(page)).toEqual([]);
     await stack.screenshot('journal-failed-item');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
