@@ -1,5 +1,5 @@
 /**
- * Benchmark (`npm run bench -- [--scale 0.2] [--latency 20] [--only a,b,c] [--buffer embedded|postgres] [--concurrency N]`):
+ * Benchmark (`npm run bench -- [--scale 0.2] [--latency 20] [--only a,b,c] [--buffer embedded|postgres] [--concurrency N] [--engine-only]`):
  * the sync engine against
  * the BASELINE (the reference connector's algorithm, test/bench/baseline.ts), both against the simulators
  * (TDS on PGlite, BatiSimply with a simulated latency per request, default 20 ms).
@@ -18,6 +18,9 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../../src/shared/settings.js';
@@ -186,7 +189,16 @@ function runChild(cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
 
 async function bufferSettings(kind: 'embedded' | 'postgres'): Promise<{ settings: Settings['buffer']; drop(): Promise<void> }> {
   const base = settingsSchema.parse({}).buffer;
-  if (kind === 'embedded') return { settings: { ...base, kind: 'embedded', embeddedPath: '' }, drop: async () => undefined };
+  if (kind === 'embedded') {
+    // On disk, created (initdb + migrations) here beforehand: the child opens an existing buffer, as the app
+    // does on every run after the first one. (Creating a PGlite database costs ~790 MB of peak RSS once;
+    // opening an existing one ~290 MB.)
+    const dir = mkdtempSync(join(tmpdir(), 'cbs-bench-buffer-'));
+    const settings: Settings['buffer'] = { ...base, kind: 'embedded', embeddedPath: join(dir, 'buffer') };
+    const b = await openBuffer(settings, ':memory:');
+    await b.db.close();
+    return { settings, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
   const database = `cbs_bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
   await admin.connect();
@@ -203,7 +215,14 @@ async function bufferSettings(kind: 'embedded' | 'postgres'): Promise<{ settings
   };
 }
 
-async function scenario(id: ScenarioId, scale: number, latencyMs: number, bufferKind: 'embedded' | 'postgres', concurrency: number): Promise<Record<Contender, Measure>> {
+async function scenario(
+  id: ScenarioId,
+  scale: number,
+  latencyMs: number,
+  bufferKind: 'embedded' | 'postgres',
+  concurrency: number,
+  contenders: Contender[],
+): Promise<Partial<Record<Contender, Measure>>> {
   const size = SIZES[id];
   const nCh = Math.max(10, Math.round(size.chantiers * (id === 'c' ? Math.sqrt(scale) : scale)));
   const nSlots = Math.round(size.slots * scale);
@@ -220,9 +239,9 @@ async function scenario(id: ScenarioId, scale: number, latencyMs: number, buffer
     projects: id === 'a' ? [] : projectsFor(company),
     timeSlots: nSlots > 0 ? slotsFor(company, nSlots, id === 'c', 7) : [],
   };
-  const out = {} as Record<Contender, Measure>;
+  const out: Partial<Record<Contender, Measure>> = {};
   try {
-    for (const contender of ['engine', 'baseline'] as const) {
+    for (const contender of contenders) {
       await backend.adminExec(db, 'DELETE FROM "SuiviMO"');
       const bs: BatisimplySimulator = await startBatisimplySimulator({ seed, latencyMs: 0, tokenLifetimeSeconds: 3600, pageSizeMax: 2000 });
       const buf = await bufferSettings(bufferKind);
@@ -278,17 +297,25 @@ async function main(): Promise<void> {
   const bufferKind = arg('buffer', 'embedded') === 'postgres' ? 'postgres' : 'embedded';
   /** BatiSimply requests in flight for the engine (0 = the settings' default); the baseline is sequential by design. */
   const concurrency = Number(arg('concurrency', '0'));
+  /** `--engine-only`: skip the baseline (e.g. to measure the engine's memory with another buffer). */
+  const contenders: Contender[] = process.argv.includes('--engine-only') ? ['engine'] : ['engine', 'baseline'];
   const TITLES: Record<ScenarioId, string> = {
     a: `(a) premier envoi de ${Math.round(SIZES.a.chantiers * scale)} chantiers`,
     b: `(b) relance sans changement : ${Math.round(SIZES.b.chantiers * scale)} chantiers, ${Math.round(SIZES.b.slots * scale)} créneaux`,
     c: `(c) ${Math.round(SIZES.c.slots * scale)} créneaux validés écrits dans SuiviMO`,
   };
-  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, base tampon ${bufferKind === 'embedded' ? 'intégrée (PGlite en mémoire)' : 'PostgreSQL 127.0.0.1:5432'}, requêtes BatiSimply simultanées du moteur ${concurrency || `${settingsSchema.parse({}).batisimply.concurrency} (réglage par défaut)`}, Node ${process.version}\n`);
+  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, base tampon ${bufferKind === 'embedded' ? 'intégrée (PGlite sur disque)' : 'PostgreSQL 127.0.0.1:5432'}, requêtes BatiSimply simultanées du moteur ${concurrency || `${settingsSchema.parse({}).batisimply.concurrency} (réglage par défaut)`}, Node ${process.version}\n`);
   const lines: string[] = [];
   const verdicts: string[] = [];
   for (const id of only) {
-    const r = await scenario(id, scale, latency, bufferKind, concurrency);
-    const e = r.engine;
+    const r = await scenario(id, scale, latency, bufferKind, concurrency, contenders);
+    const e = r.engine!;
+    if (!r.baseline) {
+      const line = `${TITLES[id]} — moteur seul : ${fmtMs(e.wallMs)}, ${e.apiCalls} appels API (${e.bsWrites} écritures), ${e.sqlRoundTrips} allers-retours SQL, ${e.suiviWrites} écritures SuiviMO, pic mémoire ${Math.round(e.maxRssMb)} Mo\n  ${e.detail}`;
+      console.log(line + '\n');
+      verdicts.push(`(${id}) pic mémoire moteur < 400 Mo : ${e.maxRssMb < 400 ? 'OK' : 'NON'} (${Math.round(e.maxRssMb)} Mo)`);
+      continue;
+    }
     const b = r.baseline;
     const block = [
       TITLES[id],
