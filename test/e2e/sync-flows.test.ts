@@ -153,6 +153,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await diag.waitFor();
     expect(await diag.textContent()).toMatch(/mot de passe|identifiant|connexion/i);
     expect(await step1.isVisible()).toBe(true);
+    expect(await diag.locator('dt').allTextContents()).toContain('Serveur');
     await stack.screenshot('wizard-2-sql-wrong-password');
     expect(stack.app.settings.view().sqlServer.password.set).toBe(false); // nothing saved on failure
 
@@ -189,6 +190,8 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await step3.getByLabel('Mot de passe BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.password);
     await step3.getByRole('button', { name: 'Tester la connexion' }).click();
     await step3.getByText('Connexion réussie', { exact: true }).waitFor();
+    // The diagnosis' details are labelled for a person, not shown as raw keys.
+    expect(await step3.locator('.banner dt').allTextContents()).toEqual(expect.arrayContaining(['SSO', 'API']));
     await stack.screenshot('wizard-4-batisimply');
     await next.click();
 

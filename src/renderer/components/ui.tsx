@@ -500,10 +500,16 @@ export function ErrorBanner({
   );
 }
 
+/** A diagnosis detail's key as a label: "serveur" → "Serveur", "sso" → "SSO". */
+const DETAIL_ACRONYMS: Record<string, string> = { sso: 'SSO', api: 'API', url: 'URL', tls: 'TLS', sql: 'SQL' };
+function detailLabel(key: string): string {
+  return DETAIL_ACRONYMS[key.toLowerCase()] ?? key.charAt(0).toUpperCase() + key.slice(1);
+}
+
 function FactPair({ k, v }: { k: string; v: string }) {
   return (
     <>
-      <dt>{k}</dt>
+      <dt>{detailLabel(k)}</dt>
       <dd>{v}</dd>
     </>
   );
