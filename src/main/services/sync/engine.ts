@@ -108,6 +108,17 @@ interface RunCtx {
   settings: Settings;
   /** The software's name for the user: 'Sage Batigest' or 'Codial'. */
   sw: string;
+  /** What the run leaves aside, for its status and message (see runNote). */
+  left: LeftAside;
+}
+
+/** Validated hours left unwritten (hours flow) and source rows ignored for want of a code or name (push). */
+interface LeftAside {
+  unmappedSlots: number;
+  unknownSlots: number;
+  pendingMinutes: number;
+  noCode: number;
+  noName: number;
 }
 
 /** A desired SuiviMO contribution of one slot. */
@@ -224,6 +235,8 @@ export class SyncEngine {
     let errorCode: string | null = null;
     let message: string;
     const log = logger.child({ runId, flow });
+    const left: LeftAside = { unmappedSlots: 0, unknownSlots: 0, pendingMinutes: 0, noCode: 0, noName: 0 };
+    const sw = this.softwareLabel(settings);
     try {
       await buffer.markInterrupted(flow, runId, startedAt);
       await buffer.startRun({ id: runId, flow, machine: this.d.machineName, trigger: opts.trigger ?? 'manual', now: startedAt });
@@ -234,7 +247,8 @@ export class SyncEngine {
         counts,
         items,
         settings,
-        sw: this.softwareLabel(settings),
+        sw,
+        left,
         emit: async (phase, label, done, total, current) => {
           const ev: ProgressEvent = { runId, flow, phase, label, done, total, current, counts: { ...counts } };
           opts.onProgress?.(ev);
@@ -257,8 +271,9 @@ export class SyncEngine {
       log.info('sync run started', { machine: this.d.machineName });
       if (flow === 'push') await this.pushFlow(ctx);
       else await this.hoursFlow(ctx);
-      status = counts.failed > 0 ? 'partial' : 'succeeded';
-      message = summaryMessage(flow, counts);
+      // Validated hours that wait for a salarié mapping or a chantier are work left undone: 'partial'.
+      status = counts.failed > 0 || left.unmappedSlots + left.unknownSlots > 0 ? 'partial' : 'succeeded';
+      message = summaryMessage(flow, counts) + runNote(flow, left, sw);
     } catch (e) {
       const err = toAppError(e, 'La synchronisation a échoué de façon inattendue. Consultez le journal technique et relancez.');
       errorCode = err.code;
@@ -338,6 +353,7 @@ export class SyncEngine {
     let noCode = 0;
     const onSkip = (r: SkippedSourceRow): void => {
       ctx.counts.skipped++;
+      ctx.left.noCode++;
       ctx.items.push({ recordKey: `${kind}:${r.code ?? `(sans code, ligne ${++noCode})`}`, action: 'skipped', reason: inSoftware(r.reason, ctx.sw) });
     };
     const pages = kind === 'chantier' ? batigest.readChantiers({ signal: ctx.signal, onSkip }) : batigest.readDevis({ signal: ctx.signal, onSkip });
@@ -358,6 +374,8 @@ export class SyncEngine {
     for (const { m, modified } of mapped) {
       if (!m.ok) {
         ctx.counts.skipped++;
+        if (m.missing === 'code') ctx.left.noCode++;
+        else if (m.missing === 'name') ctx.left.noName++;
         const key = m.code ? `${kind}:${m.code}` : `${kind}:(sans code ${++anonymous})`;
         ctx.items.push({ recordKey: key, action: 'skipped', reason: m.reason });
         continue;
@@ -671,6 +689,8 @@ export class SyncEngine {
         state = 'unmapped_user';
         const name = userDisplayName(s.user);
         reason = `Utilisateur ${name} sans salarié ${ctx.sw}`;
+        ctx.left.unmappedSlots++;
+        ctx.left.pendingMinutes += Math.max(0, s.totalTimeMinutes);
         const u = unmapped.get(s.user.id) ?? { name, n: 0 };
         u.n++;
         unmapped.set(s.user.id, u);
@@ -678,6 +698,8 @@ export class SyncEngine {
         state = 'unknown_chantier';
         const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
         reason = `Chantier ${label} inconnu dans ${ctx.sw}`;
+        ctx.left.unknownSlots++;
+        ctx.left.pendingMinutes += Math.max(0, s.totalTimeMinutes);
         const u = unknown.get(label) ?? { n: 0 };
         u.n++;
         unknown.set(label, u);
@@ -971,6 +993,25 @@ function parseDate(s: string | null | undefined): Date | null {
 
 function fmt(d: Date): string {
   return new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' }).format(d);
+}
+
+/** What the run left aside, appended to its message ('' when nothing). */
+function runNote(flow: FlowName, l: LeftAside, sw: string): string {
+  if (flow === 'hours') {
+    const slots = l.unmappedSlots + l.unknownSlots;
+    if (slots === 0) return '';
+    const hours = (l.pendingMinutes / 60).toLocaleString('fr-FR', { maximumFractionDigits: 2 });
+    const why: string[] = [];
+    if (l.unmappedSlots > 0) why.push(`${l.unmappedSlots} créneau(x) d'utilisateur(s) BatiSimply sans salarié ${sw} (à associer dans la correspondance des salariés)`);
+    if (l.unknownSlots > 0) why.push(`${l.unknownSlots} créneau(x) sur des chantiers inconnus de ${sw} (code à vérifier)`);
+    return ` ${hours} h validée(s) en attente, non écrite(s) dans ${sw} : ${why.join(' ; ')}. Elles seront importées au prochain passage une fois corrigé.`;
+  }
+  const ignored = l.noCode + l.noName;
+  if (ignored === 0) return '';
+  const why: string[] = [];
+  if (l.noCode > 0) why.push(`${l.noCode} sans code`);
+  if (l.noName > 0) why.push(`${l.noName} sans nom ni client`);
+  return ` ${ignored} ligne(s) de ${sw} ignorée(s) : ${why.join(', ')} (détail dans le journal).`;
 }
 
 export function summaryMessage(flow: FlowName, c: RunCounts): string {

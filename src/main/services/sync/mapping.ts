@@ -70,15 +70,18 @@ function ymd(s: string | null): string | null {
 }
 
 /** Result of mapping a source row: a project to send, or the French reason it is skipped. */
-export type Mapped = { ok: true; code: string; name: string; input: ProjectInput } | { ok: false; code: string; reason: string };
+export type Mapped =
+  | { ok: true; code: string; name: string; input: ProjectInput }
+  /** `missing`: skipped because the row has no code / no name (not because of its state). */
+  | { ok: false; code: string; reason: string; missing?: 'code' | 'name' };
 
 /** `software`: the name shown in the skip reasons ('Sage Batigest', 'Codial'). */
 export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(c.code);
-  if (!code) return { ok: false, code, reason: `Chantier sans code dans ${software} : ignoré. Renseignez son code pour le synchroniser.` };
+  if (!code) return { ok: false, code, reason: `Chantier sans code dans ${software} : ignoré. Renseignez son code pour le synchroniser.`, missing: 'code' };
   const name = clean(c.description) ?? clean(c.nomClient);
   if (!name) {
-    return { ok: false, code, reason: `Chantier ${code} sans nom ni client dans ${software} : ignoré. Renseignez son libellé ou son client.` };
+    return { ok: false, code, reason: `Chantier ${code} sans nom ni client dans ${software} : ignoré. Renseignez son libellé ou son client.`, missing: 'name' };
   }
   return {
     ok: true,
@@ -102,12 +105,12 @@ export const DEVIS_ETATS = [0, 3, 4] as const;
 
 export function mapDevis(d: DevisSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(d.code);
-  if (!code) return { ok: false, code, reason: `Devis sans code dans ${software} : ignoré.` };
+  if (!code) return { ok: false, code, reason: `Devis sans code dans ${software} : ignoré.`, missing: 'code' };
   if (d.etat === null || !(DEVIS_ETATS as readonly number[]).includes(d.etat)) {
     return { ok: false, code, reason: `Devis ${code} à l'état ${d.etat ?? 'inconnu'} : seuls les devis aux états 0, 3 et 4 sont envoyés.` };
   }
   const name = clean(d.sujet) ?? clean(d.nom);
-  if (!name) return { ok: false, code, reason: `Devis ${code} sans objet ni client dans ${software} : ignoré. Renseignez son objet ou son client.` };
+  if (!name) return { ok: false, code, reason: `Devis ${code} sans objet ni client dans ${software} : ignoré. Renseignez son objet ou son client.`, missing: 'name' };
   return {
     ok: true,
     code,
