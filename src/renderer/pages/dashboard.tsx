@@ -26,6 +26,17 @@ export function flowLabel(flow: SyncFlow, software: string): string {
   return flow === 'all' ? fr.flows.all : fr.flows[flow](software);
 }
 
+/** "BatiSimply → Sage Batigest" wraps after the arrow only, never inside a product's name. */
+function FlowCell({ label }: { label: string }) {
+  const [from, to] = label.split(' → ');
+  if (to === undefined) return <>{label}</>;
+  return (
+    <>
+      <span className="nowrap">{from} →</span> <span className="nowrap">{to}</span>
+    </>
+  );
+}
+
 export function CountsLine({ counts }: { counts: Counts }) {
   return (
     <span className="counts" data-testid="counts">
@@ -41,7 +52,7 @@ export function CountsLine({ counts }: { counts: Counts }) {
 export function runColumns(software: string): Column<RunSummary>[] {
   return [
     { key: 'start', header: fr.journal.started, render: (r) => formatDateTime(r.startedAt) },
-    { key: 'flow', header: fr.journal.flow, render: (r) => flowLabel(r.flow, software) },
+    { key: 'flow', header: fr.journal.flow, render: (r) => <FlowCell label={flowLabel(r.flow, software)} /> },
     { key: 'status', header: fr.journal.status, render: (r) => <StatusBadge tone={RUN_TONE[r.status]}>{fr.runStatus[r.status]}</StatusBadge> },
     { key: 'created', header: fr.counts.created, numeric: true, render: (r) => r.counts.created },
     { key: 'updated', header: fr.counts.updated, numeric: true, render: (r) => r.counts.updated },
