@@ -252,7 +252,8 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
     const toUiRun = (r: RunRow): UiRunSummary => ({
       id: r.id,
       flow: r.flow,
-      mode: r.flow === 'push' ? ctx.settings.get().mode : null,
+      // The mode recorded when the run started (null for runs recorded before the buffer kept it).
+      mode: r.flow === 'push' ? (r.mode ?? null) : null,
       trigger: (UI_TRIGGERS.has(r.trigger) ? r.trigger : r.trigger === 'demo' ? 'cli' : 'manual') as UiRunSummary['trigger'],
       machineName: r.machine,
       status: UI_STATUS[r.status],

@@ -30,6 +30,8 @@ const runRowSchema = z.object({
   writes: z.number(),
   error_code: z.string().nullable(),
   message: z.string().nullable(),
+  /** Push runs: the mode the run used (NULL for hours runs and runs recorded before migration 2). */
+  mode: z.enum(['chantier', 'devis']).nullable().catch(null).default(null),
 });
 
 /** Actions as the UI knows them (contract `journalItemActionSchema`). */

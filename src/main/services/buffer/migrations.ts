@@ -139,6 +139,14 @@ CREATE TABLE leases (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'runs.mode',
+    sql: `
+-- Mode of a push run (chantier / devis) as it was when the run started; NULL for hours runs and older runs.
+ALTER TABLE runs ADD COLUMN mode text NULL;
+`,
+  },
 ];
 
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */

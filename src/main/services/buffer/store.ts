@@ -100,6 +100,8 @@ const runRowSchema = z.object({
   writes: z.number(),
   error_code: z.string().nullable(),
   message: z.string().nullable(),
+  /** Push runs: the sync mode when the run started (NULL for hours runs and runs older than migration 2). */
+  mode: z.enum(['chantier', 'devis']).nullable().catch(null).default(null),
 });
 export type RunRow = z.infer<typeof runRowSchema>;
 
@@ -331,10 +333,11 @@ export class BufferStore {
 
   // ---------------------------------------------------------------- journal
 
-  async startRun(r: { id: string; flow: FlowName; machine: string; trigger: string; now: Date }): Promise<void> {
+  /** `mode`: the sync mode of a push run (kept so the journal shows the mode the run really used). */
+  async startRun(r: { id: string; flow: FlowName; machine: string; trigger: string; now: Date; mode?: 'chantier' | 'devis' | null }): Promise<void> {
     await this.db.query(
-      `INSERT INTO runs (id, flow, machine, trigger, started_at, status) VALUES ($1, $2, $3, $4, $5, 'running')`,
-      [r.id, r.flow, r.machine, r.trigger, r.now],
+      `INSERT INTO runs (id, flow, machine, trigger, started_at, status, mode) VALUES ($1, $2, $3, $4, $5, 'running', $6)`,
+      [r.id, r.flow, r.machine, r.trigger, r.now, r.flow === 'push' ? (r.mode ?? null) : null],
     );
   }
 

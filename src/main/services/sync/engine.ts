@@ -239,7 +239,7 @@ export class SyncEngine {
     const sw = this.softwareLabel(settings);
     try {
       await buffer.markInterrupted(flow, runId, startedAt);
-      await buffer.startRun({ id: runId, flow, machine: this.d.machineName, trigger: opts.trigger ?? 'manual', now: startedAt });
+      await buffer.startRun({ id: runId, flow, machine: this.d.machineName, trigger: opts.trigger ?? 'manual', now: startedAt, mode: flow === 'push' ? settings.mode : null });
       const ctx: RunCtx = {
         runId,
         flow,
