@@ -20,6 +20,11 @@ export interface DefaultFeaturesOptions {
    * Tests and development pass `{}` (public key from the settings) or their own key.
    */
   licencePinned?: PinnedLicenceConfig;
+  /**
+   * True in the packaged Electron app: without a vendor key built in, no licence is accepted (sync refused).
+   * Development and test hosts (bridge, CLI, tests) leave it off.
+   */
+  licenceRequireBuiltInKey?: boolean;
   /** Tray notification of scheduled sync results (the Electron shell passes it). */
   notify?(title: string, body: string): void;
 }
@@ -29,6 +34,7 @@ export function defaultFeatures(opts: DefaultFeaturesOptions): AppFeature[] {
     cipher: opts.cipher,
     appVersion: opts.appVersion,
     ...(opts.licencePinned ? { pinned: opts.licencePinned } : {}),
+    ...(opts.licenceRequireBuiltInKey ? { requireBuiltInKey: true } : {}),
   });
   const shared: SharedBuffer = {};
   return [

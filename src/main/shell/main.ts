@@ -149,6 +149,8 @@ async function start(): Promise<void> {
     features: defaultFeatures({
       cipher,
       appVersion: app.getVersion(),
+      // A release must carry the vendor's licence key (vendor-config.ts): otherwise no licence is accepted.
+      licenceRequireBuiltInKey: app.isPackaged,
       // scheduled results (and scheduled runs refused, e.g. licence) are notified by the sync feature
       notify: (title, body) => notifier.notify(title, body, () => showWindow()),
     }),

@@ -22,6 +22,8 @@ export interface LicenceFeatureOptions {
   fetch?: FetchLike;
   /** Defaults to the values built into the release (vendor-config.ts). */
   pinned?: PinnedLicenceConfig;
+  /** Packaged (production) app: refuse every licence when no vendor key is built in (see LicenceServiceDeps). */
+  requireBuiltInKey?: boolean;
   /** How often the due-check runs (default 10 minutes). */
   tickMs?: number;
   /** How long licence.status waits for the start-up check (default 3 s). */
@@ -38,6 +40,7 @@ export function createLicenceFeature(opts: LicenceFeatureOptions): {
     const service = new LicenceService({
       settings: () => ctx.settings.get().licence,
       pinned: opts.pinned ?? VENDOR_LICENCE_PINNED,
+      ...(opts.requireBuiltInKey ? { requireBuiltInKey: true } : {}),
       fetch: opts.fetch ?? (undiciFetch as unknown as FetchLike),
       clock: ctx.clock,
       cipher: opts.cipher,

@@ -50,6 +50,9 @@ const CLOCK_SKEW_MS = 10 * 60_000;
 
 export type FetchLike = typeof globalThis.fetch;
 
+export const MISSING_BUILT_IN_KEY_MESSAGE =
+  "Cette version du connecteur ne contient pas la clé de vérification des licences : contactez l'éditeur.";
+
 export type PinnedLicenceConfig = Partial<Pick<LicenceSettings, 'provider' | 'serverUrl' | 'publicKey' | 'supabaseUrl' | 'supabaseAnonKey'>>;
 
 /** The part of supabase-js the client uses (injectable for tests). */
@@ -84,6 +87,12 @@ export interface LicenceServiceDeps {
    * edit the settings could point the app at a server of their own signing with a key of their own.
    */
   pinned?: PinnedLicenceConfig;
+  /**
+   * Production builds (packaged Electron app): accept no licence unless the vendor's public key is built
+   * in (`pinned.publicKey`). Without it the status is an error state and sync is refused, so nobody can
+   * trust a key of their own through the settings. Development and test hosts leave it off.
+   */
+  requireBuiltInKey?: boolean;
   fetch: FetchLike;
   clock: Clock;
   cipher: SecretCipher;
@@ -172,10 +181,22 @@ export class LicenceService {
   /** Settings with the pinned values applied. */
   private cfg(): LicenceSettings {
     const s = { ...this.d.settings() };
-    for (const [k, v] of Object.entries(this.d.pinned ?? {})) {
+    const pinned = this.d.pinned ?? {};
+    for (const [k, v] of Object.entries(pinned)) {
       if (typeof v === 'string' && v.trim() !== '') (s as Record<string, unknown>)[k] = v;
     }
+    // A built-in key is only checked by the licence manager: the settings cannot switch to another provider.
+    if (this.keyPinned() && !(typeof pinned.provider === 'string' && pinned.provider.trim() !== '')) s.provider = 'manager';
     return s;
+  }
+
+  private keyPinned(): boolean {
+    return typeof this.d.pinned?.publicKey === 'string' && this.d.pinned.publicKey.trim() !== '';
+  }
+
+  /** Production build without the vendor's key: no licence can be trusted. */
+  private missingBuiltInKey(): boolean {
+    return this.d.requireBuiltInKey === true && !this.keyPinned();
   }
 
   /** When the scheduler should call `validate()` again (null before the first check). */
@@ -216,6 +237,10 @@ export class LicenceService {
   }
 
   private async doValidate(signal?: AbortSignal): Promise<LicenceStatus> {
+    if (this.missingBuiltInKey()) {
+      this.reset();
+      return this.status();
+    }
     const s = this.cfg();
     const key = normalizeLicenceKey(s.key);
     this.configProblem = null;
@@ -304,6 +329,7 @@ export class LicenceService {
       return { ...base, ...extra, state, label: LICENCE_STATE_LABELS[state], message: message ?? licenceStateMessage(state, days), allowsSync };
     };
 
+    if (this.missingBuiltInKey()) return make('non_configuree', false, {}, MISSING_BUILT_IN_KEY_MESSAGE);
     if (key === '' || !isLicenceKeyFormat(key)) {
       return make('non_configuree', false, {}, key === '' ? undefined : LICENCE_KEY_FORMAT_MESSAGE);
     }

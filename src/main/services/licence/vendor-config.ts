@@ -12,3 +12,12 @@ import type { PinnedLicenceConfig } from './licence-service.js';
 export const VENDOR_LICENCE_PUBLIC_KEY = '';
 
 export const VENDOR_LICENCE_PINNED: PinnedLicenceConfig = VENDOR_LICENCE_PUBLIC_KEY ? { provider: 'manager', publicKey: VENDOR_LICENCE_PUBLIC_KEY } : {};
+
+/**
+ * Licence settings that CONNECTEUR_* variables and CONNECTEUR_SETTINGS_FILE must not change once the
+ * vendor key is built in: otherwise an environment variable could point the app at another server.
+ */
+export const LICENCE_LOCKED_PATHS = ['licence.publicKey', 'licence.serverUrl', 'licence.provider', 'licence.supabaseUrl'] as const;
+
+/** The paths locked against environment overrides in this build (none while no vendor key is built in). */
+export const VENDOR_LOCKED_SETTING_PATHS: readonly string[] = VENDOR_LICENCE_PUBLIC_KEY ? LICENCE_LOCKED_PATHS : [];

@@ -20,6 +20,7 @@ import { systemClock, type Clock, type Logger, type SecretCipher } from '../port
 import { migrate } from './migrations.js';
 import { deepMerge, getPath, isPlainObject, setPath, type Raw } from './paths.js';
 import type { SettingsStore } from './store.js';
+import { VENDOR_LOCKED_SETTING_PATHS } from '../licence/vendor-config.js';
 
 export const SECTION_LABELS: Record<string, string> = {
   software: 'Logiciel',
@@ -110,12 +111,13 @@ export function envNameOf(settingPath: string): string {
   return `CONNECTEUR_${settingPath.split('.').map(snake).join('_')}`;
 }
 
-export function envOverrides(env: Record<string, string | undefined>): { patch: Raw; paths: string[] } {
+/** `locked`: setting paths no variable may change (built-in licence configuration); they are ignored. */
+export function envOverrides(env: Record<string, string | undefined>, locked: readonly string[] = []): { patch: Raw; paths: string[] } {
   const patch: Raw = {};
   const paths: string[] = [];
   for (const leaf of SETTING_LEAVES) {
     const v = env[envNameOf(leaf.path)];
-    if (v === undefined) continue;
+    if (v === undefined || locked.includes(leaf.path)) continue;
     let value: unknown = v;
     if (leaf.kind === 'number') value = Number(v);
     if (leaf.kind === 'boolean') value = /^(1|true|oui|yes|on)$/i.test(v.trim());
@@ -141,6 +143,11 @@ export interface SettingsServiceOptions {
   clock?: Clock;
   /** Environment for CONNECTEUR_* overrides (pass process.env in the CLI/bridge; nothing in the app). */
   env?: Record<string, string | undefined>;
+  /**
+   * Setting paths that CONNECTEUR_* variables and CONNECTEUR_SETTINGS_FILE cannot change. Default: the
+   * licence server configuration when the vendor key is built in (licence/vendor-config.ts).
+   */
+  lockedPaths?: readonly string[];
 }
 
 export class SettingsService {
@@ -149,6 +156,7 @@ export class SettingsService {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly env: Record<string, string | undefined>;
+  private readonly lockedPaths: readonly string[];
   private stored: Settings = defaultSettings();
   private resolved: Settings = defaultSettings();
   private overridden: string[] = [];
@@ -164,6 +172,7 @@ export class SettingsService {
     this.log = opts.logger.child({ component: 'settings' });
     this.clock = opts.clock ?? systemClock;
     this.env = opts.env ?? {};
+    this.lockedPaths = opts.lockedPaths ?? VENDOR_LOCKED_SETTING_PATHS;
     this.load();
     this.overlay = this.readOverlay();
     this.resolve();
@@ -351,13 +360,20 @@ export class SettingsService {
         const decoded = this.fromDisk(raw, { allowQuarantine: false, source: `Le fichier ${path.basename(file)} (CONNECTEUR_SETTINGS_FILE)` });
         // only the keys present in the file override, after migration and decryption
         const present = flatPaths(migrate(structuredClone(raw)).data).filter((p) => p !== 'version');
-        for (const p of present) setPath(overlay, p, getPath(decoded, p));
+        for (const p of present) if (!this.isLocked(p)) setPath(overlay, p, getPath(decoded, p));
       } catch (e) {
         this.notice('error', 'SETTINGS_CORRUPT', `Le fichier imposé par CONNECTEUR_SETTINGS_FILE est illisible : il est ignoré. Corrigez-le puis relancez.`);
         this.log.warn('override file unreadable', { file, detail: e instanceof Error ? e.message : String(e) });
       }
     }
-    return deepMerge(overlay, envOverrides(this.env).patch);
+    const ignored = SETTING_LEAVES.filter((l) => this.lockedPaths.includes(l.path) && this.env[envNameOf(l.path)] !== undefined).map((l) => envNameOf(l.path));
+    if (ignored.length > 0) this.log.warn('locked settings: environment overrides ignored', { variables: ignored });
+    return deepMerge(overlay, envOverrides(this.env, this.lockedPaths).patch);
+  }
+
+  /** A locked path, or a section containing one (e.g. the whole `licence` object). */
+  private isLocked(p: string): boolean {
+    return this.lockedPaths.some((l) => l === p || l.startsWith(`${p}.`) || p.startsWith(`${l}.`));
   }
 
   private resolve(): void {
