@@ -253,6 +253,14 @@ describe('app features against the simulators', () => {
   it('journal.list filters by flow, status and local day, and pages', async () => {
     const all = await ok(app, 'journal.list');
     expect(all.total).toBe(3);
+    // Each push run shows the mode it used, not the current one.
+    expect(all.runs.find((r) => r.id === pushRunId)?.mode).toBe('chantier');
+    app.settings.update({ mode: 'devis' });
+    try {
+      expect((await ok(app, 'journal.list', { flow: 'push' })).runs.map((r) => r.mode)).toEqual(['chantier']);
+    } finally {
+      app.settings.update({ mode: 'chantier' });
+    }
     expect((await ok(app, 'journal.list', { flow: 'hours' })).total).toBe(2);
     expect((await ok(app, 'journal.list', { status: 'failed' })).total).toBe(0);
     expect((await ok(app, 'journal.list', { status: 'success' })).total).toBe(2);
