@@ -201,7 +201,10 @@ export function expectedSuiviFor(company: BatigestCompany, seed: SimSeed): Map<s
 }
 
 export async function startWorld(o: WorldOptions): Promise<World> {
-  const company = generateBatigestCompany({ seed: o.seed, chantiers: o.chantiers, devis: 0, salaries: o.salaries, suiviMo: 0, variant: 'v1', withCodebs: true });
+  // Every salarié mapped to a BatiSimply user (codebs set), so a complete run is 'succeeded' (hours of unmapped
+  // users make a run 'partial'; that rule has its own tests).
+  const userIds = Array.from({ length: o.salaries }, (_, i) => `${String(o.seed).padStart(8, '0').slice(-8)}-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
+  const company = generateBatigestCompany({ seed: o.seed, chantiers: o.chantiers, devis: 0, salaries: o.salaries, suiviMo: 0, variant: 'v1', withCodebs: true, batisimplyUserIds: userIds });
   const database = `btg_${o.seed}`;
   let tdsPgDb: string | null = null;
   let tdsBackend: AdminBackend;
