@@ -37,7 +37,7 @@ const label = (p: KillPoint): string =>
   (p.kind === 'checkpoint' ? `${p.name}:${p.n}${p.then ? ` puis ${p.then.name}:${p.then.n}` : ''}` : p.kind === 'post' ? `POST n°${p.n} en vol` : `après ${p.ms} ms`);
 
 /** Kill points spread over every phase, hit counts drawn from the seed within the known number of hits. */
-function killPlan(projects: number, creates: number, hourBatches: number): KillPoint[] {
+function killPlan(projects: number, creates: number, hourBatches: number, runMs: number, embeddedRunMs: number): KillPoint[] {
   const rng = new SeededRandom(SEED);
   const some = (lo: number, hi: number, k: number): number[] => {
     const out = new Set<number>();
@@ -56,13 +56,14 @@ function killPlan(projects: number, creates: number, hourBatches: number): KillP
     ...Array.from({ length: hourBatches }, (_, i) => cp('hours:after-remote', i + 1)),
     ...Array.from({ length: hourBatches }, (_, i) => cp('hours:after-commit', i + 1)),
     ...some(1, creates, 3).map((n): KillPoint => ({ kind: 'post', n })),
-    ...some(150, 2500, 3).map((ms): KillPoint => ({ kind: 'delay', ms })),
+    // Timed kills at seeded fractions (10–70 %) of an uninterrupted run measured beforehand.
+    ...some(10, 70, 3).map((pc): KillPoint => ({ kind: 'delay', ms: Math.round((runMs * pc) / 100) })),
     // Killed again while recovering.
     { kind: 'checkpoint', name: 'push:after-remote', n: rng.int(2, projects - 1), then: { name: 'push:before-remote', n: 1 } },
     { kind: 'checkpoint', name: 'hours:after-remote', n: 1, then: { name: 'hours:after-intent', n: 1 } },
     // The same on the embedded (PGlite, on disk) buffer.
     { kind: 'checkpoint', name: 'hours:after-remote', n: 1, embedded: true },
-    { kind: 'delay', ms: rng.int(1500, 4000), embedded: true },
+    { kind: 'delay', ms: Math.round((embeddedRunMs * rng.int(10, 70)) / 100), embedded: true },
   ];
   return plan;
 }
@@ -116,9 +117,23 @@ afterAll(async () => {
 
 describe('crash test (SIGKILL of the CLI at every phase)', () => {
   it('ends with every project and every validated hour exactly once, whatever the kill point', async () => {
+    // Control runs without any kill (remote and embedded buffer): correct result, and their durations.
+    const control = async (buffer: 'postgres' | 'pglite-dir'): Promise<number> => {
+      await world.reset({ buffer });
+      const file = join(work, `settings-control-${buffer}.json`);
+      writeFileSync(file, JSON.stringify(world.settings));
+      const t0 = Date.now();
+      const r = await runChild(['sync', '--flow', 'all'], { CONNECTEUR_DATA_DIR: join(work, `control-${buffer}`), CONNECTEUR_SETTINGS_FILE: file });
+      const ms = Date.now() - t0;
+      expect(r.code, r.err).toBe(0);
+      const c = await world.check();
+      expect({ duplicates: c.duplicates, lost: c.lost, wrong: c.wrong }).toEqual({ duplicates: 0, lost: 0, wrong: [] });
+      return ms;
+    };
+    const runMs = await control('postgres');
+    const embeddedRunMs = await control('pglite-dir');
     const hourBatches = Math.ceil(world.expectedSuivi.size / 250);
-    const plan = killPlan(world.expectedCodes.length, world.expectedCodes.length - world.preexisting.size, hourBatches);
-    expect(plan.length).toBeGreaterThanOrEqual(25);
+    const plan = killPlan(world.expectedCodes.length, world.expectedCodes.length - world.preexisting.size, hourBatches, runMs, embeddedRunMs);
     let duplicates = 0;
     let lost = 0;
     let killed = 0;
@@ -166,7 +181,10 @@ describe('crash test (SIGKILL of the CLI at every phase)', () => {
       console.log(`point ${i + 1}/${plan.length} ${label(point)} : ${first.signal ?? first.code} puis ${rerun.code}, ${c.duplicates} doublon(s), ${c.lost} perdu(s), ${c.wrong.length} écart(s) (${Date.now() - t0} ms)`);
       if (c.duplicates || c.lost || c.wrong.length) problems.push(`${label(point)} : ${c.duplicates} doublon(s), ${c.lost} perdu(s) ${c.wrong.slice(0, 3).join(' ; ')}`);
     }
-    console.log(`${plan.length} kill points, ${duplicates} duplicates, ${lost} lost (${killed} processes killed, ${world.expectedCodes.length} projects and ${world.expectedSuivi.size} SuiviMO rows expected each time)`);
+    console.log(
+      `${killed} kill points, ${duplicates} duplicates, ${lost} lost (${plan.length} planned, ${plan.length - killed} timed kill(s) came after the end of the run; ${world.expectedCodes.length} projects and ${world.expectedSuivi.size} SuiviMO rows expected each time)`,
+    );
+    expect(killed).toBeGreaterThanOrEqual(25);
     expect(problems).toEqual([]);
     expect(duplicates).toBe(0);
     expect(lost).toBe(0);
