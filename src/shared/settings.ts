@@ -92,7 +92,7 @@ export const batisimplySettingsSchema = z.object({
   password: z.string().max(512).default(''),
   scope: z.string().max(512).default(''),
   timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
-  concurrency: z.number().int().min(1).max(32).default(4),
+  concurrency: z.number().int().min(1).max(32).default(8),
   maxRetries: z.number().int().min(0).max(10).default(4),
   /** Project fields the reference connector hard-coded; now settings. */
   project: z
