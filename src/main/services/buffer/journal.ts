@@ -7,32 +7,11 @@
 import { z } from 'zod';
 import type { BufferQueryable, SqlParam } from './db.js';
 import type { FlowName, RunRow, RunStatus } from './store.js';
-import { runStatusSchema } from './store.js';
+import { runRowSchema } from './store.js';
 
 const date = z.coerce.date();
 const nullableDate = z.union([z.null(), z.coerce.date()]);
 
-const runRowSchema = z.object({
-  id: z.string(),
-  seq: z.number(),
-  flow: z.enum(['push', 'hours']),
-  machine: z.string(),
-  trigger: z.string(),
-  started_at: date,
-  ended_at: nullableDate,
-  status: runStatusSchema,
-  created: z.number(),
-  updated: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
-  failed: z.number(),
-  conflicts: z.number(),
-  writes: z.number(),
-  error_code: z.string().nullable(),
-  message: z.string().nullable(),
-  /** Push runs: the mode the run used (NULL for hours runs and runs recorded before migration 2). */
-  mode: z.enum(['chantier', 'devis']).nullable().catch(null).default(null),
-});
 
 /** Actions as the UI knows them (contract `journalItemActionSchema`). */
 export type UiAction = 'created' | 'updated' | 'unchanged' | 'moved' | 'deleted' | 'skipped' | 'failed' | 'conflict';

@@ -82,7 +82,7 @@ export type WrittenRow = z.infer<typeof writtenRowSchema>;
 export const runStatusSchema = z.enum(['running', 'succeeded', 'partial', 'failed', 'cancelled', 'interrupted']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
-const runRowSchema = z.object({
+export const runRowSchema = z.object({
   id: z.string(),
   seq: z.number(),
   flow: z.enum(['push', 'hours']),
