@@ -81,6 +81,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .option('--data-dir <dossier>', 'dossier de données (réglages, base tampon intégrée, journaux)')
     .option('--settings <fichier>', 'fichier JSON de réglages (remplace les valeurs enregistrées)')
     .option('--machine <nom>', 'nom de ce poste dans le journal')
+    .helpOption('-h, --help', "affiche l'aide")
+    .helpCommand('help [commande]', "affiche l'aide d'une commande")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
