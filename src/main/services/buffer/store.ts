@@ -415,6 +415,21 @@ export class BufferStore {
     return { acquired: false, lease: cur[0] ?? null };
   }
 
+  /**
+   * Takes over a lease left by a process that is known to be dead (same PC, see the sync engine), even before
+   * it expires. One atomic statement conditioned on the dead holder: of two processes restarting at once, only
+   * one gets the row back. Returns the new lease, or null when the holder changed meanwhile.
+   */
+  async takeOverLease(r: { flow: FlowName; fromHolder: string; holder: string; machine: string; runId: string; now: Date; ttlMs: number }): Promise<LeaseRow | null> {
+    const rows = await this.db.query(
+      `UPDATE leases SET holder = $3, machine = $4, run_id = $5, acquired_at = $6, expires_at = $7
+        WHERE flow = $1 AND holder = $2
+       RETURNING *`,
+      [r.flow, r.fromHolder, r.holder, r.machine, r.runId, r.now, new Date(r.now.getTime() + r.ttlMs)],
+    );
+    return rows.length > 0 ? leaseRowSchema.parse(rows[0]) : null;
+  }
+
   /** Extends our lease; false when it was lost (expired and taken over by another PC). */
   async renewLease(r: { flow: FlowName; holder: string; now: Date; ttlMs: number }): Promise<boolean> {
     const rows = await this.db.query('UPDATE leases SET expires_at = $3 WHERE flow = $1 AND holder = $2 RETURNING flow', [

@@ -17,6 +17,7 @@ import {
   type BufferStore,
   type FlowName,
   type KeyRef,
+  type LeaseRow,
   type RecordKind,
   type RecordRow,
   type RunCounts,
@@ -70,8 +71,51 @@ export interface SyncEngineDeps {
   retryAttempts?: number;
   /** Lease duration; renewed while the run progresses. */
   leaseTtlMs?: number;
+  /** This process's id and a liveness probe for other pids on this PC (lease takeover after a crash). */
+  processProbe?: ProcessProbe;
   /** SuiviMO ops per applySuiviMo call. */
   suiviMoBatchSize?: number;
+}
+
+/** The current process id, and whether another process of this PC is alive. */
+export interface ProcessProbe {
+  pid: number;
+  isAlive(pid: number): boolean;
+}
+
+/** A pid is dead when signal 0 says ESRCH; any other answer (EPERM: another user's process) means alive. */
+export const localProcessProbe: ProcessProbe = {
+  pid: process.pid,
+  isAlive(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+  },
+};
+
+/**
+ * Leases held by the engines of this process, as `flow holder`. A fact about the process itself, like its pid:
+ * it tells a lease of our own pid left by an engine instance that no longer runs the flow (takeover allowed)
+ * from one still running (kept).
+ */
+const leasesHeldHere = new Set<string>();
+const leaseKey = (flow: FlowName, holder: string): string => `${flow} ${holder}`;
+
+/**
+ * Whether a lease row was left by a process of this PC that is gone: holder `${machine}#${pid}#${instance}`
+ * on our machine, and that pid is dead, or is ours with an engine instance not running the flow any more.
+ * Holders of another PC, or in an older format without pid, are never stale here (they wait for expiry).
+ */
+export function isStaleLocalLease(lease: { flow: string; holder: string; machine: string }, machine: string, probe: ProcessProbe, heldHere: ReadonlySet<string> = leasesHeldHere): boolean {
+  if (lease.machine !== machine || !lease.holder.startsWith(`${machine}#`)) return false;
+  const parts = lease.holder.slice(machine.length + 1).split('#');
+  if (parts.length !== 2 || !/^\d+$/.test(parts[0] ?? '') || !parts[1]) return false;
+  const pid = Number(parts[0]);
+  if (pid === probe.pid) return !heldHere.has(leaseKey(lease.flow as FlowName, lease.holder));
+  return !probe.isAlive(pid);
 }
 
 export interface RunOptions {
@@ -206,8 +250,27 @@ export class SyncEngine {
     return SOFTWARE_LABELS[settings.software] ?? SOFTWARE_LABELS.batigest;
   }
 
+  /** `${machine}#${pid}#${instance}`: the pid lets a restart on the same PC take over the lease of a dead process. */
   private get holder(): string {
-    return `${this.d.machineName}#${this.instanceId}`;
+    return `${this.d.machineName}#${(this.d.processProbe ?? localProcessProbe).pid}#${this.instanceId}`;
+  }
+
+  /** Takes the flow's lease; a lease left on this PC by a dead process is taken over at once (not after expiry). */
+  private async acquireLease(flow: FlowName, runId: string): Promise<{ acquired: boolean; lease: LeaseRow | null }> {
+    const { buffer, clock, machineName } = this.d;
+    const req = { flow, holder: this.holder, machine: machineName, runId, ttlMs: this.leaseTtl() };
+    let lease = await buffer.acquireLease({ ...req, now: clock.now() });
+    if (!lease.acquired && lease.lease && isStaleLocalLease(lease.lease, machineName, this.d.processProbe ?? localProcessProbe)) {
+      const taken = await buffer.takeOverLease({ ...req, fromHolder: lease.lease.holder, now: clock.now() });
+      if (taken) {
+        this.d.logger.info('lease taken over from a process of this PC that is gone', { flow, from: lease.lease.holder });
+        lease = { acquired: true, lease: taken };
+      } else {
+        lease = await buffer.acquireLease({ ...req, now: clock.now() });
+      }
+    }
+    if (lease.acquired) leasesHeldHere.add(leaseKey(flow, this.holder));
+    return lease;
   }
 
   private leaseTtl(): number {
@@ -217,7 +280,7 @@ export class SyncEngine {
   private async runLocked(flow: FlowName, opts: RunOptions): Promise<RunSummary> {
     const { buffer, clock, logger } = this.d;
     const runId = randomUUID();
-    const lease = await buffer.acquireLease({ flow, holder: this.holder, machine: this.d.machineName, runId, now: clock.now(), ttlMs: this.leaseTtl() });
+    const lease = await this.acquireLease(flow, runId);
     if (!lease.acquired) {
       const who = lease.lease?.machine ?? 'un autre poste';
       const until = lease.lease?.expires_at.toISOString() ?? '';
@@ -294,6 +357,7 @@ export class SyncEngine {
       log.error('journal write failed', { detail: toAppError(e).detail });
     }
     await buffer.releaseLease(flow, this.holder).catch(() => undefined);
+    leasesHeldHere.delete(leaseKey(flow, this.holder));
     const summary: RunSummary = {
       runId,
       flow,
