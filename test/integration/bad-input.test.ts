@@ -152,7 +152,7 @@ describe('broken BatiSimply answers', () => {
     await world.reset();
   });
 
-  it('time slots with missing fields, wrong types, negative minutes, year 9999: skipped or refused in French, nothing corrupt written', async () => {
+  it('time slots with missing fields, wrong types, negative minutes, year 9999: each bad one skipped with a French reason, the good one written, nothing corrupt', async () => {
     const sal = world.company.salaries.find((s) => s.codebs)!;
     const project = { id: 1, projectCode: world.company.chantiers[0]!.code };
     const day = new Date(Date.now() - 4 * 86_400_000);
@@ -165,6 +165,7 @@ describe('broken BatiSimply answers', () => {
       { ...base, id: 900004, totalTimeMinutes: -90, project: { id: 2, projectCode: world.company.chantiers[1]!.code } },
       { ...base, id: 900005, startDate: '9999-12-31T08:00:00Z', endDate: '9999-12-31T10:00:00Z', project: { id: 3, projectCode: world.company.chantiers[2]!.code } },
       { ...base, id: 900006, startDate: 'hier matin', project: { id: 4, projectCode: world.company.chantiers[3]!.code } },
+      { ...base, id: null, project: { id: 5, projectCode: world.company.chantiers[4]!.code } },
     ];
     world.bs.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', body: crafted, times: Infinity });
     const buffer = await world.openBuffer();
@@ -172,19 +173,59 @@ describe('broken BatiSimply answers', () => {
       const r = await run(buffer, 'hours');
       const s = r.runs[0]!;
       console.log(`créneaux invalides : ${s.status} — ${s.message}\n${r.items.map((i) => `  ${i.action} ${i.key} ${i.reason ?? ''}`).join('\n')}`);
+      expect(s.status).not.toBe('failed');
       expectFrench(s.message);
       for (const i of r.items) if (i.action !== 'created' && i.action !== 'updated') expectFrench(i.reason);
       await expectSuiviSane();
-      // Nothing for the negative slot (chantier 1), the year-9999 one (chantier 2), the undated one (chantier 3).
-      const codes = new Set((await world.suiviRows()).map((x) => x.codeChantier));
-      for (const c of [1, 2, 3]) expect(codes.has(world.company.chantiers[c]!.code)).toBe(false);
-      if (s.status === 'succeeded' || s.status === 'partial') {
-        // Item by item: the good slot is written, each bad one journaled with its reason.
-        expect(codes.has(project.projectCode)).toBe(true);
-        expect(r.items.filter((i) => i.action === 'skipped' || i.action === 'failed').length).toBeGreaterThan(0);
-      } else {
-        expect(codes.size).toBe(0);
-      }
+      // The good slot is written, alone on its row (the unreadable ones on the same chantier add nothing).
+      const rows = await world.suiviRows();
+      expect(rows.filter((x) => x.codeChantier === project.projectCode)).toEqual([
+        { codeChantier: project.projectCode, codeSalarie: sal.code, date: expect.any(String), nbH0: 2, nbH3: 1, nbH4: 0 },
+      ]);
+      // Nothing for the negative slot (chantier 1), the year-9999 one (chantier 2), the undated one (chantier 3), the id-less one (chantier 4).
+      const codes = new Set(rows.map((x) => x.codeChantier));
+      for (const c of [1, 2, 3, 4]) expect(codes.has(world.company.chantiers[c]!.code), `chantier ${c}`).toBe(false);
+      // Each unreadable slot journaled as skipped, with its id and what is wrong.
+      const item = (id: number) => r.items.find((i) => i.key === `slot:${id}`);
+      expect(item(900002)?.action).toBe('skipped');
+      expect(item(900002)?.reason).toMatch(/900002.*« user » manquant/);
+      expect(item(900003)?.action).toBe('skipped');
+      expect(item(900003)?.reason).toMatch(/900003.*« totalTimeMinutes » de type incorrect \(un nombre attendu, reçu un texte\)/);
+      for (const id of [900004, 900005, 900006]) expect(item(id)?.action, `créneau ${id}`).toBe('skipped');
+      const idless = r.items.filter((i) => i.action === 'skipped' && /sans identifiant lisible/.test(i.reason ?? ''));
+      expect(idless).toHaveLength(1);
+      expect(idless[0]!.reason).toMatch(/« id »/);
+      expect(s.counts.skipped).toBeGreaterThanOrEqual(6);
+      // Nothing unreadable stored in the buffer.
+      const stored = await buffer.loadSlots();
+      expect(stored.has('900002')).toBe(false);
+      expect(stored.has('900003')).toBe(false);
+      expect(stored.get('900001')?.state).toBe('written');
+
+      // Next run: the written slot comes back unreadable. It is journaled, not taken for a deleted one: its SuiviMO row and its state stay.
+      world.bs.faults.clear();
+      world.bs.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', body: [{ ...base, id: 900001, totalTimeMinutes: 'deux heures', user: { firstName: 'Sans id' } }], times: Infinity });
+      const again = await run(buffer, 'hours');
+      console.log(`créneau devenu illisible : ${again.runs[0]!.status} — ${again.runs[0]!.message}\n${again.items.map((i) => `  ${i.action} ${i.key} ${i.reason ?? ''}`).join('\n')}`);
+      expect(again.runs[0]!.status).not.toBe('failed');
+      expect(again.runs[0]!.counts.writes).toBe(0);
+      expect(again.items.filter((i) => i.action === 'removed' || i.action === 'reported')).toEqual([]);
+      const unreadable = again.items.find((i) => i.key === 'slot:900001');
+      expect(unreadable?.action).toBe('skipped');
+      expect(unreadable?.reason).toMatch(/900001.*« user\.id » manquant/);
+      expect(unreadable?.reason).toMatch(/« totalTimeMinutes » de type incorrect/);
+      expectFrench(unreadable?.reason);
+      expect((await world.suiviRows()).filter((x) => x.codeChantier === project.projectCode)).toEqual([
+        { codeChantier: project.projectCode, codeSalarie: sal.code, date: expect.any(String), nbH0: 2, nbH3: 1, nbH4: 0 },
+      ]);
+      expect((await buffer.loadSlots()).get('900001')?.state).toBe('written');
+      expect((await buffer.loadSlotKeys()).has('900001')).toBe(true);
+
+      // Once it is readable again and gone from BatiSimply, it is a real deletion (the protection is per run).
+      world.bs.faults.clear();
+      world.bs.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', body: [], times: Infinity });
+      const gone = await run(buffer, 'hours');
+      expect(gone.items.some((i) => i.key === 'slot:900001' && (i.action === 'removed' || i.action === 'reported'))).toBe(true);
     } finally {
       await buffer.db.close();
     }

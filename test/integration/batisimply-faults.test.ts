@@ -314,3 +314,70 @@ describe('BatiSimply client — bounded concurrency', () => {
     expect(sim.log.maxInFlight).toBe(2);
   });
 });
+
+describe('BatiSimply client — unreadable time slots', () => {
+  const start = new Date(Date.UTC(2026, 0, 20));
+  const end = new Date(Date.UTC(2026, 1, 1));
+  const route = 'GET /api/timeSlotManagement/allUsers';
+
+  it('with onInvalid: the readable slots are returned, each unreadable one reported once with its id and a French reason', async () => {
+    const { client: c } = client({}, { timeSlotChunkDays: 5 });
+    const real = sim.state.slotsInWindow(start.getTime(), end.getTime()).map((s) => sim.state.slotJson(s));
+    expect(real.length).toBeGreaterThan(3);
+    const [a, b, d, ...rest] = real;
+    const body = [
+      { ...a, totalTimeMinutes: 'beaucoup' },
+      { ...b, user: undefined },
+      { ...d, id: undefined },
+      42,
+      ...rest,
+    ];
+    sim.faults.add({ route, body, times: Infinity });
+    const rejected: { id: string | null; reason: string }[] = [];
+    const slots = await c.listTimeSlots({ start, end }, { onInvalid: (r) => rejected.push(r) });
+    // Several chunks answered the same body: still each slot once, each unreadable one reported once.
+    expect(sim.log.count(route)).toBeGreaterThan(1);
+    expect(slots.map((s) => s.id).sort()).toEqual(rest.map((s) => String(s.id)).sort());
+    expect(rejected).toHaveLength(4);
+    const byId = new Map(rejected.map((r) => [r.id, r.reason]));
+    expect(byId.get(String(a!.id))).toBe('champ « totalTimeMinutes » de type incorrect (un nombre attendu, reçu un texte)');
+    expect(byId.get(String(b!.id))).toBe('champ « user » manquant');
+    const idless = rejected.filter((r) => r.id === null).map((r) => r.reason).sort();
+    expect(idless).toEqual(['champ « id » manquant', "l'élément n'est pas un objet (reçu un nombre)"]);
+  });
+
+  it('without onInvalid, one unreadable slot still refuses the whole listing (BS_BAD_RESPONSE)', async () => {
+    const { client: c } = client();
+    const real = sim.state.slotsInWindow(start.getTime(), end.getTime()).map((s) => sim.state.slotJson(s));
+    sim.faults.add({ route, body: [{ ...real[0], totalTimeMinutes: 'beaucoup' }, ...real.slice(1)], times: Infinity });
+    const err = await rejection(c.listTimeSlots({ start, end }));
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+    expect(err.detail).toMatch(/totalTimeMinutes/);
+  });
+
+  it('an answer that is no list still fails with onInvalid (nothing reported)', async () => {
+    const { client: c } = client();
+    sim.faults.add({ route, body: { message: 'maintenance' } });
+    const rejected: unknown[] = [];
+    const err = await rejection(c.listTimeSlots({ start, end }, { onInvalid: (r) => rejected.push(r) }));
+    expect(err.code).toBe('BS_BAD_RESPONSE');
+    expect(rejected).toEqual([]);
+  });
+
+  it('paged listing: an unreadable item still counts in its page, so the following pages are read', async () => {
+    sim.config.paged.timeSlots = true;
+    try {
+      const { client: c } = client({}, { pageSize: 3 });
+      const real = sim.state.slotsInWindow(start.getTime(), end.getTime());
+      expect(real.length).toBeGreaterThan(6);
+      const first = real.slice(0, 3).map((s) => sim.state.slotJson(s));
+      sim.faults.add({ route, body: [first[0], { ...first[1], managementStatus: null }, first[2]], times: 1 });
+      const rejected: { id: string | null; reason: string }[] = [];
+      const slots = await c.listTimeSlots({ start, end }, { onInvalid: (r) => rejected.push(r) });
+      expect(slots.map((s) => s.id).sort()).toEqual(real.filter((_, i) => i !== 1).map((s) => String(s.id)).sort());
+      expect(rejected).toEqual([{ id: String(real[1]!.id), reason: 'champ « managementStatus » de type incorrect (un texte attendu, reçu vide (null))' }]);
+    } finally {
+      sim.config.paged.timeSlots = false;
+    }
+  });
+});

@@ -84,6 +84,15 @@ export interface BatigestSetupPort {
   writeEmployeeMapping(salarieCode: string, userId: string | null): Promise<{ cleared: number }>;
 }
 
+/** A time slot BatiSimply listed but that could not be read: its id when readable, and a French reason. */
+export interface RejectedTimeSlot {
+  id: string | null;
+  reason: string;
+}
+
+/** `onInvalid` is called once per unreadable slot, after the whole listing succeeded. */
+export type TimeSlotListOptions = Cancellable & { onInvalid?: (slot: RejectedTimeSlot) => void };
+
 /** The BatiSimply API, as the sync engine sees it. Implemented in services/batisimply. */
 export interface BatisimplyPort {
   testConnection(): Promise<ConnectionDiagnosis>;
@@ -92,7 +101,11 @@ export interface BatisimplyPort {
   findProjectByCode(code: string, opts?: Cancellable): Promise<Project | null>;
   createProject(input: ProjectInput, opts?: Cancellable): Promise<Project>;
   updateProject(id: string, input: ProjectInput, opts?: Cancellable): Promise<Project>;
-  listTimeSlots(window: { start: Date; end: Date }, opts?: Cancellable): Promise<TimeSlot[]>;
+  /**
+   * Time slots of the window. With `onInvalid`, a slot that cannot be read (missing field, wrong type) is reported
+   * there and left out, the others are returned; without it, such a slot fails the whole listing (BS_BAD_RESPONSE).
+   */
+  listTimeSlots(window: { start: Date; end: Date }, opts?: TimeSlotListOptions): Promise<TimeSlot[]>;
   listUsers(opts?: Cancellable): Promise<BatisimplyUser[]>;
   /** Devis mode: posts a quote to /api/quote. Optional so test doubles may omit it. */
   createQuote?(input: Record<string, unknown>, opts?: Cancellable): Promise<{ id: string }>;

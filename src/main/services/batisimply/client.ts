@@ -21,10 +21,10 @@ import {
 } from '../../../shared/domain.js';
 import { AppError } from '../../../shared/errors.js';
 import type { BatisimplySettings } from '../../../shared/settings.js';
-import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, Logger } from '../ports.js';
+import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, Logger, TimeSlotListOptions } from '../ports.js';
 import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
 import { abortableSleep, backoffDelay, cancelled, Limiter, mapLimited, parseRetryAfter, throwIfAborted } from './retry.js';
-import { badResponse, createdEntitySchema, parseItems, parseOne, problemSchema, readList } from './schemas.js';
+import { badResponse, createdEntitySchema, parseItems, parseOne, partitionItems, problemSchema, readList, type InvalidListItem } from './schemas.js';
 import { TokenManager, safeHost } from './token-manager.js';
 import { exchange, header, TransportError, type HttpExchange } from './transport.js';
 
@@ -342,18 +342,32 @@ export class BatisimplyClient implements BatisimplyPort {
 
   // ------------------------------------------------------------------ time slots, users, quotes
 
-  async listTimeSlots(window: { start: Date; end: Date }, opts: Cancellable = {}): Promise<TimeSlot[]> {
+  /**
+   * With `opts.onInvalid`, each slot is validated on its own: unreadable ones are reported (once each, after the
+   * whole listing succeeded) and left out. Without it, one unreadable slot fails the listing (BS_BAD_RESPONSE).
+   * An answer that is no list fails in both cases.
+   */
+  async listTimeSlots(window: { start: Date; end: Date }, opts: TimeSlotListOptions = {}): Promise<TimeSlot[]> {
     const start = window.start.getTime();
     const end = window.end.getTime();
     if (!(end > start)) return [];
     const step = this.chunkDays * 86_400_000;
     const chunks: Array<[number, number]> = [];
     for (let s = start; s < end; s += step) chunks.push([s, Math.min(end, s + step)]);
-    const parts = await mapLimited(chunks, this.settings.concurrency, ([s, e]) =>
-      this.listAll(BATISIMPLY_PATHS.timeSlots, { startDate: isoZ(s), endDate: isoZ(e) }, timeSlotSchema, WHAT.slots, 'GET timeSlots', opts.signal),
-    );
+    const tolerant = opts.onInvalid !== undefined;
+    const parts = await mapLimited(chunks, this.settings.concurrency, async ([s, e]) => {
+      const invalid = tolerant ? new Map<string, InvalidListItem>() : undefined;
+      const items = await this.listAll(BATISIMPLY_PATHS.timeSlots, { startDate: isoZ(s), endDate: isoZ(e) }, timeSlotSchema, WHAT.slots, 'GET timeSlots', opts.signal, invalid);
+      return { items, invalid };
+    });
     const seen = new Map<string, TimeSlot>();
-    for (const part of parts) for (const { item } of part) seen.set(item.id, item);
+    for (const part of parts) for (const { item } of part.items) seen.set(item.id, item);
+    if (opts.onInvalid) {
+      const invalid = new Map<string, InvalidListItem>();
+      for (const part of parts) for (const [k, r] of part.invalid ?? []) if (r.id === null || !seen.has(r.id)) invalid.set(k, r);
+      if (invalid.size > 0) this.deps.logger.warn('BatiSimply : créneaux illisibles ignorés', { count: invalid.size, ids: [...invalid.values()].slice(0, 20).map((r) => r.id) });
+      for (const r of invalid.values()) opts.onInvalid({ id: r.id, reason: r.reason });
+    }
     return [...seen.values()];
   }
 
@@ -444,6 +458,8 @@ export class BatisimplyClient implements BatisimplyPort {
    * Every item of a paged list, each exactly once (deduplicated by id). Uses the total (X-Total-Count or the
    * envelope's) to fetch the remaining pages concurrently; without a total, pages sequentially until a short,
    * empty or already-seen page. Copes with servers that cap the page size or ignore paging.
+   * With `invalid`, items that fail validation are collected there (deduplicated) instead of failing the page;
+   * paging still counts them as items of their page.
    */
   private async listAll<S extends z.ZodType<{ id: string }>>(
     path: string,
@@ -452,6 +468,7 @@ export class BatisimplyClient implements BatisimplyPort {
     what: string,
     route: string,
     signal?: AbortSignal,
+    invalid?: Map<string, InvalidListItem>,
   ): Promise<Array<{ item: z.output<S>; raw: Record<string, unknown> }>> {
     const size = this.pageSize;
     const seen = new Map<string, { item: z.output<S>; raw: Record<string, unknown> }>();
@@ -466,40 +483,55 @@ export class BatisimplyClient implements BatisimplyPort {
         route,
       });
       const list = readList(r.json, header(r.headers, 'x-total-count'), what);
+      if (invalid) {
+        const parts = partitionItems(list.items, schema);
+        return { valid: parts.valid, invalid: parts.invalid, length: list.items.length, total: list.total };
+      }
       const items = parseItems(list.items, schema, what);
-      return { items, raws: list.items as Array<Record<string, unknown>>, total: list.total };
+      const raws = list.items as Array<Record<string, unknown>>;
+      return { valid: items.map((item, i) => ({ item, raw: raws[i] ?? {} })), invalid: [] as InvalidListItem[], length: items.length, total: list.total };
     };
-    const add = (p: { items: Array<z.output<S>>; raws: Array<Record<string, unknown>> }): number => {
+    const add = (p: { valid: Array<{ item: z.output<S>; raw: Record<string, unknown> }>; invalid: InvalidListItem[] }): number => {
       let added = 0;
-      p.items.forEach((item, i) => {
-        if (!seen.has(item.id)) added++;
-        seen.set(item.id, { item, raw: p.raws[i] ?? {} });
-      });
+      for (const v of p.valid) {
+        if (!seen.has(v.item.id)) added++;
+        seen.set(v.item.id, v);
+      }
+      for (const r of p.invalid) {
+        if (!invalid!.has(r.key) && !(r.id !== null && seen.has(r.id))) added++;
+        invalid!.set(r.key, r);
+      }
       return added;
+    };
+    /** Distinct items read so far, unreadable ones included (compared with the announced total). */
+    const count = (): number => {
+      let n = seen.size;
+      for (const r of invalid?.values() ?? []) if (r.id === null || !seen.has(r.id)) n++;
+      return n;
     };
 
     const first = await fetchPage(0);
     add(first);
-    const firstLen = first.items.length;
+    const firstLen = first.length;
     // A server that ignores paging answers everything at once.
     if (firstLen === 0 || firstLen > size) return [...seen.values()];
     let nextPage = 1;
     let maxLen = firstLen;
     if (first.total !== null) {
-      if (seen.size >= first.total) return [...seen.values()];
+      if (count() >= first.total) return [...seen.values()];
       // The server may cap the page size: its pages are then `firstLen` long.
       const pages = Math.ceil(first.total / firstLen);
       const rest = Array.from({ length: pages - 1 }, (_, i) => i + 1);
       const results = await mapLimited(rest, this.settings.concurrency, (p) => fetchPage(p));
       for (const r of results) add(r);
-      if (seen.size >= first.total) return [...seen.values()];
+      if (count() >= first.total) return [...seen.values()];
       nextPage = pages; // data grew while reading: continue sequentially
     }
     for (let guard = 0; guard < 100_000; guard++) {
       throwIfAborted(signal);
       const p = await fetchPage(nextPage++);
       const added = add(p);
-      const len = p.items.length;
+      const len = p.length;
       if (len === 0 || added === 0 || len < maxLen) break;
       maxLen = Math.max(maxLen, len);
     }

@@ -87,6 +87,98 @@ export function parseItems<S extends z.ZodType>(items: unknown[], schema: S, wha
   return out;
 }
 
+/** A list item that failed validation: its id when readable, and a French reason (which fields, what is wrong). */
+export interface InvalidListItem {
+  id: string | null;
+  reason: string;
+  /** Deduplication key: `id:<id>`, or the item's JSON when it has no readable id. */
+  key: string;
+}
+
+/**
+ * Validates each item on its own: the valid ones (with their raw JSON) and the invalid ones (with a French reason).
+ * One broken item never hides the others.
+ */
+export function partitionItems<S extends z.ZodType>(
+  items: unknown[],
+  schema: S,
+): { valid: Array<{ item: z.output<S>; raw: Record<string, unknown> }>; invalid: InvalidListItem[] } {
+  const valid: Array<{ item: z.output<S>; raw: Record<string, unknown> }> = [];
+  const invalid: InvalidListItem[] = [];
+  for (const raw of items) {
+    const r = schema.safeParse(raw);
+    if (r.success) {
+      valid.push({ item: r.data, raw: (raw ?? {}) as Record<string, unknown> });
+      continue;
+    }
+    const id = readableId(raw);
+    let key: string;
+    try {
+      key = id !== null ? `id:${id}` : `raw:${JSON.stringify(raw)}`;
+    } catch {
+      key = `raw:${String(raw)}`;
+    }
+    invalid.push({ id, reason: frenchIssues(r.error, raw), key });
+  }
+  return { valid, invalid };
+}
+
+/** The item's `id` as text when it is a non-empty string or a finite number, else null. */
+export function readableId(raw: unknown): string | null {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const id = (raw as Record<string, unknown>).id;
+  if (typeof id === 'string' && id.trim() !== '') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return null;
+}
+
+const FRENCH_TYPES: Record<string, string> = {
+  string: 'un texte',
+  number: 'un nombre',
+  boolean: 'vrai/faux',
+  object: 'un objet',
+  array: 'une liste',
+  null: 'vide (null)',
+  undefined: 'absent',
+};
+
+function frenchTypeOf(v: unknown): string {
+  if (v === null) return FRENCH_TYPES.null!;
+  if (Array.isArray(v)) return FRENCH_TYPES.array!;
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'un nombre invalide';
+  return FRENCH_TYPES[typeof v] ?? typeof v;
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** French description of why an item is invalid: « champ « user » manquant ; champ « totalTimeMinutes » : un nombre attendu, reçu un texte ». */
+export function frenchIssues(err: z.ZodError, raw: unknown): string {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return `l'élément n'est pas un objet (reçu ${frenchTypeOf(raw)})`;
+  const parts: string[] = [];
+  for (const issue of err.issues.slice(0, 5)) {
+    const path = issue.path as PropertyKey[];
+    const name = path.map(String).join('.') || '(élément)';
+    const value = valueAt(raw, path);
+    if (value === undefined) {
+      parts.push(`champ « ${name} » manquant`);
+    } else if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
+      const expected = issue.code === 'invalid_type' ? FRENCH_TYPES[String(issue.expected)] : undefined;
+      parts.push(`champ « ${name} » de type incorrect (${expected ? `${expected} attendu, ` : ''}reçu ${frenchTypeOf(value)})`);
+    } else {
+      parts.push(`champ « ${name} » invalide`);
+    }
+  }
+  const more = err.issues.length > 5 ? ` (et ${err.issues.length - 5} autre(s) problème(s))` : '';
+  return parts.join(' ; ') + more;
+}
+
 export function parseOne<S extends z.ZodType>(json: unknown, schema: S, what: string): z.output<S> {
   const r = schema.safeParse(json);
   if (!r.success) throw badResponse(what, summarizeIssues(r.error));

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { ChantierSource, DevisSource, Project, ProgressEvent, Salarie, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../shared/domain.js';
 import { AppError, toAppError } from '../../../shared/errors.js';
 import { SOFTWARE_LABELS, type Settings } from '../../../shared/settings.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger, SkippedSourceRow } from '../ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, Logger, RejectedTimeSlot, SkippedSourceRow } from '../ports.js';
 import {
   keyString,
   type BufferStore,
@@ -653,9 +653,35 @@ export class SyncEngine {
     const windowStart = new Date(now.getTime() - hs.windowDays * 86_400_000);
 
     await ctx.emit('read', 'Lecture des créneaux BatiSimply', 0, null, null);
-    const listed = await this.retryBs(ctx, () => batisimply.listTimeSlots({ start: windowStart, end: now }, { signal: ctx.signal }));
+    // Unreadable slots (missing field, wrong type) are left out by the client and reported here, not fatal.
+    let rejected: RejectedTimeSlot[] = [];
+    const listed = await this.retryBs(ctx, () => {
+      rejected = [];
+      return batisimply.listTimeSlots({ start: windowStart, end: now }, { signal: ctx.signal, onInvalid: (r) => rejected.push(r) });
+    });
     const slots = new Map<string, TimeSlot>();
     for (const s of listed) slots.set(s.id, s);
+    // Their ids keep their earlier state: an unreadable slot is not a deleted one.
+    const unreadable = new Set<string>();
+    let unreadableWithoutId = 0;
+    for (const r of rejected) {
+      ctx.counts.skipped++;
+      if (r.id !== null) {
+        unreadable.add(r.id);
+        ctx.items.push({
+          recordKey: `slot:${r.id}`,
+          action: 'skipped',
+          reason: `Créneau ${r.id} illisible dans la réponse de BatiSimply (${r.reason}) : il n'est pas importé, et ses heures déjà importées (s'il y en a) restent dans ${ctx.sw}. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
+        });
+      } else {
+        unreadableWithoutId++;
+        ctx.items.push({
+          recordKey: `slot:illisible-${unreadableWithoutId}`,
+          action: 'skipped',
+          reason: `Créneau sans identifiant lisible dans la réponse de BatiSimply (${r.reason}) : il n'est pas importé, et aucune heure n'est retirée de ${ctx.sw} pour un créneau disparu pendant ce passage. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
+        });
+      }
+    }
     throwIfCancelled(ctx.signal);
     await ctx.emit('read', `Lecture des salariés ${ctx.sw}`, 0, null, null);
     const salaries = await this.retry(ctx, () => batigest.readSalaries());
@@ -788,8 +814,9 @@ export class SyncEngine {
 
     // Slots written earlier, still inside the window, and no longer listed: deleted in BatiSimply.
     const margin = windowStart.getTime() + 86_400_000;
+    // A slot without readable id could be any of them: no deletion is concluded during such a run.
     for (const [slotId, mapping] of keysMap) {
-      if (slots.has(slotId)) continue;
+      if (slots.has(slotId) || unreadable.has(slotId) || unreadableWithoutId > 0) continue;
       const prev = prevSlots.get(slotId);
       if (!prev || prev.start_utc.getTime() < margin || prev.start_utc.getTime() > now.getTime()) continue;
       if (prev.state === 'deleted' && !hs.removeUnvalidated) continue;
@@ -923,7 +950,8 @@ export class SyncEngine {
             content: stableStringify(c.slot),
             contentHash: slotHash(c.slot),
             status: c.slot.managementStatus,
-            startUtc: new Date(c.slot.startDate),
+            // An unreadable start date (slot journaled as failed) must not break the buffer write.
+            startUtc: parseDate(c.slot.startDate) ?? c.prev?.start_utc ?? nowTs,
             remoteModified: parseDate(c.slot.lastModifiedDate ?? null),
             state: c.state,
             reason: c.reason,
