@@ -37,9 +37,12 @@ async function liveChild(): Promise<ChildProcess & { pid: number }> {
 
 const ports = { batigest: {} as BatigestPort, batisimply: {} as BatisimplyPort };
 
+/** One registry per process, shared by its engines (as the app's sync feature does). */
+const localLeases = new Set<string>();
+
 /** An engine whose flows fail right after taking the lease (no Batigest/BatiSimply behind): enough to see the lease. */
-function engine(buffer: BufferStore, machineName: string, clock: { now(): Date }, hooks?: SyncHooks): SyncEngine {
-  return new SyncEngine({ ...ports, buffer, settings: () => testSettings(), clock, logger: memoryLogger(), machineName, hooks, leaseTtlMs: TTL, retryAttempts: 1, retryBaseMs: 1 });
+function engine(buffer: BufferStore, machineName: string, clock: { now(): Date }, hooks?: SyncHooks, registry: Set<string> | null = localLeases): SyncEngine {
+  return new SyncEngine({ ...ports, buffer, settings: () => testSettings(), clock, logger: memoryLogger(), machineName, hooks, ...(registry ? { localLeases: registry } : {}), leaseTtlMs: TTL, retryAttempts: 1, retryBaseMs: 1 });
 }
 
 /** Runs the hours flow on a new engine and returns the lease row seen once the run has started (null: refused). */
@@ -124,6 +127,14 @@ describe.each(BUFFER_KINDS)('flow lease on %s', (kind) => {
     const seen = await leaseSeenByRun(tb.store, 'PC-A', clock);
     expect(seen?.holder).toMatch(new RegExp(`^PC-A#${process.pid}#`));
     expect(seen?.holder).not.toBe(leftOver);
+  });
+
+  it('without a shared registry, never takes over a lease of its own pid before it expires', async () => {
+    const leftOver = `PC-A#${process.pid}#0b7d1a0e-nreg-4000-8000-000000000000`;
+    await putLease(tb.store, leftOver, 'PC-A');
+    await expect(engine(tb.store, 'PC-A', clock, undefined, null).runFlow('hours')).rejects.toMatchObject({ code: 'BUFFER_LOCKED' });
+    expect((await tb.store.listLeases()).find((l) => l.flow === 'hours')?.holder).toBe(leftOver);
+    await tb.store.releaseLease('hours', leftOver);
   });
 
   it('leaves the lease of another PC alone until it expires, even with a pid dead here', async () => {

@@ -168,6 +168,9 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       await old?.store.db.close().catch((e: unknown) => log.warn('closing the buffer failed', { detail: toAppError(e).detail }));
     };
 
+    /** Leases held by the engines this feature builds (one set for all its runtimes, see SyncEngineDeps.localLeases). */
+    const localLeases = new Set<string>();
+
     const build = async (): Promise<SyncRuntime> => {
       const s = ctx.settings.get();
       const bufferKey = JSON.stringify(s.buffer);
@@ -180,6 +183,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
         clock: ctx.clock,
         machineName: ctx.machineName(),
         buffer: buffer.store,
+        localLeases,
         ...(opts.licence ? { licence: opts.licence } : {}),
         ...(opts.hooks ? { hooks: opts.hooks } : {}),
       });

@@ -73,6 +73,13 @@ export interface SyncEngineDeps {
   leaseTtlMs?: number;
   /** This process's id and a liveness probe for other pids on this PC (lease takeover after a crash). */
   processProbe?: ProcessProbe;
+  /**
+   * Leases held by the engines of this process (`flow holder`). Pass the SAME set to every engine of the
+   * process (the composition root owns it): it tells a lease of our own pid left by an engine instance that
+   * no longer runs the flow (taken over) from one still running (kept). Without it, a lease of our own pid
+   * is never taken over: it waits for its expiry.
+   */
+  localLeases?: Set<string>;
   /** SuiviMO ops per applySuiviMo call. */
   suiviMoBatchSize?: number;
 }
@@ -96,12 +103,6 @@ export const localProcessProbe: ProcessProbe = {
   },
 };
 
-/**
- * Leases held by the engines of this process, as `flow holder`. A fact about the process itself, like its pid:
- * it tells a lease of our own pid left by an engine instance that no longer runs the flow (takeover allowed)
- * from one still running (kept).
- */
-const leasesHeldHere = new Set<string>();
 const leaseKey = (flow: FlowName, holder: string): string => `${flow} ${holder}`;
 
 /**
@@ -109,12 +110,12 @@ const leaseKey = (flow: FlowName, holder: string): string => `${flow} ${holder}`
  * on our machine, and that pid is dead, or is ours with an engine instance not running the flow any more.
  * Holders of another PC, or in an older format without pid, are never stale here (they wait for expiry).
  */
-export function isStaleLocalLease(lease: { flow: string; holder: string; machine: string }, machine: string, probe: ProcessProbe, heldHere: ReadonlySet<string> = leasesHeldHere): boolean {
+export function isStaleLocalLease(lease: { flow: string; holder: string; machine: string }, machine: string, probe: ProcessProbe, heldHere?: ReadonlySet<string>): boolean {
   if (lease.machine !== machine || !lease.holder.startsWith(`${machine}#`)) return false;
   const parts = lease.holder.slice(machine.length + 1).split('#');
   if (parts.length !== 2 || !/^\d+$/.test(parts[0] ?? '') || !parts[1]) return false;
   const pid = Number(parts[0]);
-  if (pid === probe.pid) return !heldHere.has(leaseKey(lease.flow as FlowName, lease.holder));
+  if (pid === probe.pid) return heldHere ? !heldHere.has(leaseKey(lease.flow as FlowName, lease.holder)) : false;
   return !probe.isAlive(pid);
 }
 
@@ -260,7 +261,7 @@ export class SyncEngine {
     const { buffer, clock, machineName } = this.d;
     const req = { flow, holder: this.holder, machine: machineName, runId, ttlMs: this.leaseTtl() };
     let lease = await buffer.acquireLease({ ...req, now: clock.now() });
-    if (!lease.acquired && lease.lease && isStaleLocalLease(lease.lease, machineName, this.d.processProbe ?? localProcessProbe)) {
+    if (!lease.acquired && lease.lease && isStaleLocalLease(lease.lease, machineName, this.d.processProbe ?? localProcessProbe, this.d.localLeases)) {
       const taken = await buffer.takeOverLease({ ...req, fromHolder: lease.lease.holder, now: clock.now() });
       if (taken) {
         this.d.logger.info('lease taken over from a process of this PC that is gone', { flow, from: lease.lease.holder });
@@ -269,7 +270,7 @@ export class SyncEngine {
         lease = await buffer.acquireLease({ ...req, now: clock.now() });
       }
     }
-    if (lease.acquired) leasesHeldHere.add(leaseKey(flow, this.holder));
+    if (lease.acquired) this.d.localLeases?.add(leaseKey(flow, this.holder));
     return lease;
   }
 
@@ -357,7 +358,7 @@ export class SyncEngine {
       log.error('journal write failed', { detail: toAppError(e).detail });
     }
     await buffer.releaseLease(flow, this.holder).catch(() => undefined);
-    leasesHeldHere.delete(leaseKey(flow, this.holder));
+    this.d.localLeases?.delete(leaseKey(flow, this.holder));
     const summary: RunSummary = {
       runId,
       flow,

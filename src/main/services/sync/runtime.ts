@@ -18,6 +18,8 @@ export interface SyncRuntimeDeps {
   machineName: string;
   licence?: { assertSyncAllowed(): Promise<unknown> };
   hooks?: SyncHooks;
+  /** Leases held by this process's engines; one set shared by every runtime of the process (see SyncEngineDeps). */
+  localLeases?: Set<string>;
   /** Overrides (tests, demo). */
   batigest?: BatigestPort;
   batisimply?: BatisimplyPort;
@@ -47,6 +49,7 @@ export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime
     machineName: d.machineName,
     ...(d.licence ? { licence: d.licence } : {}),
     ...(d.hooks ? { hooks: d.hooks } : {}),
+    ...(d.localLeases ? { localLeases: d.localLeases } : {}),
   });
   return {
     engine,
