@@ -64,65 +64,33 @@ export function tokenize(sql: string): Tok[] {
       continue;
     }
     const start = i;
-    if (c === "'" || ((c === 'N' || c === 'n') && sql[i + 1] === "'")) {
-      i += c === "'" ? 1 : 2;
+    /** Reads a literal or quoted name from just after its opening quote to `close`; a doubled `close` is one character. */
+    const readQuoted = (close: string): string => {
       let v = '';
       for (;;) {
-        if (i >= n) {
-          throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
-        }
-        if (sql[i] === "'") {
-          if (sql[i + 1] === "'") {
-            v += "'";
+        if (i >= n) throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
+        if (sql[i] === close) {
+          if (sql[i + 1] === close) {
+            v += close;
             i += 2;
             continue;
           }
           i++;
-          break;
+          return v;
         }
         v += sql[i];
         i++;
       }
+    };
+    if (c === "'" || ((c === 'N' || c === 'n') && sql[i + 1] === "'")) {
+      i += c === "'" ? 1 : 2;
+      const v = readQuoted("'");
       out.push({ k: 'str', v, pos: start, end: i });
       continue;
     }
-    if (c === '[') {
+    if (c === '[' || c === '"') {
       i++;
-      let v = '';
-      for (;;) {
-        if (i >= n) throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
-        if (sql[i] === ']') {
-          if (sql[i + 1] === ']') {
-            v += ']';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += sql[i];
-        i++;
-      }
-      out.push({ k: 'qid', v, pos: start, end: i });
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      let v = '';
-      for (;;) {
-        if (i >= n) throw new TsqlError(105, `Unclosed quotation mark after the character string '${v}'.`);
-        if (sql[i] === '"') {
-          if (sql[i + 1] === '"') {
-            v += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += sql[i];
-        i++;
-      }
+      const v = readQuoted(c === '[' ? ']' : '"');
       out.push({ k: 'qid', v, pos: start, end: i });
       continue;
     }
