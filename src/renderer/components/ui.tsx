@@ -477,20 +477,9 @@ export function ErrorBanner({
   details?: Record<string, string>;
   onRetry?: () => void;
 }) {
-  const entries = details ? Object.entries(details) : [];
   return (
     <div className="banner banner-error" role="alert">
-      <div className="banner-body">
-        {title ? <strong>{title}</strong> : null}
-        <span>{message}</span>
-        {entries.length ? (
-          <dl>
-            {entries.map(([k, v]) => (
-              <FactPair key={k} k={k} v={v} />
-            ))}
-          </dl>
-        ) : null}
-      </div>
+      <BannerBody title={title} message={message} details={details} />
       {onRetry ? (
         <Button size="sm" onClick={onRetry}>
           {fr.common.retry}
@@ -506,6 +495,24 @@ function detailLabel(key: string): string {
   return DETAIL_ACRONYMS[key.toLowerCase()] ?? key.charAt(0).toUpperCase() + key.slice(1);
 }
 
+/** Title, message and detail facts of a result banner (error or success). */
+function BannerBody({ title, message, details }: { title?: string | undefined; message: string; details?: Record<string, string> | undefined }) {
+  const entries = details ? Object.entries(details) : [];
+  return (
+    <div className="banner-body">
+      {title ? <strong>{title}</strong> : null}
+      <span>{message}</span>
+      {entries.length ? (
+        <dl>
+          {entries.map(([k, v]) => (
+            <FactPair key={k} k={k} v={v} />
+          ))}
+        </dl>
+      ) : null}
+    </div>
+  );
+}
+
 function FactPair({ k, v }: { k: string; v: string }) {
   return (
     <>
@@ -516,20 +523,9 @@ function FactPair({ k, v }: { k: string; v: string }) {
 }
 
 export function SuccessBanner({ title, message, details }: { title?: string; message: string; details?: Record<string, string> }) {
-  const entries = details ? Object.entries(details) : [];
   return (
     <div className="banner banner-ok" role="status">
-      <div className="banner-body">
-        {title ? <strong>{title}</strong> : null}
-        <span>{message}</span>
-        {entries.length ? (
-          <dl>
-            {entries.map(([k, v]) => (
-              <FactPair key={k} k={k} v={v} />
-            ))}
-          </dl>
-        ) : null}
-      </div>
+      <BannerBody title={title} message={message} details={details} />
     </div>
   );
 }
