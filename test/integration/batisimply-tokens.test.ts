@@ -1,8 +1,7 @@
 /** Token manager behaviour against the simulator's Keycloak endpoint: re-auth, revocation, refresh, single flight. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
-import { makeClient, manualClock, type TestClient } from '../support/batisimply/harness.js';
-import { AppError } from '../../src/shared/errors.js';
+import { makeClient, manualClock, rejection, type TestClient } from '../support/batisimply/harness.js';
 
 let sim: BatisimplySimulator;
 const clients: TestClient[] = [];
@@ -12,16 +11,6 @@ function client(...args: Parameters<typeof makeClient> extends [unknown, ...infe
   const c = makeClient(sim, ...args);
   clients.push(c);
   return c;
-}
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

@@ -7,6 +7,8 @@ import type { Clock, LogFields, Logger } from '../../../src/main/services/ports.
 import { BatisimplyClient, type BatisimplyClientDeps } from '../../../src/main/services/batisimply/index.js';
 import type { BatisimplySimulator } from './server.js';
 import { SIM_DEFAULT_CREDENTIALS } from './index.js';
+import { expect } from 'vitest';
+import { AppError } from '../../../src/shared/errors.js';
 
 export interface CapturedLogger extends Logger {
   lines: string[];
@@ -89,4 +91,15 @@ export function makeClient(
     ...deps,
   });
   return { client, logger, clock, sleeps };
+}
+
+/** The typed error a promise rejects with (fails the test when it resolves or rejects with something else). */
+export async function rejection(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
+  }
+  throw new Error('expected a rejection');
 }
