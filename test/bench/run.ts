@@ -1,5 +1,6 @@
 /**
- * Benchmark (`npm run bench -- [--scale 0.2] [--latency 20] [--only a,b,c] [--buffer embedded|postgres] [--concurrency N] [--engine-only]`):
+ * Benchmark (`npm run bench -- [--scale 0.2] [--latency 20] [--only a,b,c] [--buffer embedded|postgres] [--concurrency N] [--engine-only]
+ * [--trace-memory]`):
  * the sync engine against
  * the BASELINE (the reference connector's algorithm, test/bench/baseline.ts), both against the simulators
  * (TDS on PGlite, BatiSimply with a simulated latency per request, default 20 ms).
@@ -9,8 +10,9 @@
  *  (b) rerun with no change over 10,000 chantiers and 50,000 time slots (after a first full sync);
  *  (c) 10,000 validated time slots written to SuiviMO (empty SuiviMO, empty buffer).
  *
- * The simulators run in this process; each contender runs in its own child process (fork), so its peak RSS
- * (process.resourceUsage().maxRSS) is its own. The child prepares (e.g. the first sync of (b), with the
+ * The simulators run in this process; each contender runs in its own child process (test/bench/child.ts,
+ * compiled with esbuild and run by plain node, as the installed app runs compiled code), so its peak RSS
+ * (VmHWM of /proc/self/status, see child.ts: maxRSS of a forked child would include this process) is its own. The child prepares (e.g. the first sync of (b), with the
  * latency set to 0), says "ready", and the measured part starts when this process has reset the counters
  * and set the latency. API calls are counted by the BatiSimply simulator (token requests apart), SQL round
  * trips by the contender's driver wrapper (the engine's gateway stats; the baseline's own counter),
@@ -21,108 +23,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import pg from 'pg';
 import type { Settings } from '../../src/shared/settings.js';
 import { settingsSchema } from '../../src/shared/settings.js';
 import type { ChantierSource } from '../../src/shared/domain.js';
-import type { Logger } from '../../src/main/services/ports.js';
-import { BatigestGateway } from '../../src/main/services/batigest/index.js';
-import { BatisimplyClient } from '../../src/main/services/batisimply/index.js';
 import { openBuffer } from '../../src/main/services/buffer/index.js';
-import { SyncEngine } from '../../src/main/services/sync/engine.js';
 import { mapChantier } from '../../src/main/services/sync/mapping.js';
 import { createPgliteBackend } from '../support/tds/backend.js';
 import { startTdsSimulator } from '../support/tds/server.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany, SeededRandom, type BatigestCompany } from '../support/datasets/batigest.js';
 import { startBatisimplySimulator, SIM_DEFAULT_CREDENTIALS, type BatisimplySimulator, type SimSeed } from '../support/batisimply/index.js';
-import { ReferenceConnector } from './baseline.js';
-
-type ScenarioId = 'a' | 'b' | 'c';
-type Contender = 'engine' | 'baseline';
-
-interface ChildConfig {
-  scenario: ScenarioId;
-  contender: Contender;
-  settings: Settings;
-}
-
-interface ChildResult {
-  wallMs: number;
-  maxRssMb: number;
-  sqlRoundTrips: number;
-  suiviWrites: number;
-  detail: string;
-}
+import type { ChildConfig, ChildResult, Contender, ScenarioId } from './child.js';
 
 interface Measure extends ChildResult {
   apiCalls: number;
   tokenRequests: number;
   bsWrites: number;
   tdsRequests: number;
-}
-
-const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
-
-// =============================================================================================== child side
-
-async function child(cfg: ChildConfig): Promise<void> {
-  const s = cfg.settings;
-  const clock = { now: () => new Date() };
-  const client = new BatisimplyClient(s.batisimply, { clock, logger: silent });
-  const send = (m: unknown): void => void process.send?.(m);
-  const waitGo = (): Promise<void> => new Promise((res) => process.once('message', () => res()));
-  let result: ChildResult;
-  if (cfg.contender === 'engine') {
-    const buffer = await openBuffer(s.buffer, ':memory:');
-    const gateway = new BatigestGateway({ settings: s.sqlServer, logger: silent });
-    const engine = new SyncEngine({ batigest: gateway, batisimply: client, buffer, settings: () => s, clock, logger: silent, machineName: 'BENCH' });
-    if (cfg.scenario === 'b') await engine.run('all');
-    send({ t: 'ready' });
-    await waitGo();
-    gateway.resetStats();
-    const t0 = performance.now();
-    const flow = cfg.scenario === 'a' ? 'push' : cfg.scenario === 'b' ? 'all' : 'hours';
-    const runs = await engine.run(flow);
-    const wallMs = performance.now() - t0;
-    const failed = runs.filter((r) => r.status !== 'succeeded');
-    result = {
-      wallMs,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
-      sqlRoundTrips: gateway.stats.roundTrips,
-      suiviWrites: runs.filter((r) => r.flow === 'hours').reduce((n, r) => n + r.counts.writes, 0),
-      detail: runs.map((r) => r.message).join(' ') + (failed.length ? ` ÉCHEC: ${failed.map((r) => r.errorCode).join(',')}` : ''),
-    };
-    await gateway.close();
-    await buffer.db.close();
-  } else {
-    const buffer = await openBuffer(s.buffer, ':memory:');
-    const ref = new ReferenceConnector({ sqlServer: s.sqlServer, projectDefaults: s.batisimply.project, client, buffer: buffer.db });
-    await ref.init();
-    const window = () => ({ start: new Date(Date.now() - s.hours.windowDays * 86_400_000), end: new Date() });
-    if (cfg.scenario === 'b') {
-      await ref.pushAll();
-      await ref.hoursAll(window());
-    }
-    send({ t: 'ready' });
-    await waitGo();
-    const before = { ...ref.stats };
-    const t0 = performance.now();
-    if (cfg.scenario !== 'c') await ref.pushAll();
-    if (cfg.scenario !== 'a') await ref.hoursAll(window());
-    const wallMs = performance.now() - t0;
-    result = {
-      wallMs,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
-      sqlRoundTrips: ref.stats.sqlRoundTrips - before.sqlRoundTrips,
-      suiviWrites: ref.stats.hoursWritten - before.hoursWritten,
-      detail: `POST ${ref.stats.created - before.created} acceptés, ${ref.stats.postErrors - before.postErrors} refusés (doublons) ; ${ref.stats.hoursWritten - before.hoursWritten} heures écrites ; ${ref.stats.bufferQueries - before.bufferQueries} requêtes tampon`,
-    };
-    await ref.close();
-    await buffer.db.close();
-  }
-  await client.close();
-  send({ t: 'done', result });
 }
 
 // =============================================================================================== parent side
@@ -171,10 +90,29 @@ function slotsFor(company: BatigestCompany, n: number, allValidated: boolean, se
   return out;
 }
 
-function runChild(cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
+/**
+ * Compiles test/bench/child.ts into one ES module (npm packages stay external, resolved from node_modules as in
+ * the installed app). Written under test-output/ so that those packages resolve from the project.
+ */
+async function bundleChild(): Promise<string> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const outfile = join(root, 'test-output', 'bench', 'child.mjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./child.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+function runChild(childFile: string, cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
   return new Promise((res, rej) => {
-    const file = fileURLToPath(import.meta.url);
-    const c = fork(file, ['--child', JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(childFile, ['--child', JSON.stringify(cfg)], { execArgv: process.env.BENCH_CHILD_NODE_OPTIONS ? process.env.BENCH_CHILD_NODE_OPTIONS.split(' ') : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: ChildResult | null = null;
     c.on('message', (m: { t: string; result?: ChildResult }) => {
       if (m.t === 'ready') {
@@ -222,6 +160,7 @@ async function scenario(
   bufferKind: 'embedded' | 'postgres',
   concurrency: number,
   contenders: Contender[],
+  childFile: string,
 ): Promise<Partial<Record<Contender, Measure>>> {
   const size = SIZES[id];
   const nCh = Math.max(10, Math.round(size.chantiers * (id === 'c' ? Math.sqrt(scale) : scale)));
@@ -262,7 +201,7 @@ async function scenario(
           project: PROJECT_DEFAULTS,
           ...(concurrency ? { concurrency } : {}),
         };
-        const r = await runChild({ scenario: id, contender, settings }, () => {
+        const r = await runChild(childFile, { scenario: id, contender, settings, traceMemory: process.argv.includes('--trace-memory') }, () => {
           bs.config.latencyMs = latencyMs;
           bs.log.clear();
           tds.stats.reset();
@@ -307,8 +246,9 @@ async function main(): Promise<void> {
   console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, base tampon ${bufferKind === 'embedded' ? 'intégrée (PGlite sur disque)' : 'PostgreSQL 127.0.0.1:5432'}, requêtes BatiSimply simultanées du moteur ${concurrency || `${settingsSchema.parse({}).batisimply.concurrency} (réglage par défaut)`}, Node ${process.version}\n`);
   const lines: string[] = [];
   const verdicts: string[] = [];
+  const childFile = await bundleChild();
   for (const id of only) {
-    const r = await scenario(id, scale, latency, bufferKind, concurrency, contenders);
+    const r = await scenario(id, scale, latency, bufferKind, concurrency, contenders, childFile);
     const e = r.engine!;
     if (!r.baseline) {
       const line = `${TITLES[id]} — moteur seul : ${fmtMs(e.wallMs)}, ${e.apiCalls} appels API (${e.bsWrites} écritures), ${e.sqlRoundTrips} allers-retours SQL, ${e.suiviWrites} écritures SuiviMO, pic mémoire ${Math.round(e.maxRssMb)} Mo\n  ${e.detail}`;
@@ -344,11 +284,5 @@ async function main(): Promise<void> {
   console.log(['Objectifs :', ...verdicts].join('\n'));
 }
 
-const ci = process.argv.indexOf('--child');
-if (ci >= 0) {
-  await child(JSON.parse(process.argv[ci + 1]!) as ChildConfig);
-  process.exit(0);
-} else {
-  await main();
-  process.exit(0);
-}
+await main();
+process.exit(0);

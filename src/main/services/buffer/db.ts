@@ -98,6 +98,15 @@ function lockEmbedded(dataDir: string): () => void {
   throw new AppError('BUFFER_LOCKED', "Le verrou de la base tampon intégrée n'a pas pu être pris. Réessayez.", { detail: file });
 }
 
+/**
+ * Server settings of the embedded PostgreSQL, given at every start (they override postgresql.conf, which
+ * keeps initdb's defaults). PostgreSQL's default `shared_buffers` of 128 MB lives inside PGlite's WASM
+ * memory, which never shrinks: the buffer holds a few tens of MB at most, so 16 MB of page cache is plenty
+ * (the operating system caches the files too) and opening the buffer costs ~170 MB instead of ~290 MB.
+ * One session only: no need for 100 connection slots.
+ */
+export const EMBEDDED_SERVER_PARAMS: readonly string[] = ['-c', 'shared_buffers=16MB', '-c', 'max_connections=8'];
+
 /** Embedded buffer. `dataDir` undefined = in memory (tests). */
 export async function openEmbeddedBuffer(dataDir?: string): Promise<BufferDb> {
   let unlock: () => void = () => undefined;
@@ -107,7 +116,8 @@ export async function openEmbeddedBuffer(dataDir?: string): Promise<BufferDb> {
   }
   let db: PGlite;
   try {
-    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+    const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
+    db = dataDir ? await PGlite.create(dataDir, { startParams }) : await PGlite.create({ startParams });
   } catch (e) {
     unlock();
     throw new AppError(
