@@ -15,6 +15,7 @@ if (existsSync(built) && !process.env.CONNECTEUR_FROM_SOURCES) {
   register();
   mod = await import(pathToFileURL(join(root, 'src', 'main', 'cli.ts')).href);
 }
+mod.applyMemoryProfile();
 process.exitCode = await mod.runCli(process.argv.slice(2));
 // Pools and timers of the services are closed by the CLI; force the exit in case a socket lingers.
 setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, readPackageInfo } from './app.js';
 import { defaultFeatures } from './features.js';
+import { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
 import { createNodeCipher, userDataDir } from './services/settings/node-cipher.js';
 import { createNodeSettingsStore } from './services/settings/store.js';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop());
 }
 
+applyMemoryProfile();
 main().catch((e: unknown) => {
   process.stderr.write(`Le pont web n'a pas pu démarrer : ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -16,6 +16,7 @@ import type { ProgressEvent } from '../shared/domain.js';
 import { AppError, toAppError } from '../shared/errors.js';
 import { settingsSchema, type Settings } from '../shared/settings.js';
 import { readPackageInfo } from './app.js';
+export { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
 import { FileLicenceCacheStore, LicenceService, fileMachineId } from './services/licence/index.js';
 import type { Clock, Logger } from './services/ports.js';

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { settingsSchema, type Settings } from '../shared/settings.js';
 import { progressPrinter, STATUS_FR, type CliIo } from './cli.js';
+import { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
 import { systemClock } from './services/ports.js';
 import type { RunSummary } from './services/sync/engine.js';
@@ -173,6 +174,7 @@ async function main(): Promise<number> {
   return code;
 }
 
+applyMemoryProfile();
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {

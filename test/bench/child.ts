@@ -16,6 +16,7 @@ import { BatigestGateway } from '../../src/main/services/batigest/index.js';
 import { BatisimplyClient } from '../../src/main/services/batisimply/index.js';
 import { openBuffer } from '../../src/main/services/buffer/index.js';
 import { SyncEngine } from '../../src/main/services/sync/engine.js';
+import { applyMemoryProfile } from '../../src/main/memory-profile.js';
 import { ReferenceConnector } from './baseline.js';
 
 export type ScenarioId = 'a' | 'b' | 'c';
@@ -26,6 +27,8 @@ export interface ChildConfig {
   contender: Contender;
   settings: Settings;
   traceMemory?: boolean;
+  /** false (`--no-memory-profile`): run without the processes' memory profile, to see what it brings. */
+  memoryProfile?: boolean;
 }
 
 export interface ChildResult {
@@ -158,6 +161,9 @@ async function child(cfg: ChildConfig): Promise<void> {
 
 const ci = process.argv.indexOf('--child');
 if (ci >= 0) {
-  await child(JSON.parse(process.argv[ci + 1]!) as ChildConfig);
+  const cfg = JSON.parse(process.argv[ci + 1]!) as ChildConfig;
+  // Both contenders run with the memory profile of the connector's processes.
+  if (cfg.memoryProfile !== false) applyMemoryProfile();
+  await child(cfg);
   process.exit(0);
 }

@@ -1,6 +1,6 @@
 /**
  * Benchmark (`npm run bench -- [--scale 0.2] [--latency 20] [--only a,b,c] [--buffer embedded|postgres] [--concurrency N] [--engine-only]
- * [--trace-memory]`):
+ * [--trace-memory] [--no-memory-profile]`):
  * the sync engine against
  * the BASELINE (the reference connector's algorithm, test/bench/baseline.ts), both against the simulators
  * (TDS on PGlite, BatiSimply with a simulated latency per request, default 20 ms).
@@ -201,7 +201,7 @@ async function scenario(
           project: PROJECT_DEFAULTS,
           ...(concurrency ? { concurrency } : {}),
         };
-        const r = await runChild(childFile, { scenario: id, contender, settings, traceMemory: process.argv.includes('--trace-memory') }, () => {
+        const r = await runChild(childFile, { scenario: id, contender, settings, traceMemory: process.argv.includes('--trace-memory'), memoryProfile: !process.argv.includes('--no-memory-profile') }, () => {
           bs.config.latencyMs = latencyMs;
           bs.log.clear();
           tds.stats.reset();
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     b: `(b) relance sans changement : ${Math.round(SIZES.b.chantiers * scale)} chantiers, ${Math.round(SIZES.b.slots * scale)} créneaux`,
     c: `(c) ${Math.round(SIZES.c.slots * scale)} créneaux validés écrits dans SuiviMO`,
   };
-  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, base tampon ${bufferKind === 'embedded' ? 'intégrée (PGlite sur disque)' : 'PostgreSQL 127.0.0.1:5432'}, requêtes BatiSimply simultanées du moteur ${concurrency || `${settingsSchema.parse({}).batisimply.concurrency} (réglage par défaut)`}, Node ${process.version}\n`);
+  console.log(`Benchmark — échelle ${scale}, latence API simulée ${latency} ms, base tampon ${bufferKind === 'embedded' ? 'intégrée (PGlite sur disque)' : 'PostgreSQL 127.0.0.1:5432'}, requêtes BatiSimply simultanées du moteur ${concurrency || `${settingsSchema.parse({}).batisimply.concurrency} (réglage par défaut)`}, Node ${process.version}${process.argv.includes('--no-memory-profile') ? ', SANS le profil mémoire des processus du connecteur' : ''}\n`);
   const lines: string[] = [];
   const verdicts: string[] = [];
   const childFile = await bundleChild();

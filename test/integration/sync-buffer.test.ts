@@ -49,6 +49,10 @@ describe.each(BUFFER_KINDS)('buffer on %s', (kind) => {
     expect(r).toMatchObject({ last_error: 'refusé', attempts: 1, batisimply_id: '42' });
     expect((await s.loadRecords('devis')).size).toBe(0);
     expect((await s.findRecordByBatisimplyId('42'))?.source_code).toBe('00000001');
+    // The hours flow's id → code map: pushed records of both kinds, nothing for records never pushed.
+    await s.commitPush({ kind: 'devis', code: 'D0007', name: 'Devis', sourceHash: 'h', sourceModified: null, batisimplyId: 'q-7', pushedHash: 'h', remoteModified: null, now: at(3000) });
+    await s.setIntent({ kind: 'chantier', code: '00000002', name: 'Garage', hash: 'h3', sourceModified: null, intent: 'create', now: at(3000) });
+    expect(await s.loadProjectCodes()).toEqual(new Map([['42', '00000001'], ['q-7', 'D0007']]));
   });
 
   it('stores slots, the slot → key map and dirty/written SuiviMO keys', async () => {
@@ -60,6 +64,8 @@ describe.each(BUFFER_KINDS)('buffer on %s', (kind) => {
       await tx.markDirty([key]);
     });
     expect((await s.loadSlots()).get('a')?.state).toBe('written');
+    // What the hours flow compares with: hash, state and start, without the stored content.
+    expect(await s.loadSlotBriefs()).toEqual(new Map([['a', { slot_id: 'a', content_hash: 'x', state: 'written', start_utc: t0 }]]));
     expect((await s.loadSlotKeys()).get('a')).toMatchObject({ minutes: 90, trajet: 1, panier: 0 });
     expect(await s.countDirtyKeys()).toBe(1);
     await s.transaction((tx) => tx.commitWritten(key, { minutes: 90, trajet: 1, panier: 0 }, at(5)));

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, protocol, session } from 'electron';
 import { createApp, type App } from '../app.js';
 import { defaultFeatures } from '../features.js';
+import { applyMemoryProfile } from '../memory-profile.js';
 import { createLogger } from '../services/logger.js';
 import { CONTENT_SECURITY_POLICY, resolveStaticFile } from '../static-files.js';
 import { bindIpc } from './ipc.js';
@@ -20,6 +21,8 @@ import { createNotifier } from './notifications.js';
 import { createSafeStorageCipher } from './safe-storage-cipher.js';
 import { createElectronSettingsStore } from './settings-store.js';
 import { createTray, type TrayHandle } from './tray.js';
+
+applyMemoryProfile();
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/main/shell
 const distRoot = path.resolve(here, '..', '..'); // dist

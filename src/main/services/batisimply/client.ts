@@ -357,7 +357,7 @@ export class BatisimplyClient implements BatisimplyPort {
     const tolerant = opts.onInvalid !== undefined;
     const parts = await mapLimited(chunks, this.settings.concurrency, async ([s, e]) => {
       const invalid = tolerant ? new Map<string, InvalidListItem>() : undefined;
-      const items = await this.listAll(BATISIMPLY_PATHS.timeSlots, { startDate: isoZ(s), endDate: isoZ(e) }, timeSlotSchema, WHAT.slots, 'GET timeSlots', opts.signal, invalid);
+      const items = await this.listAll(BATISIMPLY_PATHS.timeSlots, { startDate: isoZ(s), endDate: isoZ(e) }, timeSlotSchema, WHAT.slots, 'GET timeSlots', opts.signal, invalid, false);
       return { items, invalid };
     });
     const seen = new Map<string, TimeSlot>();
@@ -469,8 +469,11 @@ export class BatisimplyClient implements BatisimplyPort {
     route: string,
     signal?: AbortSignal,
     invalid?: Map<string, InvalidListItem>,
+    /** false: the items' raw JSON is not kept (time slots: only the parsed item is used; 50,000 of them would hold both). */
+    keepRaw = true,
   ): Promise<Array<{ item: z.output<S>; raw: Record<string, unknown> }>> {
     const size = this.pageSize;
+    const NO_RAW: Record<string, unknown> = Object.freeze({});
     const seen = new Map<string, { item: z.output<S>; raw: Record<string, unknown> }>();
     const fetchPage = async (page: number) => {
       const r = await this.call({
@@ -485,11 +488,12 @@ export class BatisimplyClient implements BatisimplyPort {
       const list = readList(r.json, header(r.headers, 'x-total-count'), what);
       if (invalid) {
         const parts = partitionItems(list.items, schema);
-        return { valid: parts.valid, invalid: parts.invalid, length: list.items.length, total: list.total };
+        const valid = keepRaw ? parts.valid : parts.valid.map((v) => ({ item: v.item, raw: NO_RAW }));
+        return { valid, invalid: parts.invalid, length: list.items.length, total: list.total };
       }
       const items = parseItems(list.items, schema, what);
       const raws = list.items as Array<Record<string, unknown>>;
-      return { valid: items.map((item, i) => ({ item, raw: raws[i] ?? {} })), invalid: [] as InvalidListItem[], length: items.length, total: list.total };
+      return { valid: items.map((item, i) => ({ item, raw: keepRaw ? (raws[i] ?? {}) : NO_RAW })), invalid: [] as InvalidListItem[], length: items.length, total: list.total };
     };
     const add = (p: { valid: Array<{ item: z.output<S>; raw: Record<string, unknown> }>; invalid: InvalidListItem[] }): number => {
       let added = 0;

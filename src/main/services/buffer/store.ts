@@ -47,6 +47,10 @@ const slotRowSchema = z.object({
 });
 export type SlotRow = z.infer<typeof slotRowSchema>;
 
+/** What the hours flow compares a listed slot with: no stored content (50,000 slots would hold ~60 MB of it). */
+const slotBriefSchema = slotRowSchema.pick({ slot_id: true, content_hash: true, state: true, start_utc: true });
+export type SlotBrief = z.infer<typeof slotBriefSchema>;
+
 /** States of a time slot in the buffer. */
 export type SlotState =
   | 'written' // contributes to a SuiviMO row (slot_keys holds its key)
@@ -196,6 +200,15 @@ export class BufferStore {
     return new Map(rows.map((r) => [r.source_code, r]));
   }
 
+  /** BatiSimply project id → Batigest code, for every pushed record of both kinds. */
+  async loadProjectCodes(): Promise<Map<string, string>> {
+    const rows = parseRows(
+      z.object({ batisimply_id: z.string(), source_code: z.string() }),
+      await this.db.query('SELECT batisimply_id, source_code FROM sync_records WHERE batisimply_id IS NOT NULL ORDER BY kind'),
+    );
+    return new Map(rows.map((r) => [r.batisimply_id, r.source_code]));
+  }
+
   async countRecords(): Promise<{ kind: string; total: number; pushed: number; pending: number; errors: number }[]> {
     const rows = await this.db.query(
       `SELECT kind, count(*)::int AS total,
@@ -279,6 +292,12 @@ export class BufferStore {
 
   async loadSlots(): Promise<Map<string, SlotRow>> {
     const rows = parseRows(slotRowSchema, await this.db.query('SELECT * FROM time_slots'));
+    return new Map(rows.map((r) => [r.slot_id, r]));
+  }
+
+  /** The slots' hash, state and start, without their content (see SlotBrief). */
+  async loadSlotBriefs(): Promise<Map<string, SlotBrief>> {
+    const rows = parseRows(slotBriefSchema, await this.db.query('SELECT slot_id, content_hash, state, start_utc FROM time_slots'));
     return new Map(rows.map((r) => [r.slot_id, r]));
   }
 

@@ -23,8 +23,9 @@ import {
   type RunCounts,
   type RunItemInput,
   type RunStatus,
-  type SlotRow,
+  type SlotBrief,
   type SlotState,
+  type SlotUpsert,
 } from '../buffer/store.js';
 import {
   assertTimeZone,
@@ -690,15 +691,12 @@ export class SyncEngine {
     for (const s of salaries) if (s.codebs && s.codebs.trim()) byCodebs.set(s.codebs.trim().toLowerCase(), s);
 
     throwIfCancelled(ctx.signal);
-    const prevSlots = await buffer.loadSlots();
+    const prevSlots = await buffer.loadSlotBriefs();
     const keysMap = await buffer.loadSlotKeys();
     const written = await buffer.loadWritten();
 
     // Project id → code resolution (slot without projectCode): buffer first, then BatiSimply once per id.
-    const codeById = new Map<string, string | null>();
-    for (const kind of ['chantier', 'devis'] as const) {
-      for (const r of (await buffer.loadRecords(kind)).values()) if (r.batisimply_id) codeById.set(r.batisimply_id, r.source_code);
-    }
+    const codeById = new Map<string, string | null>(await buffer.loadProjectCodes());
     const resolveCode = async (s: TimeSlot): Promise<string | null> => {
       if (!s.project) return null;
       const direct = normaliseCode(s.project.projectCode ?? null);
@@ -724,7 +722,7 @@ export class SyncEngine {
       return knownCodes.has(code);
     };
 
-    type SlotChange = { slot: TimeSlot | null; slotId: string; prev: SlotRow | undefined; state: SlotState; reason: string | null; desired: Contribution | null; keepMapping: boolean };
+    type SlotChange = { slot: TimeSlot | null; slotId: string; prev: SlotBrief | undefined; state: SlotState; reason: string | null; desired: Contribution | null; keepMapping: boolean };
     const changes: SlotChange[] = [];
     const touched: string[] = [];
     const unmapped = new Map<string, { name: string; n: number }>();
@@ -940,11 +938,16 @@ export class SyncEngine {
     // Intent (one buffer transaction): slot states, the new slot → key map, and the keys to write marked dirty.
     const nowTs = clock.now();
     await buffer.transaction(async (tx) => {
-      const upserts = [];
+      // Slot contents are serialised 1,000 at a time (a first import of 50,000 slots would otherwise hold them all).
+      let upserts: SlotUpsert[] = [];
       const states: { slotId: string; state: SlotState; reason: string | null }[] = [];
       const setKeys = [];
       const delKeys: string[] = [];
       for (const c of changes) {
+        if (upserts.length >= 1000) {
+          await tx.upsertSlots(upserts, nowTs);
+          upserts = [];
+        }
         if (c.slot) {
           upserts.push({
             slotId: c.slotId,
