@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
+import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase } from './template.js';
 
 export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
 
@@ -29,6 +30,13 @@ export interface BufferDb extends BufferQueryable {
   close(): Promise<void>;
 }
 
+/** 53100 disk_full, or the file system's ENOSPC seen by the embedded database. */
+function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  const detail = e instanceof Error ? e.message : String(e);
+  return code === '53100' || code === 'ENOSPC' || /No space left on device|could not extend file/i.test(detail);
+}
+
 function bufferError(e: unknown, what: string): AppError {
   if (e instanceof AppError) return e;
   const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -43,8 +51,7 @@ function bufferError(e: unknown, what: string): AppError {
       { detail: `${what}: ${detail}`, cause: e, retryable: true },
     );
   }
-  // 53100 disk_full, or the file system's ENOSPC seen by the embedded database.
-  if (code === '53100' || code === 'ENOSPC' || /No space left on device|could not extend file/i.test(detail)) {
+  if (isDiskFull(e)) {
     return new AppError(
       'BUFFER_ERROR',
       "Le disque de la base tampon est plein : libérez de la place sur ce disque puis relancez la synchronisation. Rien n'est perdu : elle reprendra là où elle s'est arrêtée.",
@@ -107,16 +114,37 @@ function lockEmbedded(dataDir: string): () => void {
  */
 export const EMBEDDED_SERVER_PARAMS: readonly string[] = ['-c', 'shared_buffers=16MB', '-c', 'max_connections=8'];
 
+export interface EmbeddedBufferOptions {
+  /** Template of a new database folder (see template.ts); null = in-memory initdb. Default: the one shipped with the app. */
+  template?: string | null;
+  /** Told how a new database folder was made (template or in-memory initdb, and why not the template). */
+  onCreated?: (how: { origin: 'template' | 'initdb'; note: string | null }) => void;
+  /** Test hook (crash test): runs when a new folder is unpacked but not yet marked finished. */
+  beforeCreationMark?: () => Promise<void>;
+}
+
 /** Embedded buffer. `dataDir` undefined = in memory (tests). */
-export async function openEmbeddedBuffer(dataDir?: string): Promise<BufferDb> {
+export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferOptions = {}): Promise<BufferDb> {
   let unlock: () => void = () => undefined;
+  const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockEmbedded(dataDir);
+    try {
+      const made = await ensureBufferDatabase(dataDir, opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template, startParams, opts.beforeCreationMark);
+      if (made.origin !== 'existing') opts.onCreated?.({ origin: made.origin, note: made.note });
+    } catch (e) {
+      unlock();
+      if (isDiskFull(e)) throw bufferError(e, 'create');
+      throw new AppError(
+        'BUFFER_ERROR',
+        "La base tampon intégrée n'a pas pu être créée. Vérifiez que le dossier est accessible en écriture, puis relancez : la création reprendra depuis le début.",
+        { detail: `create ${dataDir}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, cause: e },
+      );
+    }
   }
   let db: PGlite;
   try {
-    const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
     db = dataDir ? await PGlite.create(dataDir, { startParams }) : await PGlite.create({ startParams });
   } catch (e) {
     unlock();
