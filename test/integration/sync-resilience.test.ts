@@ -3,6 +3,8 @@
  * retried, a fatal fault fails the run with a French message, and PCs sharing a PostgreSQL buffer take turns.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/shared/errors.js';
+import type { BufferStore } from '../../src/main/services/buffer/index.js';
 import { simHarness, U1, type Harness } from '../support/sync/harness.js';
 import { createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
 
@@ -28,6 +30,22 @@ describe('sync resilience (simulators)', () => {
     const [r2] = await h.engine().run('push');
     expect(r2).toMatchObject({ status: 'succeeded', counts: { created: 1, failed: 0, unchanged: 2 } });
     expect(h.state.projects.size).toBe(3);
+  });
+
+  it('retries the journal write when the buffer connection drops as the run ends: the run and its lines are kept once', async () => {
+    h.sims!.bs.faults.add({ route: 'POST /api/project', status: 400, times: 1, body: { title: 'Bad Request', detail: 'invalid' } });
+    // The buffer as the engine sees it, whose first two journal writes fail like a lost PostgreSQL connection.
+    const flaky = Object.create(h.buffer) as BufferStore;
+    let failures = 2;
+    flaky.closeRun = async (r, items) => {
+      if (failures-- > 0) throw new AppError('BUFFER_UNREACHABLE', 'La base tampon PostgreSQL est injoignable.', { detail: 'test: connection terminated', retryable: true });
+      return h.buffer.closeRun(r, items);
+    };
+    const [r] = await h.engine({ buffer: flaky }).run('push');
+    expect(failures).toBe(-1);
+    expect(r).toMatchObject({ status: 'partial', counts: { created: 2, failed: 1 } });
+    expect(await h.buffer.getRun(r!.runId)).toMatchObject({ status: 'partial', created: 2, failed: 1, message: r!.message });
+    expect((await h.buffer.listRunItems(r!.runId)).filter((i) => i.action === 'failed')).toHaveLength(1);
   });
 
   it('retries transient BatiSimply faults (503, 429, dropped connection) and succeeds', async () => {

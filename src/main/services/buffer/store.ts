@@ -181,6 +181,35 @@ function parseRows<T>(schema: z.ZodType<T>, rows: unknown[]): T[] {
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
 
+export interface FinishedRun {
+  id: string;
+  status: RunStatus;
+  counts: RunCounts;
+  errorCode: string | null;
+  message: string | null;
+  now: Date;
+}
+
+async function finishRunIn(q: BufferQueryable, r: FinishedRun): Promise<void> {
+  await q.query(
+    `UPDATE runs SET status = $2, ended_at = $3, created = $4, updated = $5, unchanged = $6, skipped = $7, failed = $8,
+            conflicts = $9, writes = $10, error_code = $11, message = $12 WHERE id = $1`,
+    [r.id, r.status, r.now, r.counts.created, r.counts.updated, r.counts.unchanged, r.counts.skipped, r.counts.failed,
+      r.counts.conflicts, r.counts.writes, r.errorCode, r.message],
+  );
+}
+
+async function addRunItemsIn(q: BufferQueryable, runId: string, items: RunItemInput[], now: Date): Promise<void> {
+  for (let i = 0; i < items.length; i += 1000) {
+    const part = items.slice(i, i + 1000);
+    await q.query(
+      `INSERT INTO run_items (run_id, record_key, action, reason, at)
+       SELECT $1, k, a, r, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, a, r)`,
+      [runId, part.map((x) => x.recordKey), part.map((x) => x.action), part.map((x) => x.reason ?? ''), now],
+    );
+  }
+}
+
 export class BufferStore {
   constructor(readonly db: BufferDb) {}
 
@@ -378,24 +407,20 @@ export class BufferStore {
     );
   }
 
-  async finishRun(r: { id: string; status: RunStatus; counts: RunCounts; errorCode: string | null; message: string | null; now: Date }): Promise<void> {
-    await this.db.query(
-      `UPDATE runs SET status = $2, ended_at = $3, created = $4, updated = $5, unchanged = $6, skipped = $7, failed = $8,
-              conflicts = $9, writes = $10, error_code = $11, message = $12 WHERE id = $1`,
-      [r.id, r.status, r.now, r.counts.created, r.counts.updated, r.counts.unchanged, r.counts.skipped, r.counts.failed,
-        r.counts.conflicts, r.counts.writes, r.errorCode, r.message],
-    );
+  async finishRun(r: FinishedRun): Promise<void> {
+    await finishRunIn(this.db, r);
   }
 
   async addRunItems(runId: string, items: RunItemInput[], now: Date): Promise<void> {
-    for (let i = 0; i < items.length; i += 1000) {
-      const part = items.slice(i, i + 1000);
-      await this.db.query(
-        `INSERT INTO run_items (run_id, record_key, action, reason, at)
-         SELECT $1, k, a, r, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, a, r)`,
-        [runId, part.map((x) => x.recordKey), part.map((x) => x.action), part.map((x) => x.reason ?? ''), now],
-      );
-    }
+    await addRunItemsIn(this.db, runId, items, now);
+  }
+
+  /** The run's journal lines and its end, in one transaction: safe to retry as a whole. */
+  async closeRun(r: FinishedRun, items: RunItemInput[]): Promise<void> {
+    await this.db.transaction(async (q) => {
+      await addRunItemsIn(q, r.id, items, r.now);
+      await finishRunIn(q, r);
+    });
   }
 
   async listRuns(limit = 20, flow?: FlowName): Promise<RunRow[]> {

@@ -353,8 +353,14 @@ export class SyncEngine {
     }
     const endedAt = clock.now();
     try {
-      await buffer.addRunItems(runId, items, endedAt);
-      await buffer.finishRun({ id: runId, status, counts, errorCode, message, now: endedAt });
+      // Retried as a whole (one transaction) when the buffer connection was just lost: the journal of a run
+      // that failed because of the buffer is exactly what must not be lost. Not cancellable.
+      await withRetry(() => buffer.closeRun({ id: runId, status, counts, errorCode, message, now: endedAt }, items), {
+        attempts: this.d.retryAttempts ?? 3,
+        baseMs: this.d.retryBaseMs ?? 500,
+        sleep: this.sleep,
+        onRetry: (attempt, e) => log.warn('retrying the journal write', { attempt, code: toAppError(e).code }),
+      });
     } catch (e) {
       log.error('journal write failed', { detail: toAppError(e).detail });
     }
