@@ -235,6 +235,42 @@ describe.each(HARNESSES)('sync flows (%s)', (_name, make) => {
     expect(await h.suiviMo()).toHaveLength(5 - 1);
   });
 
+  it('gives the same SuiviMO when the window is read one local day at a time (moves across segments, deletions)', async () => {
+    await withSlots();
+    const run = async () => (await h.engine({ hoursSegmentDays: 1 }).run('hours'))[0]!;
+    const first = await run();
+    expect(first.counts).toMatchObject({ created: 4, writes: 3 });
+    expect(await h.suiviMo()).toEqual([
+      { codeChantier: '00000101', codeSalarie: 'S01', date: '2026-07-02', nbH0: 9, nbH3: 1, nbH4: 1 },
+      { codeChantier: '00000102', codeSalarie: 'S02', date: '2026-01-21', nbH0: 8, nbH3: 0, nbH4: 0 },
+      { codeChantier: '00000103', codeSalarie: 'S02', date: '2026-01-20', nbH0: 1, nbH3: 0, nbH4: 0 },
+    ]);
+    // Slot 3 moves two days later (a later segment), slot 2 leaves its aggregated row for 5 July (a later
+    // segment), and slot 4 moves one day EARLIER (a segment already read when its new day is written).
+    h.state.editSlot(3, { day: '2026-01-23' });
+    h.state.editSlot(2, { day: '2026-07-05' });
+    h.state.editSlot(4, { day: '2026-01-18' });
+    const moved = await run();
+    expect(moved.counts).toMatchObject({ updated: 3 });
+    expect(await h.suiviMo()).toEqual([
+      { codeChantier: '00000101', codeSalarie: 'S01', date: '2026-07-02', nbH0: 7.5, nbH3: 1, nbH4: 0 },
+      { codeChantier: '00000101', codeSalarie: 'S01', date: '2026-07-05', nbH0: 1.5, nbH3: 0, nbH4: 1 },
+      { codeChantier: '00000102', codeSalarie: 'S02', date: '2026-01-24', nbH0: 8, nbH3: 0, nbH4: 0 },
+      { codeChantier: '00000103', codeSalarie: 'S02', date: '2026-01-18', nbH0: 1, nbH3: 0, nbH4: 0 },
+    ]);
+    // A deleted slot is only concluded after the last segment: its hours go (setting on), the others stay.
+    h.settings.hours.removeUnvalidated = true;
+    h.state.deleteSlot(3);
+    const deleted = await run();
+    expect((await items(deleted.runId)).find((i) => i.record_key === 'slot:3')).toMatchObject({ action: 'removed' });
+    expect((await h.suiviMo()).map((r) => `${r.codeChantier}/${r.date}`)).toEqual(['00000101/2026-07-02', '00000101/2026-07-05', '00000103/2026-01-18']);
+    // And a rerun, in one segment or in many, writes nothing.
+    h.resetWrites();
+    expect((await run()).counts).toMatchObject({ created: 0, updated: 0, writes: 0 });
+    expect((await h.engine().run('hours'))[0]!.counts).toMatchObject({ created: 0, updated: 0, writes: 0 });
+    expect(await h.writes()).toEqual({ bsPost: 0, bsPut: 0, suiviMo: 0 });
+  });
+
   it('reports an un-validated or deleted slot, and removes its hours when the setting says so', async () => {
     await withSlots();
     await h.engine().run('hours');

@@ -88,6 +88,8 @@ export interface BatigestSetupPort {
 export interface RejectedTimeSlot {
   id: string | null;
   reason: string;
+  /** Identifies an item without readable id across listings (its JSON): the hours flow reports it once. */
+  key?: string;
 }
 
 /** `onInvalid` is called once per unreadable slot, after the whole listing succeeded. */

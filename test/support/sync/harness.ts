@@ -98,7 +98,7 @@ export interface Harness {
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
   clock: Clock & { set(d: Date): void };
-  engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks; clock?: Clock }): SyncEngine;
+  engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks; clock?: Clock; hoursSegmentDays?: number }): SyncEngine;
   /** Every SuiviMO row in Batigest, sorted. */
   suiviMo(): Promise<SuiviMoRow[]>;
   /** Remote write counters since the last reset: BatiSimply POST/PUT of projects, SuiviMO write ops. */
@@ -188,6 +188,7 @@ export async function memoryHarness(makeCompany = smallCompany, makeSettings = (
         machineName: o.machineName ?? 'PC-TEST',
         hooks: o.hooks,
         retryBaseMs: 1,
+        hoursSegmentDays: o.hoursSegmentDays,
       }),
     suiviMo: async () => [...bg.suivi.values()].sort((a, b) => `${a.codeChantier}${a.codeSalarie}${a.date}`.localeCompare(`${b.codeChantier}${b.codeSalarie}${b.date}`)),
     writes: async () => ({ bsPost: bs.counts.creates - base.post, bsPut: bs.counts.updates - base.put, suiviMo: bg.stats.ops - base.ops }),
@@ -306,6 +307,7 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
         machineName: o.machineName ?? 'PC-TEST',
         hooks: o.hooks,
         retryBaseMs: 1,
+        hoursSegmentDays: o.hoursSegmentDays,
       }),
     suiviMo: async () => {
       const r = await reader.request().query('SELECT [CodeChantier], [CodeSalarie], [Date], [NbH0], [NbH3], [NbH4] FROM [dbo].[SuiviMO] ORDER BY [CodeChantier], [CodeSalarie], [Date]');

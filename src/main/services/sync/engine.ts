@@ -24,8 +24,10 @@ import {
   type RunItemInput,
   type RunStatus,
   type SlotBrief,
+  type SlotKeyRow,
   type SlotState,
   type SlotUpsert,
+  type WrittenRow,
 } from '../buffer/store.js';
 import {
   assertTimeZone,
@@ -83,6 +85,8 @@ export interface SyncEngineDeps {
   localLeases?: Set<string>;
   /** SuiviMO ops per applySuiviMo call. */
   suiviMoBatchSize?: number;
+  /** Local days per segment of the hours window (default 31): bounds the slots held in memory at once. */
+  hoursSegmentDays?: number;
 }
 
 /** The current process id, and whether another process of this PC is alive. */
@@ -192,6 +196,51 @@ const sameContribution = (a: Contribution | undefined, b: Contribution | null): 
 const inSoftware = (text: string, sw: string): string => (sw === SOFTWARE_LABELS.batigest ? text : text.replace(/(Sage )?Batigest/g, sw));
 
 const keyOf = (c: Contribution): KeyRef => ({ codeChantier: c.code_chantier, codeSalarie: c.code_salarie, day: c.day });
+
+/** One listed slot that changes something in the buffer (or a deleted one: `slot` null). */
+type SlotChange = { slot: TimeSlot | null; slotId: string; prev: SlotBrief | undefined; state: SlotState; reason: string | null; desired: Contribution | null; keepMapping: boolean };
+
+/** What the segments of one hours run share: the slot → key map and the written rows, kept in step with the buffer. */
+interface HoursState {
+  keysMap: Map<string, SlotKeyRow>;
+  written: Map<string, WrittenRow>;
+  /** Keys left dirty by an interrupted run are recomputed with the first segment that writes. */
+  dirtyDone: boolean;
+}
+
+/**
+ * Splits [start, end] into segments of `days` whole local days in `tz` (inner bounds at local midnight), so that
+ * the slots of one SuiviMO key (one local day) are always listed in the same segment.
+ */
+export function localDaySegments(start: Date, end: Date, tz: string, days: number): { start: Date; end: Date }[] {
+  const out: { start: Date; end: Date }[] = [];
+  let from = start.getTime();
+  const stop = end.getTime();
+  while (from < stop) {
+    const to = localMidnightAfter(from + Math.max(1, days) * 86_400_000 - 43_200_000, tz);
+    if (to >= stop) {
+      out.push({ start: new Date(from), end: new Date(stop) });
+      break;
+    }
+    out.push({ start: new Date(from), end: new Date(to) });
+    from = to;
+  }
+  return out;
+}
+
+/** The first instant, strictly after `t`, whose local day in `tz` differs from t's: the next local midnight. */
+function localMidnightAfter(t: number, tz: string): number {
+  const day = localDay(new Date(t).toISOString(), tz);
+  // Local midnights fall on whole minutes (UTC offsets are whole quarters of an hour): search on whole minutes.
+  let lo = Math.floor(t / 60_000) * 60_000;
+  let hi = lo + 26 * 3_600_000;
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 2 / 60_000) * 60_000;
+    if (localDay(new Date(mid).toISOString(), tz) === day) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
 
 export class SyncEngine {
   readonly events = new EventEmitter();
@@ -660,37 +709,6 @@ export class SyncEngine {
     const now = clock.now();
     const windowStart = new Date(now.getTime() - hs.windowDays * 86_400_000);
 
-    await ctx.emit('read', 'Lecture des créneaux BatiSimply', 0, null, null);
-    // Unreadable slots (missing field, wrong type) are left out by the client and reported here, not fatal.
-    let rejected: RejectedTimeSlot[] = [];
-    const listed = await this.retryBs(ctx, () => {
-      rejected = [];
-      return batisimply.listTimeSlots({ start: windowStart, end: now }, { signal: ctx.signal, onInvalid: (r) => rejected.push(r) });
-    });
-    const slots = new Map<string, TimeSlot>();
-    for (const s of listed) slots.set(s.id, s);
-    // Their ids keep their earlier state: an unreadable slot is not a deleted one.
-    const unreadable = new Set<string>();
-    let unreadableWithoutId = 0;
-    for (const r of rejected) {
-      ctx.counts.skipped++;
-      if (r.id !== null) {
-        unreadable.add(r.id);
-        ctx.items.push({
-          recordKey: `slot:${r.id}`,
-          action: 'skipped',
-          reason: `Créneau ${r.id} illisible dans la réponse de BatiSimply (${r.reason}) : il n'est pas importé, et ses heures déjà importées (s'il y en a) restent dans ${ctx.sw}. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
-        });
-      } else {
-        unreadableWithoutId++;
-        ctx.items.push({
-          recordKey: `slot:illisible-${unreadableWithoutId}`,
-          action: 'skipped',
-          reason: `Créneau sans identifiant lisible dans la réponse de BatiSimply (${r.reason}) : il n'est pas importé, et aucune heure n'est retirée de ${ctx.sw} pour un créneau disparu pendant ce passage. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
-        });
-      }
-    }
-    throwIfCancelled(ctx.signal);
     await ctx.emit('read', `Lecture des salariés ${ctx.sw}`, 0, null, null);
     const salaries = await this.retry(ctx, () => batigest.readSalaries());
     const byCodebs = new Map<string, Salarie>();
@@ -699,7 +717,7 @@ export class SyncEngine {
     throwIfCancelled(ctx.signal);
     const prevSlots = await buffer.loadSlotBriefs();
     const keysMap = await buffer.loadSlotKeys();
-    const written = await buffer.loadWritten();
+    const st: HoursState = { keysMap, written: await buffer.loadWritten(), dirtyDone: false };
 
     // Project id → code resolution (slot without projectCode): buffer first, then BatiSimply once per id.
     const codeById = new Map<string, string | null>(await buffer.loadProjectCodes());
@@ -728,100 +746,148 @@ export class SyncEngine {
       return knownCodes.has(code);
     };
 
-    type SlotChange = { slot: TimeSlot | null; slotId: string; prev: SlotBrief | undefined; state: SlotState; reason: string | null; desired: Contribution | null; keepMapping: boolean };
-    const changes: SlotChange[] = [];
-    const touched: string[] = [];
+    // The window is read and written in segments of whole local days: a SuiviMO key (chantier, salarié, local
+    // day) never spans two segments, and only one segment's slots are in memory at a time. What must see the
+    // whole window (deleted slots, the journal's per-user and per-chantier lines) is done after the last one.
+    const listed = new Set<string>();
+    const unreadable = new Set<string>();
+    const unreadableKeys = new Set<string>();
+    let unreadableWithoutId = 0;
     const unmapped = new Map<string, { name: string; n: number }>();
     const unknown = new Map<string, { n: number }>();
     let notValidatedSilent = 0;
-    let i = 0;
-    const total = slots.size;
-    await ctx.emit('compare', 'Comparaison des créneaux', 0, total, null);
-    for (const s of slots.values()) {
-      if (++i % 200 === 0) {
-        throwIfCancelled(ctx.signal);
-        await ctx.emit('compare', 'Comparaison des créneaux', i, total, null);
-      }
-      const hash = slotHash(s);
-      const prev = prevSlots.get(s.id);
-      const mapping = keysMap.get(s.id);
-      const same = prev?.content_hash === hash;
-      if (same && prev.state === 'written' && mapping) {
-        touched.push(s.id);
-        ctx.counts.unchanged++;
-        continue;
-      }
-      if (s.managementStatus !== 'VALIDATED') {
-        ctx.counts.skipped++;
-        if (mapping) {
-          if (hs.removeUnvalidated) {
-            changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures retirées', desired: null, keepMapping: false });
-            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'removed', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply : ses heures sont retirées de ${ctx.sw}.` });
-          } else if (!same) {
-            changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures conservées', desired: null, keepMapping: true });
-            ctx.items.push({ recordKey: `slot:${s.id}`, action: 'reported', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply ; ses heures restent dans ${ctx.sw} (option « retirer les heures dé-validées » désactivée).` });
-          } else touched.push(s.id);
-        } else {
-          notValidatedSilent++;
-          if (!same || prev?.state !== 'not_validated') changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: `Statut ${s.managementStatus}`, desired: null, keepMapping: false });
-          else touched.push(s.id);
+    const segments = localDaySegments(windowStart, now, hs.timezone, this.d.hoursSegmentDays ?? 31);
+    for (const [segIndex, seg] of segments.entries()) {
+      throwIfCancelled(ctx.signal);
+      const part = segments.length > 1 ? ` (période ${segIndex + 1}/${segments.length})` : '';
+      await ctx.emit('read', `Lecture des créneaux BatiSimply${part}`, segIndex, segments.length, null);
+      // Unreadable slots (missing field, wrong type) are left out by the client and reported here, not fatal.
+      let rejected: RejectedTimeSlot[] = [];
+      const slots = await this.retryBs(ctx, () => {
+        rejected = [];
+        return batisimply.listTimeSlots(seg, { signal: ctx.signal, onInvalid: (r) => rejected.push(r) });
+      });
+      // Their ids keep their earlier state: an unreadable slot is not a deleted one.
+      for (const r of rejected) {
+        if (r.id !== null && (unreadable.has(r.id) || listed.has(r.id))) continue;
+        if (r.id === null && r.key !== undefined) {
+          if (unreadableKeys.has(r.key)) continue;
+          unreadableKeys.add(r.key);
         }
-        continue;
+        ctx.counts.skipped++;
+        if (r.id !== null) {
+          unreadable.add(r.id);
+          ctx.items.push({
+            recordKey: `slot:${r.id}`,
+            action: 'skipped',
+            reason: `Créneau ${r.id} illisible dans la réponse de BatiSimply (${r.reason}) : il n'est pas importé, et ses heures déjà importées (s'il y en a) restent dans ${ctx.sw}. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
+          });
+        } else {
+          unreadableWithoutId++;
+          ctx.items.push({
+            recordKey: `slot:illisible-${unreadableWithoutId}`,
+            action: 'skipped',
+            reason: `Créneau sans identifiant lisible dans la réponse de BatiSimply (${r.reason}) : il n'est pas importé, et aucune heure n'est retirée de ${ctx.sw} pour un créneau disparu pendant ce passage. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
+          });
+        }
       }
-      let code: string | null;
-      const sal = byCodebs.get(s.user.id.trim().toLowerCase());
-      let desired: Contribution | null = null;
-      let state: SlotState = 'written';
-      let reason: string | null = null;
-      const absurd = slotProblem(s, windowStart, now);
-      if (absurd) {
-        // Right shape, impossible values: never written to SuiviMO; reported every run until corrected.
-        state = 'failed';
-        reason = absurd;
-        ctx.items.push({ recordKey: `slot:${s.id}`, action: 'skipped', reason: `Créneau ${s.id} de ${userDisplayName(s.user)} : ${absurd} Il n'est pas importé ; corrigez-le dans BatiSimply.` });
-      } else if (!sal) {
-        // Checked first: cheap, and the most useful report (the mapping screen lists these slots).
-        state = 'unmapped_user';
-        const name = userDisplayName(s.user);
-        reason = `Utilisateur ${name} sans salarié ${ctx.sw}`;
-        ctx.left.unmappedSlots++;
-        ctx.left.pendingMinutes += Math.max(0, s.totalTimeMinutes);
-        const u = unmapped.get(s.user.id) ?? { name, n: 0 };
-        u.n++;
-        unmapped.set(s.user.id, u);
-      } else if (!(code = await resolveCode(s)) || !(await isKnownCode(code))) {
-        state = 'unknown_chantier';
-        const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
-        reason = `Chantier ${label} inconnu dans ${ctx.sw}`;
-        ctx.left.unknownSlots++;
-        ctx.left.pendingMinutes += Math.max(0, s.totalTimeMinutes);
-        const u = unknown.get(label) ?? { n: 0 };
-        u.n++;
-        unknown.set(label, u);
-      } else {
-        desired = {
-          code_chantier: code,
-          code_salarie: sal.code,
-          day: localDay(s.startDate, hs.timezone),
-          minutes: Math.max(0, Math.round(s.totalTimeMinutes)),
-          trajet: s.hasHomeToWorkJourney ? 1 : 0,
-          panier: s.hasPackedLunch ? 1 : 0,
-        };
+
+      const changes: SlotChange[] = [];
+      const touched: string[] = [];
+      let i = 0;
+      const total = slots.length;
+      await ctx.emit('compare', `Comparaison des créneaux${part}`, 0, total, null);
+      for (const s of slots) {
+        if (++i % 200 === 0) {
+          throwIfCancelled(ctx.signal);
+          await ctx.emit('compare', `Comparaison des créneaux${part}`, i, total, null);
+        }
+        // A slot answered for two segments (an API that filters by overlap) is taken once.
+        if (listed.has(s.id)) continue;
+        listed.add(s.id);
+        const hash = slotHash(s);
+        const prev = prevSlots.get(s.id);
+        const mapping = keysMap.get(s.id);
+        const same = prev?.content_hash === hash;
+        if (same && prev.state === 'written' && mapping) {
+          touched.push(s.id);
+          ctx.counts.unchanged++;
+          continue;
+        }
+        if (s.managementStatus !== 'VALIDATED') {
+          ctx.counts.skipped++;
+          if (mapping) {
+            if (hs.removeUnvalidated) {
+              changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures retirées', desired: null, keepMapping: false });
+              ctx.items.push({ recordKey: `slot:${s.id}`, action: 'removed', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply : ses heures sont retirées de ${ctx.sw}.` });
+            } else if (!same) {
+              changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: 'Créneau dé-validé : heures conservées', desired: null, keepMapping: true });
+              ctx.items.push({ recordKey: `slot:${s.id}`, action: 'reported', reason: `Créneau de ${userDisplayName(s.user)} du ${mapping.day} (chantier ${mapping.code_chantier}) n'est plus validé dans BatiSimply ; ses heures restent dans ${ctx.sw} (option « retirer les heures dé-validées » désactivée).` });
+            } else touched.push(s.id);
+          } else {
+            notValidatedSilent++;
+            if (!same || prev?.state !== 'not_validated') changes.push({ slot: s, slotId: s.id, prev, state: 'not_validated', reason: `Statut ${s.managementStatus}`, desired: null, keepMapping: false });
+            else touched.push(s.id);
+          }
+          continue;
+        }
+        let code: string | null;
+        const sal = byCodebs.get(s.user.id.trim().toLowerCase());
+        let desired: Contribution | null = null;
+        let state: SlotState = 'written';
+        let reason: string | null = null;
+        const absurd = slotProblem(s, windowStart, now);
+        if (absurd) {
+          // Right shape, impossible values: never written to SuiviMO; reported every run until corrected.
+          state = 'failed';
+          reason = absurd;
+          ctx.items.push({ recordKey: `slot:${s.id}`, action: 'skipped', reason: `Créneau ${s.id} de ${userDisplayName(s.user)} : ${absurd} Il n'est pas importé ; corrigez-le dans BatiSimply.` });
+        } else if (!sal) {
+          // Checked first: cheap, and the most useful report (the mapping screen lists these slots).
+          state = 'unmapped_user';
+          const name = userDisplayName(s.user);
+          reason = `Utilisateur ${name} sans salarié ${ctx.sw}`;
+          ctx.left.unmappedSlots++;
+          ctx.left.pendingMinutes += Math.max(0, s.totalTimeMinutes);
+          const u = unmapped.get(s.user.id) ?? { name, n: 0 };
+          u.n++;
+          unmapped.set(s.user.id, u);
+        } else if (!(code = await resolveCode(s)) || !(await isKnownCode(code))) {
+          state = 'unknown_chantier';
+          const label = code ?? `projet BatiSimply ${s.project?.id ?? '(aucun)'}`;
+          reason = `Chantier ${label} inconnu dans ${ctx.sw}`;
+          ctx.left.unknownSlots++;
+          ctx.left.pendingMinutes += Math.max(0, s.totalTimeMinutes);
+          const u = unknown.get(label) ?? { n: 0 };
+          u.n++;
+          unknown.set(label, u);
+        } else {
+          desired = {
+            code_chantier: code,
+            code_salarie: sal.code,
+            day: localDay(s.startDate, hs.timezone),
+            minutes: Math.max(0, Math.round(s.totalTimeMinutes)),
+            trajet: s.hasHomeToWorkJourney ? 1 : 0,
+            panier: s.hasPackedLunch ? 1 : 0,
+          };
+        }
+        if (state !== 'written') ctx.counts.skipped++;
+        if (sameContribution(mapping, desired) && same && prev?.state === state) {
+          touched.push(s.id);
+          if (state === 'written') ctx.counts.unchanged++;
+          continue;
+        }
+        changes.push({ slot: s, slotId: s.id, prev, state, reason, desired, keepMapping: false });
       }
-      if (state !== 'written') ctx.counts.skipped++;
-      if (sameContribution(mapping, desired) && same && prev?.state === state) {
-        touched.push(s.id);
-        if (state === 'written') ctx.counts.unchanged++;
-        continue;
-      }
-      changes.push({ slot: s, slotId: s.id, prev, state, reason, desired, keepMapping: false });
+      await this.applySlotChanges(ctx, st, changes, touched, `Écriture des heures dans ${ctx.sw}${part}`);
     }
 
     // Slots written earlier, still inside the window, and no longer listed: deleted in BatiSimply.
     const margin = windowStart.getTime() + 86_400_000;
+    const deletions: SlotChange[] = [];
     // A slot without readable id could be any of them: no deletion is concluded during such a run.
     for (const [slotId, mapping] of keysMap) {
-      if (slots.has(slotId) || unreadable.has(slotId) || unreadableWithoutId > 0) continue;
+      if (listed.has(slotId) || unreadable.has(slotId) || unreadableWithoutId > 0) continue;
       const prev = prevSlots.get(slotId);
       if (!prev || prev.start_utc.getTime() < margin || prev.start_utc.getTime() > now.getTime()) continue;
       if (prev.state === 'deleted' && !hs.removeUnvalidated) continue;
@@ -829,10 +895,10 @@ export class SyncEngine {
       const what = `Créneau ${slotId} du ${mapping.day} (chantier ${mapping.code_chantier}, salarié ${mapping.code_salarie})`;
       if (hs.removeUnvalidated) {
         ctx.items.push({ recordKey: `slot:${slotId}`, action: 'removed', reason: `${what} supprimé dans BatiSimply : ses heures sont retirées de ${ctx.sw}.` });
-        changes.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures retirées', desired: null, keepMapping: false });
+        deletions.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures retirées', desired: null, keepMapping: false });
       } else {
         ctx.items.push({ recordKey: `slot:${slotId}`, action: 'reported', reason: `${what} supprimé dans BatiSimply ; ses heures restent dans ${ctx.sw} (option « retirer » désactivée).` });
-        changes.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures conservées', desired: null, keepMapping: true });
+        deletions.push({ slot: null, slotId, prev, state: 'deleted', reason: 'Supprimé dans BatiSimply : heures conservées', desired: null, keepMapping: true });
       }
     }
 
@@ -853,37 +919,59 @@ export class SyncEngine {
     if (notValidatedSilent > 0) {
       ctx.items.push({ recordKey: 'slots:not-validated', action: 'skipped', reason: `${notValidatedSilent} créneau(x) non validé(s) dans BatiSimply : non importé(s) tant qu'ils ne sont pas validés.` });
     }
+    await this.applySlotChanges(ctx, st, deletions, [], `Retrait des heures de créneaux supprimés dans ${ctx.sw}`);
+  }
 
-    // New slot → key map, and the keys whose SuiviMO row must be recomputed.
-    const newMap = new Map<string, Contribution>(keysMap);
+  /**
+   * Applies the changes of one segment (or the deletions found at the end): recomputes the SuiviMO keys they
+   * affect, journals conflicts, records the intent in one buffer transaction, then writes SuiviMO in batches,
+   * each one Batigest transaction followed by its commit in the buffer. Keeps `st` (slot → key map, written
+   * rows) up to date for the next segments.
+   */
+  private async applySlotChanges(ctx: RunCtx, st: HoursState, changes: SlotChange[], touched: string[], writeLabel: string): Promise<void> {
+    const { buffer, batigest, clock } = this.d;
+    const { keysMap } = st;
+    let { written } = st;
+    const nowTs = clock.now();
+    const withDirty = !st.dirtyDone;
+    if (changes.length === 0 && !(withDirty && [...written.values()].some((w) => w.dirty))) {
+      st.dirtyDone = true;
+      await buffer.touchSlots(touched, nowTs);
+      return;
+    }
+
+    // The keys whose SuiviMO row must be recomputed: old and new keys of the changed slots, and (once per run)
+    // the keys left dirty by an interrupted run.
+    const overrides = new Map<string, Contribution | null>();
     const affected = new Map<string, KeyRef>();
     for (const c of changes) {
       const old = keysMap.get(c.slotId);
       if (c.keepMapping) continue;
       if (old) affected.set(keyString(keyOf(old)), keyOf(old));
-      if (c.desired) {
-        newMap.set(c.slotId, c.desired);
-        affected.set(keyString(keyOf(c.desired)), keyOf(c.desired));
-      } else newMap.delete(c.slotId);
+      overrides.set(c.slotId, c.desired);
+      if (c.desired) affected.set(keyString(keyOf(c.desired)), keyOf(c.desired));
     }
-    for (const w of written.values()) {
-      if (w.dirty) {
-        const k = { codeChantier: w.code_chantier, codeSalarie: w.code_salarie, day: w.day };
-        affected.set(keyString(k), k);
+    if (withDirty) {
+      for (const w of written.values()) {
+        if (w.dirty) {
+          const k = { codeChantier: w.code_chantier, codeSalarie: w.code_salarie, day: w.day };
+          affected.set(keyString(k), k);
+        }
       }
     }
     // Aggregate: one SuiviMO row per (chantier, salarié, day) = sum of minutes, max of the flags.
-    const agg = new Map<string, { minutes: number; trajet: number; panier: number; slots: string[] }>();
-    for (const [slotId, c] of newMap) {
+    const agg = new Map<string, { minutes: number; trajet: number; panier: number }>();
+    const add = (c: Contribution): void => {
       const k = keyString(keyOf(c));
-      if (!affected.has(k)) continue;
-      const a = agg.get(k) ?? { minutes: 0, trajet: 0, panier: 0, slots: [] };
+      if (!affected.has(k)) return;
+      const a = agg.get(k) ?? { minutes: 0, trajet: 0, panier: 0 };
       a.minutes += c.minutes;
       a.trajet = Math.max(a.trajet, c.trajet);
       a.panier = Math.max(a.panier, c.panier);
-      a.slots.push(slotId);
       agg.set(k, a);
-    }
+    };
+    for (const [slotId, c] of keysMap) if (!overrides.has(slotId)) add(c);
+    for (const c of overrides.values()) if (c) add(c);
     const ops: { key: KeyRef; value: { minutes: number; trajet: number; panier: number } | null; isNew: boolean }[] = [];
     for (const [k, ref] of affected) {
       const want = agg.get(k) ?? null;
@@ -893,7 +981,7 @@ export class SyncEngine {
         if (!want && !had) continue;
         if (want && had && want.minutes === had.minutes && want.trajet === had.trajet && want.panier === had.panier) continue;
       }
-      ops.push({ key: ref, value: want ? { minutes: want.minutes, trajet: want.trajet, panier: want.panier } : null, isNew: !had });
+      ops.push({ key: ref, value: want, isNew: !had });
     }
 
     // Per-slot counts and journal lines for the changes that write something.
@@ -942,13 +1030,12 @@ export class SyncEngine {
 
     throwIfCancelled(ctx.signal);
     // Intent (one buffer transaction): slot states, the new slot → key map, and the keys to write marked dirty.
-    const nowTs = clock.now();
+    const setKeys: SlotKeyRow[] = [];
+    const delKeys: string[] = [];
     await buffer.transaction(async (tx) => {
-      // Slot contents are serialised 1,000 at a time (a first import of 50,000 slots would otherwise hold them all).
+      // Slot contents are serialised 1,000 at a time.
       let upserts: SlotUpsert[] = [];
       const states: { slotId: string; state: SlotState; reason: string | null }[] = [];
-      const setKeys = [];
-      const delKeys: string[] = [];
       for (const c of changes) {
         if (upserts.length >= 1000) {
           await tx.upsertSlots(upserts, nowTs);
@@ -980,13 +1067,17 @@ export class SyncEngine {
       await tx.deleteSlotKeys(delKeys);
       await tx.markDirty(ops.map((o) => o.key));
     });
+    // The buffer now holds the new map: so does memory, for the next segments and the deletions.
+    for (const k of setKeys) keysMap.set(k.slot_id, k);
+    for (const id of delKeys) keysMap.delete(id);
+    st.dirtyDone = true;
     await buffer.touchSlots(touched, nowTs);
     await this.checkpoint('hours:after-intent', ctx.runId);
 
     // Write SuiviMO in batches; each batch is one Batigest transaction, then committed in the buffer.
     const batchSize = this.d.suiviMoBatchSize ?? 250;
     let doneOps = 0;
-    await ctx.emit('write', `Écriture des heures dans ${ctx.sw}`, 0, ops.length, null);
+    await ctx.emit('write', writeLabel, 0, ops.length, null);
     for (let b = 0; b < ops.length; b += batchSize) {
       throwIfCancelled(ctx.signal);
       const part = ops.slice(b, b + batchSize);
@@ -1001,8 +1092,11 @@ export class SyncEngine {
       await buffer.transaction((tx) => tx.commitWrittenMany(part.filter((o) => !failedKeys.has(keyString(o.key))), at));
       await this.checkpoint('hours:after-commit', ctx.runId);
       doneOps += part.length;
-      await ctx.emit('write', `Écriture des heures dans ${ctx.sw}`, doneOps, ops.length, null);
+      await ctx.emit('write', writeLabel, doneOps, ops.length, null);
     }
+    // What was written (or left dirty by a refused batch) is read back for the next segments.
+    if (ops.length > 0) written = await buffer.loadWritten();
+    st.written = written;
   }
 
   /** Applies a batch; if Batigest rejects it, applies its ops one by one so one bad row does not block the others. */
