@@ -217,7 +217,9 @@ export function localDaySegments(start: Date, end: Date, tz: string, days: numbe
   let from = start.getTime();
   const stop = end.getTime();
   while (from < stop) {
-    const to = localMidnightAfter(from + Math.max(1, days) * 86_400_000 - 43_200_000, tz);
+    // The local midnight after `days` − 1.5 days: segments of `days` − 1.5 to `days` − 0.5 days (one day at
+    // least), so that a segment of 31 days fits one listing request of the client (31-day chunks).
+    const to = localMidnightAfter(Math.max(from, from + (Math.max(1, days) - 1.5) * 86_400_000), tz);
     if (to >= stop) {
       out.push({ start: new Date(from), end: new Date(stop) });
       break;
@@ -930,8 +932,7 @@ export class SyncEngine {
    */
   private async applySlotChanges(ctx: RunCtx, st: HoursState, changes: SlotChange[], touched: string[], writeLabel: string): Promise<void> {
     const { buffer, batigest, clock } = this.d;
-    const { keysMap } = st;
-    let { written } = st;
+    const { keysMap, written } = st;
     const nowTs = clock.now();
     const withDirty = !st.dirtyDone;
     if (changes.length === 0 && !(withDirty && [...written.values()].some((w) => w.dirty))) {
@@ -1067,9 +1068,14 @@ export class SyncEngine {
       await tx.deleteSlotKeys(delKeys);
       await tx.markDirty(ops.map((o) => o.key));
     });
-    // The buffer now holds the new map: so does memory, for the next segments and the deletions.
+    // The buffer now holds the new map and the dirty marks: so does memory, for the next segments and the deletions.
     for (const k of setKeys) keysMap.set(k.slot_id, k);
     for (const id of delKeys) keysMap.delete(id);
+    for (const o of ops) {
+      const k = keyString(o.key);
+      const w = written.get(k);
+      written.set(k, w ? { ...w, dirty: true } : { code_chantier: o.key.codeChantier, code_salarie: o.key.codeSalarie, day: o.key.day, minutes: null, trajet: null, panier: null, dirty: true, written_at: null });
+    }
     st.dirtyDone = true;
     await buffer.touchSlots(touched, nowTs);
     await this.checkpoint('hours:after-intent', ctx.runId);
@@ -1089,14 +1095,17 @@ export class SyncEngine {
       ctx.counts.writes += suivi.length - failedKeys.size;
       await this.checkpoint('hours:after-remote', ctx.runId);
       const at = clock.now();
-      await buffer.transaction((tx) => tx.commitWrittenMany(part.filter((o) => !failedKeys.has(keyString(o.key))), at));
+      const done = part.filter((o) => !failedKeys.has(keyString(o.key)));
+      await buffer.transaction((tx) => tx.commitWrittenMany(done, at));
+      for (const o of done) {
+        const k = keyString(o.key);
+        if (o.value) written.set(k, { code_chantier: o.key.codeChantier, code_salarie: o.key.codeSalarie, day: o.key.day, ...o.value, dirty: false, written_at: at });
+        else written.delete(k);
+      }
       await this.checkpoint('hours:after-commit', ctx.runId);
       doneOps += part.length;
       await ctx.emit('write', writeLabel, doneOps, ops.length, null);
     }
-    // What was written (or left dirty by a refused batch) is read back for the next segments.
-    if (ops.length > 0) written = await buffer.loadWritten();
-    st.written = written;
   }
 
   /** Applies a batch; if Batigest rejects it, applies its ops one by one so one bad row does not block the others. */
