@@ -209,8 +209,9 @@ interface HoursState {
 }
 
 /**
- * Splits [start, end] into segments of `days` whole local days in `tz` (inner bounds at local midnight), so that
- * the slots of one SuiviMO key (one local day) are always listed in the same segment.
+ * Splits [start, end] into segments of whole local days in `tz` (inner bounds at local midnight), so that the
+ * slots of one SuiviMO key (one local day) are normally listed in the same segment. (In a zone whose clocks go
+ * back across midnight, a key may span two segments: still right, see hoursFlow, just written twice.)
  */
 export function localDaySegments(start: Date, end: Date, tz: string, days: number): { start: Date; end: Date }[] {
   const out: { start: Date; end: Date }[] = [];
@@ -748,9 +749,11 @@ export class SyncEngine {
       return knownCodes.has(code);
     };
 
-    // The window is read and written in segments of whole local days: a SuiviMO key (chantier, salarié, local
-    // day) never spans two segments, and only one segment's slots are in memory at a time. What must see the
-    // whole window (deleted slots, the journal's per-user and per-chantier lines) is done after the last one.
+    // The window is read and written in segments of whole local days, and only one segment's slots are in memory
+    // at a time. Each segment aggregates from the whole slot → key map (kept in step with the buffer), so a key
+    // is right whatever segment its slots come from; whole days only make it written once per run (a slot
+    // moved to another segment's day rewrites its old key too). What must see the whole window (deleted slots,
+    // the journal's per-user and per-chantier lines) is done after the last segment.
     const listed = new Set<string>();
     const unreadable = new Set<string>();
     const unreadableKeys = new Set<string>();
