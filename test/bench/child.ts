@@ -6,7 +6,7 @@
  * services, or the baseline), as the installed app does — not the simulators, the dataset generator or the
  * TypeScript loader, which live in the parent.
  *
- * Protocol (IPC): the child prepares (e.g. the first full sync of scenario (b)), sends `{ t: 'ready' }`, waits
+ * Protocol (IPC): the child says `{ t: 'hello' }`, the parent answers with the ChildConfig; the child prepares (e.g. the first full sync of scenario (b)), sends `{ t: 'ready' }`, waits
  * for any message, runs the measured part and sends `{ t: 'done', result }`.
  */
 import { readFileSync } from 'node:fs';
@@ -159,9 +159,14 @@ async function child(cfg: ChildConfig): Promise<void> {
   send({ t: 'done', result });
 }
 
-const ci = process.argv.indexOf('--child');
-if (ci >= 0) {
-  const cfg = JSON.parse(process.argv[ci + 1]!) as ChildConfig;
+// Started by run.ts with `--child`; its configuration (settings with the simulators' credentials) comes as the
+// first IPC message, not on the command line where any process of the machine could read it.
+if (process.argv.includes('--child')) {
+  const cfg = await new Promise<ChildConfig>((res) => {
+    process.once('message', (m) => res(m as ChildConfig));
+    // Asked for once listening (a message sent before would be lost).
+    process.send?.({ t: 'hello' });
+  });
   // Both contenders run with the memory profile of the connector's processes.
   if (cfg.memoryProfile !== false) applyMemoryProfile();
   await child(cfg);

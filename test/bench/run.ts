@@ -112,10 +112,11 @@ async function bundleChild(): Promise<string> {
 
 function runChild(childFile: string, cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
   return new Promise((res, rej) => {
-    const c = fork(childFile, ['--child', JSON.stringify(cfg)], { execArgv: process.env.BENCH_CHILD_NODE_OPTIONS ? process.env.BENCH_CHILD_NODE_OPTIONS.split(' ') : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(childFile, ['--child'], { execArgv: process.env.BENCH_CHILD_NODE_OPTIONS ? process.env.BENCH_CHILD_NODE_OPTIONS.split(' ') : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: ChildResult | null = null;
     c.on('message', (m: { t: string; result?: ChildResult }) => {
-      if (m.t === 'ready') {
+      if (m.t === 'hello') c.send(cfg);
+      else if (m.t === 'ready') {
         onReady();
         c.send('go');
       } else if (m.t === 'done' && m.result) result = m.result;
