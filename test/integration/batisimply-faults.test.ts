@@ -322,7 +322,7 @@ describe('BatiSimply client — unreadable time slots', () => {
       ...rest,
     ];
     sim.faults.add({ route, body, times: Infinity });
-    const rejected: { id: string | null; reason: string }[] = [];
+    const rejected: { id: string | null; reason: string; key?: string }[] = [];
     const slots = await c.listTimeSlots({ start, end }, { onInvalid: (r) => rejected.push(r) });
     // Several chunks answered the same body: still each slot once, each unreadable one reported once.
     expect(sim.log.count(route)).toBeGreaterThan(1);
@@ -333,6 +333,9 @@ describe('BatiSimply client — unreadable time slots', () => {
     expect(byId.get(String(b!.id))).toBe('champ « user » manquant');
     const idless = rejected.filter((r) => r.id === null).map((r) => r.reason).sort();
     expect(idless).toEqual(['champ « id » manquant', "l'élément n'est pas un objet (reçu un nombre)"]);
+    // An item without id carries its JSON as a key (the hours flow reports it once across its segments); others do not.
+    expect(rejected.filter((r) => r.id === null).map((r) => r.key).sort()).toEqual(['raw:42', `raw:${JSON.stringify({ ...d, id: undefined })}`].sort());
+    expect(rejected.filter((r) => r.id !== null).every((r) => r.key === undefined)).toBe(true);
   });
 
   it('without onInvalid, one unreadable slot still refuses the whole listing (BS_BAD_RESPONSE)', async () => {

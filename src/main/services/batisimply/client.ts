@@ -366,7 +366,7 @@ export class BatisimplyClient implements BatisimplyPort {
       const invalid = new Map<string, InvalidListItem>();
       for (const part of parts) for (const [k, r] of part.invalid ?? []) if (r.id === null || !seen.has(r.id)) invalid.set(k, r);
       if (invalid.size > 0) this.deps.logger.warn('BatiSimply : créneaux illisibles ignorés', { count: invalid.size, ids: [...invalid.values()].slice(0, 20).map((r) => r.id) });
-      for (const r of invalid.values()) opts.onInvalid({ id: r.id, reason: r.reason, key: r.key });
+      for (const r of invalid.values()) opts.onInvalid(r.id === null ? { id: null, reason: r.reason, key: r.key } : { id: r.id, reason: r.reason });
     }
     return [...seen.values()];
   }
