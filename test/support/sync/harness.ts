@@ -7,7 +7,7 @@
  */
 import type { SuiviMoRow } from '../../../src/shared/domain.js';
 import { settingsSchema, type Settings } from '../../../src/shared/settings.js';
-import type { BatigestPort, BatisimplyPort, Clock } from '../../../src/main/services/ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../../../src/main/services/ports.js';
 import type { BufferStore } from '../../../src/main/services/buffer/index.js';
 import { createTestBuffer, type BufferKind, type TestBuffer } from './buffers.js';
 import { SyncEngine, type SyncHooks } from '../../../src/main/services/sync/engine.js';
@@ -15,6 +15,31 @@ import type { BatigestCompany, GenChantier, GenDevis, GenSalarie } from '../data
 import { SimState } from '../batisimply/state.js';
 import { memoryLogger } from '../foundation/memory-logger.js';
 import { MemoryBatigest, StateBatisimply } from './fakes.js';
+
+/** What a test may change in an engine of the harness. */
+export interface EngineOptions {
+  machineName?: string;
+  buffer?: BufferStore;
+  hooks?: SyncHooks;
+  clock?: Clock;
+  hoursSegmentDays?: number;
+}
+
+/** An engine of the harness: its ports and buffer, fast retries, and the test's options. */
+function testEngine(
+  base: { batigest: BatigestPort; batisimply: BatisimplyPort; buffer: BufferStore; settings: () => Settings; clock: Clock; logger: Logger },
+  o: EngineOptions,
+): SyncEngine {
+  return new SyncEngine({
+    ...base,
+    buffer: o.buffer ?? base.buffer,
+    clock: o.clock ?? base.clock,
+    machineName: o.machineName ?? 'PC-TEST',
+    hooks: o.hooks,
+    retryBaseMs: 1,
+    hoursSegmentDays: o.hoursSegmentDays,
+  });
+}
 
 export const U1 = '11111111-1111-4111-a111-111111111111';
 export const U2 = '22222222-2222-4222-a222-222222222222';
@@ -98,7 +123,7 @@ export interface Harness {
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
   clock: Clock & { set(d: Date): void };
-  engine(o?: { machineName?: string; buffer?: BufferStore; hooks?: SyncHooks; clock?: Clock; hoursSegmentDays?: number }): SyncEngine;
+  engine(o?: EngineOptions): SyncEngine;
   /** Every SuiviMO row in Batigest, sorted. */
   suiviMo(): Promise<SuiviMoRow[]>;
   /** Remote write counters since the last reset: BatiSimply POST/PUT of projects, SuiviMO write ops. */
@@ -177,19 +202,7 @@ export async function memoryHarness(makeCompany = smallCompany, makeSettings = (
     },
     batisimply: bs,
     clock,
-    engine: (o = {}) =>
-      new SyncEngine({
-        batigest: bg,
-        batisimply: bs,
-        buffer: o.buffer ?? buffers.main,
-        settings: () => settings,
-        clock: o.clock ?? clock,
-        logger: memoryLogger(),
-        machineName: o.machineName ?? 'PC-TEST',
-        hooks: o.hooks,
-        retryBaseMs: 1,
-        hoursSegmentDays: o.hoursSegmentDays,
-      }),
+    engine: (o = {}) => testEngine({ batigest: bg, batisimply: bs, buffer: buffers.main, settings: () => settings, clock, logger: memoryLogger() }, o),
     suiviMo: async () => [...bg.suivi.values()].sort((a, b) => `${a.codeChantier}${a.codeSalarie}${a.date}`.localeCompare(`${b.codeChantier}${b.codeSalarie}${b.date}`)),
     writes: async () => ({ bsPost: bs.counts.creates - base.post, bsPut: bs.counts.updates - base.put, suiviMo: bg.stats.ops - base.ops }),
     resetWrites: () => {
@@ -296,19 +309,7 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
     batigest: bg,
     batisimply: bs,
     clock,
-    engine: (o = {}) =>
-      new SyncEngine({
-        batigest: bg,
-        batisimply: bs,
-        buffer: o.buffer ?? buffers.main,
-        settings: () => settings,
-        clock: o.clock ?? clock,
-        logger,
-        machineName: o.machineName ?? 'PC-TEST',
-        hooks: o.hooks,
-        retryBaseMs: 1,
-        hoursSegmentDays: o.hoursSegmentDays,
-      }),
+    engine: (o = {}) => testEngine({ batigest: bg, batisimply: bs, buffer: buffers.main, settings: () => settings, clock, logger }, o),
     suiviMo: async () => {
       const r = await reader.request().query('SELECT [CodeChantier], [CodeSalarie], [Date], [NbH0], [NbH3], [NbH4] FROM [dbo].[SuiviMO] ORDER BY [CodeChantier], [CodeSalarie], [Date]');
       return (r.recordset as Record<string, unknown>[]).map((x) => ({
