@@ -10,6 +10,7 @@
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { loadConfig } from './config.js';
+import { installLastResortHandlers } from './last-resort.js';
 import { MIGRATIONS, runMigrations } from './migrations.js';
 import { generateSigningKeyPair, hashPassword } from './security.js';
 import { createLicenseManager } from './server.js';
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig(process.env);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  // An idle connection cut by the server (restart, failover) must not take the process down.
+  pool.on('error', (e) => log.error('connexion PostgreSQL inactive perdue', { err: e.message }));
   const applied = await runMigrations(pool);
   if (applied.length) log.info('migrations appliquées', { versions: applied });
   if (command === 'migrate') {
@@ -55,6 +58,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command !== 'serve') throw new Error(`Commande inconnue : ${command}`);
+  // What escapes every request handler is logged and the service keeps serving (see last-resort.ts).
+  installLastResortHandlers({ logger: log });
   const lm = createLicenseManager({ config, pool, logger: log });
   const addr = await lm.listen();
   log.info('gestionnaire de licences démarré', { url: addr.url });
