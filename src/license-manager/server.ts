@@ -353,6 +353,7 @@ export function createLicenseManager(opts: {
       const machineId = parsed.success ? parsed.data.machine_id : '';
       const appVersion = parsed.success ? (parsed.data.app_version ?? '') : '';
       const nonce = parsed.success ? (parsed.data.nonce ?? null) : null;
+      const previousMachineId = parsed.success ? (parsed.data.previous_machine_id ?? null) : null;
       keyBuckets.set(req, createHash('sha256').update(`k:${key}`).digest('base64url'));
       const keyDecision = await keyLimit(req);
       if (!keyDecision.isAllowed && keyDecision.isExceeded) {
@@ -360,7 +361,7 @@ export function createLicenseManager(opts: {
       }
       let result;
       try {
-        result = await store.check(key, machineId, appVersion, kind);
+        result = await store.check(key, machineId, appVersion, kind, previousMachineId);
       } catch (e) {
         logger.error('validation impossible (base de données)', { err: errorText(e) });
         throw new HttpError(503, STATUS_TEXTS[503]!, { 'Retry-After': '30' });

@@ -34,7 +34,7 @@ describe('migrations and row-level security', () => {
   it('are idempotent and recorded', async () => {
     expect(await runMigrations(db.pool)).toEqual([]);
     const r = await db.pool.query('select version from license_manager_migrations');
-    expect(r.rows.map((x) => x.version)).toEqual([1]);
+    expect(r.rows.map((x) => x.version)).toEqual([1, 2]);
   });
 
   it('enable RLS on every table', async () => {
