@@ -5,13 +5,13 @@
  *   migrate           apply migrations and exit
  *   hash-password     read a password on stdin, print its scrypt hash (LM_ADMIN_PASSWORD_HASH)
  *   generate-keys     print a new Ed25519 key pair (PEM)
- *   sql               print the migrations (to paste in the Supabase SQL editor)
+ *   sql               print the migrations as one re-runnable script (Supabase SQL editor)
  */
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { loadConfig } from './config.js';
 import { installLastResortHandlers } from './last-resort.js';
-import { MIGRATIONS, runMigrations } from './migrations.js';
+import { migrationScript, runMigrations } from './migrations.js';
 import { generateSigningKeyPair, hashPassword } from './security.js';
 import { createLicenseManager } from './server.js';
 
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'sql') {
-    for (const m of MIGRATIONS) console.log(`-- migration ${m.version} : ${m.name}\n${m.sql.trim()}\n`);
+    process.stdout.write(migrationScript());
     return;
   }
   const config = loadConfig(process.env);

@@ -222,7 +222,7 @@ revoke all on public.license_rate_settings, public.license_rate_buckets from pub
 
 drop function if exists public.license_check(text, text, text, text);
 
-create function public.license_check(p_key text, p_machine_id text, p_app_version text, p_kind text, p_previous_machine_id text default null)
+create or replace function public.license_check(p_key text, p_machine_id text, p_app_version text, p_kind text, p_previous_machine_id text default null)
 returns jsonb
 language plpgsql
 security definer
@@ -440,6 +440,38 @@ $grants$;
 `,
   },
 ];
+
+/**
+ * The migrations as one SQL script for the Supabase SQL editor (`npm run license-manager -- sql`). It
+ * records the versions in `license_manager_migrations` like `runMigrations` and skips those already
+ * applied, so the whole script can be pasted again after an update (migration 1 run again over
+ * migration 2 would not be valid).
+ */
+export function migrationScript(migrations: readonly Migration[] = MIGRATIONS): string {
+  const parts = [
+    `create table if not exists public.license_manager_migrations (
+  version integer primary key, name text not null, applied_at timestamptz not null default now());
+alter table public.license_manager_migrations enable row level security;`,
+  ];
+  for (const m of migrations) {
+    const tag = `$migration_${m.version}$`;
+    if (m.sql.includes(tag) || m.sql.includes('$apply$')) throw new Error(`migration ${m.version}: its SQL uses a dollar-quote tag of the script`);
+    parts.push(`-- migration ${m.version} : ${m.name}
+do $apply$
+begin
+  if not exists (select 1 from public.license_manager_migrations where version = ${m.version}) then
+    execute ${tag}${m.sql}${tag};
+    insert into public.license_manager_migrations (version, name) values (${m.version}, ${quoteLiteral(m.name)});
+  end if;
+end
+$apply$;`);
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+function quoteLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
 
 /** Applies the pending migrations, each in its own transaction, under an advisory lock. */
 export async function runMigrations(pool: pg.Pool): Promise<number[]> {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { runMigrations } from '../../src/license-manager/migrations.js';
+import { MIGRATIONS, migrationScript, runMigrations } from '../../src/license-manager/migrations.js';
 import { createTestDatabase, ensureSupabaseRoles, insertLicense, type TestDatabase } from '../support/licence/db.js';
 
 /** What a Supabase project grants by default (before our migrations run), as on PostgreSQL ≤ 14 for PUBLIC. */
@@ -217,5 +217,32 @@ describe('item 8: a seat moves to the new machine id (Supabase entry)', () => {
     expect(seats.rows).toEqual([{ machine_id: 'm2-nouveau', active: true }]);
     const audit = await db.pool.query("select actor, details from admin_audit where license_id = $1 and action = 'poste.migration'", [id]);
     expect(audit.rows).toEqual([{ actor: 'connecteur', details: { from: 'ancien-poste', to: 'm2-nouveau' } }]);
+  });
+});
+
+describe('the SQL script for the Supabase editor', () => {
+  it('applies every migration once, records them, and can be pasted again after an update', async () => {
+    const fresh = await createTestDatabase('cbs_test_lic_script');
+    try {
+      await supabaseDefaults(fresh.pool);
+      // an installation made with migration 1 only, then the whole script pasted twice
+      await fresh.pool.query(migrationScript(MIGRATIONS.slice(0, 1)));
+      await insertLicense(fresh.pool, { key: 'SCRP-2345-6789-ABCD' });
+      await fresh.pool.query(migrationScript());
+      await fresh.pool.query(migrationScript());
+      const v = await fresh.pool.query<{ version: number }>('select version from license_manager_migrations order by version');
+      expect(v.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      const fns = await fresh.pool.query<{ proname: string; proconfig: string[] | null }>(
+        `select p.proname, p.proconfig from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and p.prosecdef`,
+      );
+      for (const f of fns.rows) expect(f.proconfig, f.proname).toContain('search_path=""');
+      const r = await asRole(fresh.pool, 'anon', (c) => c.query<{ v: { status: string } }>(`select public.validate_license('SCRP-2345-6789-ABCD', 'p', '1') as v`));
+      expect(r.rows[0]!.v.status).toBe('valid');
+      await expect(asRole(fresh.pool, 'anon', (c) => c.query('truncate license_manager_migrations'))).rejects.toThrow(/permission denied/);
+      // and runMigrations agrees: nothing left to apply
+      expect(await runMigrations(fresh.pool)).toEqual([]);
+    } finally {
+      await fresh.drop();
+    }
   });
 });
