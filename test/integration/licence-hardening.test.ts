@@ -133,6 +133,16 @@ describe('item 6: a clock set back does not stretch the offline grace', () => {
     expect(h.svc.nextCheckAt!.getTime()).toBeLessThanOrEqual(h.clock.t);
   });
 
+  it('a PC whose clock is simply an hour behind the server keeps working online', async () => {
+    await insertLicense(db.pool, { key: 'CLKA-2345-6789-ABCD', expiresInDays: 300 });
+    const clock = new TestClock();
+    clock.t = Date.now() - 3_600_000;
+    const h = harness({ key: 'CLKA-2345-6789-ABCD' }, { clock });
+    expect(await h.svc.validate()).toMatchObject({ state: 'valide', allowsSync: true });
+    h.clock.advance(60_000);
+    expect(h.svc.status()).toMatchObject({ state: 'valide', allowsSync: true });
+  });
+
   it('ordinary time going forward keeps the grace (a few minutes back is tolerated)', async () => {
     await insertLicense(db.pool, { key: 'CLK7-2345-6789-ABCD', expiresInDays: 300 });
     const h = harness({ key: 'CLK7-2345-6789-ABCD', graceDays: 7 });

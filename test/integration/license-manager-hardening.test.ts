@@ -197,7 +197,7 @@ describe('item 1: a hostile request does not stop the licence manager (child pro
     expect(p.stderr.filter((l) => l.includes('non rattrapée'))).toEqual([]);
     expect(await healthy(p.url)).toBe(true);
     expect(await validateSigned(p.url, p.publicKeyPem, 'FUZZ-2345-6789-ABCD', 'poste-fuzz')).toBe('valid');
-  });
+  }, 180_000); // bounded: 320 requests, each cut after 1.5 s at worst
 });
 
 describe('item 1: the documented supervised run', () => {

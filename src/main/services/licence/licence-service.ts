@@ -310,9 +310,10 @@ export class LicenceService {
       this.outcome = 'online';
       this.onlineAt = now;
       this.cacheRejected = false;
-      // A live answer re-anchors the clock mark: the later of this PC's clock and the issue date
-      // (the licence manager's own clock, signed) — a clock set back cannot pull it earlier.
-      const hw = new Date(Math.max(now.getTime(), Date.parse(result.payload.issued_at) || 0));
+      // A live answer re-anchors the clock mark at this PC's clock (not the server's: a PC whose clock
+      // is steadily wrong must keep working while online). Setting the clock back and then going
+      // online gains nothing: the grace is then counted from that earlier time.
+      const hw = now;
       this.highWater = hw;
       this.persistedHighWater = hw.getTime();
       this.record = this.sealClock(
