@@ -10,7 +10,6 @@ import { connectionsFeature } from '../../src/main/features/connections.js';
 import type { AppContext } from '../../src/main/features/types.js';
 import type { BufferStore } from '../../src/main/services/buffer/index.js';
 import type { BatisimplyPort, Logger } from '../../src/main/services/ports.js';
-import type { SettingsService } from '../../src/main/services/settings/service.js';
 import { defaultSettings, type Settings } from '../../src/shared/settings.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 
@@ -28,7 +27,7 @@ const zoneWarnings = (log: ReturnType<typeof memoryLogger>) =>
 /** The app's service factory on fixed settings (as createApp builds it). */
 function services(s: Settings, logger: Logger, overrides: Parameters<typeof createServices>[0]['overrides'] = {}) {
   return createServices({
-    settings: { get: () => s } as unknown as SettingsService,
+    settings: { get: () => s },
     logger,
     clock: { now: () => new Date() },
     cipher: { available: true, encrypt: (p) => p, decrypt: (c) => c },

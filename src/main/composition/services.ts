@@ -65,7 +65,8 @@ export interface ServiceOverrides {
 }
 
 export interface ServiceFactoryDeps {
-  settings: SettingsService;
+  /** The current settings (the app's settings service; a fixed object for the bench). */
+  settings: Pick<SettingsService, 'get'>;
   logger: Logger;
   clock: Clock;
   cipher: SecretCipher;
