@@ -104,7 +104,7 @@ describe('release licence policy: the app and its CLI refuse a licence signed by
     try {
       const st = await app.router.invoke('licence.check', undefined);
       expect(st).toMatchObject({ ok: true, value: { syncAllowed: false } });
-      expect(st.ok && st.value.state).not.toBe('valid');
+      expect(st.ok && (st.value as { state: string }).state).not.toBe('valid');
       const run = await app.router.invoke('sync.run', { flow: 'push' });
       expect(run).toMatchObject({ ok: false, error: { code: expect.stringMatching(/^LICENSE_/) } });
     } finally {
