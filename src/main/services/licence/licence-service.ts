@@ -57,8 +57,8 @@ const CLOCK_DATE = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeSty
 export function clockBehindMessage(highWater: Date): string {
   return (
     `L’horloge de ce poste indique une date antérieure au ${CLOCK_DATE.format(highWater)}, déjà atteinte sur ce poste : ` +
-    'le fonctionnement hors connexion est suspendu. Remettez le poste à la bonne date et l’heure (Paramètres Windows › Heure et langue › ' +
-    '« Régler l’heure automatiquement »), ou reconnectez-le à Internet, puis cliquez sur « Vérifier la licence » dans la page Licence.'
+    'la licence ne peut pas être confirmée sans connexion. Remettez le poste à la bonne date et l’heure (Paramètres Windows › Heure et langue › ' +
+    'Date et heure, réglage automatique de l’heure activé) ou reconnectez-le à Internet, puis cliquez sur « Vérifier la licence » dans la page Licence.'
   );
 }
 
