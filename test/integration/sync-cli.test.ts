@@ -72,6 +72,19 @@ describe('connecteur CLI (simulators)', () => {
     expect(m.out).toContain('2 utilisateur(s) associé(s), 1 sans salarié.');
   });
 
+  it.skipIf(process.platform === 'win32')('keeps the data folder private: folders 0700 (data, logs, buffer), the files written there 0600', () => {
+    const data = path.join(dir, 'data');
+    const mode = (p: string) => fs.statSync(p).mode & 0o777;
+    expect(mode(data)).toBe(0o700);
+    expect(mode(path.join(data, 'logs'))).toBe(0o700);
+    expect(mode(path.join(data, 'buffer'))).toBe(0o700);
+    const logs = fs.readdirSync(path.join(data, 'logs'));
+    expect(logs.length).toBeGreaterThan(0);
+    // Every file the connector wrote at the top of the folder and in logs/ (settings, key, machine id, licence cache, logs).
+    const files = [...fs.readdirSync(data).map((f) => path.join(data, f)), ...logs.map((f) => path.join(data, 'logs', f))].filter((f) => fs.statSync(f).isFile());
+    for (const f of files) expect([f, mode(f)]).toEqual([f, 0o600]);
+  });
+
   it('draws a progress bar on a terminal, and a second run changes nothing', async () => {
     await h.updateChantier('00000101', { description: 'Cuisine et cellier' });
     const r = await cli(['sync'], { tty: true });

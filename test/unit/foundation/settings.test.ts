@@ -62,6 +62,21 @@ describe('settings service', () => {
     expect(again.get().licence.key).toBe(SECRETS.licence);
   });
 
+  it.skipIf(process.platform === 'win32')('makes the settings and key folders private, also when an earlier version left them open', async () => {
+    for (const d of ['cfg', 'keys']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
+    fs.chmodSync(path.join(dir, 'cfg'), 0o755);
+    fs.chmodSync(path.join(dir, 'keys'), 0o755);
+    fs.writeFileSync(path.join(dir, 'keys', 'secret.key'), Buffer.alloc(32, 7).toString('base64'), { mode: 0o644 });
+    fs.chmodSync(path.join(dir, 'keys', 'secret.key'), 0o644);
+    const s = await open();
+    s.update({ sqlServer: { password: SECRETS.sql } });
+    const mode = (p: string) => fs.statSync(p).mode & 0o777;
+    expect(mode(path.join(dir, 'cfg'))).toBe(0o700);
+    expect(mode(path.join(dir, 'keys'))).toBe(0o700);
+    expect(mode(path.join(dir, 'keys', 'secret.key'))).toBe(0o600);
+    expect(mode(s.filePath)).toBe(0o600);
+  });
+
   it('masks secrets in what the renderer receives; keep / clear / replace work', async () => {
     const s = await open();
     s.update({ sqlServer: { password: SECRETS.sql }, batisimply: { password: SECRETS.bsPass } });

@@ -7,11 +7,12 @@
  * Both run the SAME SQL (see migrations.ts and store.ts). Rows come back as plain objects; callers
  * validate them with zod (store.ts), so driver differences (Date vs string) are absorbed there.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
+import { ensurePrivateDir } from '../private-fs.js';
 import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase } from './template.js';
 
 export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
@@ -86,7 +87,7 @@ function lockEmbedded(dataDir: string): () => void {
   const file = join(dataDir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as { code?: string }).code !== 'EEXIST') throw e;
@@ -128,7 +129,7 @@ export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferO
   let unlock: () => void = () => undefined;
   const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     unlock = lockEmbedded(dataDir);
     try {
       const made = await ensureBufferDatabase(dataDir, opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template, startParams, opts.beforeCreationMark);
