@@ -279,6 +279,8 @@ async function loadContext(g: GlobalOpts, io: CliIo, overrides: CliOverrides) {
   const clock = overrides.clock ?? systemClock;
   const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
   const service = new SettingsService({ store: await createNodeSettingsStore({ cwd: dataDir }), cipher, logger, clock, env });
+  // What the app shows as settings notices (values reset, keys ignored, secrets unreadable) goes to stderr here.
+  for (const n of service.notices()) if (n.level !== 'info') io.err(`${n.message}\n`);
   const settings = service.get();
   const machine = g.machine ?? (settings.machineName || os.hostname());
   const licence = new LicenceService({

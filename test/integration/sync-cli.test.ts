@@ -123,4 +123,39 @@ describe('connecteur CLI (simulators)', () => {
     const r = await runCli(['--settings', bad, 'status'], { out: () => undefined, err: () => undefined, isTTY: false, env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data') } });
     expect(r).toBe(EXIT.USAGE);
   });
+
+  it('an invalid CONNECTEUR_* variable or imposed value: exit 2 with the variable (or field) named, nothing run', async () => {
+    const silent = { out: () => undefined, isTTY: false };
+    for (const [name, value] of [
+      ['CONNECTEUR_BUFFER_REMOTE_PORT', 'abc'],
+      ['CONNECTEUR_SCHEDULE_INTERVAL_SECONDS', '0'],
+      ['CONNECTEUR_SCHEDULE_INTERVAL_SECONDS', '-300'],
+      ['CONNECTEUR_HOURS_WINDOW_DAYS', '100000'],
+    ] as const) {
+      let err = '';
+      const code = await runCli(['--settings', settingsFile, 'status'], { ...silent, err: (x) => void (err += x), env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data'), [name]: value } });
+      expect([name, value, code]).toEqual([name, value, EXIT.USAGE]);
+      expect(err).toContain(name);
+      expect(err).toContain(`« ${value} »`);
+    }
+    // A legacy credentials.json imposed with a port that is not a number: the port is named.
+    const legacy = path.join(dir, 'credentials.json');
+    fs.writeFileSync(legacy, JSON.stringify({ postgres: { host: '127.0.0.1', port: 'abc', user: 'u', database: 'd' } }));
+    let err = '';
+    const code = await runCli(['--settings', legacy, 'status'], { ...silent, err: (x) => void (err += x), env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data') } });
+    expect(code).toBe(EXIT.USAGE);
+    expect(err).toContain('postgres.port');
+    expect(err).not.toMatch(/Erreur de la base tampon/);
+  });
+
+  it('keys of the settings file the connector does not know are named on stderr (the command still runs)', async () => {
+    const typo = path.join(dir, 'typo.json');
+    fs.writeFileSync(typo, JSON.stringify({ ...h.settings, machineName: 'PC-CLI', horaires: { fenetre: 3 } }));
+    let err = '';
+    let out = '';
+    const code = await runCli(['--settings', typo, 'status'], { out: (x) => void (out += x), err: (x) => void (err += x), isTTY: false, env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data') } });
+    expect(code).toBe(EXIT.OK);
+    expect(out).toContain('Poste : PC-CLI');
+    expect(err).toContain('horaires');
+  });
 });
