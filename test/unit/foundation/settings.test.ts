@@ -89,15 +89,17 @@ describe('settings service', () => {
     expect(json).not.toContain(SECRETS.sql);
     expect(json).not.toContain(SECRETS.bsPass);
 
-    s.update({ sqlServer: { password: { keep: true }, server: 'autre' } });
+    s.update({ sqlServer: { password: { keep: true }, connectTimeoutMs: 20_000 } });
     expect(s.get().sqlServer.password).toBe(SECRETS.sql);
+    // …but not for another server: a saved secret only goes where it was saved for (secret-identity.test.ts)
+    expect(() => s.update({ sqlServer: { password: { keep: true }, server: 'autre' } })).toThrow(/saisissez-le de nouveau/);
     s.update({ batisimply: { password: { clear: true } } });
     expect(s.get().batisimply.password).toBe('');
     expect(s.view().batisimply.password).toEqual({ set: false });
     s.update({ sqlServer: { password: 'nouveau' } });
     expect(s.get().sqlServer.password).toBe('nouveau');
     // a patch leaves other fields alone (no reset to defaults)
-    expect(s.get().sqlServer.server).toBe('autre');
+    expect(s.get().sqlServer.connectTimeoutMs).toBe(20_000);
   });
 
   it('survives a corrupt settings file: kept aside, defaults loaded, French notice', async () => {
@@ -308,7 +310,8 @@ describe('legacy credentials.json (reference connector): bad values named, legac
     const got = s.get();
     expect(got.sqlServer).toMatchObject({ server: 'PC\\SQLEXPRESS', user: 'sa', database: 'BTG' });
     expect(got.buffer.remote).toMatchObject({ host: 'pg.local', port: 5433, ssl: true });
-    expect(got.batisimply).toMatchObject({ environment: 'production', ssoUrl: 'https://sso.batisimply.fr/auth/realms/jhipster/protocol/openid-connect/token', apiUrl: 'https://api.batisimply.fr', realm: 'jhipster', clientId: 'connecteur-btp' });
+    // the reference connector's full token URL of production: the production environment (same token URL)
+    expect(got.batisimply).toMatchObject({ environment: 'production', ssoUrl: 'https://sso.batisimply.fr', apiUrl: 'https://api.batisimply.fr', realm: 'jhipster', clientId: 'connecteur-btp' });
     expect(got.schedule.intervalSeconds).toBe(600);
     expect(got.hours).toMatchObject({ windowDays: 90, timezone: 'Europe/Brussels' });
     const ignored = s.notices().find((n) => /ignorée/.test(n.message));
@@ -316,6 +319,12 @@ describe('legacy credentials.json (reference connector): bad values named, legac
     expect(ignored?.message).toContain('theme');
     expect(ignored?.message).toContain('sqlserver.driver');
     expect(ignored?.message).not.toContain('client_id');
+  });
+
+  it('a legacy SSO URL of another server is kept as a custom environment, with the realm it names', async () => {
+    writeLegacy({ sqlserver: { server: 'S' }, batisimply: { sso_url: 'https://sso.client.example/auth/realms/btp/protocol/openid-connect/token', client_id: 'c' } });
+    const got = (await open()).get().batisimply;
+    expect(got).toMatchObject({ environment: 'custom', ssoUrl: 'https://sso.client.example/auth/realms/btp/protocol/openid-connect/token', realm: 'btp', clientId: 'c' });
   });
 
   it('a legacy file imposed with CONNECTEUR_SETTINGS_FILE with "port": "abc" is refused naming the port', async () => {

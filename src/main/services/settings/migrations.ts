@@ -13,6 +13,7 @@
  * see MigrationNote); keys without an equivalent are reported as ignored, never dropped silently.
  */
 import { BATISIMPLY_ENVIRONMENTS, SETTINGS_VERSION } from '../../../shared/settings.js';
+import { tokenUrl } from '../batisimply/paths.js';
 
 type Raw = Record<string, unknown>;
 
@@ -117,14 +118,18 @@ function batisimplyEnvironment(out: Raw): void {
       return null;
     }
   };
-  const known = Object.entries(BATISIMPLY_ENVIRONMENTS).find(([, e]) => origin(sso) !== null && origin(sso) === origin(e.ssoUrl));
-  if (known) {
-    bs.environment = known[0];
-    bs.apiUrl ??= known[1].apiUrl;
-  } else bs.environment = 'custom';
-  // A full token URL carries the realm: …/realms/<realm>/protocol/openid-connect/token
+  // A full token URL (as BATISIMPLY_SSO_URL was) carries the realm: …/realms/<realm>/protocol/openid-connect/token
   const realm = sso ? /\/realms\/([^/]+)\/protocol\/openid-connect\/token\/?$/.exec(sso)?.[1] : undefined;
   if (realm && bs.realm === undefined) bs.realm = decodeURIComponent(realm);
+  const known = Object.entries(BATISIMPLY_ENVIRONMENTS).find(([, e]) => origin(sso) !== null && origin(sso) === origin(e.ssoUrl));
+  // A known environment whose token URL is the standard one: stored as that environment (the screen shows
+  // it as such and saving it unchanged keeps the same URL); anything else is a custom environment, as given.
+  const realmOf = typeof bs.realm === 'string' ? bs.realm : 'jhipster';
+  if (known && sso !== undefined && [known[1].ssoUrl, tokenUrl(known[1].ssoUrl, realmOf)].includes(sso.trim().replace(/\/+$/, ''))) {
+    bs.environment = known[0];
+    bs.ssoUrl = known[1].ssoUrl;
+    bs.apiUrl ??= known[1].apiUrl;
+  } else bs.environment = 'custom';
   out.batisimply = bs;
 }
 

@@ -18,6 +18,7 @@ import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js'
 import { SECRET_PATHS, SETTINGS_VERSION, defaultSettings, settingsSchema, type Settings } from '../../../shared/settings.js';
 import { systemClock, type Clock, type Logger, type SecretCipher } from '../ports.js';
 import { settingLabel } from './labels.js';
+import { keptSecretMessage, keptSecretsOffIdentity } from './secret-identity.js';
 import { migrate, type MigrationNote } from './migrations.js';
 import { deepMerge, getPath, isPlainObject, setPath, type Raw } from './paths.js';
 import type { SettingsStore } from './store.js';
@@ -58,7 +59,11 @@ export function maskSettings(s: Settings): SettingsView {
   return out as unknown as SettingsView;
 }
 
-/** Applies a renderer patch to settings (secrets: string = new value, {keep} = unchanged, {clear} = empty). Pure. */
+/**
+ * Applies a renderer patch to settings (secrets: string = new value, {keep} = unchanged, {clear} = empty). Pure.
+ * A saved secret kept while the server, account or security mode it was saved for changes is refused
+ * (secret-identity.ts): the caller must type it again.
+ */
 export function applyPatch(s: Settings, patch: SettingsPatch): Settings {
   const p = structuredClone(patch) as unknown as Raw;
   const secrets: [string, string | null][] = [];
@@ -83,6 +88,12 @@ export function applyPatch(s: Settings, patch: SettingsPatch): Settings {
     const where = parsed.error.issues[0]?.path.join('.') ?? '';
     throw new AppError('SETTINGS_INVALID', `Réglage invalide${where ? ` (« ${where} »)` : ''}. Corrigez la valeur puis enregistrez.`, {
       detail: parsed.error.message,
+    });
+  }
+  const refused = keptSecretsOffIdentity(s, parsed.data, patch);
+  if (refused.length > 0) {
+    throw new AppError('SETTINGS_INVALID', keptSecretMessage(refused, parsed.data.software), {
+      detail: `kept secret for another identity: ${refused.map((r) => `${r.secret} (${r.changed.join(', ')})`).join('; ')}`,
     });
   }
   return parsed.data;
