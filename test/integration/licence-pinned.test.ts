@@ -6,15 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/main/app.js';
-import { defaultFeatures } from '../../src/main/features.js';
 import { LicenceService, MemoryLicenceCacheStore, type FetchLike } from '../../src/main/services/licence/index.js';
 import { LICENCE_LOCKED_PATHS, VENDOR_LICENCE_PUBLIC_KEY, VENDOR_LOCKED_SETTING_PATHS } from '../../src/main/services/licence/vendor-config.js';
 import type { PinnedLicenceConfig } from '../../src/main/services/licence/licence-service.js';
 import { SettingsService, createNodeCipher, createNodeSettingsStore, envNameOf } from '../../src/main/services/settings/index.js';
-import type { LicenceStatus as LicenceStatusView, Result } from '../../src/shared/contract.js';
 import { AppError } from '../../src/shared/errors.js';
 import { licenceSettingsSchema, type LicenceSettings } from '../../src/shared/settings.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
@@ -127,68 +124,5 @@ describe('CONNECTEUR_LICENCE_* variables with the key pinned', () => {
     expect(VENDOR_LICENCE_PUBLIC_KEY === '' ? VENDOR_LOCKED_SETTING_PATHS : LICENCE_LOCKED_PATHS).toEqual(VENDOR_LOCKED_SETTING_PATHS);
     const s = (await open('open')).get().licence;
     if (VENDOR_LICENCE_PUBLIC_KEY === '') expect(s).toMatchObject({ serverUrl: 'https://licences.pirate.example', provider: 'supabase', supabaseUrl: 'https://pirate.supabase.example' });
-  });
-});
-
-describe('release-like app (vendor key built in, requireBuiltInKey): a key written into settings.json is not trusted', () => {
-  let dir: string;
-  const FOREIGN = 'RELS-2345-6789-ABCD';
-  const CONTROL = 'RELS-2345-6789-ABCE';
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-licence-release-'));
-    for (const key of [FOREIGN, CONTROL]) await insertLicense(db.pool, { key, clientName: 'BTP Release', expiresInDays: 200, features: {} });
-  });
-  afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  /**
-   * The app as the packaged shell composes it, with settings.json edited by hand: it names the licence server
-   * and trusts that server's own key (lm.publicKeyPem), while the vendor key built in is `vendorKey`.
-   */
-  async function releaseApp(name: string, vendorKey: string, key: string) {
-    const data = path.join(dir, name);
-    fs.mkdirSync(data, { recursive: true });
-    fs.writeFileSync(
-      path.join(data, 'settings.json'),
-      JSON.stringify({ version: 1, licence: { provider: 'manager', serverUrl: lm.url, publicKey: lm.publicKeyPem, key } }),
-    );
-    const cipher = createNodeCipher({ keyFile: path.join(data, 'secret.key') });
-    const app = await createApp({
-      settingsStore: await createNodeSettingsStore({ cwd: data }),
-      cipher,
-      logger: memoryLogger(),
-      userDataDir: data,
-      host: 'electron',
-      features: defaultFeatures({ cipher, appVersion: '0.1.0', licencePinned: { provider: 'manager', publicKey: vendorKey }, licenceRequireBuiltInKey: true }),
-    });
-    expect(app.settings.get().licence.publicKey).toBe(lm.publicKeyPem); // the hand-written key is there
-    return app;
-  }
-
-  it('refuses the licence signed by the key of settings.json; sync refused with a licence code', async () => {
-    const vendorKey = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const app = await releaseApp('foreign-key', vendorKey, FOREIGN);
-    try {
-      const st = (await app.router.invoke('licence.check', undefined)) as Result<LicenceStatusView>;
-      expect(st.ok).toBe(true);
-      if (st.ok) expect(st.value).toMatchObject({ syncAllowed: false });
-      if (st.ok) expect(st.value.state).not.toBe('valid');
-      const run = await app.router.invoke('sync.run', { flow: 'push' });
-      expect(run.ok).toBe(false);
-      if (!run.ok) expect(run.error.code).toMatch(/^LICENSE_/);
-    } finally {
-      await app.dispose();
-    }
-  });
-
-  it('control: the same app with the licence server\'s key built in accepts the same licence', async () => {
-    const app = await releaseApp('vendor-key', lm.publicKeyPem, CONTROL);
-    try {
-      const st = await app.router.invoke('licence.check', undefined);
-      expect(st, JSON.stringify(st)).toMatchObject({ ok: true, value: { state: 'valid', syncAllowed: true } });
-    } finally {
-      await app.dispose();
-    }
   });
 });
