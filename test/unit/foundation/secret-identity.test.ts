@@ -26,6 +26,7 @@ function saved(): Settings {
     password: 'bs-saved',
   });
   Object.assign(s.imports, { apiUrl: 'https://export.example', apiKey: 'ak-saved', proxyUrl: '' });
+  Object.assign(s.licence, { key: 'LICE-2345-6789-ABCD', serverUrl: 'https://licences.groupe-sages.fr', supabaseUrl: 'https://projet.supabase.co', supabaseAnonKey: 'anon-saved' });
   return s;
 }
 
@@ -57,6 +58,7 @@ describe('keptSecretsOffIdentity (pure rule, from one table)', () => {
     }
     expect(by['batisimply.password']).toContain('batisimply.username');
     expect(by['imports.apiKey']).toContain('imports.apiUrl');
+    expect(by['licence.key']).toEqual(expect.arrayContaining(['licence.serverUrl', 'licence.supabaseUrl', 'licence.provider']));
   });
 
   const cases = SECRET_IDENTITIES.flatMap((e) => e.identity.map((f) => [e.secret, f] as const));

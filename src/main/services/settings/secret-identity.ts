@@ -2,7 +2,7 @@
  * A saved secret is only ever sent to the identity it was saved for.
  *
  * A secret is saved together with the server, account and security mode it belongs to (its identity
- * fields, one table below). A change of settings that moves any of those fields while the saved secret is
+ * fields, given by the secret's mark in the settings schema, src/shared/settings.ts). A change of settings that moves any of those fields while the saved secret is
  * kept (`{ keep: true }` or left out) would send that secret to a host, an account or a transport the
  * person who typed it never chose: such a change is refused, and the caller types the secret again. A
  * secret typed in the same request, an empty one or a cleared one is never refused.
@@ -11,7 +11,7 @@
  * (sqlServer.test, buffer.test, batisimply.test).
  */
 import type { SettingsPatch } from '../../../shared/contract.js';
-import type { SecretPath, Settings } from '../../../shared/settings.js';
+import { SECRETS, type SecretPath, type Settings } from '../../../shared/settings.js';
 import { settingLabel } from './labels.js';
 import { getPath } from './paths.js';
 
@@ -23,38 +23,10 @@ export interface SecretIdentity {
   pronoun: 'le' | 'la';
 }
 
-/** Which identity fields guard which secret. */
-export const SECRET_IDENTITIES: readonly SecretIdentity[] = [
-  {
-    secret: 'sqlServer.password',
-    // `server` holds the host, the instance and the port (host\INSTANCE, host,port).
-    identity: ['sqlServer.server', 'sqlServer.database', 'sqlServer.authentication', 'sqlServer.user', 'sqlServer.domain', 'sqlServer.encrypt', 'sqlServer.trustServerCertificate'],
-    pronoun: 'le',
-  },
-  {
-    secret: 'buffer.remote.password',
-    identity: ['buffer.remote.host', 'buffer.remote.port', 'buffer.remote.user', 'buffer.remote.database', 'buffer.remote.ssl'],
-    pronoun: 'le',
-  },
-  {
-    secret: 'batisimply.clientSecret',
-    // The API URL receives the token obtained with the secret.
-    identity: ['batisimply.ssoUrl', 'batisimply.apiUrl', 'batisimply.realm', 'batisimply.clientId', 'batisimply.grantType'],
-    pronoun: 'le',
-  },
-  {
-    secret: 'batisimply.password',
-    identity: ['batisimply.ssoUrl', 'batisimply.apiUrl', 'batisimply.realm', 'batisimply.clientId', 'batisimply.username', 'batisimply.grantType'],
-    pronoun: 'le',
-  },
-  {
-    secret: 'imports.apiKey',
-    identity: ['imports.apiUrl', 'imports.proxyUrl'],
-    pronoun: 'la',
-  },
-];
+/** Which identity fields guard which secret: from the secret marks of the settings schema (src/shared/settings.ts). */
+export const SECRET_IDENTITIES: readonly SecretIdentity[] = SECRETS.map((x) => ({ secret: x.path, identity: x.meta.identity, pronoun: x.meta.pronoun }));
 
-const URL_FIELDS = new Set(['batisimply.ssoUrl', 'batisimply.apiUrl', 'imports.apiUrl', 'imports.proxyUrl']);
+const URL_FIELDS = new Set(['batisimply.ssoUrl', 'batisimply.apiUrl', 'imports.apiUrl', 'imports.proxyUrl', 'licence.serverUrl', 'licence.supabaseUrl']);
 const HOST_FIELDS = new Set(['sqlServer.server', 'buffer.remote.host', 'sqlServer.domain']);
 
 /** Equal identities compare equal: spaces around, the case of a host, a trailing slash do not count. */

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Notice, SettingsPatch, SettingsView } from '../../../shared/contract.js';
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js';
-import { SECRET_PATHS, SETTINGS_VERSION, defaultSettings, settingsSchema, type Settings } from '../../../shared/settings.js';
+import { SECRETS, SECRET_PATHS, SETTINGS_VERSION, defaultSettings, settingsSchema, type Settings } from '../../../shared/settings.js';
 import { systemClock, type Clock, type Logger, type SecretCipher } from '../ports.js';
 import { settingLabel } from './labels.js';
 import { keptSecretMessage, keptSecretsOffIdentity } from './secret-identity.js';
@@ -38,15 +38,12 @@ export const SECTION_LABELS: Record<string, string> = {
   version: 'Version',
 };
 
-const SECRET_LABELS: Record<string, string> = {
-  'sqlServer.password': 'le mot de passe SQL Server',
-  'buffer.remote.password': 'le mot de passe de la base tampon',
-  'batisimply.clientSecret': 'le secret client BatiSimply',
-  'batisimply.password': 'le mot de passe BatiSimply',
-  'licence.key': 'la clé de licence',
-  'licence.supabaseAnonKey': 'la clé Supabase',
-  'imports.apiKey': "la clé de l'API d'export",
-};
+/** « Le mot de passe SQL Server enregistré ne peut pas être déchiffré… » (label and gender from the secret's mark). */
+function undecryptableMessage(sp: string, software: Settings['software']): string {
+  const meta = SECRETS.find((x) => x.path === sp)?.meta;
+  const e = meta?.pronoun === 'la' ? 'e' : '';
+  return `${capitalise(meta?.label ?? sp)} enregistré${e} ne peut pas être déchiffré${e} sur ce poste. Ressaisissez-${meta?.pronoun ?? 'le'} dans ${settingLabel(sp, software)}.`;
+}
 
 type Enc = { $enc: string };
 const isEnc = (v: unknown): v is Enc => isPlainObject(v) && typeof v.$enc === 'string' && Object.keys(v).length === 1;
@@ -379,7 +376,7 @@ export class SettingsService {
         } catch (e) {
           setPath(raw, sp, '');
           this.log.warn('secret not decryptable', { path: sp, detail: isAppError(e) ? e.detail : String(e) });
-          this.notice('warning', 'SECRET_UNAVAILABLE', `${capitalise(SECRET_LABELS[sp] ?? sp)} enregistré(e) ne peut pas être déchiffré(e) sur ce poste. Ressaisissez-le (la) dans les réglages.`);
+          this.notice('warning', 'SECRET_UNAVAILABLE', undecryptableMessage(sp, settingsSchema.shape.software.safeParse(raw.software).data ?? 'batigest'));
         }
       } else if (typeof v === 'string' && v.length > 0) {
         clearSecrets = true; // a secret written in clear by hand
