@@ -36,7 +36,7 @@ export interface SyncRuntime {
 
 export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime> {
   const s = d.settings();
-  const buffer = d.buffer ?? (await openBuffer(s.buffer, d.userDataDir));
+  const buffer = d.buffer ?? (await openBuffer(s.buffer, d.userDataDir, d.logger));
   const batigest = d.batigest ?? new BatigestGateway({ settings: s.sqlServer, logger: d.logger, timezone: s.hours.timezone });
   const batisimply = d.batisimply ?? new BatisimplyClient(s.batisimply, { clock: d.clock, logger: d.logger });
   const engine = new SyncEngine({
