@@ -5,7 +5,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-output/**', 'coverage/**', '.demo-data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-output/**', 'coverage/**', '.demo-data/**', '.try-data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
