@@ -19,7 +19,7 @@ export interface SecondRunFacts {
   /** SuiviMO operations of the second run's hours flow. */
   suiviMoWrites: number;
   /** Project codes present more than once in BatiSimply after the second run. */
-  duplicateCodes: string[];
+  duplicateCodes: readonly string[];
   /** The second run's flows as the engine ended them. */
   runs: { flow: 'push' | 'hours'; status: RunStatus; failed: number; message: string }[];
   /** BatiSimply users without a Batigest salarié, and how many of their validated slots wait. */

@@ -28,7 +28,7 @@ function npmRun(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number 
 
 describe('npm run demo (the README main command)', () => {
   it('exits 0; the second run writes nothing and says so; the waiting hours are explained, not failed', async () => {
-    const env = { ...process.env, DEMO_DATA_DIR: dataDir, FORCE_COLOR: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DEMO_DATA_DIR: dataDir, FORCE_COLOR: '0' };
     delete env.DEMO_CHANTIERS;
     delete env.DEMO_SALARIES;
     delete env.DEMO_SLOTS;
