@@ -51,6 +51,8 @@ export interface TryOptions {
   prefill?: boolean;
   /** Test hook: wraps the contract router the bridge exposes (e.g. to make a channel fail). */
   wrapRouter?: (router: IpcRouter) => IpcRouter;
+  /** Test hook: runs on the emptied data folder before the app starts (e.g. to write a damaged settings file). */
+  prepare?: (dataDir: string) => void;
   /** Told what is being prepared (progress lines). */
   onStep?: (line: string) => void;
 }
@@ -63,9 +65,15 @@ export interface TryStack {
   batisimply: { ssoUrl: string; apiUrl: string; clientId: string; clientSecret: string; username: string; password: string };
   licence: { url: string; key: string };
   /** Salariés left without a BatiSimply user (their hours wait until mapped). */
-  unmapped: { code: string; name: string; user: string }[];
+  unmapped: { code: string; name: string; user: string; userId: string }[];
   /** Lines to print: where to go and what to type. */
   guide: string[];
+  /** The simulators, for tests (slow BatiSimply down, change the Batigest tables, deactivate the licence). */
+  simulators: {
+    backend: Awaited<ReturnType<typeof createPgliteBackend>>;
+    batisimply: Awaited<ReturnType<typeof startBatisimplySimulator>>;
+    licences: Awaited<ReturnType<typeof startLicenceSimulator>>;
+  };
   close(): Promise<void>;
 }
 
@@ -126,6 +134,7 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
   try {
     fs.rmSync(o.dataDir, { recursive: true, force: true });
     fs.mkdirSync(o.dataDir, { recursive: true });
+    o.prepare?.(o.dataDir);
 
     onStep('Société Batigest générée et simulateurs SQL Server, BatiSimply et licences…');
     // 12 salariés: every one has a BatiSimply user, the last two are not mapped yet (no codebs).
@@ -211,7 +220,7 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       .filter((s) => !s.codebs)
       .map((s) => {
         const u = users.find((x) => x.id === s.batisimplyUserId)!;
-        return { code: s.code, name: [s.nom, s.prenom].filter(Boolean).join(' '), user: `${u.firstName} ${u.lastName}` };
+        return { code: s.code, name: [s.nom, s.prenom].filter(Boolean).join(' '), user: `${u.firstName} ${u.lastName}`, userId: u.id };
       });
     const filled = o.prefill !== false;
     const typed = (what: string) => (filled ? `déjà rempli (${what})` : what);
@@ -229,7 +238,18 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       '',
       'Ctrl+C arrête tout (simulateurs compris).',
     ];
-    return { app, bridge, loginUrl: bridge.loginUrl, sql, batisimply, licence: { url: lic.url, key: TRY_VALUES.licenceKey }, unmapped, guide, close };
+    return {
+      app,
+      bridge,
+      loginUrl: bridge.loginUrl,
+      sql,
+      batisimply,
+      licence: { url: lic.url, key: TRY_VALUES.licenceKey },
+      unmapped,
+      guide,
+      simulators: { backend, batisimply: bs, licences: lic },
+      close,
+    };
   } catch (e) {
     await close();
     throw e;

@@ -34,6 +34,8 @@ export interface LicenceSimulator {
   publicKeyPem: string;
   /** Requests answered (path, key hint, status). */
   calls: { path: string; status: LicenceServerStatus }[];
+  /** Deactivates (or reactivates) a licence, as the vendor's admin pages do. */
+  setActive(key: string, active: boolean): void;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,11 @@ export async function startLicenceSimulator(opts: {
     url: `http://${opts.host ?? '127.0.0.1'}:${addr.port}`,
     publicKeyPem: keys.publicKeyPem,
     calls,
+    setActive(key, active) {
+      const lic = licences.get(normalizeLicenceKey(key));
+      if (!lic) throw new Error(`licence simulator: no licence ${key}`);
+      lic.active = active;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
