@@ -117,8 +117,12 @@ async function builtRenderer(onStep: (s: string) => void): Promise<string> {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (!fs.existsSync(path.join(cached, 'index.html'))) throw e; // another start finished first: use its folder
   }
-  // Older builds of other sources go.
-  for (const n of fs.readdirSync(cacheRoot)) if (n.startsWith('renderer-') && n !== path.basename(cached) && !n.endsWith('.tmp')) fs.rmSync(path.join(cacheRoot, n), { recursive: true, force: true });
+  // Builds of older sources go after a week (not at once: another `npm run try` may still serve one).
+  const weekAgo = Date.now() - 7 * 86_400_000;
+  for (const n of fs.readdirSync(cacheRoot)) {
+    const p = path.join(cacheRoot, n);
+    if (n.startsWith('renderer-') && p !== cached && fs.statSync(p).mtimeMs < weekAgo) fs.rmSync(p, { recursive: true, force: true });
+  }
   return cached;
 }
 
