@@ -10,7 +10,7 @@
  * expected here, with the way to import them — and never make the verdict fail. The exit code is 0 exactly
  * when the claim holds; every number in the message is one of the facts given.
  */
-import type { RunStatus } from './services/buffer/store.js';
+import type { RunStatus } from '../shared/contract.js';
 
 export interface SecondRunFacts {
   /** Requests seen by BatiSimply during the second run. */
@@ -43,11 +43,10 @@ const FLOW_FR = { push: 'Chantiers → BatiSimply', hours: 'Heures → Batigest'
 /** How the demo names a run's end (« partielle » as in the app: some items wait, nothing is lost). */
 export const DEMO_STATUS_FR: Record<RunStatus, string> = {
   running: 'encore en cours',
-  succeeded: 'réussie',
+  success: 'réussie',
   partial: 'partielle',
   failed: 'échouée',
   cancelled: 'annulée',
-  interrupted: 'interrompue',
 };
 
 /** Lists names as French prose: « A », « A et B », « A, B et C ». */
@@ -62,7 +61,7 @@ export function demoVerdict(f: SecondRunFacts): DemoVerdict {
   const dupes = f.duplicateCodes.length;
   const wrote = f.posts > 0 || f.puts > 0 || f.suiviMoWrites > 0 || dupes > 0;
   const flows = (['push', 'hours'] as const).map((flow) => ({ flow, run: f.runs.find((r) => r.flow === flow) ?? null }));
-  const unfinished = flows.filter(({ run }) => !run || (run.status !== 'succeeded' && run.status !== 'partial') || run.failed > 0);
+  const unfinished = flows.filter(({ run }) => !run || (run.status !== 'success' && run.status !== 'partial') || run.failed > 0);
 
   if (!wrote && unfinished.length === 0) {
     lines.push(`✓ Le 2e passage n'a rien écrit : ${writes}, aucun code de projet en double dans BatiSimply.`);

@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createApp, readPackageInfo, type App } from './app.js';
-import { defaultFeatures } from './features.js';
+import { createApp, type App } from './app.js';
+import { defaultFeatures } from './features/index.js';
 import type { IpcRouter } from './ipc/router.js';
 import { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
@@ -184,9 +184,10 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       logger,
       userDataDir: o.dataDir,
       host: 'bridge',
+      // not a shipped program: the licence public key comes from the settings (as the integrator's installer sets it)
+      entry: 'try',
       env: {},
-      // development host: the licence public key comes from the settings (as the integrator's installer sets it)
-      features: defaultFeatures({ cipher, appVersion: readPackageInfo().version, licencePinned: {} }),
+      features: defaultFeatures(),
     });
     closers.push(() => app.dispose());
     const sql = { server: `127.0.0.1,${tds.port}`, database: TRY_VALUES.database, user: TRY_VALUES.sqlUser, password: TRY_VALUES.sqlPassword };

@@ -19,7 +19,7 @@ import { startTryStack, TRY_VALUES, type TryStack } from '../../src/main/try.js'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, E2E_TEST_MS, POLL, ROOT, SCREENSHOT_DIR, WAIT_MS } from './harness.js';
 
 /** Channels no UI action calls (checked below against src/renderer). */
-const NOT_CALLED_BY_THE_UI = ['mapping.codebsStatus'];
+const NOT_CALLED_BY_THE_UI = ['mapping.codebsStatus', 'buffer.status'];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-ui-errors-'));
 const armed = new Map<string, string>();

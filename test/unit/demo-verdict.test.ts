@@ -8,8 +8,8 @@ const quiet: SecondRunFacts = {
   suiviMoWrites: 0,
   duplicateCodes: [],
   runs: [
-    { flow: 'push', status: 'succeeded', failed: 0, message: 'Envoi terminé.' },
-    { flow: 'hours', status: 'succeeded', failed: 0, message: 'Import terminé.' },
+    { flow: 'push', status: 'success', failed: 0, message: 'Envoi terminé.' },
+    { flow: 'hours', status: 'success', failed: 0, message: 'Import terminé.' },
   ],
   waiting: [],
 };
@@ -65,7 +65,7 @@ describe('demo verdict', () => {
     expect(v.lines.join('\n')).not.toMatch(/^✓/m);
   });
 
-  it.each(['failed', 'cancelled', 'interrupted', 'running'] as const)('a flow that did not run to its end (%s) fails: 0 writes would prove nothing', (status) => {
+  it.each(['failed', 'cancelled', 'running'] as const)('a flow that did not run to its end (%s) fails: 0 writes would prove nothing', (status) => {
     const v = demoVerdict({ ...quiet, runs: [quiet.runs[0]!, { flow: 'hours', status, failed: 0, message: 'BatiSimply injoignable.' }] });
     expect(v).toMatchObject({ ok: false, exitCode: 1 });
     expect(v.lines).toHaveLength(1);

@@ -67,16 +67,37 @@ function serverLabel(ctx: ErrorContext): string {
   return a.host;
 }
 
+/** What classifies one driver error: its facts, and helpers over them. */
+interface Probe {
+  e: unknown;
+  f: Facts;
+  ctx: ErrorContext;
+  detail: string;
+  srv: string;
+  has(...codes: string[]): boolean;
+  num(n: number): boolean;
+}
+
 /** Any error from the driver → AppError. Already-typed AppErrors pass through. */
 export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (e instanceof AppError) return e;
   const f = errorFacts(e);
-  const detail = f.text.slice(0, 2000);
-  const srv = serverLabel(ctx);
-  const has = (...codes: string[]) => codes.some((c) => f.codes.has(c) || f.text.includes(c));
-  const num = (n: number) => f.numbers.has(n) || (ctx.loginErrorNumbers ?? []).includes(n);
+  const p: Probe = {
+    e,
+    f,
+    ctx,
+    detail: f.text.slice(0, 2000),
+    srv: serverLabel(ctx),
+    has: (...codes) => codes.some((c) => f.codes.has(c) || f.text.includes(c)),
+    num: (n) => f.numbers.has(n) || (ctx.loginErrorNumbers ?? []).includes(n),
+  };
+  const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name) : '';
+  const request = name === 'RequestError' || name === 'TransactionError' || name === 'PreparedStatementError';
+  return statementError(p) ?? (request ? requestError(p) : (connectionError(p) ?? unreachable(p)));
+}
 
-  // --- errors of a running request -------------------------------------------------------------------------
+/** SQL Server's own answer to a statement (deadlock, duplicate key, missing table or column). */
+function statementError({ e, ctx, detail, num }: Probe): AppError | null {
   if (num(1205)) {
     return new AppError(
       'SQL_DEADLOCK',
@@ -93,20 +114,23 @@ export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (num(207)) {
     return new AppError('SQL_COLUMN_MISSING', `Une colonne attendue est absente de la base « ${ctx.database} » : relancez la détection des colonnes dans les paramètres SQL Server.`, { detail, cause: e });
   }
+  return null;
+}
 
-  const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name) : '';
-  if (name === 'RequestError' || name === 'TransactionError' || name === 'PreparedStatementError') {
-    if (has('ECANCEL')) return new AppError('CANCELLED', 'Opération annulée.', { detail, cause: e });
-    if (has('ETIMEOUT') || num(-2)) {
-      return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai des requêtes dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
-    }
-    if (has('ESOCKET', 'ECONNCLOSED', 'ENOTOPEN', 'ECONNRESET')) {
-      return new AppError('SQL_HOST_UNREACHABLE', `La connexion à ${srv} a été perdue pendant l'opération : rien n'a été validé à moitié ; l'opération sera relancée.`, { detail, cause: e, retryable: true });
-    }
-    return new AppError('SQL_ERROR', `SQL Server a refusé une requête${f.numbers.size ? ` (erreur ${[...f.numbers].join(', ')})` : ''}. Consultez le journal pour le détail technique.`, { detail, cause: e });
+/** A request that failed on an open connection (cancelled, timed out, connection lost). */
+function requestError({ e, f, detail, srv, has, num }: Probe): AppError {
+  if (has('ECANCEL')) return new AppError('CANCELLED', 'Opération annulée.', { detail, cause: e });
+  if (has('ETIMEOUT') || num(-2)) {
+    return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai des requêtes dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
   }
+  if (has('ESOCKET', 'ECONNCLOSED', 'ENOTOPEN', 'ECONNRESET')) {
+    return new AppError('SQL_HOST_UNREACHABLE', `La connexion à ${srv} a été perdue pendant l'opération : rien n'a été validé à moitié ; l'opération sera relancée.`, { detail, cause: e, retryable: true });
+  }
+  return new AppError('SQL_ERROR', `SQL Server a refusé une requête${f.numbers.size ? ` (erreur ${[...f.numbers].join(', ')})` : ''}. Consultez le journal pour le détail technique.`, { detail, cause: e });
+}
 
-  // --- connection errors ------------------------------------------------------------------------------------
+/** Opening the connection was refused: instance, database, login, certificate, encryption. */
+function connectionError({ e, f, ctx, detail, srv, has, num }: Probe): AppError | null {
   if (has('EINSTLOOKUP')) {
     const inst = ctx.address?.instanceName ?? '';
     return new AppError(
@@ -139,6 +163,11 @@ export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (has('EENCRYPT')) {
     return new AppError('SQL_CERTIFICATE_REFUSED', `${srv} exige une connexion chiffrée : cochez « Chiffrer la connexion » dans les paramètres SQL Server.`, { detail, cause: e });
   }
+  return null;
+}
+
+/** The server cannot be reached at all (name, refused, no answer), or an error of unknown kind. */
+function unreachable({ e, ctx, detail, srv, has, num }: Probe): AppError {
   if (has('ENOTFOUND', 'EAI_AGAIN')) {
     return new AppError(
       'SQL_HOST_UNREACHABLE',
