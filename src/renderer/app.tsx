@@ -29,6 +29,8 @@ interface Boot {
   info: AppInfo;
   settings: SettingsView;
   licence: LicenceStatus | null;
+  /** Why the licence status could not be read (shown where the status would be). */
+  licenceError: string | null;
 }
 
 export function App() {
@@ -41,8 +43,12 @@ export function App() {
 
   const fetchBoot = useCallback(async (): Promise<Boot> => {
     const [info, settings] = await Promise.all([call('app.info'), call('settings.get')]);
-    const licence = await call('licence.status').catch(() => null);
-    return { info, settings, licence };
+    // The app opens without the licence status (settings and the licence page stay usable); its error is shown.
+    const licence = await call('licence.status').then(
+      (l) => ({ licence: l, licenceError: null }),
+      (e: unknown) => ({ licence: null, licenceError: errorMessage(e) }),
+    );
+    return { info, settings, ...licence };
   }, [call]);
 
   const applyBoot = useCallback((p: Promise<Boot>) => {
@@ -75,7 +81,7 @@ export function App() {
     window.setTimeout(() => mainRef.current?.focus(), 0);
   }, []);
 
-  const setLicence = useCallback((licence: LicenceStatus) => setBoot((b) => (b ? { ...b, licence } : b)), []);
+  const setLicence = useCallback((licence: LicenceStatus) => setBoot((b) => (b ? { ...b, licence, licenceError: null } : b)), []);
   useEvent('licence:status', setLicence);
   useEvent('app:navigate', (e) => {
     if (e.page === 'setup') setWizard(true);
@@ -108,6 +114,7 @@ export function App() {
         <Wizard
           initial={boot.settings}
           licence={boot.licence}
+          licenceError={boot.licenceError}
           onDone={(settings) => {
             setBoot({ ...boot, settings });
             setWizard(false);
@@ -127,7 +134,7 @@ export function App() {
         blocked && boot.licence ? (
           <LicenceExpiredScreen status={boot.licence} onStatus={setLicence} onOpenSettings={() => setPage('settings')} />
         ) : (
-          <Dashboard software={software} licence={boot.licence} onOpenJournal={() => setPage('journal')} onOpenSettings={() => setPage('settings')} />
+          <Dashboard software={software} licence={boot.licence} licenceError={boot.licenceError} onOpenJournal={() => setPage('journal')} onOpenSettings={() => setPage('settings')} />
         );
       break;
     case 'mapping':

@@ -66,11 +66,14 @@ export function runColumns(software: string): Column<RunSummary>[] {
 export function Dashboard({
   software,
   licence,
+  licenceError = null,
   onOpenJournal,
   onOpenSettings,
 }: {
   software: string;
   licence: LicenceStatus | null;
+  /** Why the licence status could not be read. */
+  licenceError?: string | null;
   onOpenJournal: () => void;
   onOpenSettings?: () => void;
 }) {
@@ -180,10 +183,12 @@ export function Dashboard({
               {licence ? (
                 <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge>
               ) : (
-                <StatusBadge tone="neutral">{fr.connection.unknown}</StatusBadge>
+                <StatusBadge tone={licenceError ? 'error' : 'neutral'}>{licenceError ? fr.connection.error : fr.connection.unknown}</StatusBadge>
               )}
             </div>
-            <div className="status-line">{licence ? licence.message : fr.licence.unavailable}</div>
+            <div className="status-line" role={licence ? undefined : 'alert'}>
+              {licence ? licence.message : (licenceError ?? fr.licence.unavailable)}
+            </div>
           </Card>
         </div>
       </section>
@@ -237,7 +242,7 @@ export function Dashboard({
         data-testid="last-runs"
       >
         {status.loading && !st ? <Loading /> : null}
-        {status.error && !st ? <ErrorBanner message={status.error.message} onRetry={status.reload} /> : null}
+        {status.error ? <ErrorBanner message={status.error.message} onRetry={status.reload} /> : null}
         {st && st.lastRuns.length === 0 ? <EmptyState title={fr.dashboard.noRuns}>{fr.dashboard.noRunsHelp}</EmptyState> : null}
         {st && st.lastRuns.length > 0 ? (
           <Table columns={runColumns(software)} rows={st.lastRuns} rowKey={(r) => r.id} caption={fr.dashboard.lastRuns} testId="runs-table" />

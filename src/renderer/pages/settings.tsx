@@ -31,14 +31,17 @@ export function SettingsPage({ onSaved, onRerunWizard }: { onSaved: (v: Settings
   if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
   if (!q.data) return null;
   return (
-    <SettingsEditor
-      view={q.data}
-      onSaved={(v) => {
-        q.setData(v);
-        onSaved(v);
-      }}
-      onRerunWizard={onRerunWizard}
-    />
+    <>
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      <SettingsEditor
+        view={q.data}
+        onSaved={(v) => {
+          q.setData(v);
+          onSaved(v);
+        }}
+        onRerunWizard={onRerunWizard}
+      />
+    </>
   );
 }
 
@@ -269,7 +272,7 @@ function ScheduleCard({ software }: { software: string }) {
   return (
     <Card title={fr.schedule.title} data-testid="settings-schedule">
       {q.loading && !q.data ? <Loading /> : null}
-      {q.error && !q.data ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
       {error ? <ErrorBanner message={error} /> : null}
       {d ? (
         <>

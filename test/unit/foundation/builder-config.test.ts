@@ -1,5 +1,6 @@
 /** electron-builder.yml against the JSON schema shipped inside electron-builder, plus the product facts. */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -100,5 +101,18 @@ describe('electron-builder.yml', () => {
       expect([f, /ELECTRON_RUN_AS_NODE|\bfork\s*\(|utilityProcess/.test(text)]).toEqual([f, false]);
       expect([f, /loadFile\(|['"`]file:\/\//.test(text)]).toEqual([f, false]);
     }
+  });
+
+  it('needs no Electron binary on the build machine: the version comes from the installed package, the binary is downloaded for Windows', async () => {
+    // npm ci does not download Electron's binary (package.json › allowScripts); electron-builder takes the version
+    // from node_modules/electron/package.json and fetches the Windows build itself (no electronDist here).
+    const require = createRequire(import.meta.url);
+    const { getElectronVersion } = require('app-builder-lib/out/electron/electronVersion.js') as { getElectronVersion(dir: string, config: object): Promise<string> };
+    const installed = (JSON.parse(fs.readFileSync('node_modules/electron/package.json', 'utf8')) as { version: string }).version;
+    expect(await getElectronVersion(process.cwd(), config)).toBe(installed);
+    expect(config).not.toHaveProperty('electronDist');
+    const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { allowScripts: Record<string, boolean> };
+    // electron-winstaller (Squirrel.Windows) is not used by the NSIS target: its install script is not needed either.
+    expect(pkg.allowScripts).toMatchObject({ electron: false, 'electron-winstaller': false });
   });
 });

@@ -7,13 +7,13 @@
  * Both run the SAME SQL (see migrations.ts and store.ts). Rows come back as plain objects; callers
  * validate them with zod (store.ts), so driver differences (Date vs string) are absorbed there.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
 import { ensurePrivateDir } from '../private-fs.js';
-import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase } from './template.js';
+import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase, ForeignFolderError, isDiskFullError, type CreationFs } from './template.js';
 
 export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
 
@@ -32,11 +32,7 @@ export interface BufferDb extends BufferQueryable {
 }
 
 /** 53100 disk_full, or the file system's ENOSPC seen by the embedded database. */
-function isDiskFull(e: unknown): boolean {
-  const code = (e as { code?: string } | null)?.code;
-  const detail = e instanceof Error ? e.message : String(e);
-  return code === '53100' || code === 'ENOSPC' || /No space left on device|could not extend file/i.test(detail);
-}
+const isDiskFull = isDiskFullError;
 
 function bufferError(e: unknown, what: string): AppError {
   if (e instanceof AppError) return e;
@@ -68,7 +64,13 @@ function bufferError(e: unknown, what: string): AppError {
   });
 }
 
-const LOCK_FILE = 'connecteur.lock';
+/**
+ * The embedded buffer's lock file: next to its folder (not inside), so that the folder itself can be created
+ * aside and renamed into place, or kept aside when it is damaged, while the lock is held.
+ */
+export function embeddedLockFile(dataDir: string): string {
+  return `${resolve(dataDir)}.lock`;
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -84,7 +86,7 @@ function pidAlive(pid: number): boolean {
  * A lock file holds the owner's pid; a lock of a dead process (crash, kill) is taken over.
  */
 function lockEmbedded(dataDir: string): () => void {
-  const file = join(dataDir, LOCK_FILE);
+  const file = embeddedLockFile(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
@@ -118,10 +120,15 @@ export const EMBEDDED_SERVER_PARAMS: readonly string[] = ['-c', 'shared_buffers=
 export interface EmbeddedBufferOptions {
   /** Template of a new database folder (see template.ts); null = in-memory initdb. Default: the one shipped with the app. */
   template?: string | null;
-  /** Told how a new database folder was made (template or in-memory initdb, and why not the template). */
-  onCreated?: (how: { origin: 'template' | 'initdb'; note: string | null }) => void;
-  /** Test hook (crash test): runs when a new folder is unpacked but not yet marked finished. */
+  /**
+   * Told how a new database folder was made (template or in-memory initdb, and why not the template), and where
+   * an unopenable folder found in its place was kept.
+   */
+  onCreated?: (how: { origin: 'template' | 'initdb'; note: string | null; keptAside: string | null }) => void;
+  /** Test hook (crash test): runs when a new folder is complete and verified, just before it is renamed into place. */
   beforeCreationMark?: () => Promise<void>;
+  /** Test hook: the file-system operations of the creation (a full disk mid-way). */
+  creationFs?: CreationFs;
 }
 
 /** Embedded buffer. `dataDir` undefined = in memory (tests). */
@@ -129,14 +136,29 @@ export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferO
   let unlock: () => void = () => undefined;
   const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
   if (dataDir) {
-    ensurePrivateDir(dataDir);
+    // The folder itself is made by the creation (built aside, then renamed into place): its parent must exist.
+    mkdirSync(dirname(resolve(dataDir)), { recursive: true });
     unlock = lockEmbedded(dataDir);
     try {
-      const made = await ensureBufferDatabase(dataDir, opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template, startParams, opts.beforeCreationMark);
-      if (made.origin !== 'existing') opts.onCreated?.({ origin: made.origin, note: made.note });
+      const made = await ensureBufferDatabase(dataDir, {
+        template: opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template,
+        startParams,
+        ...(opts.creationFs ? { fs: opts.creationFs } : {}),
+        ...(opts.beforeCreationMark ? { beforeRename: opts.beforeCreationMark } : {}),
+      });
+      if (made.origin !== 'existing') opts.onCreated?.({ origin: made.origin, note: made.note, keptAside: made.keptAside });
+      // Private to this user (0700), also a folder an earlier version left open.
+      ensurePrivateDir(dataDir);
     } catch (e) {
       unlock();
       if (isDiskFull(e)) throw bufferError(e, 'create');
+      if (e instanceof ForeignFolderError) {
+        throw new AppError(
+          'BUFFER_ERROR',
+          `Le dossier de la base tampon intégrée (${e.dir}) contient déjà d'autres fichiers : le connecteur n'y touche pas. Choisissez un dossier vide, ou videz celui-ci, puis relancez.`,
+          { detail: e.message, cause: e },
+        );
+      }
       throw new AppError(
         'BUFFER_ERROR',
         "La base tampon intégrée n'a pas pu être créée. Vérifiez que le dossier est accessible en écriture, puis relancez : la création reprendra depuis le début.",
