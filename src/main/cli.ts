@@ -223,7 +223,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .description('correspondance des utilisateurs BatiSimply avec les salariés Batigest (codebs)')
     .action(async () => {
       code = await withRuntime(async (rt) => {
-        const rows = await rt.engine.refreshEmployeeMapping();
+        const rows = await rt.refreshEmployeeMapping();
         const unmapped = rows.filter((r) => !r.salarieCode);
         for (const r of rows) io.out(`${r.salarieCode ? '✓' : '✗'} ${r.name}${r.email ? ` <${r.email}>` : ''} → ${r.salarieCode ? `${r.salarieCode} ${r.salarieName ?? ''}` : 'aucun salarié (renseignez son codebs)'}\n`);
         io.out(`${rows.length - unmapped.length} utilisateur(s) associé(s), ${unmapped.length} sans salarié.\n`);

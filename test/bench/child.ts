@@ -16,6 +16,7 @@ import { BatigestGateway } from '../../src/main/services/batigest/index.js';
 import { BatisimplyClient } from '../../src/main/services/batisimply/index.js';
 import { openBuffer } from '../../src/main/services/buffer/index.js';
 import { SyncEngine } from '../../src/main/services/sync/engine.js';
+import { createSyncFlows } from '../../src/main/services/sync/flows/index.js';
 import { applyMemoryProfile } from '../../src/main/memory-profile.js';
 import { ReferenceConnector } from './baseline.js';
 
@@ -103,7 +104,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     trace.step('ouverture du tampon');
     const buffer = await openBuffer(s.buffer, ':memory:');
     const gateway = new BatigestGateway({ settings: s.sqlServer, logger: silent });
-    const engine = new SyncEngine({ batigest: gateway, batisimply: client, buffer, settings: () => s, clock, logger: silent, machineName: 'BENCH' });
+    const engine = new SyncEngine({ flows: createSyncFlows(), batigest: gateway, batisimply: client, buffer, settings: () => s, clock, logger: silent, machineName: 'BENCH' });
     trace.step('préparation');
     if (cfg.scenario === 'b') await engine.run('all');
     send({ t: 'ready' });

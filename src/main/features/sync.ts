@@ -637,7 +637,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
             saved++;
           }
           try {
-            await rt.engine.refreshEmployeeMapping();
+            await rt.refreshEmployeeMapping();
           } catch (e) {
             log.warn('refreshing the employee mapping cache failed', { code: toAppError(e).code });
           }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ChantierSource, DevisSource, Project, ProjectInput, TimeSlot } from '../../../shared/domain.js';
 import type { BatisimplySettings } from '../../../shared/settings.js';
+import { pushText } from './journal-text.js';
 
 export type ProjectDefaults = BatisimplySettings['project'];
 
@@ -78,10 +79,10 @@ export type Mapped =
 /** `software`: the name shown in the skip reasons ('Sage Batigest', 'Codial'). */
 export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(c.code);
-  if (!code) return { ok: false, code, reason: `Chantier sans code dans ${software} : ignoré. Renseignez son code pour le synchroniser.`, missing: 'code' };
+  if (!code) return { ok: false, code, reason: pushText.chantierWithoutCode(software), missing: 'code' };
   const name = clean(c.description) ?? clean(c.nomClient);
   if (!name) {
-    return { ok: false, code, reason: `Chantier ${code} sans nom ni client dans ${software} : ignoré. Renseignez son libellé ou son client.`, missing: 'name' };
+    return { ok: false, code, reason: pushText.chantierWithoutName(code, software), missing: 'name' };
   }
   return {
     ok: true,
@@ -105,12 +106,12 @@ export const DEVIS_ETATS = [0, 3, 4] as const;
 
 export function mapDevis(d: DevisSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(d.code);
-  if (!code) return { ok: false, code, reason: `Devis sans code dans ${software} : ignoré.`, missing: 'code' };
+  if (!code) return { ok: false, code, reason: pushText.devisWithoutCode(software), missing: 'code' };
   if (d.etat === null || !(DEVIS_ETATS as readonly number[]).includes(d.etat)) {
-    return { ok: false, code, reason: `Devis ${code} à l'état ${d.etat ?? 'inconnu'} : seuls les devis aux états 0, 3 et 4 sont envoyés.` };
+    return { ok: false, code, reason: pushText.devisState(code, d.etat) };
   }
   const name = clean(d.sujet) ?? clean(d.nom);
-  if (!name) return { ok: false, code, reason: `Devis ${code} sans objet ni client dans ${software} : ignoré. Renseignez son objet ou son client.`, missing: 'name' };
+  if (!name) return { ok: false, code, reason: pushText.devisWithoutName(code, software), missing: 'name' };
   return {
     ok: true,
     code,
@@ -202,4 +203,11 @@ export function localDay(isoUtc: string, tz: string): string {
 export function userDisplayName(u: { id: string; firstName?: string | null; lastName?: string | null; email?: string | null }): string {
   const n = [clean(u.firstName), clean(u.lastName)].filter(Boolean).join(' ');
   return n || clean(u.email) || u.id;
+}
+
+/** A date from outside (ISO text), or null when absent or unreadable. */
+export function parseDate(s: string | null | undefined): Date | null {
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : new Date(t);
 }

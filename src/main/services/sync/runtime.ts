@@ -7,7 +7,10 @@ import { BatigestGateway } from '../batigest/gateway.js';
 import { BatisimplyClient } from '../batisimply/client.js';
 import { openBuffer, type BufferStore } from '../buffer/index.js';
 import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import { refreshEmployeeMapping, type EmployeeMappingRow } from './employees.js';
 import { SyncEngine, type SyncHooks } from './engine.js';
+import type { FlowModule } from './flow.js';
+import { createSyncFlows } from './flows/index.js';
 
 export interface SyncRuntimeDeps {
   settings: () => Settings;
@@ -21,6 +24,7 @@ export interface SyncRuntimeDeps {
   /** Leases held by this process's engines; one set shared by every runtime of the process (see SyncEngineDeps). */
   localLeases?: Set<string>;
   /** Overrides (tests, demo). */
+  flows?: readonly FlowModule[];
   batigest?: BatigestPort;
   batisimply?: BatisimplyPort;
   buffer?: BufferStore;
@@ -31,6 +35,8 @@ export interface SyncRuntime {
   buffer: BufferStore;
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
+  /** Reads BatiSimply users and Batigest salariés, stores the mapping cache in the buffer and returns it. */
+  refreshEmployeeMapping(signal?: AbortSignal): Promise<EmployeeMappingRow[]>;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,7 @@ export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime
   const batigest = d.batigest ?? new BatigestGateway({ settings: s.sqlServer, logger: d.logger, timezone: s.hours.timezone });
   const batisimply = d.batisimply ?? new BatisimplyClient(s.batisimply, { clock: d.clock, logger: d.logger });
   const engine = new SyncEngine({
+    flows: d.flows ?? createSyncFlows(),
     batigest,
     batisimply,
     buffer,
@@ -56,6 +63,7 @@ export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime
     buffer,
     batigest,
     batisimply,
+    refreshEmployeeMapping: (signal) => refreshEmployeeMapping({ batigest, batisimply, buffer, clock: d.clock }, signal),
     async close() {
       engine.cancel();
       if (!d.batigest) await batigest.close().catch(() => undefined);
