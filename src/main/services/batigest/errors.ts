@@ -67,16 +67,35 @@ function serverLabel(ctx: ErrorContext): string {
   return a.host;
 }
 
+/** What the classifiers below read from one driver error. */
+interface Seen {
+  e: unknown;
+  f: Facts;
+  ctx: ErrorContext;
+  detail: string;
+  srv: string;
+  has: (...codes: string[]) => boolean;
+  num: (n: number) => boolean;
+}
+
 /** Any error from the driver → AppError. Already-typed AppErrors pass through. */
 export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (e instanceof AppError) return e;
   const f = errorFacts(e);
-  const detail = f.text.slice(0, 2000);
-  const srv = serverLabel(ctx);
-  const has = (...codes: string[]) => codes.some((c) => f.codes.has(c) || f.text.includes(c));
-  const num = (n: number) => f.numbers.has(n) || (ctx.loginErrorNumbers ?? []).includes(n);
+  const seen: Seen = {
+    e,
+    f,
+    ctx,
+    detail: f.text.slice(0, 2000),
+    srv: serverLabel(ctx),
+    has: (...codes) => codes.some((c) => f.codes.has(c) || f.text.includes(c)),
+    num: (n) => f.numbers.has(n) || (ctx.loginErrorNumbers ?? []).includes(n),
+  };
+  return statementError(seen) ?? requestError(seen) ?? connectionError(seen);
+}
 
-  // --- errors of a running request -------------------------------------------------------------------------
+/** Errors of a statement SQL Server ran: deadlock, duplicate key, missing table or column. */
+function statementError({ e, ctx, detail, num }: Seen): AppError | null {
   if (num(1205)) {
     return new AppError(
       'SQL_DEADLOCK',
@@ -93,7 +112,11 @@ export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (num(207)) {
     return new AppError('SQL_COLUMN_MISSING', `Une colonne attendue est absente de la base « ${ctx.database} » : relancez « Détecter les colonnes » dans Réglages › Options de synchronisation › Correspondance des colonnes.`, { detail, cause: e });
   }
+  return null;
+}
 
+/** Other errors of a running request (cancelled, timed out, connection lost, refused). */
+function requestError({ e, f, detail, srv, has, num }: Seen): AppError | null {
   const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name) : '';
   if (name === 'RequestError' || name === 'TransactionError' || name === 'PreparedStatementError') {
     if (has('ECANCEL')) return new AppError('CANCELLED', 'Opération annulée.', { detail, cause: e });
@@ -105,8 +128,16 @@ export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
     }
     return new AppError('SQL_ERROR', `SQL Server a refusé une requête${f.numbers.size ? ` (erreur ${[...f.numbers].join(', ')})` : ''}. Consultez le journal pour le détail technique.`, { detail, cause: e });
   }
+  return null;
+}
 
-  // --- connection errors ------------------------------------------------------------------------------------
+/** Errors of the connection (instance, database, login, certificate, network), and the rest. */
+function connectionError(s: Seen): AppError {
+  return loginError(s) ?? networkError(s);
+}
+
+/** The server answered but refused: unknown instance or database, login, certificate, encryption. */
+function loginError({ e, f, ctx, detail, srv, has, num }: Seen): AppError | null {
   if (has('EINSTLOOKUP')) {
     const inst = ctx.address?.instanceName ?? '';
     return new AppError(
@@ -139,6 +170,11 @@ export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (has('EENCRYPT')) {
     return new AppError('SQL_CERTIFICATE_REFUSED', `${srv} exige une connexion chiffrée : cochez « Chiffrer la connexion » dans Réglages › Base Sage Batigest (SQL Server).`, { detail, cause: e });
   }
+  return null;
+}
+
+/** The server could not be reached, or did not answer in time. */
+function networkError({ e, ctx, detail, srv, has, num }: Seen): AppError {
   if (has('ENOTFOUND', 'EAI_AGAIN')) {
     return new AppError(
       'SQL_HOST_UNREACHABLE',
