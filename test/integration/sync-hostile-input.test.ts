@@ -41,7 +41,10 @@ describe.each(HARNESSES)('hostile input (%s)', (_name, make) => {
     const [again] = await h.engine().run('hours');
     expect(again).toMatchObject({ status: 'partial', errorCode: null });
 
+    // A user whose id holds a NUL cannot be mapped (nor stored): left out, the others are listed.
+    h.state.addUser({ id: 'u\u0000-9', firstName: 'Id', lastName: 'Abîmé' });
     const rows = await mapping();
+    expect(rows.map((x) => x.userId).sort()).toEqual([...h.company.salaries.map((x) => x.batisimplyUserId)].sort());
     expect(rows.find((x) => x.userId === U3)).toEqual({ userId: U3, name: 'Paul Leroy', email: expect.any(String), salarieCode: null, salarieName: null });
     expect((await h.buffer.listEmployees()).find((e) => e.batisimply_user_id === U3)?.last_name).toBe('Leroy');
   });
@@ -61,6 +64,32 @@ describe.each(HARNESSES)('hostile input (%s)', (_name, make) => {
       reason: 'Chantier CH\uFFFDX introuvable dans Sage Batigest : 1 créneau non importé. Vérifiez le code du chantier ; nouvel essai au prochain passage.',
     });
     expect((await h.buffer.loadSlots()).get('2')).toMatchObject({ state: 'unknown_chantier', reason: 'Chantier CH\uFFFDX inconnu dans Sage Batigest' });
+  });
+
+  it('a U+0000 in a Batigest chantier name is dropped from the project; a code or a salarié code with one is refused with a reason', async (ctx) => {
+    if (h.sims) return ctx.skip(); // the TDS simulator's PostgreSQL cannot hold a NUL: in memory (SQL Server can)
+    await h.updateChantier('00000102', { description: 'Extension\u0000 garage' });
+    h.company.chantiers.push({ ...h.company.chantiers[0]!, code: 'CH\u0000X', description: 'Abri' });
+    const [r] = await h.engine().run('push');
+    expect(r).toMatchObject({ status: 'succeeded', counts: { created: 3, skipped: 2, failed: 0 } });
+    expect(h.projectsByCode('00000102')).toEqual([expect.objectContaining({ projectName: 'Extension garage' })]);
+    expect((await items(r!.runId)).find((i) => i.key === 'chantier:CH\uFFFDX')).toEqual({
+      key: 'chantier:CH\uFFFDX',
+      action: 'skipped',
+      reason: 'Chantier CH\uFFFDX ignoré : son code dans Sage Batigest contient un caractère nul ou illisible. Corrigez le code dans Sage Batigest pour le synchroniser.',
+    });
+    // Hours: a salarié whose code holds a NUL is left out with a reason; the others are written.
+    const s02 = h.company.salaries.find((x) => x.code === 'S02')!;
+    s02.code = 'S\u000002';
+    const p101 = h.projectsByCode('00000101')[0]!.id;
+    h.state.addSlot({ id: 1, startDate: '2026-07-01T07:00:00Z', userId: U1, projectId: p101, managementStatus: 'VALIDATED', totalTimeMinutes: 120 });
+    h.state.addSlot({ id: 2, startDate: '2026-07-01T07:00:00Z', userId: s02.batisimplyUserId, projectId: p101, managementStatus: 'VALIDATED', totalTimeMinutes: 60 });
+    const [hours] = await h.engine().run('hours');
+    expect(hours).toMatchObject({ status: 'partial', errorCode: null, counts: { created: 1 } });
+    expect((await h.suiviMo()).map((x) => x.codeSalarie)).toEqual(['S01']);
+    expect((await items(hours!.runId)).find((i) => i.key === 'salarie:S\uFFFD02')?.reason).toBe(
+      'Salarié S\uFFFD02 ignoré : son code dans Sage Batigest contient un caractère nul ou illisible, ses heures ne peuvent pas être écrites. Corrigez le code dans Sage Batigest.',
+    );
   });
 
   it('crafted listing: a NUL in a slot id or a user id makes that slot unreadable (journaled), the others are imported', async (ctx) => {
@@ -91,9 +120,9 @@ describe.each(HARNESSES)('hostile input (%s)', (_name, make) => {
       key: 'slot:2\uFFFD',
       action: 'skipped',
       reason:
-        "Créneau 2\uFFFD illisible dans la réponse de BatiSimply (champ « id » invalide (caractère nul)) : il n'est pas importé, et ses heures déjà importées (s'il y en a) restent dans Sage Batigest. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.",
+        "Créneau 2\uFFFD illisible dans la réponse de BatiSimply (champ « id » invalide (caractère nul ou illisible)) : il n'est pas importé, et ses heures déjà importées (s'il y en a) restent dans Sage Batigest. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.",
     });
-    expect(its.find((i) => i.key === 'slot:3')?.reason).toMatch(/^Créneau 3 illisible dans la réponse de BatiSimply \(champ « user\.id » invalide \(caractère nul\)\)/);
+    expect(its.find((i) => i.key === 'slot:3')?.reason).toMatch(/^Créneau 3 illisible dans la réponse de BatiSimply \(champ « user\.id » invalide \(caractère nul ou illisible\)\)/);
   });
 
   it('an impossible calendar date (30 February) is never rolled over to March: the slot is skipped and journaled', async (ctx) => {

@@ -20,8 +20,9 @@ describe('sync journal text', () => {
   it('run messages of both flows', () => {
     expect(pushText.summary({ ...emptyCounts(), created: 1, updated: 2, unchanged: 3, skipped: 1, conflicts: 2 })).toBe('Envoi vers BatiSimply : 1 créé, 2 mis à jour, 3 inchangés, 1 ignoré, 0 en erreur, 2 conflits.');
     expect(hoursText.summary({ ...emptyCounts(), created: 3, updated: 1, writes: 1 })).toBe('Import des heures : 3 créneaux importés, 1 modifié, 0 inchangé, 0 ignoré, 0 en erreur, 1 écriture SuiviMO.');
+    expect(hoursText.note({ rejectedSlots: 2, unmappedSlots: 0, unmappedUsers: 0, unknownSlots: 0, unknownChantiers: 0, pendingMinutes: 0 }, 'Codial')).toBe(' 2 créneaux impossibles ou illisibles non importés (à corriger dans BatiSimply).');
     expect(pushText.note({ noCode: 1, noName: 2 }, 'Codial')).toBe(' 3 lignes de Codial ignorées : 1 sans code, 2 sans nom ni client (détail dans le journal).');
-    expect(hoursText.note({ unmappedSlots: 3, unmappedUsers: 2, unknownSlots: 1, unknownChantiers: 1, pendingMinutes: 90 }, 'Sage Batigest')).toBe(
+    expect(hoursText.note({ rejectedSlots: 0, unmappedSlots: 3, unmappedUsers: 2, unknownSlots: 1, unknownChantiers: 1, pendingMinutes: 90 }, 'Sage Batigest')).toBe(
       " 1,5 h validée en attente, non écrite dans Sage Batigest : 3 créneaux de 2 utilisateurs BatiSimply sans salarié Sage Batigest (à associer dans « Correspondance des salariés ») ; 1 créneau sur un chantier inconnu de Sage Batigest (code à vérifier). Elle sera importée au prochain passage une fois corrigé.",
     );
   });

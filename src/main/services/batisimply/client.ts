@@ -371,8 +371,11 @@ export class BatisimplyClient implements BatisimplyPort {
     return [...seen.values()];
   }
 
+  /** Users that cannot be read (missing id, an id holding a NUL…) are left out, and logged: the others are listed. */
   async listUsers(opts: Cancellable = {}): Promise<BatisimplyUser[]> {
-    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, listedUserSchema, WHAT.users, 'GET users', opts.signal);
+    const invalid = new Map<string, InvalidListItem>();
+    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, listedUserSchema, WHAT.users, 'GET users', opts.signal, invalid);
+    if (invalid.size > 0) this.deps.logger.warn('BatiSimply : utilisateurs illisibles ignorés', { count: invalid.size, reasons: [...invalid.values()].slice(0, 20).map((r) => r.reason) });
     return rows.map((r) => r.item);
   }
 

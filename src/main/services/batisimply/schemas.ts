@@ -171,6 +171,9 @@ export function frenchIssues(err: z.ZodError, raw: unknown): string {
     } else if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
       const expected = issue.code === 'invalid_type' ? FRENCH_TYPES[String(issue.expected)] : undefined;
       parts.push(`champ « ${name} » de type incorrect (${expected ? `${expected} attendu, ` : ''}reçu ${frenchTypeOf(value)})`);
+    } else if (issue.code === 'custom' && issue.message) {
+      // Our own checks (schemas in shared/domain.ts) say what is wrong, in French.
+      parts.push(`champ « ${name} » invalide (${issue.message})`);
     } else {
       parts.push(`champ « ${name} » invalide`);
     }

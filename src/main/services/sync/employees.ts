@@ -6,7 +6,7 @@
 import type { Salarie } from '../../../shared/domain.js';
 import type { BufferStore } from '../buffer/store.js';
 import type { BatigestPort, BatisimplyPort, Clock } from '../ports.js';
-import { userDisplayName } from './mapping.js';
+import { clean, userDisplayName } from './mapping.js';
 
 export interface EmployeeMappingRow {
   userId: string;
@@ -32,9 +32,10 @@ export async function refreshEmployeeMapping(d: EmployeeMappingDeps, signal?: Ab
     const s = byCodebs.get(u.id.toLowerCase()) ?? null;
     return {
       batisimply_user_id: u.id,
-      first_name: u.firstName ?? null,
-      last_name: u.lastName ?? null,
-      email: u.email ?? null,
+      // Names from outside, made storable and readable (control characters such as U+0000 dropped).
+      first_name: clean(u.firstName),
+      last_name: clean(u.lastName),
+      email: clean(u.email),
       salarie_code: s?.code ?? null,
       salarie_name: s ? [s.prenom, s.nom].filter(Boolean).join(' ') : null,
     };

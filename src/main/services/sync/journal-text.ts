@@ -6,6 +6,7 @@
  */
 import { fr } from '../../../shared/strings.fr.js';
 import { SOFTWARE_LABELS } from '../../../shared/settings.js';
+import { storable } from '../../../shared/text.js';
 import type { RunCounts } from './model.js';
 
 const pluralRules = new Intl.PluralRules('fr-FR');
@@ -70,6 +71,8 @@ export const pushText = {
   chantierWithoutCode: (sw: string): string => `Chantier sans code dans ${sw} : ignoré. Renseignez son code pour le synchroniser.`,
   chantierWithoutName: (code: string, sw: string): string => `Chantier ${code} sans nom ni client dans ${sw} : ignoré. Renseignez son libellé ou son client.`,
   devisWithoutCode: (sw: string): string => `Devis sans code dans ${sw} : ignoré.`,
+  unreadableCode: (what: 'Chantier' | 'Devis', code: string, sw: string): string =>
+    `${what} ${storable(code)} ignoré : son code dans ${sw} contient un caractère nul ou illisible. Corrigez le code dans ${sw} pour le synchroniser.`,
   devisState: (code: string, etat: number | null): string => `Devis ${code} à l'état ${etat ?? 'inconnu'} : seuls les devis aux états 0, 3 et 4 sont envoyés.`,
   devisWithoutName: (code: string, sw: string): string => `Devis ${code} sans objet ni client dans ${sw} : ignoré. Renseignez son objet ou son client.`,
 
@@ -92,6 +95,16 @@ export const pushText = {
 
 // ------------------------------------------------------------------ hours flow (BatiSimply → Batigest SuiviMO)
 
+/** What an hours run leaves aside: slots refused (unreadable, impossible) and validated hours that wait. */
+export interface HoursLeftAside {
+  rejectedSlots: number;
+  unmappedSlots: number;
+  unmappedUsers: number;
+  unknownSlots: number;
+  unknownChantiers: number;
+  pendingMinutes: number;
+}
+
 const REMOVE_OPTION = `« ${fr.options.removeUnvalidated} » (${OPTIONS})`;
 
 export const hoursText = {
@@ -109,6 +122,8 @@ export const hoursText = {
   unreadableWithoutId: (reason: string, sw: string): string =>
     `Créneau sans identifiant lisible dans la réponse de BatiSimply (${reason}) : il n'est pas importé, et aucune heure n'est retirée de ${sw} pour un créneau disparu pendant ce passage. Corrigez-le dans BatiSimply ; nouvel essai au prochain passage.`,
   unreadableKey: (n: number): string => `slot:illisible-${n}`,
+  unreadableSalarie: (code: string, sw: string): string =>
+    `Salarié ${storable(code)} ignoré : son code dans ${sw} contient un caractère nul ou illisible, ses heures ne peuvent pas être écrites. Corrigez le code dans ${sw}.`,
 
   // Reasons stored with each slot in the buffer (its state).
   stateUnvalidatedRemoved: 'Créneau dévalidé : heures retirées',
@@ -131,6 +146,7 @@ export const hoursText = {
   badDuration: (m: number): string => `durée négative ou illisible (${String(m)} min).`,
   tooLong: (hours: number): string => `durée de ${hoursFigure(hours)} h sur un seul créneau (plus de 24 h).`,
   badStart: (raw: string): string => `date de début illisible (« ${raw} »).`,
+  impossibleStart: (raw: string): string => `date de début impossible (« ${raw} »).`,
   outOfWindow: (day: string): string => `date de début ${day} hors de la période importée.`,
 
   deletedRemoved: (slotId: string, day: string, chantier: string, salarie: string, sw: string): string =>
@@ -166,8 +182,13 @@ export const hoursText = {
     if (c.conflicts > 0) parts.push(count(c.conflicts, 'conflit', 'conflits'));
     return `Import des heures : ${parts.join(', ')}.`;
   },
-  /** Validated hours left unwritten, appended to the run's message ('' when none). */
-  note(l: { unmappedSlots: number; unmappedUsers: number; unknownSlots: number; unknownChantiers: number; pendingMinutes: number }, sw: string): string {
+  /** What the run left unwritten, appended to its message ('' when nothing). */
+  note(l: HoursLeftAside, sw: string): string {
+    const rejected = l.rejectedSlots > 0 ? ` ${count(l.rejectedSlots, 'créneau impossible ou illisible non importé', 'créneaux impossibles ou illisibles non importés')} (à corriger dans BatiSimply).` : '';
+    return hoursText.waiting(l, sw) + rejected;
+  },
+  /** Validated hours that wait for a salarié or a chantier ('' when none). */
+  waiting(l: HoursLeftAside, sw: string): string {
     if (l.unmappedSlots + l.unknownSlots === 0) return '';
     const hours = l.pendingMinutes / 60;
     const why: string[] = [];

@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { ChantierSource, DevisSource, Project, ProjectInput, TimeSlot } from '../../../shared/domain.js';
 import type { BatisimplySettings } from '../../../shared/settings.js';
+import { isRealIsoDate, parseIsoStrict } from '../../../shared/dates.js';
+import { cleanLabel, hasUnstorable } from '../../../shared/text.js';
 import { pushText } from './journal-text.js';
 
 export type ProjectDefaults = BatisimplySettings['project'];
@@ -15,8 +17,9 @@ export function normaliseCode(code: string | null | undefined): string {
   return /^\d{1,7}$/.test(c) ? c.padStart(8, '0') : c;
 }
 
-const clean = (s: string | null | undefined): string | null => {
-  const t = (s ?? '').replace(/\s+/g, ' ').trim();
+/** A name or label from outside: control characters (U+0000 included) dropped, white space collapsed; null when empty. */
+export const clean = (s: string | null | undefined): string | null => {
+  const t = cleanLabel(s ?? '');
   return t.length > 0 ? t : null;
 };
 
@@ -65,9 +68,10 @@ function budget(amount: number | null, defaults: ProjectDefaults): ProjectInput[
   return amount === null || !Number.isFinite(amount) ? null : { amount: round2(amount), currency: clean(defaults.currency) ?? 'EUR' };
 }
 
+/** The YYYY-MM-DD of a date from outside, or null when absent, unreadable or impossible (30 February). */
 function ymd(s: string | null): string | null {
   const t = clean(s);
-  return t && /^\d{4}-\d{2}-\d{2}/.test(t) ? t.slice(0, 10) : null;
+  return t && /^\d{4}-\d{2}-\d{2}/.test(t) && isRealIsoDate(t.slice(0, 10)) ? t.slice(0, 10) : null;
 }
 
 /** Result of mapping a source row: a project to send, or the French reason it is skipped. */
@@ -80,6 +84,8 @@ export type Mapped =
 export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(c.code);
   if (!code) return { ok: false, code, reason: pushText.chantierWithoutCode(software), missing: 'code' };
+  // A code the buffer cannot store could not be found again next run: refused, never altered.
+  if (hasUnstorable(code)) return { ok: false, code, reason: pushText.unreadableCode('Chantier', code, software) };
   const name = clean(c.description) ?? clean(c.nomClient);
   if (!name) {
     return { ok: false, code, reason: pushText.chantierWithoutName(code, software), missing: 'name' };
@@ -107,6 +113,7 @@ export const DEVIS_ETATS = [0, 3, 4] as const;
 export function mapDevis(d: DevisSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(d.code);
   if (!code) return { ok: false, code, reason: pushText.devisWithoutCode(software), missing: 'code' };
+  if (hasUnstorable(code)) return { ok: false, code, reason: pushText.unreadableCode('Devis', code, software) };
   if (d.etat === null || !(DEVIS_ETATS as readonly number[]).includes(d.etat)) {
     return { ok: false, code, reason: pushText.devisState(code, d.etat) };
   }
@@ -187,7 +194,7 @@ const dayFormatters = new Map<string, Intl.DateTimeFormat>();
  * Intl applies the zone's rules, so summer/winter time is handled.
  */
 export function localDay(isoUtc: string, tz: string): string {
-  const t = Date.parse(isoUtc);
+  const t = parseIsoStrict(isoUtc);
   if (Number.isNaN(t)) throw new RangeError(`invalid date ${isoUtc}`);
   const minute = Math.floor(t / 60_000) * 60_000;
   let f = dayFormatters.get(tz);
@@ -205,9 +212,9 @@ export function userDisplayName(u: { id: string; firstName?: string | null; last
   return n || clean(u.email) || u.id;
 }
 
-/** A date from outside (ISO text), or null when absent or unreadable. */
+/** A date from outside (ISO 8601 text), or null when absent, unreadable or impossible (never rolled over). */
 export function parseDate(s: string | null | undefined): Date | null {
   if (!s) return null;
-  const t = Date.parse(s);
+  const t = parseIsoStrict(s);
   return Number.isNaN(t) ? null : new Date(t);
 }

@@ -12,13 +12,14 @@
  */
 import type { Salarie, SuiviMoOp, TimeSlot } from '../../../../../shared/domain.js';
 import { AppError } from '../../../../../shared/errors.js';
+import { hasUnstorable } from '../../../../../shared/text.js';
 import type { RejectedTimeSlot } from '../../../ports.js';
 import type { FlowContext, FlowModule, FlowOutcome } from '../../flow.js';
 import { engineText, hoursText } from '../../journal-text.js';
 import { assertTimeZone, normaliseCode } from '../../mapping.js';
 import { keyString } from '../../model.js';
 import { isRecordLevel, reasonOf, throwIfCancelled } from '../../retry.js';
-import { classifyRejected, classifySlot, closingLines, leftAside, newTally, planDeletions, settleWithCode, tallyVerdict, type HoursTally, type NeedsCode, type SlotChange, type SlotVerdict, type SlotView } from './plan.js';
+import { classifyRejected, classifySlot, closingLines, leftAside, newTally, planDeletions, salariesByCodebs, settleWithCode, tallyVerdict, type HoursTally, type NeedsCode, type SlotChange, type SlotVerdict, type SlotView } from './plan.js';
 import {
   intentOf,
   journalChanges,
@@ -88,16 +89,20 @@ async function runHours(ctx: FlowContext, o: HoursFlowOptions): Promise<FlowOutc
   await applySlotChanges(run, deletions.changes, [], hoursText.removingDeleted(ctx.sw));
 
   const left = leftAside(run.tally);
-  // Validated hours that wait for a salarié mapping or a chantier are work left undone: 'partial'.
-  return { message: hoursText.summary(ctx.counts) + hoursText.note(left, ctx.sw), leftUndone: left.unmappedSlots + left.unknownSlots > 0 };
+  // Validated hours that wait (salarié, chantier) or that BatiSimply must correct are work left undone: 'partial'.
+  return { message: hoursText.summary(ctx.counts) + hoursText.note(left, ctx.sw), leftUndone: left.unmappedSlots + left.unknownSlots + left.rejectedSlots > 0 };
 }
 
-/** Batigest salariés by their BatiSimply user id (codebs, trimmed, lower case). */
+/**
+ * Batigest salariés by their BatiSimply user id (codebs, trimmed, lower case). A salarié whose code the buffer
+ * cannot store is left out (its SuiviMO key could not be found again), with a journal line.
+ */
 async function readSalaries(ctx: FlowContext): Promise<Map<string, Salarie>> {
   await ctx.progress('read', hoursText.readingSalaries(ctx.sw), 0, null, null);
   const salaries = await ctx.retry(() => ctx.ports.batigest.readSalaries());
-  const byCodebs = new Map<string, Salarie>();
-  for (const s of salaries) if (s.codebs && s.codebs.trim()) byCodebs.set(s.codebs.trim().toLowerCase(), s);
+  const { byCodebs, refused } = salariesByCodebs(salaries, ctx.sw);
+  ctx.counts.skipped += refused.length;
+  ctx.journal.push(...refused);
   return byCodebs;
 }
 
@@ -183,9 +188,11 @@ class CodeLookup {
     if (!this.knownCodes) {
       const { batigest } = this.ctx.ports;
       const known = new Set<string>();
-      for await (const page of batigest.readChantiers({ signal: this.ctx.signal })) for (const c of page) known.add(normaliseCode(c.code));
+      // A code the buffer cannot store is never a known one: its SuiviMO key could not be found again.
+      const add = (code: string): void => void (hasUnstorable(code) || known.add(normaliseCode(code)));
+      for await (const page of batigest.readChantiers({ signal: this.ctx.signal })) for (const c of page) add(c.code);
       if (this.ctx.settings.mode === 'devis') {
-        for await (const page of batigest.readDevis({ signal: this.ctx.signal })) for (const d of page) known.add(normaliseCode(d.code));
+        for await (const page of batigest.readDevis({ signal: this.ctx.signal })) for (const d of page) add(d.code);
       }
       this.knownCodes = known;
     }

@@ -6,9 +6,11 @@
  * The functions taking a `HoursTally` add to it (the run's running totals, in memory); nothing else is mutated.
  */
 import type { Salarie, TimeSlot } from '../../../../../shared/domain.js';
+import { looksIsoDate, parseIsoStrict } from '../../../../../shared/dates.js';
+import { hasUnstorable } from '../../../../../shared/text.js';
 import type { SlotBrief, SlotKeyRow, SlotState } from '../../../buffer/store.js';
 import type { RejectedTimeSlot } from '../../../ports.js';
-import { hoursText } from '../../journal-text.js';
+import { hoursText, type HoursLeftAside } from '../../journal-text.js';
 import { localDay, slotHash, userDisplayName } from '../../mapping.js';
 import type { RunItemInput } from '../../model.js';
 
@@ -70,6 +72,8 @@ export interface HoursTally {
   /** Validated slots waiting for a chantier, per chantier label. */
   unknown: Map<string, { n: number }>;
   notValidatedSilent: number;
+  /** Validated slots not imported because unreadable or impossible (to be corrected in BatiSimply). */
+  rejectedSlots: number;
   unmappedSlots: number;
   unknownSlots: number;
   pendingMinutes: number;
@@ -83,10 +87,29 @@ export const newTally = (): HoursTally => ({
   unmapped: new Map(),
   unknown: new Map(),
   notValidatedSilent: 0,
+  rejectedSlots: 0,
   unmappedSlots: 0,
   unknownSlots: 0,
   pendingMinutes: 0,
 });
+
+/**
+ * Batigest salariés by their BatiSimply user id (codebs, trimmed, lower case). A salarié whose code the buffer
+ * cannot store is refused (a journal line each): its SuiviMO key could not be found again.
+ */
+export function salariesByCodebs(salaries: readonly Salarie[], sw: string): { byCodebs: Map<string, Salarie>; refused: RunItemInput[] } {
+  const byCodebs = new Map<string, Salarie>();
+  const refused: RunItemInput[] = [];
+  for (const s of salaries) {
+    if (!s.codebs || !s.codebs.trim()) continue;
+    if (hasUnstorable(s.code)) {
+      refused.push({ recordKey: `salarie:${s.code}`, action: 'skipped', reason: hoursText.unreadableSalarie(s.code, sw) });
+      continue;
+    }
+    byCodebs.set(s.codebs.trim().toLowerCase(), s);
+  }
+  return { byCodebs, refused };
+}
 
 /** Journal lines (each a skipped item) for the unreadable items of one listing; those already reported are left out. */
 export function classifyRejected(rejected: readonly RejectedTimeSlot[], t: HoursTally, sw: string): RunItemInput[] {
@@ -98,6 +121,7 @@ export function classifyRejected(rejected: readonly RejectedTimeSlot[], t: Hours
       if (t.unreadableKeys.has(r.key)) continue;
       t.unreadableKeys.add(r.key);
     }
+    t.rejectedSlots++;
     if (r.id !== null) {
       t.unreadable.add(r.id);
       items.push({ recordKey: `slot:${r.id}`, action: 'skipped', reason: hoursText.unreadable(r.id, r.reason, sw) });
@@ -114,8 +138,9 @@ export function slotProblem(s: TimeSlot, windowStart: Date, now: Date): string |
   const m = s.totalTimeMinutes;
   if (!Number.isFinite(m) || m < 0) return hoursText.badDuration(m);
   if (m > 24 * 60) return hoursText.tooLong(Math.round((m / 60) * 100) / 100);
-  const t = Date.parse(s.startDate);
-  if (Number.isNaN(t)) return hoursText.badStart(s.startDate);
+  // Strict ISO 8601: an impossible day (30 February) is refused, never rolled over to the next month.
+  const t = parseIsoStrict(s.startDate);
+  if (Number.isNaN(t)) return looksIsoDate(s.startDate) ? hoursText.impossibleStart(s.startDate) : hoursText.badStart(s.startDate);
   if (t < windowStart.getTime() - 86_400_000 || t > now.getTime() + 86_400_000) return hoursText.outOfWindow(s.startDate.slice(0, 10));
   return null;
 }
@@ -131,6 +156,8 @@ export interface SlotVerdict {
   /** Validated hours that wait (no salarié, unknown chantier). */
   waiting: { kind: 'unmapped'; userId: string; name: string; minutes: number } | { kind: 'unknown'; label: string; minutes: number } | null;
   notValidatedSilent: boolean;
+  /** Impossible values (slotProblem): not imported until corrected in BatiSimply. */
+  impossible: boolean;
 }
 
 /** What classifySlot knows about a slot before its chantier code is resolved. */
@@ -148,7 +175,7 @@ export interface NeedsCode {
   salarie: Salarie;
 }
 
-const verdict = (v: Partial<SlotVerdict>): SlotVerdict => ({ touch: false, change: null, item: null, unchanged: false, skipped: false, waiting: null, notValidatedSilent: false, ...v });
+const verdict = (v: Partial<SlotVerdict>): SlotVerdict => ({ touch: false, change: null, item: null, unchanged: false, skipped: false, waiting: null, notValidatedSilent: false, impossible: false, ...v });
 
 /** The first look at a listed slot: a verdict, or the need of its chantier code (settleWithCode decides then). */
 export function classifySlot(s: TimeSlot, v: SlotView): { verdict: SlotVerdict } | { needsCode: NeedsCode } {
@@ -161,7 +188,7 @@ export function classifySlot(s: TimeSlot, v: SlotView): { verdict: SlotVerdict }
   if (problem) {
     // Right shape, impossible values: never written to SuiviMO; reported every run until corrected.
     const item = { recordKey: `slot:${s.id}`, action: 'skipped', reason: hoursText.impossible(s.id, userDisplayName(s.user), problem) };
-    return { verdict: settle(facts, 'failed', problem, null, { item }) };
+    return { verdict: settle(facts, 'failed', problem, null, { item, impossible: true }) };
   }
   const salarie = v.byCodebs.get(s.user.id.trim().toLowerCase());
   if (!salarie) {
@@ -221,6 +248,7 @@ function notValidated(f: SlotFacts, v: SlotView): SlotVerdict {
 /** Adds a verdict's waiting hours and silent not-validated slot to the run's tally. */
 export function tallyVerdict(t: HoursTally, v: SlotVerdict): void {
   if (v.notValidatedSilent) t.notValidatedSilent++;
+  if (v.impossible) t.rejectedSlots++;
   if (v.waiting?.kind === 'unmapped') {
     t.unmappedSlots++;
     t.pendingMinutes += v.waiting.minutes;
@@ -272,7 +300,8 @@ export function closingLines(t: HoursTally, sw: string): RunItemInput[] {
 }
 
 /** What the run's message says it left aside. */
-export const leftAside = (t: HoursTally): { unmappedSlots: number; unmappedUsers: number; unknownSlots: number; unknownChantiers: number; pendingMinutes: number } => ({
+export const leftAside = (t: HoursTally): HoursLeftAside => ({
+  rejectedSlots: t.rejectedSlots,
   unmappedSlots: t.unmappedSlots,
   unmappedUsers: t.unmapped.size,
   unknownSlots: t.unknownSlots,
