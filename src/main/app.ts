@@ -1,34 +1,30 @@
 /**
- * Composition root. Builds the services from the settings and returns the handler map of the IPC
- * contract. The Electron shell, the web bridge and the tests all call `createApp`, so all of them
- * run the same code; only the store, the cipher and the host differ.
+ * Composition root. Builds the settings service and the service factory from what the host gives
+ * (settings store, cipher, logger, data folder), starts the feature modules, and returns the handler
+ * map of the IPC contract with its router. The Electron shell, the web bridge, the CLI, the demo, the
+ * try command, the e2e harness and the bench all call createApp: they all run the same code; only the
+ * store, the cipher, the host and the entry point (its licence policy) differ.
  *
- * Feature modules (sync, licence, mapping, connection tests…) plug in as `AppFeature`s: a function
- * that receives the app context and returns the handlers it implements. Channels no feature
- * implements answer NOT_CONFIGURED with a French message.
+ * Each channel is implemented by exactly one feature: a second handler under the same name stops the
+ * start with a clear error (no silent override). Channels no feature implements answer NOT_CONFIGURED.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  CHANNEL_NAMES,
-  contract,
-  events as eventSchemas,
-  type AppInfo,
-  type ChannelName,
-  type EventName,
-  type EventPayload,
-  type ScheduleView,
-} from '../shared/contract.js';
+import { CHANNEL_NAMES, contract, events as eventSchemas, isChannelName, type ChannelName, type EventName, type EventPayload } from '../shared/contract.js';
 import { AppError } from '../shared/errors.js';
-import { SOFTWARE_LABELS, type Settings } from '../shared/settings.js';
+import { createServices, licencePolicy, type Entry, type ServiceOverrides } from './composition/services.js';
+import { appInfoFeature } from './features/app-info.js';
+import type { AppContext, AppFeature, AppFeatureInstance, AppHost, Services } from './features/types.js';
 import { createIpcRouter, type Handler, type Handlers, type IpcRouter } from './ipc/router.js';
+import { readPackageInfo } from './package-info.js';
+import type { PinnedLicenceConfig } from './services/licence/licence-service.js';
+import { LICENCE_LOCKED_PATHS } from './services/licence/vendor-config.js';
 import { systemClock, type Clock, type Logger, type SecretCipher } from './services/ports.js';
 import { SettingsService } from './services/settings/service.js';
 import type { SettingsStore } from './services/settings/store.js';
 
-export type AppHost = AppInfo['host'];
+export type { AppContext, AppFeature, AppFeatureInstance, AppHost } from './features/types.js';
+export type { Entry } from './composition/services.js';
 
 export interface AppDeps {
   settingsStore: SettingsStore;
@@ -39,37 +35,26 @@ export interface AppDeps {
   userDataDir: string;
   logDir?: string;
   host: AppHost;
+  /** Which program runs (licence policy); defaults from the host: electron → app, bridge → bridge, headless → cli. */
+  entry?: Entry;
+  /** A packaged release (Electron: app.isPackaged; elsewhere package.json, see package-info.ts). */
+  release?: boolean;
   /** Application version (Electron: app.getVersion(); elsewhere package.json). */
   version?: string;
   /** Environment for CONNECTEUR_* settings overrides (CLI and bridge pass process.env; the app passes nothing). */
   env?: Record<string, string | undefined>;
+  /** The feature modules (besides app.info and settings.*, always there): see src/main/features/index.ts. */
   features?: AppFeature[];
+  /** Tests of the release policy only: licence values in place of those built into the release. */
+  licencePinned?: PinnedLicenceConfig;
+  /** Tests and demo: services replaced by stand-ins. */
+  overrides?: ServiceOverrides;
 }
-
-/** What a feature module receives. */
-export interface AppContext {
-  readonly settings: SettingsService;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly userDataDir: string;
-  readonly host: AppHost;
-  /** Machine name for the journal: settings.machineName or the OS host name. */
-  machineName(): string;
-  /** Pushes an event to the renderer(s) (validated against the contract). */
-  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
-}
-
-export interface AppFeatureInstance {
-  handlers: Partial<Handlers>;
-  /** Called when settings change (rebuild connections…). */
-  onSettingsChanged?(settings: Settings): void | Promise<void>;
-  dispose?(): void | Promise<void>;
-}
-export type AppFeature = (ctx: AppContext) => AppFeatureInstance | Promise<AppFeatureInstance>;
 
 export interface App {
   readonly context: AppContext;
   readonly settings: SettingsService;
+  readonly services: Services;
   readonly handlers: Handlers;
   readonly router: IpcRouter;
   /** Subscribes to every pushed event (the shell forwards them to the window, the bridge to SSE). */
@@ -77,18 +62,7 @@ export interface App {
   dispose(): Promise<void>;
 }
 
-export { SOFTWARE_LABELS };
-
-/** Version from package.json (two folders up from src/main or dist/main). */
-export function readPackageInfo(): { version: string; productName: string } {
-  try {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const pkg = JSON.parse(fs.readFileSync(path.join(here, '..', '..', 'package.json'), 'utf8')) as { version?: string; productName?: string };
-    return { version: pkg.version ?? '0.0.0', productName: pkg.productName ?? 'Connecteur Batigest BatiSimply' };
-  } catch {
-    return { version: '0.0.0', productName: 'Connecteur Batigest BatiSimply' };
-  }
-}
+const DEFAULT_ENTRY: Record<AppHost, Entry> = { electron: 'app', bridge: 'bridge', headless: 'cli' };
 
 function notAvailable(channel: ChannelName): Handler<ChannelName> {
   return () => {
@@ -98,23 +72,79 @@ function notAvailable(channel: ChannelName): Handler<ChannelName> {
   };
 }
 
+/**
+ * The handler map of the features: every name a channel of the contract, every channel at most once.
+ * Throws (the app does not start) on a duplicate or an unknown name.
+ */
+export function mergeHandlers(instances: readonly AppFeatureInstance[]): Handlers {
+  const owner = new Map<string, string>();
+  const merged: Record<string, unknown> = {};
+  for (const [i, f] of instances.entries()) {
+    const who = f.name ?? `module n° ${i + 1}`;
+    for (const [name, handler] of Object.entries(f.handlers)) {
+      if (handler === undefined) continue;
+      if (!isChannelName(name)) {
+        throw new AppError('INTERNAL', `Le connecteur ne peut pas démarrer : le module « ${who} » traite une action inconnue du contrat (${name}).`, {
+          detail: `unknown channel ${name} in feature ${who}`,
+        });
+      }
+      const first = owner.get(name);
+      if (first !== undefined) {
+        throw new AppError('INTERNAL', `Le connecteur ne peut pas démarrer : l'action « ${name} » est traitée deux fois (modules « ${first} » et « ${who} »).`, {
+          detail: `duplicate handler ${name}: ${first} and ${who}`,
+        });
+      }
+      owner.set(name, who);
+      merged[name] = handler;
+    }
+  }
+  for (const name of CHANNEL_NAMES) if (!(name in merged)) merged[name] = notAvailable(name);
+  return merged as Handlers;
+}
+
 export async function createApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const pkg = readPackageInfo();
   const version = deps.version ?? pkg.version;
+  const entry = deps.entry ?? DEFAULT_ENTRY[deps.host];
+  const policy = licencePolicy(entry, deps.release ?? pkg.release, deps.licencePinned);
   const logDir = deps.logDir ?? path.join(deps.userDataDir, 'logs');
   const listeners = new Set<<E extends EventName>(event: E, payload: EventPayload<E>) => void>();
 
-  const settings = new SettingsService({ store: deps.settingsStore, cipher: deps.cipher, logger, clock, ...(deps.env ? { env: deps.env } : {}) });
-
-  const context: AppContext = {
+  const settings = new SettingsService({
+    store: deps.settingsStore,
+    cipher: deps.cipher,
+    logger,
+    clock,
+    ...(deps.env ? { env: deps.env } : {}),
+    // Once a public key is built in, no variable or imposed file may point the licence elsewhere.
+    lockedPaths: policy.pinned.publicKey ? LICENCE_LOCKED_PATHS : [],
+  });
+  const machineName = (): string => settings.get().machineName || os.hostname();
+  const services = createServices({
     settings,
     logger,
     clock,
+    cipher: deps.cipher,
     userDataDir: deps.userDataDir,
+    appVersion: version,
+    licence: policy,
+    machineName,
+    ...(deps.overrides ? { overrides: deps.overrides } : {}),
+  });
+
+  const context: AppContext = {
+    settings,
+    services,
+    logger,
+    clock,
+    userDataDir: deps.userDataDir,
+    logDir,
     host: deps.host,
-    machineName: () => settings.get().machineName || os.hostname(),
+    version,
+    productName: pkg.productName,
+    machineName,
     emit(event, payload) {
       const parsed = eventSchemas[event].safeParse(payload);
       if (!parsed.success) {
@@ -132,50 +162,27 @@ export async function createApp(deps: AppDeps): Promise<App> {
   };
   settings.onNotice((n) => context.emit('settings:notice', n));
 
-  // ---- handlers of the foundation (real) ----
-  const scheduleView = (): ScheduleView => ({ ...settings.get().schedule, nextRunAt: null, lastRunAt: null });
-  const own: Partial<Handlers> = {
-    'app.info': () => {
-      const s = settings.get();
-      return {
-        productName: pkg.productName,
-        version,
-        machineName: context.machineName(),
-        software: s.software,
-        softwareLabel: SOFTWARE_LABELS[s.software],
-        mode: s.mode,
-        setupCompleted: s.setupCompleted,
-        host: deps.host,
-        platform: `${process.platform}-${process.arch}`,
-        userDataDir: deps.userDataDir,
-        logDir,
-      };
-    },
-    'settings.get': () => settings.view(),
-    'settings.update': (patch) => settings.update(patch),
-    'settings.notices': () => settings.notices(),
-    'settings.dismissNotice': ({ id }) => {
-      settings.dismissNotice(id);
-      return { ok: true as const };
-    },
-    // The scheduler feature overrides these two to add nextRunAt/lastRunAt and to apply the change.
-    'schedule.get': () => scheduleView(),
-    'schedule.set': (patch) => {
-      settings.update({ schedule: patch });
-      return scheduleView();
-    },
-  };
-
-  // ---- feature modules ----
-  // TODO(lead): pass the features of the other services here (e.g. in src/main/features.ts):
-  //   licence.*            → services/licence (LicenceService + toContractLicenceStatus)
-  //   sqlServer.*, mapping.codebsStatus/createCodebsColumn → services/batigest (BatigestGateway)
-  //   batisimply.test      → services/batisimply (BatisimplyClient.testConnection)
-  //   buffer.test          → services/buffer (openBuffer)
-  //   sync.*, journal.*, mapping.get/save, schedule.* → services/sync + buffer + scheduler
-  // Until then those channels answer NOT_CONFIGURED.
   const instances: AppFeatureInstance[] = [];
-  for (const feature of deps.features ?? []) instances.push(await feature(context));
+  const disposeAll = async (): Promise<void> => {
+    for (const f of [...instances].reverse()) {
+      try {
+        await f.dispose?.();
+      } catch (e) {
+        logger.warn('feature dispose failed', { detail: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    await services.buffers.dispose().catch((e: unknown) => logger.warn('closing the buffers failed', { detail: e instanceof Error ? e.message : String(e) }));
+    listeners.clear();
+  };
+  let handlers: Handlers;
+  try {
+    // app.info and settings.* are part of every app; the other channels come from the features given.
+    for (const feature of [appInfoFeature(), ...(deps.features ?? [])]) instances.push(await feature(context));
+    handlers = mergeHandlers(instances);
+  } catch (e) {
+    await disposeAll();
+    throw e;
+  }
   settings.onChange((s) => {
     for (const f of instances) {
       try {
@@ -187,32 +194,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
       }
     }
   });
-
-  const merged: Record<string, unknown> = {};
-  for (const name of CHANNEL_NAMES) merged[name] = notAvailable(name);
-  Object.assign(merged, own);
-  for (const f of instances) Object.assign(merged, f.handlers);
-  const handlers = merged as Handlers;
   const router = createIpcRouter(contract, handlers, { logger });
 
   return {
     context,
     settings,
+    services,
     handlers,
     router,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async dispose() {
-      for (const f of instances.reverse()) {
-        try {
-          await f.dispose?.();
-        } catch (e) {
-          logger.warn('feature dispose failed', { detail: e instanceof Error ? e.message : String(e) });
-        }
-      }
-      listeners.clear();
-    },
+    dispose: disposeAll,
   };
 }

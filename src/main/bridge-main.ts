@@ -8,8 +8,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp, readPackageInfo } from './app.js';
-import { defaultFeatures } from './features.js';
+import { createApp } from './app.js';
+import { defaultFeatures } from './features/index.js';
 import { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
 import { createNodeCipher, userDataDir } from './services/settings/node-cipher.js';
@@ -38,9 +38,10 @@ async function main(): Promise<void> {
     logger,
     userDataDir: dataDir,
     host: 'bridge',
+    // development bridge (never shipped): the licence public key may come from the settings
+    entry: 'bridge',
     env: process.env,
-    // development bridge: the licence public key may come from the settings (no vendor key pinned)
-    features: defaultFeatures({ cipher, appVersion: readPackageInfo().version, licencePinned: {} }),
+    features: defaultFeatures(),
   });
   let devMiddleware: BridgeOptions['devMiddleware'];
   let closeVite: (() => Promise<void>) | undefined;

@@ -1,6 +1,10 @@
 /**
  * Headless command line: `connecteur sync|status|test-connections|journal|mapping`.
- * For a server without a desktop session, or for the integrator. Same services as the app.
+ * For a server without a desktop session, or for the integrator.
+ *
+ * The CLI is a client of the app's handler map, like the window and the web bridge: it builds the app
+ * with createApp (same services, same licence policy as the installed app) and invokes the channels of
+ * the contract; a CLI command and a button are the same code.
  *
  * Settings: the settings service of the data folder (CONNECTEUR_DATA_DIR or the OS user folder), with
  * the overrides of a JSON file (`--settings FILE` or CONNECTEUR_SETTINGS_FILE) and CONNECTEUR_* variables.
@@ -9,23 +13,24 @@
  * 3 licence refused · 130 cancelled (Ctrl+C).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import type { ChannelName, ChannelOutput, InvokeArgs, Result, RunSummary as UiRunSummary } from '../shared/contract.js';
 import type { ProgressEvent } from '../shared/domain.js';
 import { AppError, toAppError } from '../shared/errors.js';
-import { settingsSchema, type Settings } from '../shared/settings.js';
-import { readPackageInfo } from './app.js';
+import { count } from '../shared/plural.js';
+import { settingsSchema } from '../shared/settings.js';
+import { createApp, type App } from './app.js';
+import type { ServiceOverrides } from './composition/services.js';
+import { defaultFeatures } from './features/index.js';
+import type { LicenceGuard } from './features/types.js';
 export { applyMemoryProfile } from './memory-profile.js';
+import type { PinnedLicenceConfig } from './services/licence/licence-service.js';
 import { createLogger } from './services/logger.js';
-import { FileLicenceCacheStore, LicenceService, fileMachineId } from './services/licence/index.js';
 import type { Clock, Logger } from './services/ports.js';
-import { systemClock } from './services/ports.js';
-import { SettingsService } from './services/settings/service.js';
 import { createNodeCipher, userDataDir as defaultUserDataDir } from './services/settings/node-cipher.js';
 import { createNodeSettingsStore } from './services/settings/store.js';
 import type { RunSummary, SyncHooks } from './services/sync/engine.js';
-import { createSyncRuntime, type SyncRuntime, type SyncRuntimeDeps } from './services/sync/runtime.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, LICENCE: 3, CANCELLED: 130 } as const;
 
@@ -38,13 +43,16 @@ export interface CliIo {
   onInterrupt?: (fn: () => void) => () => void;
 }
 
-/** Injection points for tests and the demo: replace what the CLI builds from the settings. */
+/** Injection points for tests and the crash test's child: replace what the app builds from the settings. */
 export interface CliOverrides {
   clock?: Clock;
   logger?: Logger;
-  runtime?: Partial<Pick<SyncRuntimeDeps, 'batigest' | 'batisimply' | 'buffer' | 'licence'>>;
+  runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer'>;
   /** Engine checkpoints (crash tests: test/support/proof/cli-child.ts kills the process at a named one). */
   hooks?: SyncHooks;
+  /** Tests of the release policy: a packaged release, and the licence values it has built in. */
+  release?: boolean;
+  licencePinned?: PinnedLicenceConfig;
 }
 
 const defaultIo = (): CliIo => ({
@@ -64,6 +72,7 @@ interface GlobalOpts {
   machine?: string;
 }
 
+/** Engine statuses in French (the demo prints engine summaries). */
 export const STATUS_FR: Record<RunSummary['status'], string> = {
   running: 'en cours',
   succeeded: 'réussie',
@@ -72,6 +81,28 @@ export const STATUS_FR: Record<RunSummary['status'], string> = {
   cancelled: 'annulée',
   interrupted: 'interrompue',
 };
+
+/** Journal statuses (the contract's) in French. */
+const UI_STATUS_FR: Record<UiRunSummary['status'], string> = {
+  running: STATUS_FR.running,
+  success: STATUS_FR.succeeded,
+  partial: STATUS_FR.partial,
+  failed: STATUS_FR.failed,
+  cancelled: STATUS_FR.cancelled,
+};
+
+/** A refused call of the handler map, as the error the CLI reports. */
+class Refused extends Error {
+  constructor(readonly error: { code: string; message: string }) {
+    super(error.message);
+  }
+}
+
+/** The app of one CLI command: invoke a channel, or throw its French refusal. */
+interface CliApp {
+  app: App;
+  call<K extends ChannelName>(channel: K, ...args: InvokeArgs<K>): Promise<ChannelOutput<K>>;
+}
 
 export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides: CliOverrides = {}): Promise<number> {
   let code: number = EXIT.OK;
@@ -88,25 +119,17 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
 
-  const withRuntime = async (fn: (rt: SyncRuntime, ctx: { settings: Settings; machine: string; logger: Logger }) => Promise<number>): Promise<number> => {
-    const g = program.opts<GlobalOpts>();
-    const ctx = await loadContext(g, io, overrides);
-    const rt = await createSyncRuntime({
-      settings: () => ctx.settings,
-      userDataDir: ctx.dataDir,
-      logger: ctx.logger,
-      clock: overrides.clock ?? systemClock,
-      machineName: ctx.machine,
-      licence: overrides.runtime?.licence ?? ctx.licence,
-      ...(overrides.runtime?.batigest ? { batigest: overrides.runtime.batigest } : {}),
-      ...(overrides.runtime?.batisimply ? { batisimply: overrides.runtime.batisimply } : {}),
-      ...(overrides.runtime?.buffer ? { buffer: overrides.runtime.buffer } : {}),
-      ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
-    });
+  const withApp = async (fn: (c: CliApp) => Promise<number>): Promise<number> => {
+    const app = await openApp(program.opts<GlobalOpts>(), io, overrides);
+    const call = async <K extends ChannelName>(channel: K, ...args: InvokeArgs<K>): Promise<ChannelOutput<K>> => {
+      const r = (await app.router.invoke(channel, args[0], { host: 'cli' })) as Result<ChannelOutput<K>>;
+      if (!r.ok) throw new Refused(r.error);
+      return r.value;
+    };
     try {
-      return await fn(rt, { settings: ctx.settings, machine: ctx.machine, logger: ctx.logger });
+      return await fn({ app, call });
     } finally {
-      await rt.close();
+      await app.dispose();
     }
   };
 
@@ -115,73 +138,30 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .description('lance une synchronisation')
     .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest) ou all').choices(['push', 'hours', 'all']).default('all'))
     .action(async (o: { flow: 'push' | 'hours' | 'all' }) => {
-      code = await withRuntime(async (rt) => {
-        const ac = new AbortController();
-        const off = io.onInterrupt?.(() => {
-          io.err('\nAnnulation demandée : arrêt propre en cours…\n');
-          ac.abort();
-        });
-        const bar = progressPrinter(io);
-        try {
-          const summaries = await rt.engine.run(o.flow, { signal: ac.signal, onProgress: bar.update, trigger: 'cli' });
-          bar.done();
-          for (const s of summaries) io.out(`${s.message} Exécution ${STATUS_FR[s.status]} (poste ${s.machine}, ${s.runId}).\n`);
-          for (const s of summaries) {
-            const items = await rt.buffer.listRunItems(s.runId, 20);
-            const notable = items.filter((i) => i.action !== 'created' && i.action !== 'updated' && i.reason);
-            for (const i of notable.slice(0, 10)) io.out(`  • ${i.reason}\n`);
-            if (notable.length > 10) io.out(`  … voir « connecteur journal --run ${s.runId} »\n`);
-          }
-          if (ac.signal.aborted || summaries.some((s) => s.status === 'cancelled')) return EXIT.CANCELLED;
-          return summaries.some((s) => s.status === 'failed') ? EXIT.FAILED : EXIT.OK;
-        } finally {
-          bar.done();
-          off?.();
-        }
-      });
+      code = await withApp((c) => syncCommand(c, o.flow, io));
     });
 
   program
     .command('status')
     .description("affiche l'état : réglages principaux, dernières exécutions, base tampon")
     .action(async () => {
-      code = await withRuntime(async (rt, ctx) => {
-        const s = ctx.settings;
-        io.out(`Poste : ${ctx.machine}\nMode : ${s.mode === 'devis' ? 'devis' : 'chantiers'} · logiciel : ${s.software}\n`);
-        io.out(`Base tampon : ${s.buffer.kind === 'remote' ? `PostgreSQL ${s.buffer.remote.host}:${s.buffer.remote.port}/${s.buffer.remote.database}` : 'intégrée'}\n`);
-        io.out(`Planification : ${s.schedule.enabled ? `toutes les ${s.schedule.intervalSeconds} s (${s.schedule.flows})` : 'désactivée'}\n`);
-        for (const flow of ['push', 'hours'] as const) {
-          const [last] = await rt.buffer.listRuns(1, flow);
-          io.out(`Dernier ${flow === 'push' ? 'envoi' : 'import des heures'} : ${last ? `${last.started_at.toISOString()} — ${STATUS_FR[last.status]} (${last.machine}) ${last.message ?? ''}` : 'jamais'}\n`);
-        }
-        for (const r of await rt.buffer.countRecords()) io.out(`${r.kind === 'devis' ? 'Devis' : 'Chantiers'} suivis : ${r.total} (${r.pushed} à jour, ${r.pending} en attente, ${r.errors} en erreur)\n`);
-        const slots = await rt.buffer.countSlots();
-        if (slots.length) io.out(`Créneaux suivis : ${slots.map((x) => `${x.state} ${x.n}`).join(', ')}\n`);
-        const dirty = await rt.buffer.countDirtyKeys();
-        if (dirty) io.out(`Lignes SuiviMO à terminer au prochain passage : ${dirty}\n`);
-        for (const l of await rt.buffer.listLeases()) io.out(`Verrou ${l.flow} : poste ${l.machine} jusqu'à ${l.expires_at.toISOString()}\n`);
-        return EXIT.OK;
-      });
+      code = await withApp((c) => statusCommand(c, io));
     });
 
   program
     .command('test-connections')
     .description('teste SQL Server, BatiSimply et la base tampon')
     .action(async () => {
-      code = await withRuntime(async (rt) => {
+      code = await withApp(async ({ call }) => {
         let ok = true;
-        const show = (label: string, d: { ok: boolean; message: string }) => {
+        const show = async (label: string, test: () => Promise<{ ok: boolean; message: string }>) => {
+          const d = await test().catch((e: unknown) => ({ ok: false, message: e instanceof Refused ? e.error.message : toAppError(e).message }));
           ok &&= d.ok;
           io.out(`${d.ok ? '✓' : '✗'} ${label} : ${d.message}\n`);
         };
-        show('SQL Server (Batigest)', await rt.batigest.testConnection().catch((e: unknown) => ({ ok: false, message: toAppError(e).message })));
-        show('BatiSimply', await rt.batisimply.testConnection().catch((e: unknown) => ({ ok: false, message: toAppError(e).message })));
-        try {
-          await rt.buffer.db.query('SELECT 1');
-          show('Base tampon', { ok: true, message: rt.buffer.db.kind === 'remote' ? 'PostgreSQL joignable, schéma à jour.' : 'Base intégrée ouverte, schéma à jour.' });
-        } catch (e) {
-          show('Base tampon', { ok: false, message: toAppError(e).message });
-        }
+        await show('SQL Server (Batigest)', () => call('sqlServer.test'));
+        await show('BatiSimply', () => call('batisimply.test'));
+        await show('Base tampon', () => call('buffer.test'));
         return ok ? EXIT.OK : EXIT.FAILED;
       });
     });
@@ -191,42 +171,28 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .description('affiche les dernières exécutions (ou le détail de l’une d’elles)')
     .option('--limit <n>', 'nombre d’exécutions', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new CommanderError(EXIT.USAGE, 'usage', '--limit attend un entier entre 1 et 1000.');
+      if (!Number.isInteger(n) || n < 1 || n > 500) throw new CommanderError(EXIT.USAGE, 'usage', '--limit attend un entier entre 1 et 500.');
       return n;
     }, 20)
     .option('--run <id>', 'détail d’une exécution')
     .action(async (o: { limit: number; run?: string }) => {
-      code = await withRuntime(async (rt) => {
-        if (o.run) {
-          const run = await rt.buffer.getRun(o.run);
-          if (!run) {
-            io.err(`Exécution ${o.run} introuvable.\n`);
-            return EXIT.USAGE;
-          }
-          io.out(`${run.started_at.toISOString()} ${run.flow} ${STATUS_FR[run.status]} (${run.machine}) ${run.message ?? ''}\n`);
-          for (const i of await rt.buffer.listRunItems(run.id, 10_000)) io.out(`  ${i.action.padEnd(9)} ${i.record_key}${i.reason ? ` — ${i.reason}` : ''}\n`);
-          return EXIT.OK;
-        }
-        const runs = await rt.buffer.listRuns(o.limit);
-        if (runs.length === 0) io.out('Aucune exécution enregistrée.\n');
-        for (const r of runs) {
-          io.out(
-            `${r.started_at.toISOString()}  ${r.flow.padEnd(5)}  ${STATUS_FR[r.status].padEnd(12)}  ${r.machine}  créés ${r.created}, modifiés ${r.updated}, inchangés ${r.unchanged}, ignorés ${r.skipped}, erreurs ${r.failed}, conflits ${r.conflicts}  ${r.id}\n`,
-          );
-        }
-        return EXIT.OK;
-      });
+      code = await withApp((c) => journalCommand(c, o, io));
     });
 
   program
     .command('mapping')
     .description('correspondance des utilisateurs BatiSimply avec les salariés Batigest (codebs)')
     .action(async () => {
-      code = await withRuntime(async (rt) => {
-        const rows = await rt.refreshEmployeeMapping();
-        const unmapped = rows.filter((r) => !r.salarieCode);
-        for (const r of rows) io.out(`${r.salarieCode ? '✓' : '✗'} ${r.name}${r.email ? ` <${r.email}>` : ''} → ${r.salarieCode ? `${r.salarieCode} ${r.salarieName ?? ''}` : 'aucun salarié (renseignez son codebs)'}\n`);
-        io.out(`${rows.length - unmapped.length} utilisateur(s) associé(s), ${unmapped.length} sans salarié.\n`);
+      code = await withApp(async ({ call }) => {
+        const view = await call('mapping.get');
+        const names = new Map(view.salaries.map((s) => [s.code, [s.prenom, s.nom].filter(Boolean).join(' ')]));
+        const unmapped = view.users.filter((u) => !u.mappedTo);
+        for (const u of view.users) {
+          const who = `${u.displayName}${u.email ? ` <${u.email}>` : ''}`;
+          io.out(u.mappedTo ? `✓ ${who} → ${u.mappedTo} ${names.get(u.mappedTo) ?? ''}\n` : `✗ ${who} → aucun salarié (renseignez son codebs)\n`);
+        }
+        if (view.usersError) io.err(`${view.usersError}\n`);
+        io.out(`${count(view.users.length - unmapped.length, 'utilisateur associé', 'utilisateurs associés')}, ${unmapped.length} sans salarié.\n`);
         return EXIT.OK;
       });
     });
@@ -240,18 +206,106 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
       if (e.code === 'usage') io.err(`${e.message}\n`);
       return EXIT.USAGE;
     }
-    const err = toAppError(e);
+    const err = e instanceof Refused ? e.error : toAppError(e);
     io.err(`${err.message}\n`);
-    if (err.code.startsWith('LICENSE_')) return EXIT.LICENCE;
-    if (err.code === 'CANCELLED') return EXIT.CANCELLED;
-    if (['SETTINGS_INVALID', 'SETTINGS_CORRUPT', 'NOT_CONFIGURED', 'INVALID_INPUT'].includes(err.code)) return EXIT.USAGE;
-    return EXIT.FAILED;
+    return exitCodeOf(err.code);
   }
 }
 
-async function loadContext(g: GlobalOpts, io: CliIo, overrides: CliOverrides) {
+function exitCodeOf(code: string): number {
+  if (code.startsWith('LICENSE_')) return EXIT.LICENCE;
+  if (code === 'CANCELLED') return EXIT.CANCELLED;
+  if (['SETTINGS_INVALID', 'SETTINGS_CORRUPT', 'NOT_CONFIGURED', 'INVALID_INPUT'].includes(code)) return EXIT.USAGE;
+  return EXIT.FAILED;
+}
+
+/** `connecteur sync`: one job through sync.run, progress from the app's events, Ctrl+C through sync.cancel. */
+async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'all', io: CliIo): Promise<number> {
+  const bar = progressPrinter(io);
+  let interrupted = false;
+  const offProgress = app.onEvent((event, payload) => {
+    if (event === 'sync:progress') bar.update(payload as ProgressEvent);
+  });
+  const offInterrupt = io.onInterrupt?.(() => {
+    interrupted = true;
+    io.err('\nAnnulation demandée : arrêt propre en cours…\n');
+    void call('sync.cancel', {}).catch(() => undefined);
+  });
+  try {
+    const { runs = [] } = await call('sync.run', { flow, wait: true });
+    bar.done();
+    for (const r of runs) io.out(`${r.message ?? ''} Exécution ${UI_STATUS_FR[r.status]} (poste ${r.machineName}, ${r.id}).\n`);
+    for (const r of runs) {
+      const { items } = await call('journal.get', { runId: r.id, pageSize: 20 });
+      const notable = items.filter((i) => i.action !== 'created' && i.action !== 'updated' && i.reason);
+      for (const i of notable.slice(0, 10)) io.out(`  • ${i.reason}\n`);
+      if (notable.length > 10) io.out(`  … voir « connecteur journal --run ${r.id} »\n`);
+    }
+    if (interrupted || runs.some((r) => r.status === 'cancelled')) return EXIT.CANCELLED;
+    return runs.some((r) => r.status === 'failed') ? EXIT.FAILED : EXIT.OK;
+  } finally {
+    bar.done();
+    offProgress();
+    offInterrupt?.();
+  }
+}
+
+/** `connecteur status`: the main settings, the last run of each flow, what the buffer tracks. */
+async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> {
+  const s = app.settings.get();
+  io.out(`Poste : ${app.context.machineName()}\nMode : ${s.mode === 'devis' ? 'devis' : 'chantiers'} · logiciel : ${s.software}\n`);
+  io.out(`Base tampon : ${s.buffer.kind === 'remote' ? `PostgreSQL ${s.buffer.remote.host}:${s.buffer.remote.port}/${s.buffer.remote.database}` : 'intégrée'}\n`);
+  io.out(`Planification : ${s.schedule.enabled ? `toutes les ${s.schedule.intervalSeconds} s (${s.schedule.flows})` : 'désactivée'}\n`);
+  for (const flow of ['push', 'hours'] as const) {
+    const [last] = (await call('journal.list', { flow, pageSize: 1 })).runs;
+    io.out(`Dernier ${flow === 'push' ? 'envoi' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);
+  }
+  const b = await call('buffer.status');
+  for (const r of b.records) io.out(`${r.kind === 'devis' ? 'Devis' : 'Chantiers'} suivis : ${r.total} (${r.pushed} à jour, ${r.pending} en attente, ${r.errors} en erreur)\n`);
+  if (b.slots.length) io.out(`Créneaux suivis : ${b.slots.map((x) => `${x.state} ${x.n}`).join(', ')}\n`);
+  if (b.dirtyKeys) io.out(`Lignes SuiviMO à terminer au prochain passage : ${b.dirtyKeys}\n`);
+  for (const l of b.leases) io.out(`Verrou ${l.flow} : poste ${l.machine} jusqu'à ${l.expiresAt}\n`);
+  return EXIT.OK;
+}
+
+/** `connecteur journal [--run ID]`: the last runs, or every item of one run. */
+async function journalCommand({ call }: CliApp, o: { limit: number; run?: string }, io: CliIo): Promise<number> {
+  if (o.run) {
+    let page = 1;
+    let shown = 0;
+    for (;;) {
+      const r = await call('journal.get', { runId: o.run, page, pageSize: 1000 }).catch((e: unknown) => {
+        if (e instanceof Refused && e.error.code === 'INVALID_INPUT') return null;
+        throw e;
+      });
+      if (!r) {
+        io.err(`Exécution ${o.run} introuvable.\n`);
+        return EXIT.USAGE;
+      }
+      if (page === 1) io.out(`${r.run.startedAt} ${r.run.flow} ${UI_STATUS_FR[r.run.status]} (${r.run.machineName}) ${r.run.message ?? ''}\n`);
+      for (const i of r.items) io.out(`  ${i.action.padEnd(9)} ${i.kind}:${i.key}${i.label ? ` (${i.label})` : ''}${i.reason ? ` — ${i.reason}` : ''}\n`);
+      shown += r.items.length;
+      if (r.items.length === 0 || shown >= r.totalItems) return EXIT.OK;
+      page++;
+    }
+  }
+  const { runs } = await call('journal.list', { pageSize: o.limit });
+  if (runs.length === 0) io.out('Aucune exécution enregistrée.\n');
+  for (const r of runs) {
+    const c = r.counts;
+    io.out(
+      `${r.startedAt}  ${r.flow.padEnd(5)}  ${UI_STATUS_FR[r.status].padEnd(12)}  ${r.machineName}  créés ${c.created}, modifiés ${c.updated}, inchangés ${c.unchanged}, ignorés ${c.skipped}, erreurs ${c.failed}, conflits ${c.conflicts}  ${r.id}\n`,
+    );
+  }
+  return EXIT.OK;
+}
+
+/** The app for one CLI command: the data folder's settings (plus the imposed file and variables), no background schedule. */
+async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promise<App> {
   const env = { ...io.env };
   if (g.settings) env.CONNECTEUR_SETTINGS_FILE = path.resolve(g.settings);
+  // --machine is an imposed value of this run, like a CONNECTEUR_* variable: never saved.
+  if (g.machine) env.CONNECTEUR_MACHINE_NAME = g.machine;
   const file = env.CONNECTEUR_SETTINGS_FILE;
   if (file) {
     let raw: unknown;
@@ -270,28 +324,31 @@ async function loadContext(g: GlobalOpts, io: CliIo, overrides: CliOverrides) {
   fs.mkdirSync(dataDir, { recursive: true });
   const logger =
     overrides.logger ??
-    createLogger({
-      dir: path.join(dataDir, 'logs'),
-      retainDays: 30,
-      level: env.CONNECTEUR_LOG_LEVEL === 'debug' ? 'debug' : 'info',
-      sink: () => undefined,
-    });
-  const clock = overrides.clock ?? systemClock;
+    createLogger({ dir: path.join(dataDir, 'logs'), retainDays: 30, level: env.CONNECTEUR_LOG_LEVEL === 'debug' ? 'debug' : 'info', sink: () => undefined });
   const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
-  const service = new SettingsService({ store: await createNodeSettingsStore({ cwd: dataDir }), cipher, logger, clock, env });
-  const settings = service.get();
-  const machine = g.machine ?? (settings.machineName || os.hostname());
-  const licence = new LicenceService({
-    settings: () => service.get().licence,
-    fetch: globalThis.fetch,
-    clock,
+  const rt = overrides.runtime ?? {};
+  const serviceOverrides: ServiceOverrides = {
+    ...(rt.licence ? { licenceGuard: rt.licence } : {}),
+    ...(rt.batigest ? { batigest: rt.batigest } : {}),
+    ...(rt.batisimply ? { batisimply: rt.batisimply } : {}),
+    ...(rt.buffer ? { buffer: rt.buffer } : {}),
+    ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
+  };
+  return createApp({
+    settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
     cipher,
-    cache: new FileLicenceCacheStore(path.join(dataDir, 'licence-cache.json')),
     logger,
-    machineId: fileMachineId(dataDir),
-    appVersion: readPackageInfo().version,
+    ...(overrides.clock ? { clock: overrides.clock } : {}),
+    userDataDir: dataDir,
+    host: 'headless',
+    entry: 'cli',
+    ...(overrides.release !== undefined ? { release: overrides.release } : {}),
+    ...(overrides.licencePinned ? { licencePinned: overrides.licencePinned } : {}),
+    env,
+    overrides: serviceOverrides,
+    // One command, then exit: no background schedule, the licence is checked when a sync asks for it.
+    features: defaultFeatures({ licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } }),
   });
-  return { settings, dataDir, logger, machine, licence };
 }
 
 /** A progress bar on a terminal, plain lines otherwise. */

@@ -11,13 +11,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { settingsSchema, type Settings } from '../shared/settings.js';
-import { progressPrinter, STATUS_FR, type CliIo } from './cli.js';
+import type { ChannelName, ChannelOutput, InvokeArgs, Result, RunSummary } from '../shared/contract.js';
+import type { ProgressEvent } from '../shared/domain.js';
+import type { SettingsPatch } from '../shared/contract.js';
+import { createApp, type App } from './app.js';
+import { progressPrinter, type CliIo } from './cli.js';
+import { defaultFeatures } from './features/index.js';
 import { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
-import { systemClock } from './services/ports.js';
-import type { RunSummary } from './services/sync/engine.js';
-import { createSyncRuntime } from './services/sync/runtime.js';
+import { createNodeCipher } from './services/settings/node-cipher.js';
+import { createNodeSettingsStore } from './services/settings/store.js';
 import { createPgliteBackend, startTdsSimulator } from '../../test/support/tds/index.js';
 import { SIM_DEFAULT_CREDENTIALS, startBatisimplySimulator } from '../../test/support/batisimply/index.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany } from '../../test/support/datasets/batigest.js';
@@ -39,6 +42,29 @@ function rng(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+const STATUS_FR: Record<RunSummary['status'], string> = { running: 'en cours', success: 'réussie', partial: 'terminée avec des erreurs', failed: 'échouée', cancelled: 'annulée' };
+
+/** The demo is a client of the app's handler map, like the window and the CLI. */
+async function call<K extends ChannelName>(app: App, channel: K, ...args: InvokeArgs<K>): Promise<ChannelOutput<K>> {
+  const r = (await app.router.invoke(channel, args[0], { host: 'demo' })) as Result<ChannelOutput<K>>;
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+/** One sync job with a progress bar: its journal lines. */
+async function syncJob(app: App, flow: 'push' | 'hours' | 'all'): Promise<RunSummary[]> {
+  const bar = progressPrinter(io);
+  const off = app.onEvent((event, payload) => {
+    if (event === 'sync:progress') bar.update(payload as ProgressEvent);
+  });
+  try {
+    return (await call(app, 'sync.run', { flow, wait: true })).runs ?? [];
+  } finally {
+    off();
+    bar.done();
+  }
 }
 
 function printRun(s: RunSummary): void {
@@ -74,9 +100,10 @@ async function main(): Promise<number> {
   say(`  SQL Server simulé sur 127.0.0.1:${tds.port}, BatiSimply simulé sur ${bs.apiUrl}`);
   say(`  ${mapped}/${company.salaries.length} salariés associés à un utilisateur BatiSimply ; ${adoptedByHand.length} projets déjà présents dans BatiSimply.`);
 
-  const settings: Settings = settingsSchema.parse({
+  const settings: SettingsPatch = {
     machineName: 'PC-DEMO',
     mode: 'chantier',
+    setupCompleted: true,
     sqlServer: { server: `127.0.0.1,${tds.port}`, database: DATABASE, user: 'connecteur', password: 'Demo#2026', encrypt: false, trustServerCertificate: true },
     buffer: { kind: 'embedded', embeddedPath: path.join(dataDir, 'buffer') },
     batisimply: {
@@ -87,23 +114,38 @@ async function main(): Promise<number> {
       project: { headQuarterId: '1', projectManager: 'Conducteur de travaux', projectColor: '#1e6fd9', countryCode: 'FR', currency: 'EUR' },
     },
     hours: { windowDays: 180, timezone: 'Europe/Paris' },
-  });
-  // Demo-only licence: an in-process service of this demo that always allows the sync.
-  const demoLicence = { assertSyncAllowed: async (): Promise<void> => undefined };
+    schedule: { enabled: false },
+  };
   say('  Licence : licence de démonstration (service en mémoire de la démo).');
-  say(`  Base tampon intégrée : ${path.relative(root, settings.buffer.embeddedPath)}`);
+  say(`  Base tampon intégrée : ${path.relative(root, path.join(dataDir, 'buffer'))}`);
 
-  let rt = await createSyncRuntime({ settings: () => settings, userDataDir: dataDir, logger, clock: systemClock, machineName: 'PC-DEMO', licence: demoLicence });
+  // The app as every entry point builds it (createApp + the default features), in .demo-data. Demo-only
+  // licence: an in-process stand-in of this demo that always allows the sync.
+  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
+  const openApp = async (): Promise<App> => {
+    const a = await createApp({
+      settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
+      cipher,
+      logger,
+      userDataDir: dataDir,
+      host: 'headless',
+      entry: 'demo',
+      overrides: { licenceGuard: { assertSyncAllowed: async (): Promise<void> => undefined } },
+      features: defaultFeatures({ licence: { checkAtStart: false }, sync: { schedule: false } }),
+    });
+    a.settings.update(settings);
+    return a;
+  };
+  let app = await openApp();
+  const itemsOf = async (runId: string) => (await app.services.buffers.get(app.settings.get().buffer)).listRunItems(runId);
   let code = 0;
   try {
     say('');
     say('1er passage — envoi des chantiers vers BatiSimply');
-    let bar = progressPrinter(io);
     let t = performance.now();
-    const [push1] = await rt.engine.run('push', { onProgress: bar.update, trigger: 'demo' });
-    bar.done();
+    const [push1] = await syncJob(app, 'push');
     printRun(push1!);
-    const adopted = (await rt.buffer.listRunItems(push1!.runId)).filter((i) => i.action === 'adopted').length;
+    const adopted = (await itemsOf(push1!.id)).filter((i) => i.action === 'adopted').length;
     say(`  dont ${adopted} projet(s) déjà présent(s) dans BatiSimply repris par leur code (aucun doublon créé)`);
     say(`  (${ms(t)} ; ${bs.log.count('POST /api/project')} POST, ${bs.log.count('PUT /api/project/{id}')} PUT)`);
 
@@ -129,26 +171,22 @@ async function main(): Promise<number> {
     }
     say('');
     say(`1er passage — import des heures (${SLOTS} créneaux saisis dans BatiSimply sur les 90 derniers jours)`);
-    bar = progressPrinter(io);
     t = performance.now();
-    const [hours1] = await rt.engine.run('hours', { onProgress: bar.update, trigger: 'demo' });
-    bar.done();
+    const [hours1] = await syncJob(app, 'hours');
     printRun(hours1!);
-    const unmapped = (await rt.buffer.listRunItems(hours1!.runId)).filter((i) => i.record_key.startsWith('user:'));
+    const unmapped = (await itemsOf(hours1!.id)).filter((i) => i.record_key.startsWith('user:'));
     for (const i of unmapped.slice(0, 3)) say(`  • ${i.reason}`);
     say(`  (${ms(t)})`);
 
-    // Second run, as the scheduler would do 5 minutes later, from a restarted process (same buffer on disk).
-    await rt.close();
-    rt = await createSyncRuntime({ settings: () => settings, userDataDir: dataDir, logger, clock: systemClock, machineName: 'PC-DEMO', licence: demoLicence });
+    // Second run, as the scheduler would do 5 minutes later, from a restarted app (same buffer on disk).
+    await app.dispose();
+    app = await openApp();
     const postBefore = bs.log.count('POST /api/project');
     const putBefore = bs.log.count('PUT /api/project/{id}');
     say('');
     say('2e passage — rien n’a changé de part et d’autre (programme redémarré, même base tampon)');
-    bar = progressPrinter(io);
     t = performance.now();
-    const second = await rt.engine.run('all', { onProgress: bar.update, trigger: 'demo' });
-    bar.done();
+    const second = await syncJob(app, 'all');
     for (const s of second) printRun(s);
     const posts = bs.log.count('POST /api/project') - postBefore;
     const puts = bs.log.count('PUT /api/project/{id}') - putBefore;
@@ -157,7 +195,7 @@ async function main(): Promise<number> {
     const suivi = second.find((s) => s.flow === 'hours')?.counts.writes ?? -1;
     say(`  (${ms(t)} ; ${posts} POST, ${puts} PUT vers BatiSimply, ${suivi} écriture(s) SuiviMO)`);
     say('');
-    if (created === 0 && updated === 0 && posts === 0 && puts === 0 && suivi === 0 && second.every((s) => s.status === 'succeeded')) {
+    if (created === 0 && updated === 0 && posts === 0 && puts === 0 && suivi === 0 && second.every((s) => s.status === 'success')) {
       say('✓ Le 2e passage ne change rien : 0 création, 0 mise à jour, 0 écriture SuiviMO.');
     } else {
       say(`✗ Le 2e passage a modifié des données (créations ${created}, mises à jour ${updated}, SuiviMO ${suivi}).`);
@@ -166,7 +204,7 @@ async function main(): Promise<number> {
     say(`Projets dans BatiSimply : ${bs.state.projects.size} (aucun code en double : ${new Set(projects.map((p) => p.projectCode)).size === projects.length ? 'oui' : 'NON'}).`);
     say(`Journal : npx connecteur --data-dir .demo-data journal   ·   durée totale ${ms(t0)}`);
   } finally {
-    await rt.close();
+    await app.dispose();
     await bs.close();
     await tds.close();
     await backend.close();

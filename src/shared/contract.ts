@@ -296,6 +296,10 @@ export const countsSchema = z.object({
   unchanged: z.number().int().min(0),
   skipped: z.number().int().min(0),
   failed: z.number().int().min(0),
+  /** Records changed on both sides, decided by the later modification (journaled per item). */
+  conflicts: z.number().int().min(0).default(0),
+  /** Writes sent to the other side: BatiSimply creations and updates, or SuiviMO operations. */
+  writes: z.number().int().min(0).default(0),
 });
 export type Counts = z.infer<typeof countsSchema>;
 
@@ -359,6 +363,26 @@ export const syncStatusSchema = z.object({
   syncAllowed: z.boolean(),
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
+
+/** What the buffer keeps track of (CLI `status`, maintenance). */
+export const bufferStatusSchema = z.object({
+  records: z.array(
+    z.object({
+      kind: z.enum(['chantier', 'devis']),
+      total: z.number().int().min(0),
+      /** Sent and up to date in BatiSimply. */
+      pushed: z.number().int().min(0),
+      /** Changed since, or never sent. */
+      pending: z.number().int().min(0),
+      errors: z.number().int().min(0),
+    }),
+  ),
+  slots: z.array(z.object({ state: z.string(), n: z.number().int().min(0) })),
+  /** SuiviMO rows whose write an interrupted run left to finish. */
+  dirtyKeys: z.number().int().min(0),
+  leases: z.array(z.object({ flow: z.string(), machine: z.string(), expiresAt: isoDateTime })),
+});
+export type BufferStatus = z.infer<typeof bufferStatusSchema>;
 
 export const journalFiltersSchema = z
   .object({
@@ -480,14 +504,21 @@ export const contract = {
 
   // sync
   'sync.run': defineChannel({
-    input: z.object({ flow: syncFlowSchema }).strict(),
-    output: z.object({ runId: z.string() }),
+    input: z
+      .object({
+        flow: syncFlowSchema,
+        /** Answer at the end of the job with its runs (CLI, scheduler); default: as soon as the first run exists. */
+        wait: z.boolean().optional(),
+      })
+      .strict(),
+    output: z.object({ runId: z.string(), runs: z.array(runSummarySchema).optional() }),
   }),
   'sync.cancel': defineChannel({
     input: z.object({ runId: z.string().optional() }).strict().optional(),
     output: z.object({ cancelled: z.boolean() }),
   }),
   'sync.status': defineChannel({ input: noInput, output: syncStatusSchema }),
+  'buffer.status': defineChannel({ input: noInput, output: bufferStatusSchema, description: 'Ce que la base tampon suit : projets, créneaux, verrous' }),
 
   // journal
   'journal.list': defineChannel({

@@ -12,11 +12,10 @@
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../../src/shared/settings.js';
 import type { Logger } from '../../src/main/services/ports.js';
-import { BatigestGateway } from '../../src/main/services/batigest/index.js';
+import type { BatigestGateway } from '../../src/main/services/batigest/index.js';
 import { BatisimplyClient } from '../../src/main/services/batisimply/index.js';
 import { openBuffer } from '../../src/main/services/buffer/index.js';
-import { SyncEngine } from '../../src/main/services/sync/engine.js';
-import { createSyncFlows } from '../../src/main/services/sync/flows/index.js';
+import { createServices, licencePolicy } from '../../src/main/composition/services.js';
 import { applyMemoryProfile } from '../../src/main/memory-profile.js';
 import { ReferenceConnector } from './baseline.js';
 
@@ -96,15 +95,27 @@ async function child(cfg: ChildConfig): Promise<void> {
   const s = cfg.settings;
   const trace = memoryTracer(cfg.traceMemory === true);
   const clock = { now: () => new Date() };
-  const client = new BatisimplyClient(s.batisimply, { clock, logger: silent });
   const send = (m: unknown): void => void process.send?.(m);
   const waitGo = (): Promise<void> => new Promise((res) => process.once('message', () => res()));
   let result: ChildResult;
   if (cfg.contender === 'engine') {
     trace.step('ouverture du tampon');
-    const buffer = await openBuffer(s.buffer, ':memory:');
-    const gateway = new BatigestGateway({ settings: s.sqlServer, logger: silent });
-    const engine = new SyncEngine({ flows: createSyncFlows(), batigest: gateway, batisimply: client, buffer, settings: () => s, clock, logger: silent, machineName: 'BENCH' });
+    // The engine as every entry point builds it: the service factory, on an in-memory embedded buffer.
+    const services = createServices({
+      settings: { get: () => s },
+      logger: silent,
+      clock,
+      cipher: { available: true, encrypt: (p) => p, decrypt: (c) => c },
+      userDataDir: ':memory:',
+      appVersion: 'bench',
+      licence: licencePolicy('bench', false),
+      machineName: () => 'BENCH',
+      overrides: { licenceGuard: { assertSyncAllowed: async () => undefined } },
+    });
+    const buffer = await services.buffers.get(s.buffer);
+    const rt = await services.syncRuntime({ buffer });
+    const engine = rt.engine;
+    const gateway = rt.batigest as BatigestGateway;
     trace.step('préparation');
     if (cfg.scenario === 'b') await engine.run('all');
     send({ t: 'ready' });
@@ -124,10 +135,11 @@ async function child(cfg: ChildConfig): Promise<void> {
       suiviWrites: runs.filter((r) => r.flow === 'hours').reduce((n, r) => n + r.counts.writes, 0),
       detail: runs.map((r) => r.message).join(' ') + (failed.length ? ` ÉCHEC: ${failed.map((r) => r.errorCode).join(',')}` : ''),
     };
-    await gateway.close();
-    await buffer.db.close();
+    await rt.close();
+    await services.buffers.dispose();
   } else {
     trace.step('ouverture du tampon');
+    const client = new BatisimplyClient(s.batisimply, { clock, logger: silent });
     const buffer = await openBuffer(s.buffer, ':memory:');
     const ref = new ReferenceConnector({ sqlServer: s.sqlServer, projectDefaults: s.batisimply.project, client, buffer: buffer.db });
     await ref.init();
@@ -155,8 +167,8 @@ async function child(cfg: ChildConfig): Promise<void> {
     };
     await ref.close();
     await buffer.db.close();
+    await client.close();
   }
-  await client.close();
   send({ t: 'done', result });
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createApp, type App } from '../../src/main/app.js';
-import { defaultFeatures } from '../../src/main/features.js';
+import { defaultFeatures } from '../../src/main/features/index.js';
 import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
 import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import { startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
@@ -69,7 +69,8 @@ export async function missingChannels(channels: readonly string[]): Promise<stri
     userDataDir: dir,
     host: 'bridge',
     env: {},
-    features: defaultFeatures({ cipher, appVersion: '0.0.0-e2e', licencePinned: {} }),
+    version: '0.0.0-e2e',
+    features: defaultFeatures(),
   });
   try {
     const missing: string[] = [];
@@ -130,7 +131,8 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
     userDataDir: dataDir,
     host: 'bridge',
     env: opts.env ?? {},
-    features: defaultFeatures({ cipher, appVersion: '0.0.0-e2e', licencePinned: {} }),
+    version: '0.0.0-e2e',
+    features: defaultFeatures(),
   });
   const bridge = await startWebBridge({ router: app.router, onEvent: app.onEvent, logger, staticDir: rendererDir });
   const context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {

@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/app.js';
-import { defaultFeatures } from '../../src/main/features.js';
 import { connectionsFeature } from '../../src/main/features/connections.js';
-import { csvCell, syncFeature } from '../../src/main/features/sync.js';
-import { createLicenceFeature } from '../../src/main/services/licence/index.js';
+import { defaultFeatures } from '../../src/main/features/index.js';
+import { licenceFeature } from '../../src/main/features/licence.js';
+import { csvCell, syncFeature } from '../../src/main/features/sync/index.js';
 import type { Timers } from '../../src/main/services/scheduler/scheduler.js';
 import type { SyncHooks } from '../../src/main/services/sync/engine.js';
 import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
@@ -79,19 +79,15 @@ async function newApp(name: string, features: 'default' | 'custom', custom: { ho
   const data = path.join(dir, name);
   fs.mkdirSync(data, { recursive: true });
   const cipher = createNodeCipher({ keyFile: path.join(data, 'secret.key') });
-  let list;
-  if (features === 'default') {
-    list = defaultFeatures({ cipher, appVersion: '0.1.0', licencePinned: { publicKey: lm.publicKeyPem } });
-  } else {
-    const lic = createLicenceFeature({ cipher, appVersion: '0.1.0', pinned: { publicKey: lm.publicKeyPem } });
-    list = [lic.feature, connectionsFeature(), syncFeature({ licence: lic.guard, ...custom })];
-  }
+  const list = features === 'default' ? defaultFeatures() : [licenceFeature(), connectionsFeature(), syncFeature(custom)];
   const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: data }),
     cipher,
     logger: memoryLogger(),
     userDataDir: data,
     host: 'bridge',
+    version: '0.1.0',
+    licencePinned: { publicKey: lm.publicKeyPem },
     features: list,
   });
   apps.push(app);

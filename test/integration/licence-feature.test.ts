@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/app.js';
 import { generateSigningKeyPair } from '../../src/license-manager/security.js';
-import { createLicenceFeature } from '../../src/main/services/licence/index.js';
+import { licenceFeature } from '../../src/main/features/licence.js';
 import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
 import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import type { LicenceStatus } from '../../src/shared/contract.js';
@@ -37,20 +37,24 @@ afterAll(async () => {
 async function makeApp(name: string, pinnedPublicKey?: string) {
   const data = path.join(dir, name);
   const cipher = createNodeCipher({ keyFile: path.join(data, 'secret.key') });
-  const lic = createLicenceFeature({ cipher, appVersion: '0.1.0', fetch: globalThis.fetch, pinned: pinnedPublicKey ? { publicKey: pinnedPublicKey } : {} });
   const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: data }),
     cipher,
     logger: memoryLogger(),
     userDataDir: data,
     host: 'bridge',
-    features: [lic.feature],
+    version: '0.1.0',
+    overrides: { licenceFetch: globalThis.fetch },
+    ...(pinnedPublicKey ? { licencePinned: { publicKey: pinnedPublicKey } } : {}),
+    features: [licenceFeature()],
   });
   apps.push(app);
   const events: LicenceStatus[] = [];
   app.onEvent((e, p) => {
     if (e === 'licence:status') events.push(p as LicenceStatus);
   });
+  // What the sync asks before each run.
+  const lic = { guard: app.services.licenceGuard() };
   return { app, lic, events, data };
 }
 

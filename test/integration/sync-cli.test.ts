@@ -69,7 +69,7 @@ describe('connecteur CLI (simulators)', () => {
     const m = await cli(['mapping']);
     expect(m.code).toBe(EXIT.OK);
     expect(m.out).toMatch(/✗ Paul Leroy.*aucun salarié/);
-    expect(m.out).toContain('2 utilisateur(s) associé(s), 1 sans salarié.');
+    expect(m.out).toContain('2 utilisateurs associés, 1 sans salarié.');
   });
 
   it('draws a progress bar on a terminal, and a second run changes nothing', async () => {

@@ -18,7 +18,8 @@ import type { Logger } from '../services/ports.js';
 
 /** Who is calling; handlers may use it (e.g. journal trigger) but never trust it for security. */
 export interface CallContext {
-  host: 'electron' | 'bridge' | 'test';
+  /** 'cli' and 'demo': the headless entry points calling the handler map in process. */
+  host: 'electron' | 'bridge' | 'cli' | 'demo' | 'test';
 }
 
 export type Handler<K extends ChannelName> = (

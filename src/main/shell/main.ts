@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, protocol, session } from 'electron';
 import { createApp, type App } from '../app.js';
-import { defaultFeatures } from '../features.js';
+import { defaultFeatures } from '../features/index.js';
 import { applyMemoryProfile } from '../memory-profile.js';
 import { createLogger } from '../services/logger.js';
 import { CONTENT_SECURITY_POLICY, resolveStaticFile } from '../static-files.js';
@@ -148,14 +148,13 @@ async function start(): Promise<void> {
     logger,
     userDataDir,
     host: 'electron',
+    entry: 'app',
+    // A release must carry the vendor's licence key (vendor-config.ts): otherwise no licence is accepted.
+    release: app.isPackaged,
     version: app.getVersion(),
     features: defaultFeatures({
-      cipher,
-      appVersion: app.getVersion(),
-      // A release must carry the vendor's licence key (vendor-config.ts): otherwise no licence is accepted.
-      licenceRequireBuiltInKey: app.isPackaged,
       // scheduled results (and scheduled runs refused, e.g. licence) are notified by the sync feature
-      notify: (title, body) => notifier.notify(title, body, () => showWindow()),
+      sync: { notify: (title, body) => notifier.notify(title, body, () => showWindow()) },
     }),
   });
   const running = theApp;

@@ -37,10 +37,10 @@ function FlowCell({ label }: { label: string }) {
   );
 }
 
-export function CountsLine({ counts }: { counts: Counts }) {
+export function CountsLine({ counts }: { counts: Omit<Counts, 'conflicts' | 'writes'> }) {
   return (
     <span className="counts" data-testid="counts">
-      {(Object.keys(fr.counts) as (keyof Counts)[]).map((k) => (
+      {(Object.keys(fr.counts) as (keyof typeof fr.counts)[]).map((k) => (
         <span key={k} data-count={k}>
           {fr.counts[k]} : <b>{counts[k]}</b>
         </span>

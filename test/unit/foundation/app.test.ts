@@ -32,6 +32,22 @@ async function make(features: Parameters<typeof createApp>[0]['features'] = []) 
 }
 
 describe('createApp', () => {
+  it('refuses to start when two features handle the same channel, naming both', async () => {
+    const twice = (name: string) => () => ({ name, handlers: { 'sync.status': () => ({ running: null, lastRuns: [], nextRunAt: null, scheduleEnabled: false, syncAllowed: false }) } });
+    await expect(make([twice('premier'), twice('second')])).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/« sync\.status » est traitée deux fois \(modules « premier » et « second »\)/),
+    });
+    app = null;
+  });
+
+  it('refuses a second handler of a channel the app already serves (settings.get)', async () => {
+    await expect(make([() => ({ name: 'intrus', handlers: { 'settings.get': () => { throw new Error('never'); } } })])).rejects.toMatchObject({
+      message: expect.stringMatching(/« settings\.get » est traitée deux fois \(modules « réglages » et « intrus »\)/),
+    });
+    app = null;
+  });
+
   it('serves app.info and settings for real, and reports the corrupt file as a notice', async () => {
     const a = await make();
     const info = await a.router.invoke('app.info', undefined);
@@ -40,8 +56,9 @@ describe('createApp', () => {
     expect(notices).toMatchObject({ ok: true, value: [{ code: 'SETTINGS_CORRUPT' }] });
     await a.router.invoke('settings.update', { software: 'codial' });
     expect(await a.router.invoke('app.info', undefined)).toMatchObject({ ok: true, value: { softwareLabel: 'Codial' } });
+    // schedule.* belong to the sync feature only (no second definition in the foundation): absent here.
     const sched = await a.router.invoke('schedule.set', { enabled: true, intervalSeconds: 600 });
-    expect(sched).toMatchObject({ ok: true, value: { enabled: true, intervalSeconds: 600, nextRunAt: null } });
+    expect(sched).toMatchObject({ ok: false, error: { code: 'NOT_CONFIGURED' } });
   });
 
   it('answers NOT_CONFIGURED for channels no feature implements, and lets a feature implement them', async () => {

@@ -67,22 +67,22 @@ function serverLabel(ctx: ErrorContext): string {
   return a.host;
 }
 
-/** What the classifiers below read from one driver error. */
-interface Seen {
+/** What classifies one driver error: its facts, and helpers over them. */
+interface Probe {
   e: unknown;
   f: Facts;
   ctx: ErrorContext;
   detail: string;
   srv: string;
-  has: (...codes: string[]) => boolean;
-  num: (n: number) => boolean;
+  has(...codes: string[]): boolean;
+  num(n: number): boolean;
 }
 
 /** Any error from the driver → AppError. Already-typed AppErrors pass through. */
 export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
   if (e instanceof AppError) return e;
   const f = errorFacts(e);
-  const seen: Seen = {
+  const p: Probe = {
     e,
     f,
     ctx,
@@ -91,11 +91,13 @@ export function classifySqlError(e: unknown, ctx: ErrorContext): AppError {
     has: (...codes) => codes.some((c) => f.codes.has(c) || f.text.includes(c)),
     num: (n) => f.numbers.has(n) || (ctx.loginErrorNumbers ?? []).includes(n),
   };
-  return statementError(seen) ?? requestError(seen) ?? connectionError(seen);
+  const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name) : '';
+  const request = name === 'RequestError' || name === 'TransactionError' || name === 'PreparedStatementError';
+  return statementError(p) ?? (request ? requestError(p) : (connectionError(p) ?? unreachable(p)));
 }
 
-/** Errors of a statement SQL Server ran: deadlock, duplicate key, missing table or column. */
-function statementError({ e, ctx, detail, num }: Seen): AppError | null {
+/** SQL Server's own answer to a statement (deadlock, duplicate key, missing table or column). */
+function statementError({ e, ctx, detail, num }: Probe): AppError | null {
   if (num(1205)) {
     return new AppError(
       'SQL_DEADLOCK',
@@ -115,29 +117,20 @@ function statementError({ e, ctx, detail, num }: Seen): AppError | null {
   return null;
 }
 
-/** Other errors of a running request (cancelled, timed out, connection lost, refused). */
-function requestError({ e, f, detail, srv, has, num }: Seen): AppError | null {
-  const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name) : '';
-  if (name === 'RequestError' || name === 'TransactionError' || name === 'PreparedStatementError') {
-    if (has('ECANCEL')) return new AppError('CANCELLED', 'Opération annulée.', { detail, cause: e });
-    if (has('ETIMEOUT') || num(-2)) {
-      return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai des requêtes dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
-    }
-    if (has('ESOCKET', 'ECONNCLOSED', 'ENOTOPEN', 'ECONNRESET')) {
-      return new AppError('SQL_HOST_UNREACHABLE', `La connexion à ${srv} a été perdue pendant l'opération : rien n'a été validé à moitié ; l'opération sera relancée.`, { detail, cause: e, retryable: true });
-    }
-    return new AppError('SQL_ERROR', `SQL Server a refusé une requête${f.numbers.size ? ` (erreur ${[...f.numbers].join(', ')})` : ''}. Consultez le journal pour le détail technique.`, { detail, cause: e });
+/** A request that failed on an open connection (cancelled, timed out, connection lost). */
+function requestError({ e, f, detail, srv, has, num }: Probe): AppError {
+  if (has('ECANCEL')) return new AppError('CANCELLED', 'Opération annulée.', { detail, cause: e });
+  if (has('ETIMEOUT') || num(-2)) {
+    return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai des requêtes dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
   }
-  return null;
+  if (has('ESOCKET', 'ECONNCLOSED', 'ENOTOPEN', 'ECONNRESET')) {
+    return new AppError('SQL_HOST_UNREACHABLE', `La connexion à ${srv} a été perdue pendant l'opération : rien n'a été validé à moitié ; l'opération sera relancée.`, { detail, cause: e, retryable: true });
+  }
+  return new AppError('SQL_ERROR', `SQL Server a refusé une requête${f.numbers.size ? ` (erreur ${[...f.numbers].join(', ')})` : ''}. Consultez le journal pour le détail technique.`, { detail, cause: e });
 }
 
-/** Errors of the connection (instance, database, login, certificate, network), and the rest. */
-function connectionError(s: Seen): AppError {
-  return loginError(s) ?? networkError(s);
-}
-
-/** The server answered but refused: unknown instance or database, login, certificate, encryption. */
-function loginError({ e, f, ctx, detail, srv, has, num }: Seen): AppError | null {
+/** Opening the connection was refused: instance, database, login, certificate, encryption. */
+function connectionError({ e, f, ctx, detail, srv, has, num }: Probe): AppError | null {
   if (has('EINSTLOOKUP')) {
     const inst = ctx.address?.instanceName ?? '';
     return new AppError(
@@ -173,8 +166,8 @@ function loginError({ e, f, ctx, detail, srv, has, num }: Seen): AppError | null
   return null;
 }
 
-/** The server could not be reached, or did not answer in time. */
-function networkError({ e, ctx, detail, srv, has, num }: Seen): AppError {
+/** The server cannot be reached at all (name, refused, no answer), or an error of unknown kind. */
+function unreachable({ e, ctx, detail, srv, has, num }: Probe): AppError {
   if (has('ENOTFOUND', 'EAI_AGAIN')) {
     return new AppError(
       'SQL_HOST_UNREACHABLE',

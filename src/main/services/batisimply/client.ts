@@ -565,22 +565,7 @@ export class BatisimplyClient implements BatisimplyPort {
       let res: HttpExchange;
       const t0 = Date.now();
       try {
-        res = await this.limiter.run(() => {
-          this.counters.apiCalls++;
-          this.counters.byRoute[op.route] = (this.counters.byRoute[op.route] ?? 0) + 1;
-          return exchange(this.dispatcher, {
-            url,
-            method: op.method,
-            headers: {
-              authorization: `Bearer ${token}`,
-              accept: 'application/json',
-              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-            },
-            body,
-            timeoutMs: this.settings.timeoutMs,
-            signal: op.signal,
-          });
-        });
+        res = await this.send(op, url, body, token);
       } catch (e) {
         const te = e as TransportError;
         if (te.kind === 'cancelled') throw cancelled();
@@ -623,15 +608,37 @@ export class BatisimplyClient implements BatisimplyPort {
         throw this.overloadError(res, op, retryAfterMs);
       }
       if (res.status >= 400) throw this.clientError(res, op);
-      let json: unknown = undefined;
-      if (res.text.trim() !== '') {
-        try {
-          json = JSON.parse(res.text);
-        } catch (e) {
-          throw badResponse(op.what, `${op.method} ${op.path}: HTTP ${res.status}, body is not JSON (${res.text.length} chars)`, e);
-        }
-      }
-      return { status: res.status, headers: res.headers, json };
+      return { status: res.status, headers: res.headers, json: this.parseBody(res, op) };
+    }
+  }
+
+  /** One HTTP exchange through the concurrency limiter, counted. */
+  private send(op: CallOptions, url: string, body: string | undefined, token: string): Promise<HttpExchange> {
+    return this.limiter.run(() => {
+      this.counters.apiCalls++;
+      this.counters.byRoute[op.route] = (this.counters.byRoute[op.route] ?? 0) + 1;
+      return exchange(this.dispatcher, {
+        url,
+        method: op.method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body,
+        timeoutMs: this.settings.timeoutMs,
+        signal: op.signal,
+      });
+    });
+  }
+
+  /** The JSON of a successful answer (undefined when empty); not JSON → BS_BAD_RESPONSE. */
+  private parseBody(res: HttpExchange, op: CallOptions): unknown {
+    if (res.text.trim() === '') return undefined;
+    try {
+      return JSON.parse(res.text);
+    } catch (e) {
+      throw badResponse(op.what, `${op.method} ${op.path}: HTTP ${res.status}, body is not JSON (${res.text.length} chars)`, e);
     }
   }
 

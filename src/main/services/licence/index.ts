@@ -3,4 +3,3 @@ export { VENDOR_LICENCE_PINNED, VENDOR_LICENCE_PUBLIC_KEY } from './vendor-confi
 export { FileLicenceCacheStore, MemoryLicenceCacheStore, type LicenceCacheStore } from './cache-store.js';
 export { fileMachineId, type MachineIdProvider } from './machine-id.js';
 export { toContractLicenceStatus } from './ipc-status.js';
-export { createLicenceFeature, type LicenceFeatureOptions } from './feature.js';

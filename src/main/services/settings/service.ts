@@ -20,7 +20,6 @@ import { systemClock, type Clock, type Logger, type SecretCipher } from '../port
 import { migrate } from './migrations.js';
 import { deepMerge, getPath, isPlainObject, setPath, type Raw } from './paths.js';
 import type { SettingsStore } from './store.js';
-import { VENDOR_LOCKED_SETTING_PATHS } from '../licence/vendor-config.js';
 
 export const SECTION_LABELS: Record<string, string> = {
   software: 'Logiciel',
@@ -144,8 +143,8 @@ export interface SettingsServiceOptions {
   /** Environment for CONNECTEUR_* overrides (pass process.env in the CLI/bridge; nothing in the app). */
   env?: Record<string, string | undefined>;
   /**
-   * Setting paths that CONNECTEUR_* variables and CONNECTEUR_SETTINGS_FILE cannot change. Default: the
-   * licence server configuration when the vendor key is built in (licence/vendor-config.ts).
+   * Setting paths that CONNECTEUR_* variables and CONNECTEUR_SETTINGS_FILE cannot change (default none).
+   * The composition root passes the licence server configuration once a public key is built in.
    */
   lockedPaths?: readonly string[];
 }
@@ -172,7 +171,7 @@ export class SettingsService {
     this.log = opts.logger.child({ component: 'settings' });
     this.clock = opts.clock ?? systemClock;
     this.env = opts.env ?? {};
-    this.lockedPaths = opts.lockedPaths ?? VENDOR_LOCKED_SETTING_PATHS;
+    this.lockedPaths = opts.lockedPaths ?? [];
     this.load();
     this.overlay = this.readOverlay();
     this.resolve();

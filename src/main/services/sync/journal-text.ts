@@ -4,20 +4,16 @@
  * fields are named as the UI names them (src/shared/strings.fr.ts), e.g. « Réglages › Options de synchronisation ».
  * `sw` is the software's name for the user: 'Sage Batigest' or 'Codial'.
  */
+import { count, pick as plural } from '../../../shared/plural.js';
 import { fr } from '../../../shared/strings.fr.js';
 import { SOFTWARE_LABELS } from '../../../shared/settings.js';
 import { storable } from '../../../shared/text.js';
 import type { RunCounts } from './model.js';
 
-const pluralRules = new Intl.PluralRules('fr-FR');
 const integer = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
 
-/** The singular or plural form for `n`, by French rules (« 0 créneau », « 1,5 h validée », « 2 créneaux »). */
-export const plural = (n: number, one: string, other: string): string => (pluralRules.select(n) === 'one' ? one : other);
-
-/** `n` and its noun in the right form: count(3, 'créneau importé', 'créneaux importés') → « 3 créneaux importés ». */
-export const count = (n: number, one: string, other: string): string => `${integer.format(n)} ${plural(n, one, other)}`;
+export { count };
 
 /** Hours for the user: « 2,5 », « 8 ». */
 export const hoursFigure = (h: number): string => decimal.format(h);
@@ -200,7 +196,7 @@ export const hoursText = {
       const chantiers = l.unknownChantiers === 1 ? `un chantier inconnu de ${sw}` : `${integer.format(l.unknownChantiers)} chantiers inconnus de ${sw}`;
       why.push(`${count(l.unknownSlots, 'créneau', 'créneaux')} sur ${chantiers} (code à vérifier)`);
     }
-    const one = pluralRules.select(hours) === 'one';
+    const one = plural(hours, 'one', 'other') === 'one';
     return ` ${hoursFigure(hours)} h ${one ? 'validée' : 'validées'} en attente, ${one ? 'non écrite' : 'non écrites'} dans ${sw} : ${why.join(' ; ')}. ${one ? 'Elle sera importée' : 'Elles seront importées'} au prochain passage une fois corrigé.`;
   },
 };

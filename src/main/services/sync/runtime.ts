@@ -1,11 +1,10 @@
 /**
- * Builds the sync engine and what it runs on (Batigest gateway, BatiSimply client, buffer) from the
- * settings. Used by the CLI, the demo and the app's sync feature, so all of them run the same code.
+ * Wires the sync engine onto its ports (Batigest gateway, BatiSimply client, buffer). It builds none of
+ * them: the service factory (src/main/composition/services.ts) does, so every entry point builds them
+ * one way. Closing the runtime cancels its runs and closes the ports it was given to own.
  */
 import type { Settings } from '../../../shared/settings.js';
-import { BatigestGateway } from '../batigest/gateway.js';
-import { BatisimplyClient } from '../batisimply/client.js';
-import { openBuffer, type BufferStore } from '../buffer/index.js';
+import type { BufferStore } from '../buffer/index.js';
 import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
 import { refreshEmployeeMapping, type EmployeeMappingRow } from './employees.js';
 import { SyncEngine, type SyncHooks } from './engine.js';
@@ -14,8 +13,6 @@ import { createSyncFlows } from './flows/index.js';
 
 export interface SyncRuntimeDeps {
   settings: () => Settings;
-  /** The app's user-data folder (embedded buffer in `<dir>/buffer` unless set in the settings). */
-  userDataDir: string;
   logger: Logger;
   clock: Clock;
   machineName: string;
@@ -23,11 +20,13 @@ export interface SyncRuntimeDeps {
   hooks?: SyncHooks;
   /** Leases held by this process's engines; one set shared by every runtime of the process (see SyncEngineDeps). */
   localLeases?: Set<string>;
-  /** Overrides (tests, demo). */
+  /** The flows the engine runs (default: createSyncFlows(), the registered ones). */
   flows?: readonly FlowModule[];
-  batigest?: BatigestPort;
-  batisimply?: BatisimplyPort;
-  buffer?: BufferStore;
+  batigest: BatigestPort;
+  batisimply: BatisimplyPort;
+  buffer: BufferStore;
+  /** The ports closed with the runtime (the buffer's owner is usually the buffer pool: not closed here). */
+  owns?: { batigest?: boolean; batisimply?: boolean; buffer?: boolean };
 }
 
 export interface SyncRuntime {
@@ -40,11 +39,8 @@ export interface SyncRuntime {
   close(): Promise<void>;
 }
 
-export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime> {
-  const s = d.settings();
-  const buffer = d.buffer ?? (await openBuffer(s.buffer, d.userDataDir));
-  const batigest = d.batigest ?? new BatigestGateway({ settings: s.sqlServer, logger: d.logger, timezone: s.hours.timezone });
-  const batisimply = d.batisimply ?? new BatisimplyClient(s.batisimply, { clock: d.clock, logger: d.logger });
+export function createSyncRuntime(d: SyncRuntimeDeps): SyncRuntime {
+  const { batigest, batisimply, buffer } = d;
   const engine = new SyncEngine({
     flows: d.flows ?? createSyncFlows(),
     batigest,
@@ -66,9 +62,9 @@ export async function createSyncRuntime(d: SyncRuntimeDeps): Promise<SyncRuntime
     refreshEmployeeMapping: (signal) => refreshEmployeeMapping({ batigest, batisimply, buffer, clock: d.clock }, signal),
     async close() {
       engine.cancel();
-      if (!d.batigest) await batigest.close().catch(() => undefined);
-      if (!d.batisimply) await batisimply.close().catch(() => undefined);
-      if (!d.buffer) await buffer.db.close().catch(() => undefined);
+      if (d.owns?.batigest) await batigest.close().catch(() => undefined);
+      if (d.owns?.batisimply) await batisimply.close().catch(() => undefined);
+      if (d.owns?.buffer) await buffer.db.close().catch(() => undefined);
     },
   };
 }

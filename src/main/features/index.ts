@@ -1,0 +1,20 @@
+/**
+ * The feature modules plugged into the app (app.info and settings.* are always there, see app.ts).
+ * One list, used by the Electron shell, the web bridge, the CLI, the demo and the end-to-end tests:
+ *   licence      → licence.status / setKey / check, event 'licence:status';
+ *   connections  → sqlServer.test / detectColumns, buffer.test, batisimply.test, mapping.codebsStatus / createCodebsColumn;
+ *   sync         → sync.*, buffer.status, journal.*, mapping.get / save, schedule.* (engine, buffer, scheduler).
+ */
+import type { AppFeature } from './types.js';
+import { connectionsFeature } from './connections.js';
+import { licenceFeature, type LicenceFeatureOptions } from './licence.js';
+import { syncFeature, type SyncFeatureOptions } from './sync/index.js';
+
+export interface DefaultFeaturesOptions {
+  licence?: LicenceFeatureOptions;
+  sync?: SyncFeatureOptions;
+}
+
+export function defaultFeatures(opts: DefaultFeaturesOptions = {}): AppFeature[] {
+  return [licenceFeature(opts.licence), connectionsFeature(), syncFeature(opts.sync)];
+}
