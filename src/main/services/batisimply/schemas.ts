@@ -93,6 +93,8 @@ export interface InvalidListItem {
   reason: string;
   /** Deduplication key: `id:<id>`, or the item's JSON when it has no readable id. */
   key: string;
+  /** Left out because different items came under this id in one listing (not because it is unreadable). */
+  conflict?: boolean;
 }
 
 /**
