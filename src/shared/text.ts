@@ -20,3 +20,11 @@ const CONTROL = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g;
 
 /** A name or label from outside, for display and for BatiSimply: control characters dropped, white space collapsed. */
 export const cleanLabel = (s: string): string => storable(s.replace(CONTROL, '')).replace(/\s+/g, ' ').trim();
+
+/** A JSON-like value with every string (keys included) made storable: its JSON can be read back as jsonb. */
+export function storableValue<T>(v: T): T {
+  if (typeof v === 'string') return storable(v) as T;
+  if (Array.isArray(v)) return v.map(storableValue) as T;
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), storableValue(x)])) as T;
+  return v;
+}

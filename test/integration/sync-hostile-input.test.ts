@@ -5,6 +5,7 @@
  * simulators (crafted answers where the simulator cannot hold such data), and in memory.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JournalQueries } from '../../src/main/services/buffer/journal.js';
 import { refreshEmployeeMapping } from '../../src/main/services/sync/employees.js';
 import { HARNESSES } from '../support/sync/harnesses.js';
 import { U1, U3, type Harness } from '../support/sync/harness.js';
@@ -40,6 +41,9 @@ describe.each(HARNESSES)('hostile input (%s)', (_name, make) => {
     );
     const [again] = await h.engine().run('hours');
     expect(again).toMatchObject({ status: 'partial', errorCode: null });
+    // The mapping screen (and `connecteur mapping`) reads the waiting hours from the stored slots (as jsonb).
+    const waiting = await new JournalQueries(h.buffer.db).slotUsers(new Date('2026-01-01T00:00:00Z'));
+    expect(waiting.find((w) => w.user_id === U3)).toMatchObject({ last_name: 'Le\uFFFDroy', slots_waiting: 1, minutes_waiting: 90 });
 
     // A user whose id holds a NUL cannot be mapped (nor stored): left out, the others are listed.
     h.state.addUser({ id: 'u\u0000-9', firstName: 'Id', lastName: 'Abîmé' });

@@ -4,6 +4,7 @@
  * the journal lines of the changes, the conflicts with rows changed in Batigest, and the buffer's intent.
  */
 import type { SuiviMoOp, SuiviMoRow } from '../../../../../shared/domain.js';
+import { storableValue } from '../../../../../shared/text.js';
 import type { SlotKeyRow, SlotState, SlotUpsert, WrittenRow } from '../../../buffer/store.js';
 import { hoursText } from '../../journal-text.js';
 import { parseDate, slotHash, stableStringify } from '../../mapping.js';
@@ -164,7 +165,8 @@ export function intentOf(changes: readonly SlotChange[], keysMap: ReadonlyMap<st
     if (c.slot) {
       out.upserts.push({
         slotId: c.slotId,
-        content: stableStringify(c.slot),
+        // Stored as text and read as jsonb (mapping screen): a U+0000 in a name must not make it unreadable.
+        content: stableStringify(storableValue(c.slot)),
         contentHash: slotHash(c.slot),
         status: c.slot.managementStatus,
         // An unreadable start date (slot journaled as failed) must not break the buffer write.
