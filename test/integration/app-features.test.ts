@@ -315,7 +315,9 @@ describe('app features against the simulators', () => {
   it('mapping.get with BatiSimply unreachable: salariés, users seen in the time slots, and a French explanation', async () => {
     const saved = app.settings.get().batisimply;
     const port = await closedPort();
-    app.settings.update({ batisimply: { environment: 'custom', ssoUrl: `http://127.0.0.1:${port}`, apiUrl: `http://127.0.0.1:${port}`, maxRetries: 0 } });
+    // Other URLs: the saved secrets must be typed again (a saved secret only goes where it was saved for).
+    const secrets = { clientSecret: saved.clientSecret, password: saved.password };
+    app.settings.update({ batisimply: { environment: 'custom', ssoUrl: `http://127.0.0.1:${port}`, apiUrl: `http://127.0.0.1:${port}`, maxRetries: 0, ...secrets } });
     try {
       const view = await ok(app, 'mapping.get');
       expect(view.salaries).toHaveLength(3);
@@ -325,7 +327,7 @@ describe('app features against the simulators', () => {
         [U3, 'PL', true],
       ]);
     } finally {
-      app.settings.update({ batisimply: { ssoUrl: saved.ssoUrl, apiUrl: saved.apiUrl, maxRetries: saved.maxRetries } });
+      app.settings.update({ batisimply: { ssoUrl: saved.ssoUrl, apiUrl: saved.apiUrl, maxRetries: saved.maxRetries, ...secrets } });
     }
     expect((await ok(app, 'mapping.get')).usersError).toBeNull();
   });

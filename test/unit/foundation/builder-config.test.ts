@@ -70,4 +70,35 @@ describe('electron-builder.yml', () => {
     expect(files).toContain('!dist/main/web-bridge.*');
     expect(files).toContain('!dist/main/bridge-main.*');
   });
+
+  it('flips the Electron fuses so the packaged binary cannot be used as a plain Node or be inspected or fed another app', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    // onlyLoadAppFromAsar and the integrity check need the app in an asar archive with its integrity computed.
+    expect(config.asar).toBe(true);
+    expect(config.disableAsarIntegrity).toBeUndefined();
+    // Every fuse named here is one electron-builder knows (a typo would be refused by the schema).
+    const fuses = Object.keys((schema.definitions as Record<string, { properties: Record<string, unknown> } | undefined>).FuseOptionsV1?.properties ?? {});
+    expect(fuses.length).toBeGreaterThan(5);
+    for (const k of Object.keys(config.electronFuses as object)) expect(fuses).toContain(k);
+    const validate = validator();
+    expect(validate({ ...config, electronFuses: { ...(config.electronFuses as object), runAsNod: false } })).toBe(false);
+  });
+
+  it('the main process does not need what the fuses turn off (no fork / ELECTRON_RUN_AS_NODE, no file:// pages)', () => {
+    const sources = fs.readdirSync('src/main', { recursive: true, encoding: 'utf8' }).filter((f) => /\.(c|m)?ts$/.test(f));
+    expect(sources.length).toBeGreaterThan(10);
+    for (const f of sources) {
+      const text = fs.readFileSync(`src/main/${f}`, 'utf8');
+      expect([f, /ELECTRON_RUN_AS_NODE|\bfork\s*\(|utilityProcess/.test(text)]).toEqual([f, false]);
+      expect([f, /loadFile\(|['"`]file:\/\//.test(text)]).toEqual([f, false]);
+    }
+  });
 });

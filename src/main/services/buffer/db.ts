@@ -7,12 +7,13 @@
  * Both run the SAME SQL (see migrations.ts and store.ts). Rows come back as plain objects; callers
  * validate them with zod (store.ts), so driver differences (Date vs string) are absorbed there.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
 import { storable } from '../../../shared/text.js';
+import { ensurePrivateDir } from '../private-fs.js';
 import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase } from './template.js';
 
 export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
@@ -95,7 +96,7 @@ function lockEmbedded(dataDir: string): () => void {
   const file = join(dataDir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as { code?: string }).code !== 'EEXIST') throw e;
@@ -137,7 +138,7 @@ export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferO
   let unlock: () => void = () => undefined;
   const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     unlock = lockEmbedded(dataDir);
     try {
       const made = await ensureBufferDatabase(dataDir, opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template, startParams, opts.beforeCreationMark);
@@ -221,9 +222,15 @@ export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<Buffe
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
     application_name: 'connecteur-batisimply',
   });
-  pool.on('error', () => {
-    /* idle client errors are surfaced on the next query */
+  // A pg client emits 'error' when its connection dies (server restart, pg_terminate_backend, network cut),
+  // also while it is checked out of the pool between two queries of a transaction, where the pool has no
+  // listener on it: without one of ours, Node would end the process on that event. The query in flight (or
+  // the next one) fails anyway and becomes a French BUFFER_UNREACHABLE, and the dead client leaves the pool.
+  const connectionLost = (): void => undefined; // reported by the query that fails, not here
+  pool.on('connect', (client) => {
+    client.on('error', connectionLost);
   });
+  pool.on('error', connectionLost); // idle clients: the pool removes them; the next query opens a new one
   const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: SqlParam[] = []): Promise<T[]> => {
     try {
       const res = await client.query(sql, storableParams(params));
@@ -244,16 +251,20 @@ export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<Buffe
       } catch (e) {
         throw bufferError(e, 'connect');
       }
+      let failure: unknown = null;
       try {
         await client.query('BEGIN');
         const out = await fn({ query: <R>(sql: string, params?: SqlParam[]) => run<R>(client, sql, params) });
         await client.query('COMMIT');
         return out;
       } catch (e) {
+        failure = e;
         await client.query('ROLLBACK').catch(() => undefined);
         throw bufferError(e, 'transaction');
       } finally {
-        client.release();
+        // A connection that failed is not given back to the pool for the next transaction.
+        const dead = failure !== null && bufferError(failure, 'transaction').code === 'BUFFER_UNREACHABLE';
+        client.release(dead ? (failure instanceof Error ? failure : new Error(String(failure))) : undefined);
       }
     },
     async exec(sql: string): Promise<void> {
