@@ -215,7 +215,7 @@ describe('app features against the simulators', () => {
     const end = await t.ended(runId);
     // Paul Leroy's 5.5 validated hours wait for a salarié: the run is partial and says why.
     expect(end).toMatchObject({ flow: 'hours', mode: null, status: 'partial', counts: { created: 1, skipped: 2, failed: 0 } });
-    expect(end.message).toMatch(/5,5 h validée\(s\) en attente.*2 créneau\(x\) d'utilisateur\(s\) BatiSimply sans salarié Sage Batigest/);
+    expect(end.message).toContain(" 5,5 h validées en attente, non écrites dans Sage Batigest : 2 créneaux d'un utilisateur BatiSimply sans salarié Sage Batigest (à associer dans « Correspondance des salariés »).");
     const rows = await h.suiviMo();
     expect(rows.map((r) => [r.codeSalarie, r.nbH0])).toEqual([['S01', 7.5]]);
     const items = (await ok(app, 'journal.get', { runId })).items;

@@ -12,10 +12,19 @@ import { dirname, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
+import { storable } from '../../../shared/text.js';
 import { ensurePrivateDir } from '../private-fs.js';
 import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase, ForeignFolderError, isDiskFullError, type CreationFs } from './template.js';
 
 export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
+
+/**
+ * Every text parameter made storable (U+0000 and lone surrogates → U+FFFD): PostgreSQL refuses them, and one such
+ * character in a name from outside must not fail a whole transaction (the sync layer refuses such identifiers).
+ */
+export function storableParams(params: SqlParam[]): SqlParam[] {
+  return params.map((p) => (typeof p === 'string' ? storable(p) : Array.isArray(p) ? (p as (string | number | null)[]).map((x) => (typeof x === 'string' ? storable(x) : x)) : p)) as SqlParam[];
+}
 
 export interface BufferQueryable {
   /** Runs one parameterised statement ($1, $2…) and returns its rows. */
@@ -180,7 +189,7 @@ export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferO
   const wrap = (q: { query: PGlite['query'] }): BufferQueryable => ({
     async query<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
       try {
-        const res = await q.query<T>(sql, params);
+        const res = await q.query<T>(sql, storableParams(params));
         return res.rows;
       } catch (e) {
         throw bufferError(e, 'query');
@@ -246,7 +255,7 @@ export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<Buffe
   pool.on('error', connectionLost); // idle clients: the pool removes them; the next query opens a new one
   const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: SqlParam[] = []): Promise<T[]> => {
     try {
-      const res = await client.query(sql, params);
+      const res = await client.query(sql, storableParams(params));
       return res.rows as T[];
     } catch (e) {
       throw bufferError(e, 'query');
