@@ -46,13 +46,14 @@ afterAll(async () => {
 });
 
 describe('result sets', () => {
-  it('returns rows with SQL Server types and original-case names through brackets and dbo.', async () => {
+  it('returns rows with SQL Server types through brackets and dbo., each column named as the select list writes it', async () => {
     const r = await pool.request().query(
       'SELECT TOP 2 [Code], nomclient, DateDebut, TotalMO, Etat FROM [dbo].[ChantierDef] ORDER BY [Code]',
     );
+    // SQL Server names a result column after the identifier as written in the query (`nomclient`), not the catalog case
     expect(r.recordset).toEqual([
-      { Code: '00000001', NomClient: "Société Générale d'Électricité", DateDebut: new Date('2024-01-15T00:00:00Z'), TotalMO: 120.5, Etat: 'E' },
-      { Code: '00000002', NomClient: 'Mairie de Saint-Étienne', DateDebut: new Date('2024-03-01T00:00:00Z'), TotalMO: 80, Etat: 'E' },
+      { Code: '00000001', nomclient: "Société Générale d'Électricité", DateDebut: new Date('2024-01-15T00:00:00Z'), TotalMO: 120.5, Etat: 'E' },
+      { Code: '00000002', nomclient: 'Mairie de Saint-Étienne', DateDebut: new Date('2024-03-01T00:00:00Z'), TotalMO: 80, Etat: 'E' },
     ]);
     const cols = r.recordset.columns;
     expect(cols.TotalMO!.type).toBe(sql.Decimal);

@@ -77,7 +77,7 @@ describe('translation to PostgreSQL', () => {
   });
   it('translates functions and string concatenation', () => {
     expect(tr("SELECT ISNULL(Nom, '') + ' ' + CONVERT(varchar(10), GETDATE(), 103), LEN(Nom), DATEADD(dd, -1, GETDATE()), DB_NAME(), @@ROWCOUNT FROM Salarie WHERE Nom LIKE N'%é%'").sql).toBe(
-      "SELECT COALESCE(\"Nom\", '') + ' ' + CAST(to_char(LOCALTIMESTAMP(3), 'DD/MM/YYYY') AS varchar(10)), tds_sys.len(\"Nom\"), tds_sys.dateadd('day', - 1, LOCALTIMESTAMP(3)), 'BTG', 7 FROM \"Salarie\" WHERE \"Nom\" ILIKE '%é%'",
+      "SELECT COALESCE(\"Nom\", '') + ' ' + CAST(to_char(LOCALTIMESTAMP(3), 'DD/MM/YYYY') AS varchar(10)), tds_sys.len(\"Nom\"), tds_sys.dateadd('day', - 1, LOCALTIMESTAMP(3)), 'BTG', 7 FROM \"Salarie\" WHERE \"Nom\" OPERATOR(tds_sys.~~%) '%é%'",
     );
   });
   it('reads INFORMATION_SCHEMA from the case-preserving views', () => {
