@@ -180,6 +180,11 @@ CREATE OR REPLACE FUNCTION tds_sys.object_id(text) RETURNS integer LANGUAGE sql 
   SELECT c.oid::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = current_schema() AND lower(c.relname) = tds_sys.strip_name($1) AND c.relkind IN ('r', 'v') $f$;
 CREATE OR REPLACE FUNCTION tds_sys.object_id(text, text) RETURNS integer LANGUAGE sql STABLE AS $f$ SELECT tds_sys.object_id($1) $f$;
+-- SQL Server converts an int assigned to a bit column (INSERT … VALUES (1), SET bit = 0): make int → boolean an assignment cast
+DO $d$ BEGIN
+  UPDATE pg_cast SET castcontext = 'a' WHERE castsource = 'integer'::regtype AND casttarget = 'boolean'::regtype AND castcontext = 'e';
+EXCEPTION WHEN insufficient_privilege THEN NULL;
+END $d$;
 -- SQL Server types without a PostgreSQL twin: domains named t_<sqltype> (INFORMATION_SCHEMA and result types read the name)
 DO $d$ DECLARE r record; BEGIN
   FOR r IN SELECT * FROM (VALUES ('t_tinyint', 'smallint CHECK (VALUE BETWEEN 0 AND 255)'), ('t_money', 'numeric(19,4)'),

@@ -83,7 +83,11 @@ function parserCheck(text: string): string | null {
   if (cached !== undefined) return cached;
   // node-sql-parser does not know TOP (expr); SQL Server does
   // nor @@SYSVAR followed by an alias
-  const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@\w+/g, '0').replace(/^\s*DELETE\s+(?!FROM\b)/i, 'DELETE FROM ');
+  const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@\w+/g, '0').replace(/^\s*DELETE\s+(?!FROM\b)/i, 'DELETE FROM ')
+    // nor the IMAGE type, COUNT_BIG or LIKE … ESCAPE
+    .replace(/(\bAS\s+|(?:\bADD|[(,])\s*[\p{L}\p{N}_\[\]]+\s+)image\b/giu, '$1varbinary')
+    .replace(/\bCOUNT_BIG\s*\(/gi, 'COUNT(')
+    .replace(/\s+ESCAPE\s+N?'[^']*'/gi, '');
   let result: string | null = null;
   try {
     parser.astify(normalized, { database: 'transactsql' });
@@ -295,6 +299,8 @@ export function sqlTypeToColType(sqlType: string): ColType | null {
       return { t: 'varbinary', max: len(1, 8000) };
     case 'binary':
       return { t: 'binary', size: Number(args[0] ?? 1) || 1 };
+    case 'sql_variant':
+      return { t: 'variant' };
     default:
       return null;
   }
@@ -324,6 +330,8 @@ function family(t: ColType): string {
     case 'datetime':
     case 'datetime2':
       return 'datetime';
+    case 'variant':
+      return 'string';
     default:
       return t.t;
   }
@@ -375,8 +383,9 @@ function pgColType(pgType: number, typmod: number | undefined, values: unknown[]
     case 1082:
       return { t: 'date' };
     case 1114:
-    case 1184:
       return { t: 'datetime2', scale: 7 };
+    case 1184:
+      return { t: 'datetimeoffset', scale: 7 };
     case 1083:
       return { t: 'time', scale: 7 };
     case 2950:

@@ -34,7 +34,8 @@ export function bareProcName(name: string): string {
 }
 
 export function supportedProc(name: string): SupportedProc | null {
-  const bare = bareProcName(name).toLowerCase();
+  // sp_datatype_info_90 / _100: the SQL Server 2005 / 2008 variants ODBC drivers call (same rows here)
+  const bare = bareProcName(name).toLowerCase().replace(/^(sp_datatype_info)_(90|100)$/, '$1');
   return (SUPPORTED_PROCS as readonly string[]).includes(bare) ? (bare as SupportedProc) : null;
 }
 

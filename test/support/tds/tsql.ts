@@ -464,6 +464,11 @@ class BatchParser {
         return { kind: 'exec', proc: parts.join('.'), args };
       }
       default:
+        if (this.i === 0 && (t.k === 'word' || t.k === 'qid')) {
+          // the first statement of a batch may call a procedure without EXEC
+          this.toks.unshift({ k: 'word', v: 'EXEC', pos: t.pos, end: t.pos });
+          return this.statement();
+        }
         throw syntaxError(t.v);
     }
   }
@@ -1093,6 +1098,8 @@ export class Translator {
       idx = this.params.length;
       this.paramIndex.set(key, idx);
     }
+    // binary values travel as hex text (drivers of PostgreSQL want bytes for a bytea parameter)
+    if (v.pgCast === 'bytea' || v.pgCast === 'tds_sys.t_image') return `decode(regexp_replace($${idx}::text, '^\\\\x', ''), 'hex')`;
     return v.pgCast ? `($${idx}::${v.pgCast})` : `$${idx}`;
   }
 
@@ -1112,7 +1119,8 @@ export class Translator {
       case '@@ERROR':
         return '0';
       case '@@IDENTITY':
-        return 'lastval()';
+        // no IDENTITY columns in the simulator: NULL, as SQL Server answers before any identity insert
+        return 'CAST(NULL AS numeric(38,0))';
       case '@@LANGUAGE':
         return quoteLit('us_english');
       default:
@@ -1527,6 +1535,20 @@ function fromSources(toks: Tok[], fromAt: number, catalog: Catalog): FromSource[
   return out;
 }
 
+const SYSVAR_TYPES: Record<string, string> = {
+  '@@VERSION': 'nvarchar(300)', '@@SERVERNAME': 'nvarchar(128)', '@@SPID': 'smallint', '@@ROWCOUNT': 'int', '@@TRANCOUNT': 'int',
+  '@@ERROR': 'int', '@@LANGUAGE': 'nvarchar(128)', '@@IDENTITY': 'numeric(38,0)',
+};
+
+/** Result types of built-in functions whose type does not depend on their arguments. */
+const FUNCTION_TYPES: Record<string, string> = {
+  DB_NAME: 'nvarchar(128)', SERVERPROPERTY: 'sql_variant', DATABASEPROPERTYEX: 'sql_variant', SCOPE_IDENTITY: 'numeric(38,0)',
+  IDENT_CURRENT: 'numeric(38,0)', GETDATE: 'datetime', GETUTCDATE: 'datetime', CURRENT_TIMESTAMP: 'datetime', SYSDATETIME: 'datetime2(7)',
+  SYSUTCDATETIME: 'datetime2(7)', NEWID: 'uniqueidentifier', COUNT: 'int', COUNT_BIG: 'bigint', USER_NAME: 'nvarchar(128)',
+  SUSER_SNAME: 'nvarchar(128)', SUSER_NAME: 'nvarchar(128)', SCHEMA_NAME: 'nvarchar(128)', OBJECT_ID: 'int', COL_LENGTH: 'smallint',
+  DATEDIFF: 'int', DATEPART: 'int', YEAR: 'int', MONTH: 'int', DAY: 'int', CHARINDEX: 'int', ISNUMERIC: 'int', DATALENGTH: 'int',
+};
+
 /** SQL Server type of a literal token: N'…' nvarchar(n), '…' varchar(n), 12 int, 1.50 numeric(3,2), 0x0A varbinary(1). */
 function literalType(t: Tok): string | null {
   if (t.k === 'str') return `${t.national ? 'nvarchar' : 'varchar'}(${Math.max(1, t.v.length)})`;
@@ -1689,12 +1711,14 @@ export function describeSelect(toks: Tok[], catalog: Catalog, vars: Map<string, 
       }
     } else if (expr.length === 1 && expr[0]!.k === 'var') {
       sqlType = vars.get(expr[0]!.v.toLowerCase())?.sqlType ?? null;
+    } else if (expr.length === 1 && expr[0]!.k === 'sysvar') {
+      sqlType = SYSVAR_TYPES[expr[0]!.v.toUpperCase()] ?? null;
+    } else if (expr[1]?.k === 'lp' && findClose(expr, 1) === expr.length - 1 && FUNCTION_TYPES[f]) {
+      sqlType = FUNCTION_TYPES[f]!;
     } else if (expr.length === 1) {
       sqlType = literalType(expr[0]!);
     } else if (expr.length === 2 && expr[0]!.k === 'op' && expr[0]!.v === '-' && expr[1]!.k === 'num') {
       sqlType = literalType(expr[1]!);
-    } else if ((f === 'COUNT') && expr[1]?.k === 'lp' && findClose(expr, 1) === expr.length - 1) {
-      sqlType = 'int';
     }
     out.push(hint(name ?? '', sqlType));
   }

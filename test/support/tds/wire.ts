@@ -358,7 +358,8 @@ export type ColType =
   | { t: 'time'; scale: number }
   | { t: 'guid' }
   | { t: 'varbinary'; max: number | 'max' }
-  | { t: 'binary'; size: number };
+  | { t: 'binary'; size: number }
+  | { t: 'variant' };
 
 export interface Column {
   name: string;
@@ -401,6 +402,8 @@ export function sqlTypeName(t: ColType): string {
       return `varbinary(${t.max})`;
     case 'binary':
       return `binary(${t.size})`;
+    case 'variant':
+      return 'sql_variant';
   }
 }
 
@@ -471,6 +474,9 @@ export function writeTypeInfo(w: Writer, t: ColType, collation: Buffer = COLLATI
       break;
     case 'binary':
       w.u8(0xad).u16(t.size);
+      break;
+    case 'variant':
+      w.u8(0x62).u32(8016);
       break;
     case 'datetime2':
       w.u8(0x2a).u8(t.scale);
@@ -703,7 +709,7 @@ export function writeValue(w: Writer, t: ColType, v: unknown): void {
     case 'image': {
       if (isNull) return void w.u8(0);
       const b =
-        t.t === 'ntext' ? Buffer.from(toText(v), 'utf16le') : t.t === 'text' ? encodeCp1252(toText(v)) : Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+        t.t === 'ntext' ? Buffer.from(toText(v), 'utf16le') : t.t === 'text' ? encodeCp1252(toText(v)) : v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v));
       // TEXTPTR (16 bytes, opaque to clients) and an 8-byte timestamp, then the data
       w.u8(16).bytes(Buffer.alloc(16, 0xee)).bytes(Buffer.alloc(8)).u32(b.length).bytes(b);
       return;
@@ -739,6 +745,15 @@ export function writeValue(w: Writer, t: ColType, v: unknown): void {
       writeUIntN(w, p.ticks / 10n ** BigInt(7 - t.scale), tb);
       writeUInt24(w, p.days);
       w.u16(p.offsetMinutes & 0xffff);
+      return;
+    }
+    case 'variant': {
+      // sql_variant: base type, its properties, the value (int for digits only, else nvarchar)
+      if (isNull) return void w.u32(0);
+      const text = toText(v);
+      if (/^-?\d{1,9}$/.test(text)) return void w.u32(6).u8(0x38).u8(0).i32(Number(text));
+      const b = Buffer.from(text, 'utf16le');
+      w.u32(2 + 7 + b.length).u8(0xe7).u8(7).bytes(COLLATION).u16(8000).bytes(b);
       return;
     }
     case 'binary': {
