@@ -32,7 +32,7 @@ async function fullSync(): Promise<CapturedStatement[]> {
   const tds = h.sims!.tds;
   tds.capture.start();
   noCodebs.sim.capture.start();
-  let other: CapturedStatement[] = [];
+  let other: CapturedStatement[];
   try {
     // Réglages › Batigest: test, column detection, employee mapping (codebs)
     const gw = new BatigestGateway({ settings: h.settings.sqlServer, logger: memoryLogger() });

@@ -85,7 +85,7 @@ function parserCheck(text: string): string | null {
   // nor @@SYSVAR followed by an alias
   const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@\w+/g, '0').replace(/^\s*DELETE\s+(?!FROM\b)/i, 'DELETE FROM ')
     // nor the IMAGE type, COUNT_BIG or LIKE … ESCAPE
-    .replace(/(\bAS\s+|(?:\bADD|[(,])\s*[\p{L}\p{N}_\[\]]+\s+)image\b/giu, '$1varbinary')
+    .replace(/(\bAS\s+|(?:\bADD|[(,])\s*[\p{L}\p{N}_[\]]+\s+)image\b/giu, '$1varbinary')
     .replace(/\bCOUNT_BIG\s*\(/gi, 'COUNT(')
     .replace(/\s+ESCAPE\s+N?'[^']*'/gi, '');
   let result: string | null = null;
