@@ -55,8 +55,10 @@ describe('batch splitting', () => {
     const b = parseBatch('set textsize 2147483647\nset quoted_identifier on\nset transaction isolation level read committed');
     expect(b.map((s) => (s.kind === 'setopt' ? s.option : s.kind))).toEqual(['TEXTSIZE', 'QUOTED_IDENTIFIER', 'TRANSACTION ISOLATION LEVEL READ']);
   });
-  it('rejects an unknown statement start with 102', () => {
-    expect(() => parseBatch('SELEC 1')).toThrow("Incorrect syntax near 'SELEC'.");
+  it('reads an unknown word at the start of a batch as a procedure call, as SQL Server does (2812 when run)', () => {
+    const [s] = parseBatch('SELEC 1');
+    expect(s).toMatchObject({ kind: 'exec', proc: 'SELEC' });
+    expect(() => parseBatch('SELEC * FROM t')).toThrow("Incorrect syntax near '*'.");
   });
 });
 
@@ -72,7 +74,7 @@ describe('translation to PostgreSQL', () => {
   });
   it('rewrites UPDATE alias … FROM table alias JOIN … into PostgreSQL UPDATE … FROM … WHERE', () => {
     expect(tr('UPDATE s SET s.Nom = m.NbH0 FROM dbo.Salarie s INNER JOIN dbo.SuiviMO m ON m.CodeSalarie = s.Code WHERE s.Code = @c', { '@c': 'S1' }).sql).toBe(
-      'UPDATE "Salarie" AS "s" SET "Nom" = "m"."NbH0" FROM "SuiviMO" "m" WHERE ("m"."CodeSalarie" = "s"."Code") AND ("s"."Code" = $1)',
+      'UPDATE "Salarie" AS "s" SET "Nom" = "m"."NbH0" FROM "SuiviMO" "m" WHERE ("m"."CodeSalarie" = "s"."Code") AND (tds_sys.pad_eq("s"."Code", $1))',
     );
   });
   it('translates functions and string concatenation', () => {

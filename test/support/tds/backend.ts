@@ -277,6 +277,9 @@ DO $d$ DECLARE r record; BEGIN
     END IF;
   END LOOP;
 END $d$;
+-- String equality ignores trailing spaces ('S01  ' = 'S01'), as in SQL Server; the range keeps an index usable
+CREATE OR REPLACE FUNCTION tds_sys.pad_eq(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE AS
+  $f$ SELECT a >= rtrim(b) AND a <= rtrim(b) || repeat(' ', 8000) AND rtrim(a) = rtrim(b) $f$;
 CREATE OR REPLACE FUNCTION tds_sys.re_quote(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT regexp_replace(t COLLATE "C", '([].^$*+?()[{}|\\])', '\\\1', 'g') $f$;
 CREATE OR REPLACE FUNCTION tds_sys.re_repl(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT replace(t COLLATE "C", '\', '\\') $f$;
 CREATE OR REPLACE FUNCTION tds_sys.charindex_ci(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS

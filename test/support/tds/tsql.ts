@@ -465,7 +465,14 @@ class BatchParser {
       }
       default:
         if (this.i === 0 && (t.k === 'word' || t.k === 'qid')) {
-          // the first statement of a batch may call a procedure without EXEC
+          // the first statement of a batch may call a procedure without EXEC: `sp_who`, `SELEC 1` (→ 2812);
+          // what follows must then read as procedure arguments
+          for (let j = 1; j < this.toks.length; j++) {
+            const a = this.toks[j]!;
+            if (a.k === 'semi' || (a.k === 'word' && STMT_START.has(a.v.toUpperCase()))) break;
+            const ok = a.k === 'str' || a.k === 'num' || a.k === 'var' || a.k === 'comma' || a.k === 'word' || a.k === 'qid' || a.k === 'dot' || (a.k === 'op' && (a.v === '-' || a.v === '='));
+            if (!ok) throw syntaxError(a.v);
+          }
           this.toks.unshift({ k: 'word', v: 'EXEC', pos: t.pos, end: t.pos });
           return this.statement();
         }
@@ -1029,6 +1036,8 @@ export class Translator {
   private tableMap = new Map<string, string>();
   /** aliases defined with AS (lower-case → as written) */
   private aliases = new Map<string, string>();
+  /** token range of an UPDATE's SET list (assignments, not comparisons) */
+  private assignRange: [number, number] | null = null;
 
   constructor(private readonly ctx: TranslateContext) {}
 
@@ -1063,6 +1072,21 @@ export class Translator {
       if ((t.k === 'word' || t.k === 'qid') && up(toks[i - 1]) === 'AS') this.aliases.set(t.v.toLowerCase(), t.v);
     }
     const verb = up(input[0]);
+    if (verb === 'UPDATE') {
+      let depth = 0;
+      let setAt = -1;
+      for (let i = 1; i < toks.length; i++) {
+        const t = toks[i]!;
+        if (t.k === 'lp') depth++;
+        else if (t.k === 'rp') depth--;
+        else if (depth === 0 && setAt < 0 && up(t) === 'SET') setAt = i;
+        else if (depth === 0 && setAt >= 0 && (up(t) === 'FROM' || up(t) === 'WHERE')) {
+          this.assignRange = [setAt, i];
+          break;
+        }
+      }
+      if (setAt >= 0 && !this.assignRange) this.assignRange = [setAt, toks.length];
+    }
     const sql = this.emit(toks, 0, toks.length);
     const returnsRows = verb === 'SELECT' || (verb === 'WITH' && toks.some((t) => up(t) === 'SELECT'));
     return {
@@ -1165,6 +1189,12 @@ export class Translator {
           break;
         case 'qid':
         case 'word': {
+          const pad = this.padCompare(toks, i, to);
+          if (pad) {
+            out.push(pad.sql);
+            i = pad.next - 1;
+            break;
+          }
           const w = t.k === 'word' ? t.v.toUpperCase() : '';
           // dbo. / db.dbo. prefixes
           if (next?.k === 'dot' && t.v.toLowerCase() === 'dbo') {
@@ -1269,6 +1299,39 @@ export class Translator {
       }
     }
     return out.join(' ').replace(/ \. /g, '.').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/ ,/g, ',');
+  }
+
+  /**
+   * `column = 'text'` / `column <> @p` on a character column: SQL Server ignores trailing spaces when it compares
+   * strings ('S01  ' = 'S01'); emitted as tds_sys.pad_eq(column, value), which keeps the index usable.
+   */
+  private padCompare(toks: Tok[], i: number, to: number): { sql: string; next: number } | null {
+    if (this.assignRange && i >= this.assignRange[0] && i < this.assignRange[1]) return null;
+    const isId = (t: Tok | undefined): boolean => !!t && (t.k === 'qid' || (t.k === 'word' && !KEYWORDS.has(up(t)) && !TYPE_WORDS.has(up(t))));
+    const prev = toks[i - 1];
+    const boundary = !prev || prev.k === 'lp' || (prev.k === 'word' && ['WHERE', 'AND', 'OR', 'ON', 'NOT', 'WHEN', 'HAVING'].includes(up(prev)));
+    if (!boundary || !isId(toks[i])) return null;
+    let j = i;
+    if (toks[j + 1]?.k === 'dot') {
+      if (!isId(toks[j + 2])) return null;
+      j += 2;
+    }
+    const op = toks[j + 1];
+    const rhs = toks[j + 2];
+    if (!op || op.k !== 'op' || !['=', '<>', '!='].includes(op.v) || !rhs || j + 2 >= to) return null;
+    const after = j + 3 < to ? toks[j + 3] : undefined;
+    const ends = ['AND', 'OR', 'THEN', 'WHEN', 'ELSE', 'END', 'ORDER', 'GROUP', 'HAVING', 'UNION', 'INNER', 'LEFT', 'RIGHT', 'JOIN', 'WHERE', 'OPTION'];
+    if (after && !(after.k === 'rp' || after.k === 'semi' || after.k === 'comma' || (after.k === 'word' && ends.includes(up(after))))) return null;
+    const stringy = rhs.k === 'str' || (rhs.k === 'var' && this.ctx.vars.has(rhs.v.toLowerCase()) && this.ctx.vars.get(rhs.v.toLowerCase())!.pgCast === null);
+    if (!stringy) return null;
+    const col = toks[j]!.v.toLowerCase();
+    const character = [...this.ctx.catalog.tables.values()].some((tab) => {
+      const c = tab.columns.get(col);
+      return !!c && ['character varying', 'character', 'text'].includes(c.pgType);
+    });
+    if (!character) return null;
+    const call = `tds_sys.pad_eq(${this.emit(toks, i, j + 1)}, ${this.emit(toks, j + 2, j + 3)})`;
+    return { sql: op.v === '=' ? call : `NOT ${call}`, next: j + 3 };
   }
 
   private inColumnDefinition(toks: Tok[], i: number): boolean {
