@@ -3,7 +3,8 @@
  * (no server needed; the integration tests run the same constructs through mssql).
  */
 import { describe, expect, it } from 'vitest';
-import { type Catalog, type CatalogTable, Translator, TsqlError, parseBatch, tokenize } from '../support/tds/tsql.js';
+import { type Catalog, type CatalogTable, Translator, TsqlError, describeSelect, parseBatch, tokenize } from '../support/tds/tsql.js';
+import { normalise, toQmark } from '../conformance/corpus.js';
 
 function table(name: string, cols: [string, boolean][]): CatalogTable {
   return { name, columns: new Map(cols.map(([c, notNull]) => [c.toLowerCase(), { name: c, pgType: 'text', notNull }])) };
@@ -100,5 +101,51 @@ describe('translation to PostgreSQL', () => {
 
   it('refuses an undeclared variable with 137', () => {
     expect(() => tr('SELECT @x')).toThrow('Must declare the scalar variable "@x".');
+  });
+
+  it('compares character columns with a value ignoring trailing spaces, but not in an UPDATE SET list', () => {
+    expect(tr("UPDATE Salarie SET codebs = @u WHERE Code = @c AND Nom <> ''", { '@u': 'x', '@c': 'S1' }).sql).toBe(
+      'UPDATE "Salarie" SET "codebs" = $1 WHERE tds_sys.pad_eq("Code", $2) AND NOT tds_sys.pad_eq("Nom", \'\')',
+    );
+  });
+  it('translates NOT LIKE and LIKE … ESCAPE to the collation operators', () => {
+    expect(tr("SELECT Code FROM Salarie WHERE Nom NOT LIKE 'a%' AND Nom LIKE '10!%' ESCAPE '!'").sql).toBe(
+      'SELECT "Code" FROM "Salarie" WHERE "Nom" OPERATOR(tds_sys.!~~%) \'a%\' AND "Nom" OPERATOR(tds_sys.~~%) tds_sys.like_escape(\'10!%\', \'!\')',
+    );
+  });
+});
+
+describe('result columns (COLMETADATA names and types)', () => {
+  const items = (sql: string) => {
+    const [s] = parseBatch(sql);
+    if (s?.kind !== 'sql') throw new Error('not a statement');
+    return describeSelect(s.toks, { tables: new Map([['salarie', { name: 'Salarie', columns: new Map([['code', { name: 'Code', pgType: 'character varying', sqlType: 'nvarchar(8)' }], ['nom', { name: 'Nom', pgType: 'character varying', sqlType: 'nvarchar(60)' }]]) }]]) }, new Map([['@p', { pgCast: null, value: 'x', sqlType: 'nvarchar(4000)' }]]));
+  };
+  it('expands * and t.* from the catalog, names columns as written, leaves expressions unnamed, types CAST and literals', () => {
+    expect(items('SELECT TOP 3 * FROM dbo.Salarie')).toEqual([{ kind: 'star', columns: [{ name: 'Code', sqlType: 'nvarchar(8)' }, { name: 'Nom', sqlType: 'nvarchar(60)' }] }]);
+    expect(items("SELECT s.*, code, s.NOM n, COUNT(*), CAST(1 AS tinyint) AS t, N'é', @p FROM Salarie AS s")).toEqual([
+      { kind: 'star', columns: [{ name: 'Code', sqlType: 'nvarchar(8)' }, { name: 'Nom', sqlType: 'nvarchar(60)' }] },
+      { kind: 'one', hint: { name: 'code', sqlType: 'nvarchar(8)' } },
+      { kind: 'one', hint: { name: 'n', sqlType: 'nvarchar(60)' } },
+      { kind: 'one', hint: { name: '', sqlType: 'int' } },
+      { kind: 'one', hint: { name: 't', sqlType: 'tinyint' } },
+      { kind: 'one', hint: { name: '', sqlType: 'nvarchar(1)' } },
+      { kind: 'one', hint: { name: '', sqlType: 'nvarchar(4000)' } },
+    ]);
+    expect(items('SELECT * FROM (VALUES (1)) AS v(a)')).toEqual([{ kind: 'star', columns: null }]);
+  });
+});
+
+describe('conformance corpus normalisation', () => {
+  it('keeps the first row of a VALUES list and renumbers the parameters in order', () => {
+    const n = normalise('DELETE FROM T WHERE EXISTS (SELECT 1 FROM (VALUES (@p6, CAST(@p7 AS date)), (@p8, CAST(@p9 AS date))) AS v(a, b) WHERE v.a = T.a)', [
+      { name: '@p6', sqlType: 'nvarchar(4000)', value: 'A' },
+      { name: '@p7', sqlType: 'date', value: '2026-01-01' },
+      { name: '@p8', sqlType: 'nvarchar(4000)', value: 'B' },
+      { name: '@p9', sqlType: 'date', value: '2026-01-02' },
+    ]);
+    expect(n.sql).toBe('DELETE FROM T WHERE EXISTS (SELECT 1 FROM (VALUES (@p0, CAST(@p1 AS date))) AS v(a, b) WHERE v.a = T.a)');
+    expect(n.params).toEqual([{ name: '@p0', sqlType: 'nvarchar(4000)', value: 'A' }, { name: '@p1', sqlType: 'date', value: '2026-01-01' }]);
+    expect(toQmark('SELECT @p0 WHERE a = @p1 OR b = @p0', n.params)).toEqual({ sql: 'SELECT ? WHERE a = ? OR b = ?', params: [n.params[0], n.params[1], n.params[0]] });
   });
 });

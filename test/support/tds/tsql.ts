@@ -464,7 +464,7 @@ class BatchParser {
         return { kind: 'exec', proc: parts.join('.'), args };
       }
       default:
-        if (this.i === 0 && (t.k === 'word' || t.k === 'qid')) {
+        if (this.i === 0 && !STMT_START.has(w) && !KEYWORDS.has(w)) {
           // the first statement of a batch may call a procedure without EXEC: `sp_who`, `SELEC 1` (→ 2812);
           // what follows must then read as procedure arguments
           for (let j = 1; j < this.toks.length; j++) {
