@@ -103,6 +103,14 @@ describe('cross-driver conformance (tedious, FreeTDS tsql, pyodbc over FreeTDS O
     expect(missing, `conformance drivers missing: ${missing.join('; ')}`).toEqual([]);
   });
 
+  it('names each missing driver in one line (the suite then fails, never skips)', async () => {
+    expect(await missingDrivers({ tsql: '/nonexistent/tsql', python: '/nonexistent/python3', odbcDriver: '/nonexistent/libtdsodbc.so' })).toEqual([
+      'FreeTDS tsql is missing (Debian package freetds-bin)',
+      'pyodbc is missing for /nonexistent/python3 (Debian package python3-pyodbc)',
+      'the FreeTDS ODBC driver /nonexistent/libtdsodbc.so is missing (Debian packages tdsodbc, unixodbc)',
+    ]);
+  });
+
   it('has a corpus with every gateway statement and the client cases', () => {
     expect(corpus.filter((e) => e.source === 'gateway').length).toBeGreaterThanOrEqual(10);
     expect(corpus.filter((e) => e.source === 'client').length).toBeGreaterThanOrEqual(30);
@@ -114,5 +122,24 @@ describe('cross-driver conformance (tedious, FreeTDS tsql, pyodbc over FreeTDS O
     expect(diff, diff.join('\n')).toEqual([]);
     // an entry that proves an error gets it; the others run without one
     if (e.error === undefined) expect(results.tedious.get(e.id)!.error, results.tedious.get(e.id)!.message).toBeNull();
+  });
+
+  it('agrees on every value: figures of the comparison', () => {
+    if (missing.length) throw new Error(`conformance drivers missing: ${missing.join('; ')}`);
+    const all = corpus.map((e) => results.tedious.get(e.id)!);
+    const figures = {
+      statements: corpus.length,
+      gateway: corpus.filter((e) => e.source === 'gateway').length,
+      errors: all.filter((r) => r.error !== null).length,
+      resultSets: all.reduce((n, r) => n + r.sets.length, 0),
+      columns: all.reduce((n, r) => n + r.sets.reduce((m, s) => m + s.columns.length, 0), 0),
+      rows: all.reduce((n, r) => n + r.sets.reduce((m, s) => m + s.rows.length, 0), 0),
+      values: all.reduce((n, r) => n + r.sets.reduce((m, s) => m + s.rows.length * s.columns.length, 0), 0),
+      disagreements: corpus.reduce((n, e) => n + differences(e).length, 0),
+    };
+    process.stdout.write(`conformance: ${JSON.stringify(figures)}\n`);
+    expect(figures.disagreements).toBe(0);
+    expect(figures.values).toBeGreaterThan(500);
+    expect(figures.errors).toBeGreaterThanOrEqual(10);
   });
 });

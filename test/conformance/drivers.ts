@@ -66,13 +66,16 @@ function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.P
 }
 
 /** One line per missing driver (empty when all three are installed). */
-export async function missingDrivers(): Promise<string[]> {
+export async function missingDrivers(where: { tsql?: string; python?: string; odbcDriver?: string } = {}): Promise<string[]> {
+  const tsql = where.tsql ?? 'tsql';
+  const python = where.python ?? PYTHON;
+  const driver = where.odbcDriver ?? ODBC_DRIVER;
   const missing: string[] = [];
   const ok = (cmd: string, args: string[]): Promise<boolean> =>
     new Promise((resolve) => execFile(cmd, args, { timeout: 20_000 }, (e) => resolve(!e)));
-  if (!(await ok('tsql', ['-C']))) missing.push('FreeTDS tsql is missing (Debian package freetds-bin)');
-  if (!existsSync(PYTHON) || !(await ok(PYTHON, ['-c', 'import pyodbc']))) missing.push(`pyodbc is missing for ${PYTHON} (Debian package python3-pyodbc)`);
-  if (!existsSync(ODBC_DRIVER)) missing.push(`the FreeTDS ODBC driver ${ODBC_DRIVER} is missing (Debian packages tdsodbc, unixodbc)`);
+  if (!(await ok(tsql, ['-C']))) missing.push('FreeTDS tsql is missing (Debian package freetds-bin)');
+  if (!existsSync(python) || !(await ok(python, ['-c', 'import pyodbc']))) missing.push(`pyodbc is missing for ${python} (Debian package python3-pyodbc)`);
+  if (!existsSync(driver)) missing.push(`the FreeTDS ODBC driver ${driver} is missing (Debian packages tdsodbc, unixodbc)`);
   return missing;
 }
 
