@@ -10,7 +10,7 @@ import { smallCompany } from '../support/sync/harness.js';
 import { loadBatigestCompany } from '../support/datasets/batigest.js';
 import { createPgliteBackend, startTdsSimulator, type AdminBackend, type TdsSimulator } from '../support/tds/index.js';
 import { type CorpusEntry, loadCorpus } from './corpus.js';
-import { type DriverResult, type Target, canonical, missingDrivers, odbcView, runOdbc, runTedious, runTsql, tsqlView } from './drivers.js';
+import { type DriverResult, type Target, ODBC_DRIVER, PYTHON, canonical, run, missingDrivers, odbcView, runOdbc, runTedious, runTsql, tsqlView } from './drivers.js';
 
 /** Schema changes first (the databases start like a Batigest without codebs: the gateway adds it). */
 const corpus = ((all: CorpusEntry[]) => [...all.filter((e) => /^\s*ALTER\b/i.test(e.sql)), ...all.filter((e) => !/^\s*ALTER\b/i.test(e.sql))])(loadCorpus());
@@ -122,6 +122,26 @@ describe('cross-driver conformance (tedious, FreeTDS tsql, pyodbc over FreeTDS O
     expect(diff, diff.join('\n')).toEqual([]);
     // an entry that proves an error gets it; the others run without one
     if (e.error === undefined) expect(results.tedious.get(e.id)!.error, results.tedious.get(e.id)!.message).toBeNull();
+  });
+
+  it('pyodbc without autocommit (SET IMPLICIT_TRANSACTIONS ON): uncommitted changes are rolled back at close, committed ones kept', async () => {
+    if (missing.length) throw new Error(`conformance drivers missing: ${missing.join('; ')}`);
+    const sim = sims[2]!;
+    const script = [
+      'import json, sys, pyodbc',
+      `cs = "DRIVER={${ODBC_DRIVER}};SERVER=${sim.host};PORT=${sim.port};UID=${USER};PWD={${PASSWORD}};DATABASE=${DATABASE};TDS_Version=7.4;ClientCharset=UTF-8"`,
+      'c = pyodbc.connect(cs, autocommit=False); k = c.cursor()',
+      'k.execute("UPDATE Noms SET Nom = ? WHERE id = 9", "oublie"); tc = k.execute("SELECT @@TRANCOUNT").fetchone()[0]; c.close()',
+      'c = pyodbc.connect(cs, autocommit=False); k = c.cursor()',
+      'after_close = k.execute("SELECT Nom FROM Noms WHERE id = 9").fetchone()[0]',
+      'k.execute("UPDATE Noms SET Nom = ? WHERE id = 9", "valide"); c.commit(); c.close()',
+      'c = pyodbc.connect(cs, autocommit=True); after_commit = c.cursor().execute("SELECT Nom FROM Noms WHERE id = 9").fetchone()[0]; c.close()',
+      'json.dump({"trancount": tc, "after_close": after_close, "after_commit": after_commit}, sys.stdout)',
+    ].join('\n');
+    const r = await run(PYTHON, ['-c', script]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toEqual({ trancount: 1, after_close: 'ea', after_commit: 'valide' });
   });
 
   it('agrees on every value: figures of the comparison', () => {

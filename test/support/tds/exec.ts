@@ -407,6 +407,8 @@ export class Executor {
   trancount = 0;
   nocount = false;
   xactAbort = false;
+  /** SET IMPLICIT_TRANSACTIONS ON (what ODBC drivers send when autocommit is off) */
+  implicitTransactions = false;
   rowcount = 0;
   private txSeq = 0n;
   private txDescriptor = Buffer.alloc(8);
@@ -766,6 +768,7 @@ export class Executor {
         if (!SET_OPTIONS.has(first)) throw syntaxError(s.option.split(' ')[0] ?? 'SET');
         if (first === 'NOCOUNT') this.nocount = s.value === 'ON';
         if (first === 'XACT_ABORT') this.xactAbort = s.value === 'ON';
+        if (first === 'IMPLICIT_TRANSACTIONS' || first === 'ANSI_DEFAULTS') this.implicitTransactions = s.value === 'ON';
         return;
       }
       case 'declare':
@@ -863,6 +866,7 @@ export class Executor {
     }
     this.nocount = false;
     this.xactAbort = false;
+    this.implicitTransactions = false;
     envChangeBytes(w, 18, Buffer.alloc(0), Buffer.alloc(0));
   }
 
@@ -887,6 +891,10 @@ export class Executor {
     this.lastStatement = s.text;
     await this.applyFault(s.text);
     this.env.countStatement();
+    // IMPLICIT_TRANSACTIONS ON: a statement that reads or changes a table opens a transaction, kept until COMMIT/ROLLBACK
+    if (this.implicitTransactions && this.trancount === 0 && (s.verb !== 'SELECT' || s.toks.some((t) => t.k === 'word' && t.v.toUpperCase() === 'FROM'))) {
+      await this.beginTransaction(w);
+    }
     this.catalogSnapshot = await this.env.catalog();
     const tr = new Translator(this.ctx());
     const t = tr.translate(s.toks);
