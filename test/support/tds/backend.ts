@@ -13,6 +13,13 @@
  * text `+` operator (string concatenation), bit/int comparisons and the INFORMATION_SCHEMA views
  * (names compare case-insensitively through citext, and keep their original case).
  *
+ * Collation: each database has one (default French_CI_AS). Character columns get an ICU collation of that
+ * name in tds_sys — case-insensitive ones are nondeterministic with strength secondary (accents count),
+ * written with the ICU keyword syntax `fr@colStrength=secondary` (PGlite's ICU ignores the `-u-ks-level2`
+ * BCP 47 form) — after every adminExec and T-SQL DDL (tds_sys.apply_collation). LIKE, CHARINDEX and REPLACE,
+ * which PostgreSQL refuses on nondeterministic collations, run as tds_sys functions over the ICU root
+ * collation; `column = value` ignores trailing spaces through tds_sys.pad_eq.
+ *
  * Tables must be created with double-quoted, original-case names through adminExec, e.g.
  * `CREATE TABLE "ChantierDef" ("Code" varchar(8) PRIMARY KEY, "NomClient" varchar(60))`.
  */
