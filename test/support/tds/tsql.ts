@@ -1508,12 +1508,6 @@ export class Translator {
   }
 }
 
-/** Names of result columns that SQL Server would leave empty (expressions without alias). */
-export function resultColumnName(pgName: string, names: Set<string>): string {
-  if (pgName === '?column?') return '';
-  if (!names.has(pgName.toLowerCase())) return '';
-  return pgName;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Result columns: names and types as SQL Server reports them in COLMETADATA
