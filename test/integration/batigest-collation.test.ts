@@ -12,6 +12,7 @@ import { BatigestGateway } from '../../src/main/services/batigest/index.js';
 import { sqlServerSettingsSchema } from '../../src/shared/settings.js';
 import { smallCompany } from '../support/sync/harness.js';
 import { captureLogger } from './batigest-helpers.js';
+import { pgServerBackend } from './batigest-sim.js';
 
 describe('the sync maps salariés and SuiviMO keys as SQL Server compares them', () => {
   let h!: Harness;
@@ -36,8 +37,9 @@ describe('the sync maps salariés and SuiviMO keys as SQL Server compares them',
   });
 });
 
-describe('gateway comparisons under the database collation', () => {
+describe.each([['PGlite'], ['PostgreSQL server']])('gateway comparisons under the database collation (%s backend)', (kind) => {
   let backend!: AdminBackend;
+  let drop: (() => Promise<void>) | null = null;
   let sim!: TdsSimulator;
   const gateways: BatigestGateway[] = [];
   const gateway = (database: string): BatigestGateway => {
@@ -58,7 +60,8 @@ describe('gateway comparisons under the database collation', () => {
   };
 
   beforeAll(async () => {
-    backend = await createPgliteBackend();
+    if (kind === 'PGlite') backend = await createPgliteBackend();
+    else ({ backend, drop } = await pgServerBackend());
     await loadBatigestCompany(backend, 'BTG_CI', smallCompany());
     await backend.createDatabase('BTG_CS', { collation: 'French_CS_AS' });
     await loadBatigestCompany(backend, 'BTG_CS', smallCompany());
@@ -73,6 +76,7 @@ describe('gateway comparisons under the database collation', () => {
     for (const g of gateways) await g.close();
     await sim?.close();
     await backend?.close();
+    await drop?.();
   });
 
   it('reads codebs as the lower-case UUID SQL Server compares equal to it', async () => {

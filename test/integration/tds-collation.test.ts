@@ -3,29 +3,10 @@
  * default (case-insensitive, accent-sensitive) applied to =, LIKE, ORDER BY, GROUP BY, DISTINCT and unique keys,
  * trailing spaces ignored by =, and a case-sensitive French_CS_AS database chosen with createDatabase.
  */
-import { randomBytes } from 'node:crypto';
 import sql from 'mssql';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgBackend, createPgliteBackend, startTdsSimulator, type AdminBackend, type TdsSimulator } from '../support/tds/index.js';
-
-const PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function pgBackend(): Promise<{ backend: AdminBackend; drop(): Promise<void> }> {
-  const name = `cbs_coll_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
-  const backend = await createPgBackend({ connectionString: `postgres://postgres@127.0.0.1:5432/${name}` });
-  return {
-    backend,
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => c.end());
-    },
-  };
-}
+import { createPgliteBackend, startTdsSimulator, type AdminBackend, type TdsSimulator } from '../support/tds/index.js';
+import { pgServerBackend } from './batigest-sim.js';
 
 const TABLE = `CREATE TABLE "Client" ("Code" varchar(10) PRIMARY KEY, "Nom" varchar(40) NOT NULL, "Ville" char(12));
 INSERT INTO "Client" VALUES ('c1', 'martin', 'Lyon'), ('C2', 'Martin', 'lyon'), ('c3', 'MARTIN', 'LYON'), ('c4', 'Émile', 'Évian'),
@@ -46,7 +27,7 @@ describe.each([['PGlite'], ['PostgreSQL server']])('database collation (%s backe
 
   beforeAll(async () => {
     if (kind === 'PGlite') backend = await createPgliteBackend();
-    else ({ backend, drop } = await pgBackend());
+    else ({ backend, drop } = await pgServerBackend());
     await backend.adminExec('BTG_CI', TABLE);
     await backend.createDatabase('BTG_CS', { collation: 'French_CS_AS' });
     await backend.adminExec('BTG_CS', TABLE);
