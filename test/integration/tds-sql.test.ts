@@ -374,6 +374,16 @@ describe('transactions', () => {
     expect(r.rowsAffected).toEqual([]);
     expect((await sqlError(pool.request().batch('SET NIMPORTEQUOI ON'))).number).toBe(102);
   });
+  it('SET FMTONLY ON sends the columns without rows and runs nothing; SET ROWCOUNT n limits the rows', async () => {
+    const r = await pool.request().batch("SET FMTONLY ON; SELECT Code, Nom FROM Salarie; UPDATE Salarie SET Nom = 'jamais' WHERE Code = 'S001'; SET FMTONLY OFF; SELECT Nom FROM Salarie WHERE Code = 'S001'");
+    const sets = r.recordsets as sql.IRecordSet<Record<string, unknown>>[];
+    expect(sets.map((x) => x.length)).toEqual([0, 1]);
+    expect(Object.keys(sets[0]!.columns)).toEqual(['Code', 'Nom']);
+    expect(sets[1]).toEqual([{ Nom: 'Lefèvre' }]);
+    const l = (await pool.request().batch('SET ROWCOUNT 2; SELECT Code FROM Salarie ORDER BY Code; SET ROWCOUNT 0; SELECT COUNT(*) AS n FROM Salarie')).recordsets as sql.IRecordSet<Record<string, unknown>>[];
+    expect(l[0]).toEqual([{ Code: 'S001' }, { Code: 'S002' }]);
+    expect(Number(l[1]![0]!.n)).toBeGreaterThan(2);
+  });
 });
 
 describe('batches with control flow and variables', () => {

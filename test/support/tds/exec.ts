@@ -409,6 +409,10 @@ export class Executor {
   xactAbort = false;
   /** SET IMPLICIT_TRANSACTIONS ON (what ODBC drivers send when autocommit is off) */
   implicitTransactions = false;
+  /** SET FMTONLY ON: result metadata only, nothing executed */
+  fmtOnly = false;
+  /** SET ROWCOUNT n: at most n rows per result set (0: no limit) */
+  rowcountLimit = 0;
   rowcount = 0;
   private txSeq = 0n;
   private txDescriptor = Buffer.alloc(8);
@@ -769,6 +773,12 @@ export class Executor {
         if (first === 'NOCOUNT') this.nocount = s.value === 'ON';
         if (first === 'XACT_ABORT') this.xactAbort = s.value === 'ON';
         if (first === 'IMPLICIT_TRANSACTIONS' || first === 'ANSI_DEFAULTS') this.implicitTransactions = s.value === 'ON';
+        if (first === 'FMTONLY') this.fmtOnly = s.value === 'ON';
+        if (first === 'ROWCOUNT') {
+          const n = Number(s.value);
+          if (!Number.isInteger(n) || n < 0) throw syntaxError(s.value);
+          this.rowcountLimit = n;
+        }
         return;
       }
       case 'declare':
@@ -867,6 +877,8 @@ export class Executor {
     this.nocount = false;
     this.xactAbort = false;
     this.implicitTransactions = false;
+    this.fmtOnly = false;
+    this.rowcountLimit = 0;
     envChangeBytes(w, 18, Buffer.alloc(0), Buffer.alloc(0));
   }
 
@@ -898,7 +910,15 @@ export class Executor {
     this.catalogSnapshot = await this.env.catalog();
     const tr = new Translator(this.ctx());
     const t = tr.translate(s.toks);
+    if (this.fmtOnly && !t.returnsRows) {
+      // FMTONLY: statements that return no rows are not run
+      this.writeDone(w, doneTok, DONE_STATUS.MORE | (this.trancount > 0 ? DONE_STATUS.INXACT : 0), CURCMD[s.verb] ?? 0, 0);
+      return;
+    }
     const r = await this.run(t.sql, t.params);
+    if (r.fields.length > 0 && (this.fmtOnly || (this.rowcountLimit > 0 && r.rows.length > this.rowcountLimit))) {
+      r.rows = this.fmtOnly ? [] : r.rows.slice(0, this.rowcountLimit);
+    }
     if (t.isDdl) {
       // new character columns get the database collation
       await this.run('SELECT tds_sys.apply_collation($1)', [this.env.collation]);
@@ -914,7 +934,7 @@ export class Executor {
       colMetadata(w, cols, this.env.collationBytes);
       for (const x of r.rows) row(w, cols, x);
       this.rowcount = r.rows.length;
-      this.writeDone(w, doneTok, DONE_STATUS.MORE | inx | (this.nocount ? 0 : DONE_STATUS.COUNT), 0xc1, r.rows.length);
+      this.writeDone(w, doneTok, DONE_STATUS.MORE | inx | (this.nocount || this.fmtOnly ? 0 : DONE_STATUS.COUNT), 0xc1, r.rows.length);
       return;
     }
     this.rowcount = t.isDdl ? 0 : r.rowCount;
