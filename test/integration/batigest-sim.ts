@@ -27,7 +27,7 @@ export interface BatigestSimEnv {
 const PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A PostgreSQL server backend in its own throw-away database (`cbs_test_<random>`), dropped by `drop()`. */
-async function pgServerBackend(): Promise<{ backend: SimBackend; drop(): Promise<void> }> {
+export async function pgServerBackend(): Promise<{ backend: SimBackend; drop(): Promise<void> }> {
   const name = `cbs_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN });
   await admin.connect();

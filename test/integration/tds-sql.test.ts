@@ -46,13 +46,14 @@ afterAll(async () => {
 });
 
 describe('result sets', () => {
-  it('returns rows with SQL Server types and original-case names through brackets and dbo.', async () => {
+  it('returns rows with SQL Server types through brackets and dbo., each column named as the select list writes it', async () => {
     const r = await pool.request().query(
       'SELECT TOP 2 [Code], nomclient, DateDebut, TotalMO, Etat FROM [dbo].[ChantierDef] ORDER BY [Code]',
     );
+    // SQL Server names a result column after the identifier as written in the query (`nomclient`), not the catalog case
     expect(r.recordset).toEqual([
-      { Code: '00000001', NomClient: "Société Générale d'Électricité", DateDebut: new Date('2024-01-15T00:00:00Z'), TotalMO: 120.5, Etat: 'E' },
-      { Code: '00000002', NomClient: 'Mairie de Saint-Étienne', DateDebut: new Date('2024-03-01T00:00:00Z'), TotalMO: 80, Etat: 'E' },
+      { Code: '00000001', nomclient: "Société Générale d'Électricité", DateDebut: new Date('2024-01-15T00:00:00Z'), TotalMO: 120.5, Etat: 'E' },
+      { Code: '00000002', nomclient: 'Mairie de Saint-Étienne', DateDebut: new Date('2024-03-01T00:00:00Z'), TotalMO: 80, Etat: 'E' },
     ]);
     const cols = r.recordset.columns;
     expect(cols.TotalMO!.type).toBe(sql.Decimal);
@@ -286,7 +287,7 @@ describe('SQL Server errors', () => {
   });
 
   it('102 incorrect syntax, including what node-sql-parser lets through', async () => {
-    for (const text of ['SELEC 1', 'SELECT FROM Salarie', 'SELECT Code FROM Salarie WHERE', 'SELECT Code,, Nom FROM Salarie', 'SELECT 1 +']) {
+    for (const text of ['SELEC * FROM Salarie', 'SELECT FROM Salarie', 'SELECT Code FROM Salarie WHERE', 'SELECT Code,, Nom FROM Salarie', 'SELECT 1 +']) {
       const e = await sqlError(pool.request().query(text));
       expect(e.number, text).toBe(102);
       expect(e.message, text).toMatch(/^Incorrect syntax near '.*'\./);
@@ -372,6 +373,16 @@ describe('transactions', () => {
     const r = await pool.request().batch("SET NOCOUNT ON; SET XACT_ABORT ON; SET ANSI_WARNINGS ON; UPDATE Salarie SET Nom = Nom WHERE Code = 'S001'; SET NOCOUNT OFF");
     expect(r.rowsAffected).toEqual([]);
     expect((await sqlError(pool.request().batch('SET NIMPORTEQUOI ON'))).number).toBe(102);
+  });
+  it('SET FMTONLY ON sends the columns without rows and runs nothing; SET ROWCOUNT n limits the rows', async () => {
+    const r = await pool.request().batch("SET FMTONLY ON; SELECT Code, Nom FROM Salarie; UPDATE Salarie SET Nom = 'jamais' WHERE Code = 'S001'; SET FMTONLY OFF; SELECT Nom FROM Salarie WHERE Code = 'S001'");
+    const sets = r.recordsets as sql.IRecordSet<Record<string, unknown>>[];
+    expect(sets.map((x) => x.length)).toEqual([0, 1]);
+    expect(Object.keys(sets[0]!.columns)).toEqual(['Code', 'Nom']);
+    expect(sets[1]).toEqual([{ Nom: 'Lefèvre' }]);
+    const l = (await pool.request().batch('SET ROWCOUNT 2; SELECT Code FROM Salarie ORDER BY Code; SET ROWCOUNT 0; SELECT COUNT(*) AS n FROM Salarie')).recordsets as sql.IRecordSet<Record<string, unknown>>[];
+    expect(l[0]).toEqual([{ Code: 'S001' }, { Code: 'S002' }]);
+    expect(Number(l[1]![0]!.n)).toBeGreaterThan(2);
   });
 });
 

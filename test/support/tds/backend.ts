@@ -13,6 +13,13 @@
  * text `+` operator (string concatenation), bit/int comparisons and the INFORMATION_SCHEMA views
  * (names compare case-insensitively through citext, and keep their original case).
  *
+ * Collation: each database has one (default French_CI_AS). Character columns get an ICU collation of that
+ * name in tds_sys — case-insensitive ones are nondeterministic with strength secondary (accents count),
+ * written with the ICU keyword syntax `fr@colStrength=secondary` (PGlite's ICU ignores the `-u-ks-level2`
+ * BCP 47 form) — after every adminExec and T-SQL DDL (tds_sys.apply_collation). LIKE, CHARINDEX and REPLACE,
+ * which PostgreSQL refuses on nondeterministic collations, run as tds_sys functions over the ICU root
+ * collation; `column = value` ignores trailing spaces through tds_sys.pad_eq.
+ *
  * Tables must be created with double-quoted, original-case names through adminExec, e.g.
  * `CREATE TABLE "ChantierDef" ("Code" varchar(8) PRIMARY KEY, "NomClient" varchar(60))`.
  */
@@ -42,12 +49,30 @@ export interface SqlBackend {
   close(): Promise<void>;
   /** Optional: increases whenever adminExec may have changed the schema (catalog cache key). */
   catalogVersion?(database: string): number;
+  /** Optional: the collation of a database (default French_CI_AS). */
+  collation?(database: string): Promise<string>;
+}
+
+/** Collations a database can have: case-insensitive (the default) or case-sensitive, accent-sensitive both. */
+export const DEFAULT_COLLATION = 'French_CI_AS';
+export const SUPPORTED_COLLATIONS = ['French_CI_AS', 'French_CS_AS', 'Latin1_General_CI_AS', 'Latin1_General_CS_AS'] as const;
+export type DatabaseOptions = { collation?: (typeof SUPPORTED_COLLATIONS)[number] };
+
+function collationOf(opts: DatabaseOptions | undefined): string {
+  const c = opts?.collation ?? DEFAULT_COLLATION;
+  if (!(SUPPORTED_COLLATIONS as readonly string[]).includes(c)) throw new Error(`TDS simulator: unsupported collation '${c}'`);
+  return c;
 }
 
 export interface AdminBackend extends SqlBackend {
-  /** Runs PostgreSQL-dialect SQL (several statements allowed) in `database`, creating it if needed. */
+  /**
+   * Runs PostgreSQL-dialect SQL (several statements allowed) in `database`, creating it if needed. Character
+   * columns are then given the database collation (so `=`, ORDER BY, GROUP BY, DISTINCT and unique keys follow it).
+   */
   adminExec(database: string, sql: string): Promise<void>;
-  createDatabase(database: string): Promise<void>;
+  /** Creates a database; `collation` defaults to French_CI_AS (choose French_CS_AS for a case-sensitive one). */
+  createDatabase(database: string, opts?: DatabaseOptions): Promise<void>;
+  collation(database: string): Promise<string>;
   dropDatabase(database: string): Promise<void>;
   catalogVersion(database: string): number;
 }
@@ -124,24 +149,26 @@ DO $d$ DECLARE r record; BEGIN
     END IF;
   END LOOP;
 END $d$;
-CREATE OR REPLACE FUNCTION tds_sys.sqltype(data_type text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
-  SELECT CASE data_type
+CREATE OR REPLACE FUNCTION tds_sys.sqltype(data_type text, domain_name text DEFAULT NULL) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE WHEN domain_name LIKE 't\_%' THEN substr(domain_name, 3) ELSE CASE data_type
     WHEN 'character varying' THEN 'nvarchar' WHEN 'character' THEN 'nchar' WHEN 'text' THEN 'nvarchar'
     WHEN 'integer' THEN 'int' WHEN 'smallint' THEN 'smallint' WHEN 'bigint' THEN 'bigint'
     WHEN 'numeric' THEN 'decimal' WHEN 'double precision' THEN 'float' WHEN 'real' THEN 'real'
     WHEN 'boolean' THEN 'bit' WHEN 'date' THEN 'date' WHEN 'timestamp without time zone' THEN 'datetime'
     WHEN 'timestamp with time zone' THEN 'datetimeoffset' WHEN 'time without time zone' THEN 'time'
-    WHEN 'uuid' THEN 'uniqueidentifier' WHEN 'bytea' THEN 'varbinary' ELSE data_type END $f$;
+    WHEN 'uuid' THEN 'uniqueidentifier' WHEN 'bytea' THEN 'varbinary' ELSE data_type END END $f$;
 CREATE OR REPLACE VIEW tds_sys.columns AS
   SELECT current_setting('tds.db', true)::tds_sys.citext AS "TABLE_CATALOG", 'dbo'::tds_sys.citext AS "TABLE_SCHEMA",
     c.table_name::tds_sys.citext AS "TABLE_NAME", c.column_name::tds_sys.citext AS "COLUMN_NAME",
     c.ordinal_position::int AS "ORDINAL_POSITION", c.column_default::text AS "COLUMN_DEFAULT",
-    c.is_nullable::varchar(3) AS "IS_NULLABLE", tds_sys.sqltype(c.data_type)::tds_sys.citext AS "DATA_TYPE",
-    (CASE WHEN c.data_type = 'text' THEN -1 ELSE c.character_maximum_length END)::int AS "CHARACTER_MAXIMUM_LENGTH",
-    (CASE WHEN c.data_type = 'text' THEN -1 ELSE c.character_maximum_length * 2 END)::int AS "CHARACTER_OCTET_LENGTH",
+    c.is_nullable::varchar(3) AS "IS_NULLABLE", tds_sys.sqltype(c.data_type, c.domain_name)::tds_sys.citext AS "DATA_TYPE",
+    (CASE WHEN c.domain_name = 't_ntext' THEN 1073741823 WHEN c.domain_name IN ('t_text', 't_image') THEN 2147483647
+      WHEN c.data_type IN ('text', 'bytea') THEN -1 ELSE c.character_maximum_length END)::int AS "CHARACTER_MAXIMUM_LENGTH",
+    (CASE WHEN c.domain_name IN ('t_ntext', 't_text', 't_image') THEN 2147483647 WHEN c.data_type IN ('text', 'bytea') THEN -1
+      ELSE c.character_maximum_length * 2 END)::int AS "CHARACTER_OCTET_LENGTH",
     c.numeric_precision::smallint AS "NUMERIC_PRECISION", c.numeric_scale::int AS "NUMERIC_SCALE",
     c.datetime_precision::smallint AS "DATETIME_PRECISION",
-    (CASE WHEN c.data_type IN ('character varying', 'character', 'text') THEN 'French_CI_AS' END)::varchar(128) AS "COLLATION_NAME",
+    (CASE WHEN c.data_type IN ('character varying', 'character', 'text') THEN coalesce(c.collation_name, current_setting('tds.collation', true)) END)::varchar(128) AS "COLLATION_NAME",
     (CASE WHEN c.data_type IN ('character varying', 'character', 'text') THEN 'UNICODE' END)::varchar(128) AS "CHARACTER_SET_NAME"
   FROM information_schema.columns c WHERE c.table_schema = current_schema();
 CREATE OR REPLACE VIEW tds_sys.tables AS
@@ -162,6 +189,114 @@ CREATE OR REPLACE FUNCTION tds_sys.object_id(text) RETURNS integer LANGUAGE sql 
   SELECT c.oid::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = current_schema() AND lower(c.relname) = tds_sys.strip_name($1) AND c.relkind IN ('r', 'v') $f$;
 CREATE OR REPLACE FUNCTION tds_sys.object_id(text, text) RETURNS integer LANGUAGE sql STABLE AS $f$ SELECT tds_sys.object_id($1) $f$;
+-- SQL Server converts an int assigned to a bit column (INSERT … VALUES (1), SET bit = 0): make int → boolean an assignment cast
+DO $d$ BEGIN
+  UPDATE pg_cast SET castcontext = 'a' WHERE castsource = 'integer'::regtype AND casttarget = 'boolean'::regtype AND castcontext = 'e';
+EXCEPTION WHEN insufficient_privilege THEN NULL;
+END $d$;
+-- SQL Server types without a PostgreSQL twin: domains named t_<sqltype> (INFORMATION_SCHEMA and result types read the name)
+DO $d$ DECLARE r record; BEGIN
+  FOR r IN SELECT * FROM (VALUES ('t_tinyint', 'smallint CHECK (VALUE BETWEEN 0 AND 255)'), ('t_money', 'numeric(19,4)'),
+      ('t_smallmoney', 'numeric(10,4)'), ('t_ntext', 'text'), ('t_text', 'text'), ('t_image', 'bytea'),
+      ('t_datetime2', 'timestamp(6)'), ('t_smalldatetime', 'timestamp(0)')) AS v(name, def)
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'tds_sys' AND t.typname = r.name) THEN
+      EXECUTE format('CREATE DOMAIN tds_sys.%I AS %s', r.name, r.def);
+    END IF;
+  END LOOP;
+END $d$;
+-- Database collations: ICU, case-insensitive (strength secondary, nondeterministic) or case-sensitive; accent-sensitive both
+CREATE OR REPLACE FUNCTION tds_sys.ensure_collation(name text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE loc text := CASE WHEN name ILIKE 'French\_%' THEN 'fr' ELSE 'und' END;
+BEGIN
+  IF name !~* '^(French|Latin1_General)_C[IS]_AS$' THEN
+    RAISE EXCEPTION 'TDS simulator: unsupported collation %', name USING ERRCODE = '22023';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE n.nspname = 'tds_sys' AND c.collname = name) THEN
+    IF name ~* '_CI_' THEN
+      EXECUTE format('CREATE COLLATION tds_sys.%I (provider = icu, locale = %L, deterministic = false)', name, loc || '@colStrength=secondary');
+    ELSE
+      EXECUTE format('CREATE COLLATION tds_sys.%I (provider = icu, locale = %L)', name, loc);
+    END IF;
+  END IF;
+  RETURN name;
+END $f$;
+-- Gives every character column of the current schema the database collation (indexes are rebuilt with it)
+CREATE OR REPLACE FUNCTION tds_sys.apply_collation(name text) RETURNS integer LANGUAGE plpgsql AS $f$
+DECLARE r record; n integer := 0; target oid;
+BEGIN
+  SELECT c.oid INTO target FROM pg_collation c JOIN pg_namespace ns ON ns.oid = c.collnamespace WHERE ns.nspname = 'tds_sys' AND c.collname = name;
+  FOR r IN SELECT c.relname, string_agg(format('ALTER COLUMN %I TYPE %s COLLATE tds_sys.%I', a.attname, format_type(a.atttypid, a.atttypmod), name), ', ') AS alters
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace ns ON ns.oid = c.relnamespace
+    WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attcollation <> 0 AND a.attcollation <> target AND format_type(a.atttypid, a.atttypmod) NOT LIKE '%citext%'
+    GROUP BY c.relname
+  LOOP
+    EXECUTE format('ALTER TABLE %I %s', r.relname, r.alters);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $f$;
+-- T-SQL LIKE: % _ [set] [^set] under the database collation (case-insensitive: ICU case folding, accents kept)
+CREATE OR REPLACE FUNCTION tds_sys.like_re(pattern text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $f$
+DECLARE p text COLLATE "C" := pattern; out text COLLATE "C" := '^'; i integer := 1; n integer := length(pattern); c text COLLATE "C"; j integer; cls text COLLATE "C";
+BEGIN
+  WHILE i <= n LOOP
+    c := substr(p, i, 1);
+    IF c = '%' THEN out := out || '.*';
+    ELSIF c = '_' THEN out := out || '.';
+    ELSIF c = '[' AND strpos(substr(p, i + 2), ']') > 0 THEN
+      j := strpos(substr(p, i + 2), ']') + 1;
+      cls := substr(p, i + 1, j - 1);
+      IF left(cls, 1) = '^' THEN out := out || '[^' || replace(replace(substr(cls, 2), '\', '\\'), '[', '\[') || ']';
+      ELSE out := out || '[' || replace(replace(cls, '\', '\\'), '[', '\[') || ']';
+      END IF;
+      i := i + j;
+    ELSIF c ~ '^[].^$*+?()[{}|\\]$' THEN out := out || '\' || c;
+    ELSE out := out || c;
+    END IF;
+    i := i + 1;
+  END LOOP;
+  RETURN out || '$';
+END $f$;
+CREATE OR REPLACE FUNCTION tds_sys.like_escape(pattern text, esc text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $f$
+DECLARE p text COLLATE "C" := pattern; e text COLLATE "C" := esc; out text COLLATE "C" := ''; i integer := 1; n integer := length(pattern); c text COLLATE "C";
+BEGIN
+  WHILE i <= n LOOP
+    c := substr(p, i, 1);
+    IF c = e AND i < n THEN
+      c := substr(p, i + 1, 1);
+      out := out || CASE WHEN c IN ('%', '_', '[') THEN '[' || c || ']' ELSE c END;
+      i := i + 2;
+    ELSE
+      out := out || c;
+      i := i + 1;
+    END IF;
+  END LOOP;
+  RETURN out;
+END $f$;
+CREATE OR REPLACE FUNCTION tds_sys.like_ci(s text, p text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT (s COLLATE "und-x-icu") ~* tds_sys.like_re(p) $f$;
+CREATE OR REPLACE FUNCTION tds_sys.notlike_ci(s text, p text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT NOT ((s COLLATE "und-x-icu") ~* tds_sys.like_re(p)) $f$;
+CREATE OR REPLACE FUNCTION tds_sys.like_cs(s text, p text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT (s COLLATE "und-x-icu") ~ tds_sys.like_re(p) $f$;
+CREATE OR REPLACE FUNCTION tds_sys.notlike_cs(s text, p text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $f$ SELECT NOT ((s COLLATE "und-x-icu") ~ tds_sys.like_re(p)) $f$;
+DO $d$ DECLARE r record; BEGIN
+  FOR r IN SELECT * FROM (VALUES ('~~%', 'like_ci'), ('!~~%', 'notlike_ci'), ('~~#', 'like_cs'), ('!~~#', 'notlike_cs')) AS v(op, fn) LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = 'tds_sys' AND o.oprname = r.op) THEN
+      EXECUTE format('CREATE OPERATOR tds_sys.%s (LEFTARG = text, RIGHTARG = text, FUNCTION = tds_sys.%s)', r.op, r.fn);
+    END IF;
+  END LOOP;
+END $d$;
+-- String equality ignores trailing spaces ('S01  ' = 'S01'), as in SQL Server; the range keeps an index usable
+CREATE OR REPLACE FUNCTION tds_sys.pad_eq(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE AS
+  $f$ SELECT a >= rtrim(b) AND a <= rtrim(b) || repeat(' ', 8000) AND rtrim(a) = rtrim(b) $f$;
+CREATE OR REPLACE FUNCTION tds_sys.re_quote(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT regexp_replace(t COLLATE "C", '([].^$*+?()[{}|\\])', '\\\1', 'g') $f$;
+CREATE OR REPLACE FUNCTION tds_sys.re_repl(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ SELECT replace(t COLLATE "C", '\', '\\') $f$;
+CREATE OR REPLACE FUNCTION tds_sys.charindex_ci(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS
+  $f$ SELECT CASE WHEN $1 = '' THEN 0 ELSE regexp_instr($2 COLLATE "und-x-icu", tds_sys.re_quote($1), 1, 1, 0, 'i') END $f$;
+CREATE OR REPLACE FUNCTION tds_sys.charindex_ci(text, text, integer) RETURNS integer LANGUAGE sql IMMUTABLE AS
+  $f$ SELECT CASE WHEN $1 = '' THEN 0 ELSE regexp_instr($2 COLLATE "und-x-icu", tds_sys.re_quote($1), greatest($3, 1), 1, 0, 'i') END $f$;
+CREATE OR REPLACE FUNCTION tds_sys.replace_ci(text, text, text) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $f$ SELECT CASE WHEN $2 = '' THEN $1 ELSE regexp_replace($1 COLLATE "und-x-icu", tds_sys.re_quote($2), tds_sys.re_repl($3), 'gi') END $f$;
 `;
 
 class Mutex {
@@ -180,6 +315,7 @@ interface PgliteDb {
   name: string;
   db: PGlite;
   mutex: Mutex;
+  collation: string;
 }
 
 const parsersRaw = Object.fromEntries(RAW_TYPES.map((t) => [t, (v: string) => v]));
@@ -217,8 +353,9 @@ export async function createPgliteBackend(opts: PgliteBackendOptions = {}): Prom
     versions.set(name.toLowerCase(), (versions.get(name.toLowerCase()) ?? 0) + 1);
   };
 
-  const create = async (name: string): Promise<PgliteDb> => {
+  const create = async (name: string, dbOpts?: DatabaseOptions): Promise<PgliteDb> => {
     assertDbName(name);
+    const collation = collationOf(dbOpts);
     const key = name.toLowerCase();
     const existing = dbs.get(key);
     if (existing) return existing;
@@ -234,9 +371,9 @@ export async function createPgliteBackend(opts: PgliteBackendOptions = {}): Prom
         parsers: parsersRaw,
       });
       await db.exec(`CREATE SCHEMA IF NOT EXISTS tds_sys; CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA tds_sys; ${TDS_SYS_SQL}`);
-      await db.exec(`SET search_path TO public, tds_sys`);
-      await db.query(`SELECT set_config('tds.db', $1, false)`, [name]);
-      const entry: PgliteDb = { name, db, mutex: new Mutex() };
+      await db.exec(`SET search_path TO public, tds_sys; SET TimeZone TO 'UTC'`);
+      await db.query(`SELECT set_config('tds.db', $1, false), set_config('tds.collation', tds_sys.ensure_collation($2), false)`, [name, collation]);
+      const entry: PgliteDb = { name, db, mutex: new Mutex(), collation };
       dbs.set(key, entry);
       creating.delete(key);
       bump(name);
@@ -253,8 +390,12 @@ export async function createPgliteBackend(opts: PgliteBackendOptions = {}): Prom
   };
 
   return {
-    async createDatabase(name) {
-      await create(name);
+    async createDatabase(name, dbOpts) {
+      const d = await create(name, dbOpts);
+      if (dbOpts?.collation && d.collation !== dbOpts.collation) throw new Error(`database ${name} already exists with collation ${d.collation}`);
+    },
+    async collation(name) {
+      return get(name).collation;
     },
     async dropDatabase(name) {
       const d = dbs.get(name.toLowerCase());
@@ -267,6 +408,7 @@ export async function createPgliteBackend(opts: PgliteBackendOptions = {}): Prom
       const release = await d.mutex.lock();
       try {
         await d.db.exec(sql);
+        await d.db.query('SELECT tds_sys.apply_collation($1)', [d.collation]);
       } finally {
         bump(database);
         release();
@@ -365,25 +507,42 @@ export async function createPgBackend(opts: { connectionString: string }): Promi
   };
   const sessions = new Set<pg.Client>();
   const listSchemas = async (): Promise<string[]> => {
-    const r = await admin.query<{ nspname: string }>(
-      `SELECT n.nspname FROM pg_namespace n WHERE obj_description(n.oid, 'pg_namespace') = 'tds-database' ORDER BY 1`,
+    const r = await admin.query<{ nspname: string; comment: string }>(
+      `SELECT n.nspname, obj_description(n.oid, 'pg_namespace') AS comment FROM pg_namespace n WHERE obj_description(n.oid, 'pg_namespace') LIKE 'tds-database%' ORDER BY 1`,
     );
+    for (const x of r.rows) collations.set(x.nspname.toLowerCase(), x.comment.split(' ')[1] ?? DEFAULT_COLLATION);
     return r.rows.map((x) => x.nspname);
+  };
+  const collations = new Map<string, string>();
+  const collationOfSchema = async (schema: string): Promise<string> => {
+    if (!collations.has(schema.toLowerCase())) await listSchemas();
+    return collations.get(schema.toLowerCase()) ?? DEFAULT_COLLATION;
   };
   const resolve = async (name: string): Promise<string | undefined> =>
     (await listSchemas()).find((s) => s.toLowerCase() === name.toLowerCase());
   const q = (s: string): string => '"' + s.replace(/"/g, '""') + '"';
-  const createDatabase = async (name: string): Promise<string> => {
+  const createDatabase = async (name: string, dbOpts?: DatabaseOptions): Promise<string> => {
     assertDbName(name);
+    const collation = collationOf(dbOpts);
     const existing = await resolve(name);
-    if (existing) return existing;
-    await admin.query(`CREATE SCHEMA ${q(name)}; COMMENT ON SCHEMA ${q(name)} IS 'tds-database'`);
+    if (existing) {
+      if (dbOpts?.collation && (await collationOfSchema(existing)) !== collation) throw new Error(`database ${name} already exists with another collation`);
+      return existing;
+    }
+    await admin.query('SELECT tds_sys.ensure_collation($1)', [collation]);
+    await admin.query(`CREATE SCHEMA ${q(name)}; COMMENT ON SCHEMA ${q(name)} IS 'tds-database ${collation}'`);
+    collations.set(name.toLowerCase(), collation);
     bump(name);
     return name;
   };
   return {
-    async createDatabase(name) {
-      await createDatabase(name);
+    async createDatabase(name, dbOpts) {
+      await createDatabase(name, dbOpts);
+    },
+    async collation(name) {
+      const schema = await resolve(name);
+      if (!schema) throw new UnknownDatabaseError(name);
+      return collationOfSchema(schema);
     },
     async dropDatabase(name) {
       const s = await resolve(name);
@@ -394,6 +553,7 @@ export async function createPgBackend(opts: { connectionString: string }): Promi
       const schema = await createDatabase(database);
       try {
         await admin.query(`SET search_path TO ${q(schema)}, tds_sys; ${sql}`);
+        await admin.query('SELECT tds_sys.apply_collation($1)', [await collationOfSchema(schema)]);
       } finally {
         await admin.query('RESET search_path').catch(() => undefined);
         bump(database);
@@ -409,8 +569,8 @@ export async function createPgBackend(opts: { connectionString: string }): Promi
       const c = new pg.Client({ connectionString: opts.connectionString, types: pgTypes as never });
       await c.connect();
       sessions.add(c);
-      await c.query(`SET search_path TO ${q(schema)}, tds_sys`);
-      await c.query(`SELECT set_config('tds.db', $1, false)`, [schema]);
+      await c.query(`SET search_path TO ${q(schema)}, tds_sys; SET TimeZone TO 'UTC'`);
+      await c.query(`SELECT set_config('tds.db', $1, false), set_config('tds.collation', $2, false)`, [schema, await collationOfSchema(schema)]);
       let inTx = false;
       return {
         async query(sql, params) {

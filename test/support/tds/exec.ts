@@ -4,14 +4,18 @@
  */
 import nodeSqlParser from 'node-sql-parser';
 import type { BackendSession, QueryResult } from './backend.js';
+import { DATATYPE_INFO_COLUMNS, PROC_IDS, bareProcName, datatypeInfoRows, supportedProc } from './procs.js';
 import {
   type Catalog,
+  type ExecArg,
+  type ResultColumnHint,
+  type SelectItem,
   type Stmt,
   type Tok,
   Translator,
   TsqlError,
+  type VarValue,
   parseBatch,
-  resultColumnName,
   syntaxError,
   tokenize,
   translateType,
@@ -20,6 +24,7 @@ import {
   type ColType,
   type Column,
   DONE_STATUS,
+  type ParamValue,
   TOKEN,
   Writer,
   colMetadata,
@@ -29,13 +34,27 @@ import {
   infoOrError,
   returnStatus,
   row,
+  writeTypeInfo,
+  writeValue,
 } from './wire.js';
+
+export { PROC_IDS };
+
+/** One RPC parameter as received: name ('' when positional), OUTPUT flag, type and value. */
+export interface RpcParam {
+  name: string;
+  output: boolean;
+  value: ParamValue;
+}
 
 export type FaultKind = 'deadlock' | 'timeout' | 'drop';
 
 export interface ExecEnv {
   session: BackendSession;
   database: string;
+  /** database collation name (French_CI_AS…) and its 5 TDS bytes */
+  collation: string;
+  collationBytes: Buffer;
   serverName: string;
   serverVersion: string;
   versionString: string;
@@ -47,6 +66,8 @@ export interface ExecEnv {
   waitForAttention(): Promise<void>;
   drop(): void;
   countStatement(): void;
+  /** capture hook: every SQL text the client sends (batch text, sp_executesql/sp_prepare statement), with its parameters */
+  onStatementText?(kind: 'batch' | 'rpc', sql: string, params: { name: string; sqlType: string; value: string | null }[]): void;
 }
 
 export class CancelledError extends Error {}
@@ -62,7 +83,11 @@ function parserCheck(text: string): string | null {
   if (cached !== undefined) return cached;
   // node-sql-parser does not know TOP (expr); SQL Server does
   // nor @@SYSVAR followed by an alias
-  const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@\w+/g, '0').replace(/^\s*DELETE\s+(?!FROM\b)/i, 'DELETE FROM ');
+  const normalized = text.replace(/\bTOP\s*\(\s*[^()]*\)/gi, 'TOP 1').replace(/@@\w+/g, '0').replace(/^\s*DELETE\s+(?!FROM\b)/i, 'DELETE FROM ')
+    // nor the IMAGE type, COUNT_BIG or LIKE … ESCAPE
+    .replace(/(\bAS\s+|(?:\bADD|[(,])\s*[\p{L}\p{N}_[\]]+\s+)image\b/giu, '$1varbinary')
+    .replace(/\bCOUNT_BIG\s*\(/gi, 'COUNT(')
+    .replace(/\s+ESCAPE\s+N?'[^']*'/gi, '');
   let result: string | null = null;
   try {
     parser.astify(normalized, { database: 'transactsql' });
@@ -211,7 +236,126 @@ export function deadlockError(spid: number): TsqlError {
   );
 }
 
-function colTypeFor(pgType: number, typmod: number | undefined, values: unknown[]): ColType {
+/** A SQL Server type name ('nvarchar(8)', 'decimal(18,2)', 'datetime', 'varbinary(max)'…) as a TDS column type. */
+export function sqlTypeToColType(sqlType: string): ColType | null {
+  const m = /^\s*([a-z0-9_]+)\s*(?:\(\s*([^)]*)\))?\s*$/i.exec(sqlType);
+  if (!m) return null;
+  const name = m[1]!.toLowerCase();
+  const args = (m[2] ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const len = (dflt: number, max: number): number | 'max' => (args[0] === 'max' ? 'max' : Math.min(max, Number(args[0] ?? dflt) || dflt));
+  const scale = (): number => Math.min(7, Number(args[0] ?? 7));
+  switch (name) {
+    case 'tinyint':
+      return { t: 'int', size: 1 };
+    case 'smallint':
+      return { t: 'int', size: 2 };
+    case 'int':
+      return { t: 'int', size: 4 };
+    case 'bigint':
+      return { t: 'int', size: 8 };
+    case 'bit':
+      return { t: 'bit' };
+    case 'real':
+      return { t: 'float', size: 4 };
+    case 'float':
+      return { t: 'float', size: 8 };
+    case 'decimal':
+    case 'numeric':
+      return { t: 'decimal', precision: Math.min(38, Number(args[0] ?? 18)), scale: Number(args[1] ?? 0) };
+    case 'money':
+      return { t: 'money', size: 8 };
+    case 'smallmoney':
+      return { t: 'money', size: 4 };
+    case 'nvarchar':
+    case 'sysname':
+      return { t: 'nvarchar', maxChars: name === 'sysname' ? 128 : len(1, 4000) };
+    case 'varchar':
+      return { t: 'varchar', maxChars: len(1, 8000) };
+    case 'nchar':
+      return { t: 'nchar', chars: Number(args[0] ?? 1) || 1 };
+    case 'char':
+      return { t: 'char', chars: Number(args[0] ?? 1) || 1 };
+    case 'ntext':
+      return { t: 'ntext' };
+    case 'text':
+      return { t: 'text' };
+    case 'image':
+      return { t: 'image' };
+    case 'date':
+      return { t: 'date' };
+    case 'datetime':
+      return { t: 'datetime', size: 8 };
+    case 'smalldatetime':
+      return { t: 'datetime', size: 4 };
+    case 'datetime2':
+      return { t: 'datetime2', scale: scale() };
+    case 'datetimeoffset':
+      return { t: 'datetimeoffset', scale: scale() };
+    case 'time':
+      return { t: 'time', scale: scale() };
+    case 'uniqueidentifier':
+      return { t: 'guid' };
+    case 'varbinary':
+      return { t: 'varbinary', max: len(1, 8000) };
+    case 'binary':
+      return { t: 'binary', size: Number(args[0] ?? 1) || 1 };
+    case 'sql_variant':
+      return { t: 'variant' };
+    default:
+      return null;
+  }
+}
+
+/** The family of a TDS type, to check a declared type against what PostgreSQL computed. */
+function family(t: ColType): string {
+  switch (t.t) {
+    case 'int':
+    case 'bit':
+    case 'float':
+    case 'decimal':
+    case 'money':
+      return 'number';
+    case 'nvarchar':
+    case 'varchar':
+    case 'nchar':
+    case 'char':
+    case 'ntext':
+    case 'text':
+      return 'string';
+    case 'image':
+    case 'varbinary':
+    case 'binary':
+      return 'binary';
+    case 'date':
+    case 'datetime':
+    case 'datetime2':
+      return 'datetime';
+    case 'variant':
+      return 'string';
+    default:
+      return t.t;
+  }
+}
+
+/** The column type SQL Server would send: the declared type (catalog, CAST, parameter) when it fits the value's type. */
+function colTypeFor(pgType: number, typmod: number | undefined, values: unknown[], hint: string | null = null): ColType {
+  const derived = pgColType(pgType, typmod, values);
+  const declared = hint ? sqlTypeToColType(hint) : null;
+  if (!declared) return derived;
+  const fd = family(derived);
+  const fh = family(declared);
+  if (fd === fh || (fh === 'number' && fd === 'number') || (fd === 'string' && fh !== 'binary')) {
+    // a string hint on a string value: keep (n)varchar(max) when a value does not fit the declared length
+    if ((declared.t === 'nvarchar' || declared.t === 'varchar') && declared.maxChars !== 'max') {
+      if (values.some((v) => v !== null && v !== undefined && String(v).length > (declared.maxChars as number))) return { ...declared, maxChars: 'max' };
+    }
+    if (fh === 'string' && fd !== 'string') return derived;
+    return declared;
+  }
+  return derived;
+}
+
+function pgColType(pgType: number, typmod: number | undefined, values: unknown[]): ColType {
   switch (pgType) {
     case 16:
       return { t: 'bit' };
@@ -239,8 +383,9 @@ function colTypeFor(pgType: number, typmod: number | undefined, values: unknown[
     case 1082:
       return { t: 'date' };
     case 1114:
-    case 1184:
       return { t: 'datetime2', scale: 7 };
+    case 1184:
+      return { t: 'datetimeoffset', scale: 7 };
     case 1083:
       return { t: 'time', scale: 7 };
     case 2950:
@@ -262,20 +407,44 @@ export class Executor {
   trancount = 0;
   nocount = false;
   xactAbort = false;
+  /** SET IMPLICIT_TRANSACTIONS ON (what ODBC drivers send when autocommit is off) */
+  implicitTransactions = false;
+  /** SET FMTONLY ON: result metadata only, nothing executed */
+  fmtOnly = false;
+  /** SET ROWCOUNT n: at most n rows per result set (0: no limit) */
+  rowcountLimit = 0;
   rowcount = 0;
   private txSeq = 0n;
   private txDescriptor = Buffer.alloc(8);
-  private vars = new Map<string, { pgCast: string | null; value: string | null }>();
+  private vars = new Map<string, VarValue>();
   cancelled = false;
   private lastStatement = '';
+  /** end offset in the writer of the last DONE token a statement wrote (its status is made final at batch end) */
+  private lastDoneEnd = -1;
+  private prepared = new Map<number, { stmt: string; decl: string }>();
+  private nextHandle = 1;
 
   constructor(private readonly env: ExecEnv) {}
 
-  /** Runs a SQL batch or sp_executesql statement; writes the whole token stream to `w`. */
-  async batch(sql: string, params: Map<string, { pgCast: string | null; value: string | null }> | null, rpc: boolean, w: Writer): Promise<void> {
+  private writeDone(w: Writer, tok: number, status: number, curCmd: number, count: number): void {
+    done(w, tok, status, curCmd, count);
+    if (tok === TOKEN.DONE) this.lastDoneEnd = w.length;
+  }
+
+  private writeError(w: Writer, err: TsqlError): void {
+    infoOrError(w, TOKEN.ERROR, { number: err.number, state: err.state, class: err.sqlClass, message: err.message }, this.env.serverName);
+  }
+
+  /**
+   * Runs a SQL batch (rpc = false) or the statement of sp_executesql/sp_execute (rpc = true); writes the whole
+   * token stream to `w`: one DONE per statement, the last one final (no DONE_MORE), as SQL Server does; for an
+   * RPC, DONEINPROC per statement then RETURNSTATUS, the output parameters (`returnValues`) and DONEPROC.
+   */
+  async batch(sql: string, params: Map<string, VarValue> | null, rpc: boolean, w: Writer, returnValues?: (w: Writer) => void): Promise<void> {
     this.vars = new Map(params ?? []);
     const doneTok = rpc ? TOKEN.DONEINPROC : TOKEN.DONE;
     let failed = false;
+    this.lastDoneEnd = -1;
     try {
       const stmts = parseBatch(sql);
       for (const s of stmts) {
@@ -287,15 +456,216 @@ export class Executor {
       failed = true;
       const err = mapPgError(e, this.env.database, this.lastStatement);
       if (err.number === 1205 || (this.xactAbort && this.trancount > 0)) await this.abortTransaction(w);
-      infoOrError(w, TOKEN.ERROR, { number: err.number, state: err.state, class: err.sqlClass, message: err.message }, this.env.serverName);
+      this.writeError(w, err);
     }
     const inx = this.trancount > 0 ? DONE_STATUS.INXACT : 0;
     if (rpc) {
       returnStatus(w, failed ? -6 : 0);
+      returnValues?.(w);
       done(w, TOKEN.DONEPROC, (failed ? DONE_STATUS.ERROR : 0) | inx, 0, 0);
+    } else if (!failed && this.lastDoneEnd === w.length) {
+      // the last statement's DONE ends the batch: clear its DONE_MORE bit, keep its count
+      w.patchU16(w.length - 12, w.peekU16(w.length - 12) & ~DONE_STATUS.MORE);
     } else {
       done(w, TOKEN.DONE, (failed ? DONE_STATUS.ERROR : 0) | inx, 0, 0);
     }
+  }
+
+  // ----- RPC -----------------------------------------------------------------------------------
+
+  /** Parses `@a int, @b nvarchar(10) OUTPUT` (the @params of sp_executesql / sp_prepare). */
+  private parseDeclaration(decl: string): { name: string; sqlType: string; output: boolean }[] {
+    if (!decl.trim()) return [];
+    const out: { name: string; sqlType: string; output: boolean }[] = [];
+    const toks = tokenize(decl);
+    let cur: Tok[] = [];
+    let depth = 0;
+    const flush = (): void => {
+      if (!cur.length) return;
+      if (cur[0]!.k !== 'var') throw syntaxError(cur[0]!.v);
+      let body = cur.slice(1);
+      if (body[0] && body[0].k === 'word' && body[0].v.toUpperCase() === 'AS') body = body.slice(1);
+      const last = body[body.length - 1];
+      const output = !!last && last.k === 'word' && ['OUTPUT', 'OUT'].includes(last.v.toUpperCase());
+      if (output) body = body.slice(0, -1);
+      if (!body.length) throw syntaxError(cur[0]!.v);
+      const ty = body.map((t) => (t.k === 'comma' ? ',' : t.v)).join('').toLowerCase();
+      translateType(body, 0); // 2715 on an unknown type
+      out.push({ name: cur[0]!.v.toLowerCase(), sqlType: ty, output });
+      cur = [];
+    };
+    for (const t of toks) {
+      if (t.k === 'lp') depth++;
+      else if (t.k === 'rp') depth--;
+      if (t.k === 'comma' && depth === 0) {
+        flush();
+        continue;
+      }
+      cur.push(t);
+    }
+    flush();
+    return out;
+  }
+
+  /** Binds parameter values (named, or positional against the declaration); 8178 for a declared one not supplied. */
+  private bind(values: RpcParam[], decl: string, stmt: string): { vars: Map<string, VarValue>; outputs: { ordinal: number; name: string; sqlType: string }[] } {
+    const declared = this.parseDeclaration(decl);
+    const vars = new Map<string, VarValue>();
+    const outputs: { ordinal: number; name: string; sqlType: string }[] = [];
+    values.forEach((p, i) => {
+      const raw = p.name || declared[i]?.name || '';
+      const key = (raw.startsWith('@') ? raw : '@' + raw).toLowerCase();
+      const d = declared.find((x) => x.name === key);
+      vars.set(key, { pgCast: p.value.pgCast, value: p.value.value, sqlType: p.value.sqlType === 'null' ? (d?.sqlType ?? 'int') : p.value.sqlType });
+      if (p.output) outputs.push({ ordinal: i, name: key, sqlType: d?.sqlType ?? p.value.sqlType });
+    });
+    for (const d of declared) {
+      if (!vars.has(d.name)) {
+        throw new TsqlError(8178, `The parameterized query '(${decl.slice(0, 100)})${stmt.slice(0, 100)}' expects the parameter '${d.name}', which was not supplied.`, 16, 1);
+      }
+    }
+    return { vars, outputs };
+  }
+
+  private returnValue(w: Writer, ordinal: number, name: string, sqlType: string, value: string | null): void {
+    const t = sqlTypeToColType(sqlType) ?? { t: 'nvarchar', maxChars: 4000 };
+    const body = new Writer().u16(ordinal).bvarchar(name).u8(0x01).u32(0).u16(0x0001);
+    writeTypeInfo(body, t, this.env.collationBytes);
+    writeValue(body, t, value);
+    w.u8(TOKEN.RETURNVALUE).bytes(body.toBuffer());
+  }
+
+  private procError(w: Writer, err: TsqlError): void {
+    this.writeError(w, err);
+    returnStatus(w, -6);
+    done(w, TOKEN.DONEPROC, DONE_STATUS.ERROR | (this.trancount > 0 ? DONE_STATUS.INXACT : 0), 0, 0);
+  }
+
+  /** An RPC request: sp_executesql, sp_prepare, sp_execute, sp_prepexec, sp_unprepare, sp_datatype_info; 2812 for others. */
+  async rpc(proc: string, params: RpcParam[], w: Writer): Promise<void> {
+    const name = supportedProc(proc);
+    const arg = (n: string, pos: number): RpcParam | undefined => params.find((p) => p.name.toLowerCase() === n) ?? params[pos];
+    const text = (p: RpcParam | undefined): string => p?.value.value ?? '';
+    const capture = (sql: string, values: RpcParam[]): void =>
+      this.env.onStatementText?.('rpc', sql, values.map((p) => ({ name: p.name, sqlType: p.value.sqlType, value: p.value.value })));
+    try {
+      switch (name) {
+        case 'sp_executesql': {
+          const stmt = text(arg('@stmt', 0));
+          const decl = params.length > 1 ? text(arg('@params', 1)) : '';
+          const values = params.slice(Math.min(2, params.length));
+          capture(stmt, values);
+          const b = this.bind(values, decl, stmt);
+          await this.batch(stmt, b.vars, true, w, (x) => {
+            for (const o of b.outputs) this.returnValue(x, o.ordinal + 2, o.name, o.sqlType, this.vars.get(o.name)?.value ?? null);
+          });
+          return;
+        }
+        case 'sp_prepare':
+        case 'sp_prepexec': {
+          const decl = text(arg('@params', 1));
+          const stmt = text(arg('@stmt', 2));
+          this.parseDeclaration(decl);
+          const handle = this.nextHandle++;
+          this.prepared.set(handle, { stmt, decl });
+          const writeHandle = (x: Writer): void => this.returnValue(x, 0, params[0]?.name || '@handle', 'int', String(handle));
+          if (name === 'sp_prepare') {
+            capture(stmt, []);
+            returnStatus(w, 0);
+            writeHandle(w);
+            done(w, TOKEN.DONEPROC, this.trancount > 0 ? DONE_STATUS.INXACT : 0, 0, 0);
+            return;
+          }
+          const values = params.slice(3);
+          capture(stmt, values);
+          const b = this.bind(values, decl, stmt);
+          await this.batch(stmt, b.vars, true, w, writeHandle);
+          return;
+        }
+        case 'sp_execute': {
+          const handle = Number(params[0]?.value.value);
+          const prep = this.prepared.get(handle);
+          if (!prep) throw new TsqlError(8179, `Could not find prepared statement with handle ${params[0]?.value.value ?? 'NULL'}.`, 16, 4);
+          const values = params.slice(1);
+          capture(prep.stmt, values);
+          const b = this.bind(values, prep.decl, prep.stmt);
+          await this.batch(prep.stmt, b.vars, true, w);
+          return;
+        }
+        case 'sp_unprepare': {
+          const handle = Number(params[0]?.value.value);
+          if (!this.prepared.delete(handle)) throw new TsqlError(8179, `Could not find prepared statement with handle ${params[0]?.value.value ?? 'NULL'}.`, 16, 4);
+          returnStatus(w, 0);
+          done(w, TOKEN.DONEPROC, this.trancount > 0 ? DONE_STATUS.INXACT : 0, 0, 0);
+          return;
+        }
+        case 'sp_datatype_info': {
+          this.datatypeInfo(params[0]?.value.value ?? null, params[1]?.value.value ?? null, w);
+          returnStatus(w, 0);
+          done(w, TOKEN.DONEPROC, this.trancount > 0 ? DONE_STATUS.INXACT : 0, 0, 0);
+          return;
+        }
+        default:
+          throw new TsqlError(2812, `Could not find stored procedure '${bareProcName(proc)}'.`, 16, 62);
+      }
+    } catch (e) {
+      if (e instanceof CancelledError || e instanceof DroppedError) throw e;
+      this.procError(w, mapPgError(e, this.env.database));
+    }
+  }
+
+  private datatypeInfo(dataType: string | null, odbcVer: string | null, w: Writer): void {
+    const rows = datatypeInfoRows(dataType === null ? null : Number(dataType), odbcVer === null ? 2 : Number(odbcVer), !/_CI_/i.test(this.env.collation));
+    colMetadata(w, DATATYPE_INFO_COLUMNS, this.env.collationBytes);
+    for (const r of rows) row(w, DATATYPE_INFO_COLUMNS, r);
+    done(w, TOKEN.DONEINPROC, DONE_STATUS.MORE | DONE_STATUS.COUNT, 0xc1, rows.length);
+  }
+
+  /** EXEC proc args… inside a batch: sp_executesql and sp_datatype_info run; other procedures → 2812. */
+  private async execProc(proc: string, args: ExecArg[], w: Writer): Promise<void> {
+    const name = supportedProc(proc);
+    if (name !== 'sp_executesql' && name !== 'sp_datatype_info') {
+      throw new TsqlError(2812, `Could not find stored procedure '${bareProcName(proc)}'.`, 16, 62);
+    }
+    const value = async (a: ExecArg): Promise<string | null> => {
+      if (a.toks.length === 1 && a.toks[0]!.k === 'str') return a.toks[0]!.v;
+      if (a.toks.length === 1 && a.toks[0]!.k === 'var') return this.vars.get(a.toks[0]!.v.toLowerCase())?.value ?? null;
+      return this.evalScalar(a.toks, a.text, null);
+    };
+    this.env.countStatement();
+    if (name === 'sp_datatype_info') {
+      const a = args.find((x) => x.name === '@data_type') ?? args.find((x) => !x.name);
+      const v = args.find((x) => x.name === '@odbcver') ?? args.filter((x) => !x.name)[1];
+      this.datatypeInfo(a ? await value(a) : null, v ? await value(v) : null, w);
+    } else {
+      const stmtArg = args.find((x) => x.name === '@stmt') ?? args[0];
+      const declArg = args.find((x) => x.name === '@params') ?? (args[1] && !args[1].name ? args[1] : undefined);
+      const stmt = stmtArg ? ((await value(stmtArg)) ?? '') : '';
+      const decl = declArg ? ((await value(declArg)) ?? '') : '';
+      const declared = this.parseDeclaration(decl);
+      const rest = args.filter((x) => x !== stmtArg && x !== declArg);
+      const params: RpcParam[] = [];
+      for (const [i, a] of rest.entries()) {
+        const d = (a.name ? declared.find((x) => x.name === a.name) : declared[i]) ?? null;
+        const sqlType = d?.sqlType ?? 'nvarchar(4000)';
+        const stringy = /^(n?(var)?char|n?text|sysname)\b/.test(sqlType);
+        params.push({ name: a.name ?? d?.name ?? '', output: a.output, value: { sqlType, pgCast: stringy ? null : translateType(tokenize(sqlType), 0).sql, value: await value(a) } });
+      }
+      this.env.onStatementText?.('rpc', stmt, params.map((p) => ({ name: p.name, sqlType: p.value.sqlType, value: p.value.value })));
+      const b = this.bind(params, decl, stmt);
+      const outer = this.vars;
+      this.vars = b.vars;
+      try {
+        for (const s of parseBatch(stmt)) {
+          if (this.cancelled) throw new CancelledError();
+          await this.exec(s, w, TOKEN.DONEINPROC);
+        }
+      } finally {
+        this.vars = outer;
+      }
+    }
+    returnStatus(w, 0);
+    done(w, TOKEN.DONEPROC, DONE_STATUS.MORE | (this.trancount > 0 ? DONE_STATUS.INXACT : 0), 0, 0);
   }
 
   private async abortTransaction(w: Writer): Promise<void> {
@@ -314,6 +684,8 @@ export class Executor {
       serverName: this.env.serverName,
       spid: this.env.spid,
       rowcount: this.rowcount,
+      caseSensitive: !/_CI_/i.test(this.env.collation),
+      collation: this.env.collation,
       trancount: this.trancount,
       vars: this.vars,
     };
@@ -365,6 +737,9 @@ export class Executor {
     switch (s.kind) {
       case 'unsupported':
         throw s.error;
+      case 'exec':
+        await this.execProc(s.proc, s.args, w);
+        return;
       case 'block':
         for (const x of s.body) {
           if (this.cancelled) throw new CancelledError();
@@ -397,6 +772,13 @@ export class Executor {
         if (!SET_OPTIONS.has(first)) throw syntaxError(s.option.split(' ')[0] ?? 'SET');
         if (first === 'NOCOUNT') this.nocount = s.value === 'ON';
         if (first === 'XACT_ABORT') this.xactAbort = s.value === 'ON';
+        if (first === 'IMPLICIT_TRANSACTIONS' || first === 'ANSI_DEFAULTS') this.implicitTransactions = s.value === 'ON';
+        if (first === 'FMTONLY') this.fmtOnly = s.value === 'ON';
+        if (first === 'ROWCOUNT') {
+          const n = Number(s.value);
+          if (!Number.isInteger(n) || n < 0) throw syntaxError(s.value);
+          this.rowcountLimit = n;
+        }
         return;
       }
       case 'declare':
@@ -404,7 +786,7 @@ export class Executor {
         for (const v of s.vars) {
           const ty = translateType(tokenize(v.type), 0).sql;
           const value = v.init ? await this.evalScalar(v.init, v.initText ?? '', ty) : null;
-          this.vars.set(v.name, { pgCast: ty, value });
+          this.vars.set(v.name, { pgCast: ty, value, sqlType: v.type.replace(/\s+/g, '').toLowerCase() });
         }
         return;
       case 'setvar': {
@@ -494,6 +876,9 @@ export class Executor {
     }
     this.nocount = false;
     this.xactAbort = false;
+    this.implicitTransactions = false;
+    this.fmtOnly = false;
+    this.rowcountLimit = 0;
     envChangeBytes(w, 18, Buffer.alloc(0), Buffer.alloc(0));
   }
 
@@ -518,24 +903,59 @@ export class Executor {
     this.lastStatement = s.text;
     await this.applyFault(s.text);
     this.env.countStatement();
+    // IMPLICIT_TRANSACTIONS ON: a statement that reads or changes a table opens a transaction, kept until COMMIT/ROLLBACK
+    if (this.implicitTransactions && this.trancount === 0 && (s.verb !== 'SELECT' || s.toks.some((t) => t.k === 'word' && t.v.toUpperCase() === 'FROM'))) {
+      await this.beginTransaction(w);
+    }
     this.catalogSnapshot = await this.env.catalog();
     const tr = new Translator(this.ctx());
     const t = tr.translate(s.toks);
+    if (this.fmtOnly && !t.returnsRows) {
+      // FMTONLY: statements that return no rows are not run
+      this.writeDone(w, doneTok, DONE_STATUS.MORE | (this.trancount > 0 ? DONE_STATUS.INXACT : 0), CURCMD[s.verb] ?? 0, 0);
+      return;
+    }
     const r = await this.run(t.sql, t.params);
-    if (t.isDdl) this.env.invalidateCatalog();
+    if (r.fields.length > 0 && (this.fmtOnly || (this.rowcountLimit > 0 && r.rows.length > this.rowcountLimit))) {
+      r.rows = this.fmtOnly ? [] : r.rows.slice(0, this.rowcountLimit);
+    }
+    if (t.isDdl) {
+      // new character columns get the database collation
+      await this.run('SELECT tds_sys.apply_collation($1)', [this.env.collation]);
+      this.env.invalidateCatalog();
+    }
+    const inx = this.trancount > 0 ? DONE_STATUS.INXACT : 0;
     if (r.fields.length > 0) {
+      const hints = resultHints(t.select, r.fields.length);
       const cols: Column[] = r.fields.map((f, i) => ({
-        name: resultColumnName(f.name, t.names),
-        type: colTypeFor(f.pgType, f.typmod, r.rows.map((x) => x[i])),
+        name: hints?.[i]?.name ?? (f.name === '?column?' ? '' : f.name),
+        type: colTypeFor(f.pgType, f.typmod, r.rows.map((x) => x[i]), hints?.[i]?.sqlType ?? null),
       }));
-      colMetadata(w, cols);
+      colMetadata(w, cols, this.env.collationBytes);
       for (const x of r.rows) row(w, cols, x);
       this.rowcount = r.rows.length;
-      done(w, doneTok, DONE_STATUS.MORE | (this.nocount ? 0 : DONE_STATUS.COUNT), 0xc1, r.rows.length);
+      this.writeDone(w, doneTok, DONE_STATUS.MORE | inx | (this.nocount || this.fmtOnly ? 0 : DONE_STATUS.COUNT), 0xc1, r.rows.length);
       return;
     }
     this.rowcount = t.isDdl ? 0 : r.rowCount;
     const countable = !t.isDdl && !this.nocount;
-    done(w, doneTok, DONE_STATUS.MORE | (countable ? DONE_STATUS.COUNT : 0), CURCMD[s.verb] ?? 0, countable ? r.rowCount : 0);
+    this.writeDone(w, doneTok, DONE_STATUS.MORE | inx | (countable ? DONE_STATUS.COUNT : 0), CURCMD[s.verb] ?? 0, countable ? r.rowCount : 0);
   }
+}
+
+/** Per result column: the name and declared type from the select list (`*` expanded), when they can be matched. */
+function resultHints(items: SelectItem[] | null, fieldCount: number): (ResultColumnHint | null)[] | null {
+  if (!items) return null;
+  const unknownStars = items.filter((x) => x.kind === 'star' && x.columns === null).length;
+  const known = items.reduce((n, x) => n + (x.kind === 'one' ? 1 : (x.columns?.length ?? 0)), 0);
+  if (unknownStars > 1 || (unknownStars === 0 && known !== fieldCount)) return null;
+  const fill = fieldCount - known;
+  if (fill < 0) return null;
+  const out: (ResultColumnHint | null)[] = [];
+  for (const x of items) {
+    if (x.kind === 'one') out.push(x.hint);
+    else if (x.columns) out.push(...x.columns);
+    else for (let k = 0; k < fill; k++) out.push(null);
+  }
+  return out;
 }

@@ -22,13 +22,20 @@
  *   returns them with their original case. Use PG `boolean` for SQL Server `bit` columns,
  *   `numeric(p,s)` for decimal, `varchar(n)` for (n)varchar, `timestamp` for datetime.
  *
+ * Collation: every database has one (`createDatabase(name, { collation })`, default French_CI_AS:
+ * case-insensitive, accent-sensitive; French_CS_AS for a case-sensitive one), given to its character
+ * columns and applied to =, LIKE, ORDER BY, GROUP BY, DISTINCT and unique keys; = ignores trailing spaces.
+ *
  * Protocol: PRELOGIN (ENCRYPT_OFF → login-only TLS if the client starts a handshake, ENCRYPT_ON →
  * full TLS, ENCRYPT_NOT_SUP when `tls.mode` is 'off'), TLS 1.2 wrapped in PRELOGIN packets with a
  * self-signed certificate generated in-process (cert.ts) when none is given; LOGIN7 with SQL
  * authentication (18456 on a wrong login, 4060 on an unknown database — a real server follows
  * 4060 with 18456; the simulator sends 4060 alone so drivers surface it; tedious retries 4060 as
- * transient); SQL batches; RPC `sp_executesql` and `sp_prepare`/`sp_execute`/`sp_unprepare` (mssql
- * PreparedStatement) with typed parameters; Transaction Manager requests (mssql `Transaction`);
+ * transient); SQL batches; RPC by id or name: `sp_executesql`, `sp_prepare`/`sp_execute`/`sp_prepexec`/
+ * `sp_unprepare` (handles per connection), `sp_datatype_info`; 2812 for server cursors (`sp_cursor*`) and
+ * other procedures; parameters and columns of every SQL Server type drivers use (NTEXT/TEXT/IMAGE, PLP,
+ * money, datetimeoffset, sql_variant…); result column names and types as SQL Server reports them
+ * (`SELECT *` expanded); Transaction Manager requests (mssql `Transaction`);
  * attention (cancel); RESETCONNECTION; SQL Browser UDP answer for host\INSTANCE when
  * `instanceName` is set (UDP `browserPort`, default 1434 as drivers hard-code it: bind `host` to a
  * distinct loopback address such as 127.0.0.23 in tests to avoid collisions).
@@ -40,7 +47,7 @@
  * multi-row VALUES, UPDATE … FROM … JOIN, DELETE, ALTER TABLE ADD, IF [NOT] EXISTS / IF @@ROWCOUNT
  * = 0, BEGIN…END, DECLARE/SET @v, BEGIN TRAN/COMMIT/ROLLBACK (statement-level atomicity through
  * savepoints), SET NOCOUNT/XACT_ABORT and other SET options, @@VERSION, @@ROWCOUNT, @@TRANCOUNT,
- * SERVERPROPERTY, DB_NAME(), COL_LENGTH, OBJECT_ID. LIKE is case-insensitive (ILIKE). NULLs sort
+ * SERVERPROPERTY, DB_NAME(), COL_LENGTH, OBJECT_ID. NULLs sort
  * first in ascending ORDER BY (SQL Server order). COUNT(*) is an int, as in SQL Server. A
  * character column compared (= / <>) with an integer is converted to int (245 if it cannot be).
  * Errors carry SQL Server numbers: 102, 105, 137, 207, 208, 245, 515, 2627, 1205, 3902, 3903…
@@ -48,15 +55,17 @@
  * Limitations (answered with a SQL Server error, never a hang): MERGE (rejected: use UPDATE then
  * INSERT), OUTPUT clauses, temp tables, other stored procedures (2812), SELECT @v = …, TOP in
  * UPDATE/DELETE, outer joins in UPDATE, TRY/CATCH, output parameters of sp_executesql, TDS 8
- * (`encrypt: 'strict'`, connection closed). String comparisons with `=` are case-sensitive
- * (PostgreSQL), unlike French_CI_AS; SET DATEFORMAT/LANGUAGE are accepted but ignored.
+ * (`encrypt: 'strict'`, connection closed); SET DATEFORMAT/LANGUAGE are accepted but ignored. NOTES.md
+ * lists what is supported and the SQL Server error a client gets for the rest.
  *
  * Test hooks: `faults.failNext('deadlock' | 'timeout' | 'drop', /statement regexp/, times)` acts on
  * the next matching statement (1205 + transaction rolled back / no answer until the driver's
  * attention / TCP reset), and `faults.fired(kind?)` says how many statements a fault acted on;
- * `stats` counts connections, batches, RPCs, statements and TLS handshakes. See NOTES.md for driver quirks.
+ * `stats` counts connections, batches, RPCs, statements and TLS handshakes; `capture.start()` /
+ * `capture.stop()` record every SQL text clients send (the conformance corpus, test/conformance, is
+ * captured so). See NOTES.md for driver quirks.
  */
-export type { BackendSession, SqlBackend, AdminBackend, QueryResult } from './backend.js';
-export { createPgliteBackend, createPgBackend } from './backend.js';
-export type { TdsSimulator, TdsSimulatorOptions } from './server.js';
+export type { BackendSession, SqlBackend, AdminBackend, QueryResult, DatabaseOptions } from './backend.js';
+export { createPgliteBackend, createPgBackend, DEFAULT_COLLATION, SUPPORTED_COLLATIONS } from './backend.js';
+export type { CapturedStatement, TdsSimulator, TdsSimulatorOptions } from './server.js';
 export { startTdsSimulator } from './server.js';

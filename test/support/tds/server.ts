@@ -10,11 +10,11 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { BackendSession, SqlBackend } from './backend.js';
 import { selfSignedCertificate } from './cert.js';
-import { CancelledError, DroppedError, Executor, type FaultKind } from './exec.js';
+import { CancelledError, DroppedError, Executor, PROC_IDS, type FaultKind, type RpcParam } from './exec.js';
 import type { Catalog, CatalogTable } from './tsql.js';
 import {
-  COLLATION,
   DONE_STATUS,
+  collationBytes,
   PKT,
   PacketAssembler,
   ProtocolError,
@@ -46,6 +46,14 @@ export interface TdsSimulatorOptions {
   serverName?: string;
 }
 
+/** One SQL text a client sent (batch, or the statement of sp_executesql / sp_prepare / sp_prepexec), for capture. */
+export interface CapturedStatement {
+  kind: 'batch' | 'rpc';
+  database: string;
+  sql: string;
+  params: { name: string; sqlType: string; value: string | null }[];
+}
+
 export interface TdsSimulator {
   host: string;
   port: number;
@@ -53,6 +61,8 @@ export interface TdsSimulator {
   close(): Promise<void>;
   /** `fired(kind?)`: how many statements a fault acted on since the start (or the last clear), for fault tests to assert. */
   faults: { failNext(kind: FaultKind, match?: RegExp, times?: number): void; clear(): void; fired(kind?: FaultKind): number };
+  /** Records every SQL text clients send from start() until stop() (the conformance corpus is captured this way). */
+  capture: { start(): void; stop(): CapturedStatement[] };
   stats: {
     connections: number;
     batches: number;
@@ -91,6 +101,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
   const logins = new Map(Object.entries(o.logins).map(([k, v]) => [k.toLowerCase(), v]));
   const faults: Fault[] = [];
   const firedFaults: FaultKind[] = [];
+  let captured: CapturedStatement[] | null = null;
   const stats = {
     connections: 0,
     batches: 0,
@@ -115,16 +126,18 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     if (cached && cached.key === key) return cached.catalog;
     const p = (async () => {
       const r = await session.query(
-        `SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
+        `SELECT table_name::text, column_name::text, data_type::text, is_nullable::text, domain_name::text, character_maximum_length::int,
+           numeric_precision::int, numeric_scale::int
+         FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
       );
       const tables = new Map<string, CatalogTable>();
-      for (const [t, c, ty, nullable] of r.rows as [string, string, string, string][]) {
+      for (const [t, c, ty, nullable, domain, charLen, prec, scale] of r.rows as [string, string, string, string, string | null, number | null, number | null, number | null][]) {
         let tab = tables.get(t.toLowerCase());
         if (!tab) {
           tab = { name: t, columns: new Map() };
           tables.set(t.toLowerCase(), tab);
         }
-        tab.columns.set(c.toLowerCase(), { name: c, pgType: ty, notNull: nullable === 'NO' });
+        tab.columns.set(c.toLowerCase(), { name: c, pgType: ty, notNull: nullable === 'NO', sqlType: catalogSqlType(ty, domain, charLen, prec, scale) ?? undefined });
       }
       return { tables };
     })();
@@ -171,8 +184,6 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     private busy = false;
     private attentionWaiters: (() => void)[] = [];
     private attentionPending = false;
-    private prepared = new Map<number, { stmt: string; names: string[] }>();
-    private nextHandle = 1;
 
     constructor(
       private readonly socket: net.Socket,
@@ -432,9 +443,16 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
         return;
       }
       this.database = actual;
+      const collation = (await o.backend.collation?.(actual)) ?? 'French_CI_AS';
+      const collBytes = collationBytes(collation);
       this.executor = new Executor({
         session: this.session,
         database: actual,
+        collation,
+        collationBytes: collBytes,
+        onStatementText: (kind, sql, params) => {
+          captured?.push({ kind, database: actual, sql, params });
+        },
         serverName,
         serverVersion,
         versionString,
@@ -461,7 +479,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       const tdsOut = tdsVersion >= 0x74000004 ? 0x74000004 : tdsVersion;
       envChange(w, 1, actual, 'master');
       infoOrError(w, TOKEN.INFO, { number: 5701, state: 2, class: 0, message: `Changed database context to '${actual}'.` }, serverName);
-      envChangeBytes(w, 7, COLLATION, Buffer.alloc(0));
+      envChangeBytes(w, 7, collBytes, Buffer.alloc(0));
       envChange(w, 2, 'us_english', '');
       infoOrError(w, TOKEN.INFO, { number: 5703, state: 1, class: 0, message: 'Changed language setting to us_english.' }, serverName);
       loginAck(w, tdsOut, 'Microsoft SQL Server', ver);
@@ -488,6 +506,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
         if (m.type === PKT.SQL_BATCH) {
           stats.batches++;
           const sql = m.data.subarray(r.pos).toString('utf16le');
+          captured?.push({ kind: 'batch', database: this.database, sql, params: [] });
           await this.executor.batch(sql, null, false, w);
         } else if (m.type === PKT.RPC) {
           stats.rpcs++;
@@ -527,65 +546,29 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       }
     }
 
+    /** One RPC message: one or several requests (batched with 0x80 / 0xFF separators), run in order. */
     private async rpc(r: Reader, w: Writer): Promise<void> {
-      const nameLen = r.u16();
-      let proc: string;
-      if (nameLen === 0xffff) {
-        const id = r.u16();
-        proc = ({ 10: 'sp_executesql', 11: 'sp_prepare', 12: 'sp_execute', 15: 'sp_unprepare' } as Record<number, string>)[id] ?? `#${id}`;
-      } else proc = r.ucs2(nameLen);
-      r.u16(); // option flags
-      const params: { name: string; value: ReturnType<typeof readParam> }[] = [];
-      while (r.remaining > 0) {
-        const b = r.buf[r.pos]!;
-        if (b === 0xff || b === 0x80) break; // batched RPCs are not supported
-        const name = r.bvarchar();
-        r.u8();
-        params.push({ name, value: readParam(r) });
-      }
-      const bare = proc.toLowerCase().replace(/^(sys\.|dbo\.|\[sys\]\.)/, '');
-      const toVars = (list: typeof params, names?: string[]): Map<string, { pgCast: string | null; value: string | null }> => {
-        const vars = new Map<string, { pgCast: string | null; value: string | null }>();
-        list.forEach((p, i) => {
-          const name = p.name || names?.[i] || '';
-          const key = (name.startsWith('@') ? name : '@' + name).toLowerCase();
-          vars.set(key, { pgCast: p.value.pgCast, value: p.value.value });
-        });
-        return vars;
-      };
-      if (bare === 'sp_prepare') {
-        const handle = this.nextHandle++;
-        const decl = params[1]?.value.value ?? '';
-        this.prepared.set(handle, { stmt: params[2]?.value.value ?? '', names: decl.match(/@[\p{L}\p{N}_@#$]+/gu) ?? [] });
-        const rv = new Writer().u16(0).bvarchar('@handle').u8(0x01).u32(0).u16(0).u8(0x26).u8(4).u8(4).i32(handle);
-        w.u8(0xac).bytes(rv.toBuffer());
-        w.u8(TOKEN.RETURNSTATUS).i32(0);
-        done(w, TOKEN.DONEPROC, 0, 0, 0);
-        return;
-      }
-      if (bare === 'sp_unprepare') {
-        this.prepared.delete(Number(params[0]?.value.value));
-        w.u8(TOKEN.RETURNSTATUS).i32(0);
-        done(w, TOKEN.DONEPROC, 0, 0, 0);
-        return;
-      }
-      if (bare === 'sp_execute') {
-        const prep = this.prepared.get(Number(params[0]?.value.value));
-        if (!prep) {
-          infoOrError(w, TOKEN.ERROR, { number: 8179, state: 4, class: 16, message: `Could not find prepared statement with handle ${params[0]?.value.value ?? ''}.` }, serverName);
-          done(w, TOKEN.DONEPROC, DONE_STATUS.ERROR, 0, 0);
-          return;
+      for (;;) {
+        const nameLen = r.u16();
+        let proc: string;
+        if (nameLen === 0xffff) {
+          const id = r.u16();
+          proc = PROC_IDS[id] ?? `#${id}`;
+        } else proc = r.ucs2(nameLen);
+        r.u16(); // option flags (WithRecomp, NoMetaData, ReuseMetaData)
+        const params: RpcParam[] = [];
+        while (r.remaining > 0) {
+          const b = r.buf[r.pos]!;
+          if (b === 0xff || b === 0x80) break;
+          const name = r.bvarchar();
+          const status = r.u8();
+          params.push({ name, output: (status & 0x01) === 1, value: readParam(r) });
         }
-        await this.executor!.batch(prep.stmt, toVars(params.slice(1), prep.names), true, w);
-        return;
+        await this.executor!.rpc(proc, params, w);
+        if (r.remaining === 0) return;
+        r.u8(); // batch separator
+        if (r.remaining === 0) return;
       }
-      if (bare !== 'sp_executesql') {
-        infoOrError(w, TOKEN.ERROR, { number: 2812, state: 62, class: 16, message: `Could not find stored procedure '${proc}'.` }, serverName);
-        done(w, TOKEN.DONEPROC, DONE_STATUS.ERROR, 0, 0);
-        return;
-      }
-      const stmt = params[0]?.value.value ?? '';
-      await this.executor!.batch(stmt, toVars(params.slice(2)), true, w);
     }
   }
 
@@ -644,10 +627,64 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       },
     },
     stats,
+    capture: {
+      start() {
+        captured = [];
+      },
+      stop() {
+        const out = captured ?? [];
+        captured = null;
+        return out;
+      },
+    },
     async close() {
       browser?.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** SQL Server type of a PostgreSQL column as INFORMATION_SCHEMA.COLUMNS would report it with its length/precision. */
+export function catalogSqlType(dataType: string, domain: string | null, charLen: number | null, precision: number | null, scale: number | null): string | null {
+  if (domain && domain.startsWith('t_')) {
+    const base = domain.slice(2);
+    return base === 'datetime2' ? 'datetime2(7)' : base;
+  }
+  switch (dataType) {
+    case 'character varying':
+      return charLen ? `nvarchar(${charLen <= 4000 ? charLen : 'max'})` : 'nvarchar(max)';
+    case 'character':
+      return `nchar(${charLen ?? 1})`;
+    case 'text':
+      return 'nvarchar(max)';
+    case 'integer':
+      return 'int';
+    case 'smallint':
+      return 'smallint';
+    case 'bigint':
+      return 'bigint';
+    case 'boolean':
+      return 'bit';
+    case 'numeric':
+      return precision ? `decimal(${precision},${scale ?? 0})` : null;
+    case 'real':
+      return 'real';
+    case 'double precision':
+      return 'float';
+    case 'date':
+      return 'date';
+    case 'timestamp without time zone':
+      return 'datetime';
+    case 'timestamp with time zone':
+      return 'datetimeoffset(7)';
+    case 'time without time zone':
+      return 'time(7)';
+    case 'uuid':
+      return 'uniqueidentifier';
+    case 'bytea':
+      return 'varbinary(max)';
+    default:
+      return null;
+  }
 }

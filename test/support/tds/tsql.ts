@@ -30,6 +30,8 @@ export interface Tok {
   v: string;
   pos: number;
   end: number;
+  /** string literal written N'…' (nvarchar) */
+  national?: boolean;
 }
 
 const OPS = ['<>', '!=', '>=', '<=', '!<', '!>', '+=', '-=', '*=', '/=', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '~'];
@@ -84,8 +86,9 @@ export function tokenize(sql: string): Tok[] {
     };
     if (c === "'" || ((c === 'N' || c === 'n') && sql[i + 1] === "'")) {
       i += c === "'" ? 1 : 2;
+      const national = c !== "'";
       const v = readQuoted("'");
-      out.push({ k: 'str', v, pos: start, end: i });
+      out.push({ k: 'str', v, pos: start, end: i, ...(national ? { national } : {}) });
       continue;
     }
     if (c === '[' || c === '"') {
@@ -169,7 +172,16 @@ export type Stmt =
   | { kind: 'setvar'; name: string; expr: Tok[]; text: string }
   | { kind: 'declare'; vars: { name: string; type: string; init?: Tok[]; initText?: string }[] }
   | { kind: 'print'; expr: Tok[]; text: string }
+  | { kind: 'exec'; proc: string; args: ExecArg[] }
   | { kind: 'unsupported'; error: TsqlError };
+
+/** One argument of EXEC proc: `value`, `@name = value`, optionally OUTPUT. */
+export interface ExecArg {
+  name: string | null;
+  toks: Tok[];
+  text: string;
+  output: boolean;
+}
 
 const STMT_START = new Set([
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'IF', 'ELSE', 'BEGIN', 'END', 'COMMIT', 'ROLLBACK', 'SET',
@@ -403,11 +415,67 @@ class BatchParser {
       }
       case 'EXEC':
       case 'EXECUTE': {
-        this.collect(w);
-        const name = this.toks.find((x, idx) => idx > 0 && x.k === 'word' && x.pos > t.pos)?.v ?? '';
-        return { kind: 'unsupported', error: new TsqlError(2812, `Could not find stored procedure '${name}'.`, 16, 62) };
+        const toks = this.collect(w);
+        let j = 1;
+        if (toks[j]?.k === 'var' && toks[j + 1]?.k === 'op' && toks[j + 1]!.v === '=') j += 2;
+        if (toks[j]?.k === 'lp') {
+          return { kind: 'unsupported', error: new TsqlError(102, "Incorrect syntax near '('. (TDS simulator: EXEC (string) is not supported; use sp_executesql)", 15, 1) };
+        }
+        const parts: string[] = [];
+        while (toks[j] && (toks[j]!.k === 'word' || toks[j]!.k === 'qid')) {
+          parts.push(toks[j]!.v);
+          j++;
+          if (toks[j]?.k !== 'dot') break;
+          j++;
+        }
+        if (parts.length === 0) throw syntaxError(toks[j]?.v ?? w);
+        const args: ExecArg[] = [];
+        let cur: Tok[] = [];
+        let depth = 0;
+        const flush = (): void => {
+          if (cur.length === 0) return;
+          let name: string | null = null;
+          let body = cur;
+          if (body[0]!.k === 'var' && body[1]?.k === 'op' && body[1].v === '=') {
+            name = body[0]!.v.toLowerCase();
+            body = body.slice(2);
+          }
+          let output = false;
+          const lastWord = up(body[body.length - 1]);
+          if (lastWord === 'OUTPUT' || lastWord === 'OUT') {
+            output = true;
+            body = body.slice(0, -1);
+          }
+          if (body.length === 0) throw syntaxError(cur[cur.length - 1]!.v);
+          args.push({ name, toks: body, text: this.sql.slice(body[0]!.pos, body[body.length - 1]!.end), output });
+          cur = [];
+        };
+        for (; j < toks.length; j++) {
+          const c = toks[j]!;
+          if (c.k === 'lp') depth++;
+          else if (c.k === 'rp') depth--;
+          if (depth === 0 && c.k === 'comma') {
+            flush();
+            continue;
+          }
+          cur.push(c);
+        }
+        flush();
+        return { kind: 'exec', proc: parts.join('.'), args };
       }
       default:
+        if (this.i === 0 && !STMT_START.has(w) && !KEYWORDS.has(w)) {
+          // the first statement of a batch may call a procedure without EXEC: `sp_who`, `SELEC 1` (→ 2812);
+          // what follows must then read as procedure arguments
+          for (let j = 1; j < this.toks.length; j++) {
+            const a = this.toks[j]!;
+            if (a.k === 'semi' || (a.k === 'word' && STMT_START.has(a.v.toUpperCase()))) break;
+            const ok = a.k === 'str' || a.k === 'num' || a.k === 'var' || a.k === 'comma' || a.k === 'word' || a.k === 'qid' || a.k === 'dot' || (a.k === 'op' && (a.v === '-' || a.v === '='));
+            if (!ok) throw syntaxError(a.v);
+          }
+          this.toks.unshift({ k: 'word', v: 'EXEC', pos: t.pos, end: t.pos });
+          return this.statement();
+        }
         throw syntaxError(t.v);
     }
   }
@@ -447,6 +515,8 @@ export interface CatalogColumn {
   name: string;
   pgType: string;
   notNull?: boolean;
+  /** SQL Server type of the column as INFORMATION_SCHEMA reports it, e.g. 'nvarchar(8)', 'decimal(18,2)' */
+  sqlType?: string;
 }
 export interface CatalogTable {
   name: string;
@@ -511,12 +581,35 @@ export interface TranslateContext {
   rowcount: number;
   trancount: number;
   /** declared variables and RPC parameters, lower-case name including '@' */
-  vars: Map<string, { pgCast: string | null; value: string | null }>;
+  vars: Map<string, VarValue>;
+  /** the database collation compares case-sensitively (_CS_) */
+  caseSensitive?: boolean;
+  /** the database collation name (SERVERPROPERTY / DATABASEPROPERTYEX 'Collation') */
+  collation?: string;
 }
+
+export interface VarValue {
+  pgCast: string | null;
+  value: string | null;
+  /** SQL Server type as declared or sent, e.g. 'nvarchar(4000)', 'int' */
+  sqlType?: string;
+}
+
+/** What SQL Server would report for one result column: its name ('' for an expression) and its type. */
+export interface ResultColumnHint {
+  name: string;
+  /** SQL Server type name ('nvarchar(8)', 'int', 'decimal(18,2)'…), or null to derive it from the value */
+  sqlType: string | null;
+}
+
+/** One item of a select list: a column or expression, or `*` / `t.*` over known or unknown sources. */
+export type SelectItem = { kind: 'one'; hint: ResultColumnHint } | { kind: 'star'; columns: ResultColumnHint[] | null };
 
 export interface Translated {
   sql: string;
   params: (string | null)[];
+  /** the top-level select list, when the statement returns rows and it could be analysed */
+  select: SelectItem[] | null;
   /** lower-case words used as column names/aliases in the statement (to name result columns) */
   names: Set<string>;
   isDdl: boolean;
@@ -544,8 +637,10 @@ export function translateType(toks: Tok[], i: number): { sql: string; next: numb
       sql = 'bigint';
       break;
     case 'SMALLINT':
-    case 'TINYINT':
       sql = 'smallint';
+      break;
+    case 'TINYINT':
+      sql = 'tds_sys.t_tinyint';
       break;
     case 'BIT':
       sql = 'boolean';
@@ -555,10 +650,10 @@ export function translateType(toks: Tok[], i: number): { sql: string; next: numb
       sql = a ? `numeric(${a})` : 'numeric(18,0)';
       break;
     case 'MONEY':
-      sql = 'numeric(19,4)';
+      sql = 'tds_sys.t_money';
       break;
     case 'SMALLMONEY':
-      sql = 'numeric(10,4)';
+      sql = 'tds_sys.t_smallmoney';
       break;
     case 'FLOAT':
       sql = args[0] && Number(args[0]) <= 24 ? 'real' : 'double precision';
@@ -575,7 +670,11 @@ export function translateType(toks: Tok[], i: number): { sql: string; next: numb
       sql = a ? `char(${a})` : 'char(1)';
       break;
     case 'TEXT':
+      sql = 'tds_sys.t_text';
+      break;
     case 'NTEXT':
+      sql = 'tds_sys.t_ntext';
+      break;
     case 'XML':
       sql = 'text';
       break;
@@ -586,11 +685,13 @@ export function translateType(toks: Tok[], i: number): { sql: string; next: numb
       sql = 'date';
       break;
     case 'DATETIME':
-    case 'SMALLDATETIME':
       sql = 'timestamp(3)';
       break;
+    case 'SMALLDATETIME':
+      sql = 'tds_sys.t_smalldatetime';
+      break;
     case 'DATETIME2':
-      sql = a ? `timestamp(${Math.min(6, Number(a))})` : 'timestamp';
+      sql = 'tds_sys.t_datetime2';
       break;
     case 'TIME':
       sql = a ? `time(${Math.min(6, Number(a))})` : 'time';
@@ -603,8 +704,10 @@ export function translateType(toks: Tok[], i: number): { sql: string; next: numb
       break;
     case 'VARBINARY':
     case 'BINARY':
-    case 'IMAGE':
       sql = 'bytea';
+      break;
+    case 'IMAGE':
+      sql = 'tds_sys.t_image';
       break;
     default:
       throw new TsqlError(2715, `Column, parameter, or variable #1: Cannot find data type ${t.v}.`, 16, 6);
@@ -933,6 +1036,8 @@ export class Translator {
   private tableMap = new Map<string, string>();
   /** aliases defined with AS (lower-case → as written) */
   private aliases = new Map<string, string>();
+  /** token range of an UPDATE's SET list (assignments, not comparisons) */
+  private assignRange: [number, number] | null = null;
 
   constructor(private readonly ctx: TranslateContext) {}
 
@@ -967,10 +1072,27 @@ export class Translator {
       if ((t.k === 'word' || t.k === 'qid') && up(toks[i - 1]) === 'AS') this.aliases.set(t.v.toLowerCase(), t.v);
     }
     const verb = up(input[0]);
+    if (verb === 'UPDATE') {
+      let depth = 0;
+      let setAt = -1;
+      for (let i = 1; i < toks.length; i++) {
+        const t = toks[i]!;
+        if (t.k === 'lp') depth++;
+        else if (t.k === 'rp') depth--;
+        else if (depth === 0 && setAt < 0 && up(t) === 'SET') setAt = i;
+        else if (depth === 0 && setAt >= 0 && (up(t) === 'FROM' || up(t) === 'WHERE')) {
+          this.assignRange = [setAt, i];
+          break;
+        }
+      }
+      if (setAt >= 0 && !this.assignRange) this.assignRange = [setAt, toks.length];
+    }
     const sql = this.emit(toks, 0, toks.length);
+    const returnsRows = verb === 'SELECT' || (verb === 'WITH' && toks.some((t) => up(t) === 'SELECT'));
     return {
       sql,
       params: this.params,
+      select: returnsRows ? describeSelect(input, this.ctx.catalog, this.ctx.vars) : null,
       names: this.names,
       isDdl: verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP',
       returnsRows: verb === 'SELECT' || (verb === 'WITH' && toks.some((t) => up(t) === 'SELECT')),
@@ -1000,6 +1122,8 @@ export class Translator {
       idx = this.params.length;
       this.paramIndex.set(key, idx);
     }
+    // binary values travel as hex text (drivers of PostgreSQL want bytes for a bytea parameter)
+    if (v.pgCast === 'bytea' || v.pgCast === 'tds_sys.t_image') return `decode(regexp_replace($${idx}::text, '^\\\\x', ''), 'hex')`;
     return v.pgCast ? `($${idx}::${v.pgCast})` : `$${idx}`;
   }
 
@@ -1019,7 +1143,8 @@ export class Translator {
       case '@@ERROR':
         return '0';
       case '@@IDENTITY':
-        return 'lastval()';
+        // no IDENTITY columns in the simulator: NULL, as SQL Server answers before any identity insert
+        return 'CAST(NULL AS numeric(38,0))';
       case '@@LANGUAGE':
         return quoteLit('us_english');
       default:
@@ -1064,6 +1189,12 @@ export class Translator {
           break;
         case 'qid':
         case 'word': {
+          const pad = this.padCompare(toks, i, to);
+          if (pad) {
+            out.push(pad.sql);
+            i = pad.next - 1;
+            break;
+          }
           const w = t.k === 'word' ? t.v.toUpperCase() : '';
           // dbo. / db.dbo. prefixes
           if (next?.k === 'dot' && t.v.toLowerCase() === 'dbo') {
@@ -1116,9 +1247,23 @@ export class Translator {
             i = r.next - 1;
             break;
           }
+          if (t.k === 'word' && (w === 'LIKE' || (w === 'NOT' && up(next) === 'LIKE'))) {
+            // T-SQL LIKE (%, _, [set], [^set]) under the database collation: a tds_sys operator
+            const negated = w === 'NOT';
+            if (negated) i++;
+            const cs = this.ctx.caseSensitive ? '_cs' : '';
+            out.push(`OPERATOR(tds_sys.${negated ? '!' : ''}~~${cs ? '#' : '%'})`);
+            const pat = toks[i + 1];
+            if (pat && up(toks[i + 2]) === 'ESCAPE' && toks[i + 3]) {
+              out.push(`tds_sys.like_escape(${this.emit(toks, i + 1, i + 2)}, ${this.emit(toks, i + 3, i + 4)})`);
+              i += 3;
+            } else if (toks.slice(i + 2).some((x) => up(x) === 'ESCAPE') && !toks.slice(i + 2).some((x) => up(x) === 'LIKE')) {
+              throw new TsqlError(102, "Incorrect syntax near 'ESCAPE'. (TDS simulator: LIKE … ESCAPE takes a literal or a variable as pattern)", 15, 1);
+            }
+            break;
+          }
           if (t.k === 'word' && KEYWORDS.has(w)) {
-            if (w === 'LIKE') out.push('ILIKE');
-            else out.push(w);
+            out.push(w);
             // type after AS inside CAST(… AS type) handled in func()
             if (w === 'ADD' && (next?.k === 'word' || next?.k === 'qid') && toks[i + 2] && up(toks[i + 2]) !== '' && TYPE_WORDS.has(up(toks[i + 2]))) {
               // ALTER TABLE … ADD col type
@@ -1154,6 +1299,39 @@ export class Translator {
       }
     }
     return out.join(' ').replace(/ \. /g, '.').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/ ,/g, ',');
+  }
+
+  /**
+   * `column = 'text'` / `column <> @p` on a character column: SQL Server ignores trailing spaces when it compares
+   * strings ('S01  ' = 'S01'); emitted as tds_sys.pad_eq(column, value), which keeps the index usable.
+   */
+  private padCompare(toks: Tok[], i: number, to: number): { sql: string; next: number } | null {
+    if (this.assignRange && i >= this.assignRange[0] && i < this.assignRange[1]) return null;
+    const isId = (t: Tok | undefined): boolean => !!t && (t.k === 'qid' || (t.k === 'word' && !KEYWORDS.has(up(t)) && !TYPE_WORDS.has(up(t))));
+    const prev = toks[i - 1];
+    const boundary = !prev || prev.k === 'lp' || (prev.k === 'word' && ['WHERE', 'AND', 'OR', 'ON', 'NOT', 'WHEN', 'HAVING'].includes(up(prev)));
+    if (!boundary || !isId(toks[i])) return null;
+    let j = i;
+    if (toks[j + 1]?.k === 'dot') {
+      if (!isId(toks[j + 2])) return null;
+      j += 2;
+    }
+    const op = toks[j + 1];
+    const rhs = toks[j + 2];
+    if (!op || op.k !== 'op' || !['=', '<>', '!='].includes(op.v) || !rhs || j + 2 >= to) return null;
+    const after = j + 3 < to ? toks[j + 3] : undefined;
+    const ends = ['AND', 'OR', 'THEN', 'WHEN', 'ELSE', 'END', 'ORDER', 'GROUP', 'HAVING', 'UNION', 'INNER', 'LEFT', 'RIGHT', 'JOIN', 'WHERE', 'OPTION'];
+    if (after && !(after.k === 'rp' || after.k === 'semi' || after.k === 'comma' || (after.k === 'word' && ends.includes(up(after))))) return null;
+    const stringy = rhs.k === 'str' || (rhs.k === 'var' && this.ctx.vars.has(rhs.v.toLowerCase()) && this.ctx.vars.get(rhs.v.toLowerCase())!.pgCast === null);
+    if (!stringy) return null;
+    const col = toks[j]!.v.toLowerCase();
+    const character = [...this.ctx.catalog.tables.values()].some((tab) => {
+      const c = tab.columns.get(col);
+      return !!c && ['character varying', 'character', 'text'].includes(c.pgType);
+    });
+    if (!character) return null;
+    const call = `tds_sys.pad_eq(${this.emit(toks, i, j + 1)}, ${this.emit(toks, j + 2, j + 3)})`;
+    return { sql: op.v === '=' ? call : `NOT ${call}`, next: j + 3 };
   }
 
   private inColumnDefinition(toks: Tok[], i: number): boolean {
@@ -1212,8 +1390,15 @@ export class Translator {
           engineedition: '4',
           machinename: this.ctx.serverName,
           servername: this.ctx.serverName,
-          collation: 'French_CI_AS',
+          collation: this.ctx.collation ?? 'French_CI_AS',
           instancename: '',
+          isintegratedsecurityonly: '0',
+          isclustered: '0',
+          ishadrenabled: '0',
+          isfulltextinstalled: '0',
+          productmajorversion: this.ctx.serverVersion.split('.')[0] ?? '15',
+          productminorversion: this.ctx.serverVersion.split('.')[1] ?? '0',
+          productbuild: this.ctx.serverVersion.split('.')[2] ?? '2000',
         };
         const v = map[p];
         return { sql: v === undefined ? 'NULL' : quoteLit(v), next };
@@ -1277,7 +1462,33 @@ export class Translator {
       case 'STR':
         return { sql: `CAST(${sub(args[0])} AS text)`, next };
       case 'SCOPE_IDENTITY':
-        return { sql: 'lastval()', next };
+      case 'IDENT_CURRENT':
+        // the simulator has no IDENTITY columns: SQL Server answers NULL when none was inserted
+        return { sql: 'CAST(NULL AS numeric(38,0))', next };
+      case 'DATABASEPROPERTYEX': {
+        argc(2);
+        const p = args[1]![0]?.v.toLowerCase() ?? '';
+        const map: Record<string, string> = {
+          collation: this.ctx.collation ?? 'French_CI_AS',
+          status: 'ONLINE',
+          updateability: 'READ_WRITE',
+          useraccess: 'MULTI_USER',
+          recovery: 'SIMPLE',
+          version: '904',
+        };
+        const v = map[p];
+        return { sql: v === undefined ? 'NULL' : quoteLit(v), next };
+      }
+      case 'CHARINDEX': {
+        argc(2, 3);
+        const fn = this.ctx.caseSensitive ? 'tds_sys.charindex' : 'tds_sys.charindex_ci';
+        return { sql: `${fn}(${args.map((a) => sub(a)).join(', ')})`, next };
+      }
+      case 'REPLACE': {
+        argc(3);
+        const fn = this.ctx.caseSensitive ? 'replace' : 'tds_sys.replace_ci';
+        return { sql: `${fn}(${args.map((a) => sub(a)).join(', ')})`, next };
+      }
       default: {
         const renamed = STRING_FUNCS_RENAME[name] ?? name.toLowerCase();
         const inner = args.length === 0 ? '' : args.map((a) => (a.length === 1 && a[0]!.k === 'op' && a[0]!.v === '*' ? '*' : sub(a))).join(', ');
@@ -1297,9 +1508,276 @@ export class Translator {
   }
 }
 
-/** Names of result columns that SQL Server would leave empty (expressions without alias). */
-export function resultColumnName(pgName: string, names: Set<string>): string {
-  if (pgName === '?column?') return '';
-  if (!names.has(pgName.toLowerCase())) return '';
-  return pgName;
+
+// ---------------------------------------------------------------------------------------------
+// Result columns: names and types as SQL Server reports them in COLMETADATA
+
+const SELECT_END = new Set(['FROM', 'INTO', 'WHERE', 'GROUP', 'HAVING', 'ORDER', 'UNION', 'EXCEPT', 'INTERSECT', 'OPTION', 'FOR']);
+const FROM_END = new Set(['WHERE', 'GROUP', 'HAVING', 'ORDER', 'UNION', 'EXCEPT', 'INTERSECT', 'OPTION', 'FOR']);
+const JOIN_WORDS = new Set(['JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'OUTER', 'CROSS', 'ON', 'APPLY']);
+
+interface FromSource {
+  alias: string;
+  table: CatalogTable | null;
+}
+
+/** Index of the main SELECT of a SELECT or WITH … SELECT statement (depth 0), or -1. */
+function mainSelect(toks: Tok[]): number {
+  if (up(toks[0]) === 'SELECT') return 0;
+  if (up(toks[0]) !== 'WITH') return -1;
+  let depth = 0;
+  for (let i = 1; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    else if (depth === 0 && up(t) === 'SELECT') return i;
+  }
+  return -1;
+}
+
+function fromSources(toks: Tok[], fromAt: number, catalog: Catalog): FromSource[] {
+  const out: FromSource[] = [];
+  let i = fromAt + 1;
+  const isName = (t: Tok | undefined): boolean => !!t && (t.k === 'qid' || (t.k === 'word' && !KEYWORDS.has(up(t)) && !JOIN_WORDS.has(up(t))));
+  while (i < toks.length) {
+    const t = toks[i]!;
+    if (t.k === 'word' && FROM_END.has(up(t))) break;
+    if (t.k === 'semi') break;
+    if (t.k === 'lp') {
+      // derived table: (SELECT …) AS x or (VALUES …) AS v(a, b)
+      i = findClose(toks, i) + 1;
+      if (up(toks[i]) === 'AS') i++;
+      if (isName(toks[i])) {
+        out.push({ alias: toks[i]!.v.toLowerCase(), table: null });
+        i++;
+      }
+      if (toks[i]?.k === 'lp') i = findClose(toks, i) + 1;
+      continue;
+    }
+    if (isName(t)) {
+      const parts = [t.v];
+      i++;
+      while (toks[i]?.k === 'dot' && toks[i + 1] && (toks[i + 1]!.k === 'word' || toks[i + 1]!.k === 'qid')) {
+        parts.push(toks[i + 1]!.v);
+        i += 2;
+      }
+      const name = parts[parts.length - 1]!;
+      const table = catalog.tables.get(name.toLowerCase()) ?? null;
+      let alias = name.toLowerCase();
+      if (up(toks[i]) === 'WITH' && toks[i + 1]?.k === 'lp') i = findClose(toks, i + 1) + 1;
+      if (up(toks[i]) === 'AS') i++;
+      if (isName(toks[i])) {
+        alias = toks[i]!.v.toLowerCase();
+        i++;
+      }
+      out.push({ alias, table });
+      continue;
+    }
+    if (t.k === 'word' && up(t) === 'ON') {
+      // skip the join condition up to the next source
+      i++;
+      let depth = 0;
+      while (i < toks.length) {
+        const c = toks[i]!;
+        if (c.k === 'lp') depth++;
+        else if (c.k === 'rp') depth--;
+        else if (depth === 0 && c.k === 'word' && (JOIN_WORDS.has(up(c)) || FROM_END.has(up(c))) && up(c) !== 'ON') break;
+        else if (depth === 0 && (c.k === 'comma' || c.k === 'semi')) break;
+        i++;
+      }
+      continue;
+    }
+    i++;
+  }
+  return out;
+}
+
+const SYSVAR_TYPES: Record<string, string> = {
+  '@@VERSION': 'nvarchar(300)', '@@SERVERNAME': 'nvarchar(128)', '@@SPID': 'smallint', '@@ROWCOUNT': 'int', '@@TRANCOUNT': 'int',
+  '@@ERROR': 'int', '@@LANGUAGE': 'nvarchar(128)', '@@IDENTITY': 'numeric(38,0)',
+};
+
+/** Result types of built-in functions whose type does not depend on their arguments. */
+const FUNCTION_TYPES: Record<string, string> = {
+  DB_NAME: 'nvarchar(128)', SERVERPROPERTY: 'sql_variant', DATABASEPROPERTYEX: 'sql_variant', SCOPE_IDENTITY: 'numeric(38,0)',
+  IDENT_CURRENT: 'numeric(38,0)', GETDATE: 'datetime', GETUTCDATE: 'datetime', CURRENT_TIMESTAMP: 'datetime', SYSDATETIME: 'datetime2(7)',
+  SYSUTCDATETIME: 'datetime2(7)', NEWID: 'uniqueidentifier', COUNT: 'int', COUNT_BIG: 'bigint', USER_NAME: 'nvarchar(128)',
+  SUSER_SNAME: 'nvarchar(128)', SUSER_NAME: 'nvarchar(128)', SCHEMA_NAME: 'nvarchar(128)', OBJECT_ID: 'int', COL_LENGTH: 'smallint',
+  DATEDIFF: 'int', DATEPART: 'int', YEAR: 'int', MONTH: 'int', DAY: 'int', CHARINDEX: 'int', ISNUMERIC: 'int', DATALENGTH: 'int',
+};
+
+/** SQL Server type of a literal token: N'…' nvarchar(n), '…' varchar(n), 12 int, 1.50 numeric(3,2), 0x0A varbinary(1). */
+function literalType(t: Tok): string | null {
+  if (t.k === 'str') return `${t.national ? 'nvarchar' : 'varchar'}(${Math.max(1, t.v.length)})`;
+  if (t.k === 'num') {
+    if (/^0x/i.test(t.v)) return `varbinary(${Math.max(1, Math.ceil((t.v.length - 2) / 2))})`;
+    if (/e/i.test(t.v)) return 'float';
+    const [ip = '', fp] = t.v.split('.');
+    if (fp === undefined) {
+      const n = Number(ip);
+      return Number.isSafeInteger(n) && n <= 2147483647 ? 'int' : `numeric(${Math.max(1, ip.replace(/^0+/, '').length)},0)`;
+    }
+    const digits = ip.replace(/^0+/, '').length + fp.length;
+    return `numeric(${Math.max(1, digits, fp.length)},${fp.length})`;
+  }
+  if (t.k === 'word' && up(t) === 'NULL') return 'int';
+  return null;
+}
+
+/** A SQL Server type written in tokens (CAST target), normalised: 'nvarchar(8)', 'decimal(18,4)', 'datetime'. */
+function typeText(toks: Tok[]): string | null {
+  const first = toks[0];
+  if (!first || first.k !== 'word' || !TYPE_WORDS.has(up(first))) return null;
+  const name = up(first).toLowerCase();
+  if (toks[1]?.k !== 'lp') {
+    const defaults: Record<string, string> = {
+      decimal: 'decimal(18,0)', numeric: 'numeric(18,0)', varchar: 'varchar(30)', nvarchar: 'nvarchar(30)', char: 'char(30)',
+      nchar: 'nchar(30)', varbinary: 'varbinary(30)', binary: 'binary(30)', datetime2: 'datetime2(7)', time: 'time(7)',
+      datetimeoffset: 'datetimeoffset(7)', float: 'float', sysname: 'nvarchar(128)',
+    };
+    return defaults[name] ?? name;
+  }
+  const close = findClose(toks, 1);
+  const args = toks.slice(2, close).filter((x) => x.k !== 'comma').map((x) => x.v.toLowerCase());
+  if (name === 'float') return Number(args[0]) <= 24 ? 'real' : 'float';
+  if (name === 'sysname') return 'nvarchar(128)';
+  return `${name}(${args.join(',')})`;
+}
+
+function splitTop(toks: Tok[], from: number, to: number): Tok[][] {
+  const items: Tok[][] = [];
+  let cur: Tok[] = [];
+  let depth = 0;
+  for (let i = from; i < to; i++) {
+    const t = toks[i]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    if (depth === 0 && t.k === 'comma') {
+      items.push(cur);
+      cur = [];
+      continue;
+    }
+    cur.push(t);
+  }
+  if (cur.length) items.push(cur);
+  return items;
+}
+
+/**
+ * The top-level select list of a statement with the names and types SQL Server would report:
+ * an alias as written; a column reference by its name as written; '' for an expression; `*`
+ * expanded to the catalog columns of its sources. Types: the catalog type of a column, the
+ * target of CAST/CONVERT, the declared type of a variable, the type of a literal.
+ */
+export function describeSelect(toks: Tok[], catalog: Catalog, vars: Map<string, VarValue>): SelectItem[] | null {
+  const sel = mainSelect(toks);
+  if (sel < 0) return null;
+  let i = sel + 1;
+  if (up(toks[i]) === 'DISTINCT' || up(toks[i]) === 'ALL') i++;
+  if (up(toks[i]) === 'TOP') {
+    i++;
+    if (toks[i]?.k === 'lp') i = findClose(toks, i) + 1;
+    else i++;
+    if (up(toks[i]) === 'PERCENT') i++;
+    if (up(toks[i]) === 'WITH' && up(toks[i + 1]) === 'TIES') i += 2;
+  }
+  let end = toks.length;
+  let depth = 0;
+  for (let j = i; j < toks.length; j++) {
+    const t = toks[j]!;
+    if (t.k === 'lp') depth++;
+    else if (t.k === 'rp') depth--;
+    else if (depth === 0 && (t.k === 'semi' || (t.k === 'word' && SELECT_END.has(up(t))))) {
+      end = j;
+      break;
+    }
+  }
+  const sources = up(toks[end]) === 'FROM' ? fromSources(toks, end, catalog) : [];
+  const union = toks.some((t, j) => j > end && ['UNION', 'EXCEPT', 'INTERSECT'].includes(up(t)));
+  const hint = (name: string, sqlType: string | null): SelectItem => ({ kind: 'one', hint: { name, sqlType: union ? null : sqlType } });
+  const starOf = (list: FromSource[]): SelectItem => {
+    if (list.length === 0 || list.some((s) => !s.table)) return { kind: 'star', columns: null };
+    const columns: ResultColumnHint[] = [];
+    for (const s of list) for (const c of s.table!.columns.values()) columns.push({ name: c.name, sqlType: union ? null : (c.sqlType ?? null) });
+    return { kind: 'star', columns };
+  };
+  const columnOf = (parts: string[]): CatalogColumn | null => {
+    const col = parts[parts.length - 1]!.toLowerCase();
+    if (parts.length >= 2) {
+      const q = parts[parts.length - 2]!.toLowerCase();
+      const src = sources.find((s) => s.alias === q) ?? sources.find((s) => s.table?.name.toLowerCase() === q);
+      return src?.table?.columns.get(col) ?? null;
+    }
+    for (const s of sources) {
+      const c = s.table?.columns.get(col);
+      if (c) return c;
+    }
+    return null;
+  };
+  const out: SelectItem[] = [];
+  for (const item of splitTop(toks, i, end)) {
+    if (item.length === 1 && item[0]!.k === 'op' && item[0]!.v === '*') {
+      out.push(starOf(sources));
+      continue;
+    }
+    const last = item[item.length - 1]!;
+    if (last.k === 'op' && last.v === '*' && item[item.length - 2]?.k === 'dot') {
+      const q = item[item.length - 3]?.v.toLowerCase() ?? '';
+      const src = sources.find((s) => s.alias === q) ?? sources.find((s) => s.table?.name.toLowerCase() === q);
+      out.push(starOf(src ? [src] : []));
+      continue;
+    }
+    let name: string | null = null;
+    let expr = item;
+    if (item.length >= 3 && up(item[item.length - 2]) === 'AS' && (last.k === 'word' || last.k === 'qid' || last.k === 'str')) {
+      name = last.v;
+      expr = item.slice(0, -2);
+    } else if (
+      item.length >= 2 &&
+      (last.k === 'qid' || (last.k === 'word' && !KEYWORDS.has(up(last)))) &&
+      item[item.length - 2]!.k !== 'dot' &&
+      item[item.length - 2]!.k !== 'op'
+    ) {
+      name = last.v;
+      expr = item.slice(0, -1);
+    }
+    const isRef =
+      expr.length % 2 === 1 &&
+      expr.every((t, j) => (j % 2 === 0 ? t.k === 'qid' || (t.k === 'word' && !KEYWORDS.has(up(t)) && !TYPE_WORDS.has(up(t))) : t.k === 'dot'));
+    if (isRef) {
+      const parts = expr.filter((t) => t.k !== 'dot').map((t) => t.v);
+      const c = columnOf(parts);
+      out.push(hint(name ?? parts[parts.length - 1]!, c?.sqlType ?? null));
+      continue;
+    }
+    let sqlType: string | null = null;
+    const f = up(expr[0]);
+    if ((f === 'CAST' || f === 'CONVERT') && expr[1]?.k === 'lp' && findClose(expr, 1) === expr.length - 1) {
+      const args = splitTop(expr, 2, expr.length - 1);
+      if (f === 'CONVERT') sqlType = typeText(args[0] ?? []);
+      else {
+        const a = expr.slice(2, -1);
+        let at = -1;
+        let d = 0;
+        for (let j = 0; j < a.length; j++) {
+          if (a[j]!.k === 'lp') d++;
+          else if (a[j]!.k === 'rp') d--;
+          else if (d === 0 && up(a[j]) === 'AS') at = j;
+        }
+        if (at >= 0) sqlType = typeText(a.slice(at + 1));
+      }
+    } else if (expr.length === 1 && expr[0]!.k === 'var') {
+      sqlType = vars.get(expr[0]!.v.toLowerCase())?.sqlType ?? null;
+    } else if (expr.length === 1 && expr[0]!.k === 'sysvar') {
+      sqlType = SYSVAR_TYPES[expr[0]!.v.toUpperCase()] ?? null;
+    } else if (expr[1]?.k === 'lp' && findClose(expr, 1) === expr.length - 1 && FUNCTION_TYPES[f]) {
+      sqlType = FUNCTION_TYPES[f]!;
+    } else if (expr.length === 1) {
+      sqlType = literalType(expr[0]!);
+    } else if (expr.length === 2 && expr[0]!.k === 'op' && expr[0]!.v === '-' && expr[1]!.k === 'num') {
+      sqlType = literalType(expr[1]!);
+    }
+    out.push(hint(name ?? '', sqlType));
+  }
+  return out;
 }

@@ -34,6 +34,20 @@ export const DONE_STATUS = { FINAL: 0x00, MORE: 0x01, ERROR: 0x02, INXACT: 0x04,
 /** French_CI_AS (LCID 0x040C, ignore case/kana/width, code page 1252). */
 export const COLLATION = Buffer.from([0x0c, 0x04, 0xd0, 0x00, 0x00]);
 
+/**
+ * The 5-byte TDS collation of a SQL Server collation name: LCID (20 bits) then the flags
+ * IgnoreCase (bit 20), IgnoreAccent (21), IgnoreKana (22), IgnoreWidth (23); sort id 0 (Windows collation).
+ */
+export function collationBytes(name: string): Buffer {
+  const lcid = /^French_/i.test(name) ? 0x040c : 0x0409;
+  let flags = 0;
+  if (/_CI/i.test(name)) flags |= 0x1;
+  if (/_AI/i.test(name)) flags |= 0x2;
+  if (!/_KS/i.test(name)) flags |= 0x4;
+  if (!/_WS/i.test(name)) flags |= 0x8;
+  return Buffer.from([lcid & 0xff, (lcid >> 8) & 0xff, ((lcid >> 16) & 0x0f) | (flags << 4), 0x00, 0x00]);
+}
+
 export class Writer {
   private buf: Buffer;
   private pos = 0;
@@ -131,6 +145,12 @@ export class Writer {
   }
   toBuffer(): Buffer {
     return this.buf.subarray(0, this.pos);
+  }
+  peekU16(at: number): number {
+    return this.buf.readUInt16LE(at);
+  }
+  patchU16(at: number, v: number): void {
+    this.buf.writeUInt16LE(v & 0xffff, at);
   }
 }
 
@@ -323,16 +343,68 @@ export type ColType =
   | { t: 'bit' }
   | { t: 'float'; size: 4 | 8 }
   | { t: 'decimal'; precision: number; scale: number }
+  | { t: 'money'; size: 4 | 8 }
   | { t: 'nvarchar'; maxChars: number | 'max' }
+  | { t: 'varchar'; maxChars: number | 'max' }
+  | { t: 'nchar'; chars: number }
+  | { t: 'char'; chars: number }
+  | { t: 'ntext' }
+  | { t: 'text' }
+  | { t: 'image' }
   | { t: 'date' }
+  | { t: 'datetime'; size: 4 | 8 }
   | { t: 'datetime2'; scale: number }
+  | { t: 'datetimeoffset'; scale: number }
   | { t: 'time'; scale: number }
   | { t: 'guid' }
-  | { t: 'varbinary'; max: number | 'max' };
+  | { t: 'varbinary'; max: number | 'max' }
+  | { t: 'binary'; size: number }
+  | { t: 'variant' };
 
 export interface Column {
   name: string;
   type: ColType;
+}
+
+/** The SQL Server name of a column type, as INFORMATION_SCHEMA and sp_describe would spell it. */
+export function sqlTypeName(t: ColType): string {
+  switch (t.t) {
+    case 'int':
+      return t.size === 1 ? 'tinyint' : t.size === 2 ? 'smallint' : t.size === 4 ? 'int' : 'bigint';
+    case 'bit':
+      return 'bit';
+    case 'float':
+      return t.size === 4 ? 'real' : 'float';
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
+    case 'money':
+      return t.size === 4 ? 'smallmoney' : 'money';
+    case 'nvarchar':
+    case 'varchar':
+      return `${t.t}(${t.maxChars})`;
+    case 'nchar':
+    case 'char':
+      return `${t.t}(${t.chars})`;
+    case 'ntext':
+    case 'text':
+    case 'image':
+    case 'date':
+      return t.t;
+    case 'datetime':
+      return t.size === 4 ? 'smalldatetime' : 'datetime';
+    case 'datetime2':
+    case 'datetimeoffset':
+    case 'time':
+      return `${t.t}(${t.scale})`;
+    case 'guid':
+      return 'uniqueidentifier';
+    case 'varbinary':
+      return `varbinary(${t.max})`;
+    case 'binary':
+      return `binary(${t.size})`;
+    case 'variant':
+      return 'sql_variant';
+  }
 }
 
 function decimalSize(precision: number): number {
@@ -342,16 +414,18 @@ function decimalSize(precision: number): number {
   return 17;
 }
 
-export function colMetadata(w: Writer, cols: Column[]): void {
+export function colMetadata(w: Writer, cols: Column[], collation: Buffer = COLLATION): void {
   w.u8(TOKEN.COLMETADATA).u16(cols.length);
   for (const c of cols) {
     w.u32(0).u16(0x0001 /* nullable */);
-    writeTypeInfo(w, c.type);
+    writeTypeInfo(w, c.type, collation);
+    // TEXT, NTEXT and IMAGE columns carry the (here empty) name of their table
+    if (c.type.t === 'ntext' || c.type.t === 'text' || c.type.t === 'image') w.u8(0);
     w.bvarchar(c.name.slice(0, 128));
   }
 }
 
-export function writeTypeInfo(w: Writer, t: ColType): void {
+export function writeTypeInfo(w: Writer, t: ColType, collation: Buffer = COLLATION): void {
   switch (t.t) {
     case 'int':
       w.u8(0x26).u8(t.size);
@@ -365,11 +439,44 @@ export function writeTypeInfo(w: Writer, t: ColType): void {
     case 'decimal':
       w.u8(0x6a).u8(decimalSize(t.precision)).u8(t.precision).u8(t.scale);
       break;
+    case 'money':
+      w.u8(0x6e).u8(t.size);
+      break;
     case 'nvarchar':
-      w.u8(0xe7).u16(t.maxChars === 'max' ? 0xffff : t.maxChars * 2).bytes(COLLATION);
+      w.u8(0xe7).u16(t.maxChars === 'max' ? 0xffff : t.maxChars * 2).bytes(collation);
+      break;
+    case 'varchar':
+      w.u8(0xa7).u16(t.maxChars === 'max' ? 0xffff : t.maxChars).bytes(collation);
+      break;
+    case 'nchar':
+      w.u8(0xef).u16(t.chars * 2).bytes(collation);
+      break;
+    case 'char':
+      w.u8(0xaf).u16(t.chars).bytes(collation);
+      break;
+    case 'ntext':
+      w.u8(0x63).u32(0x7ffffffe).bytes(collation);
+      break;
+    case 'text':
+      w.u8(0x23).u32(0x7fffffff).bytes(collation);
+      break;
+    case 'image':
+      w.u8(0x22).u32(0x7fffffff);
       break;
     case 'date':
       w.u8(0x28);
+      break;
+    case 'datetime':
+      w.u8(0x6f).u8(t.size);
+      break;
+    case 'datetimeoffset':
+      w.u8(0x2b).u8(t.scale);
+      break;
+    case 'binary':
+      w.u8(0xad).u16(t.size);
+      break;
+    case 'variant':
+      w.u8(0x62).u32(8016);
       break;
     case 'datetime2':
       w.u8(0x2a).u8(t.scale);
@@ -419,6 +526,44 @@ export function parseDateTimeText(s: string): ParsedDateTime | null {
   const frac = (m[7] ?? '').padEnd(7, '0').slice(0, 7);
   const ticks = BigInt(((h * 60 + mi) * 60 + sec)) * 10_000_000n + BigInt(frac || '0');
   return { days, ticks };
+}
+
+const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+/** Windows-1252 (the code page of the French collations); characters outside it become '?', as SQL Server does. */
+export function encodeCp1252(s: string): Buffer {
+  const out = Buffer.alloc(s.length);
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80 || (c >= 0xa0 && c <= 0xff)) out[n++] = c;
+    else {
+      const i = CP1252_HIGH.indexOf(ch);
+      out[n++] = i >= 0 ? 0x80 + i : 0x3f;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** A PostgreSQL timestamptz text ('2024-01-02 10:00:00.5+01', '…+05:30') as UTC days/ticks and its offset. */
+export function parseOffsetDateTime(s: string): (ParsedDateTime & { offsetMinutes: number }) | null {
+  const m = /([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(s.trim());
+  const local = parseDateTimeText(m ? s.trim().slice(0, m.index) : s);
+  if (!local) return null;
+  const offsetMinutes = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
+  // to UTC
+  const dayTicks = 864_000_000_000n;
+  let ticks = local.ticks - BigInt(offsetMinutes) * 600_000_000n;
+  let days = local.days;
+  while (ticks < 0n) {
+    ticks += dayTicks;
+    days--;
+  }
+  while (ticks >= dayTicks) {
+    ticks -= dayTicks;
+    days++;
+  }
+  return { days, ticks, offsetMinutes };
 }
 
 function toText(v: unknown): string {
@@ -528,6 +673,94 @@ export function writeValue(w: Writer, t: ColType, v: unknown): void {
       }
       if (isNull) return void w.u16(0xffff);
       const b = Buffer.from(toText(v), 'utf16le');
+      w.u16(b.length).bytes(b);
+      return;
+    }
+    case 'money': {
+      if (isNull) return void w.u8(0);
+      const u = decimalToUnscaled(v, 4);
+      if (t.size === 4) return void w.u8(4).i32(Number(u));
+      w.u8(8).i32(Number(BigInt.asIntN(32, u >> 32n))).u32(Number(BigInt.asUintN(32, u)));
+      return;
+    }
+    case 'varchar': {
+      const b = isNull ? null : encodeCp1252(toText(v));
+      if (t.maxChars === 'max') {
+        if (!b) return void w.u64(0xffffffffffffffffn);
+        w.u64(b.length);
+        if (b.length) w.u32(b.length).bytes(b);
+        w.u32(0);
+        return;
+      }
+      if (!b) return void w.u16(0xffff);
+      w.u16(b.length).bytes(b);
+      return;
+    }
+    case 'nchar':
+    case 'char': {
+      if (isNull) return void w.u16(0xffff);
+      const s = toText(v).padEnd(t.chars, ' ');
+      const b = t.t === 'nchar' ? Buffer.from(s, 'utf16le') : encodeCp1252(s);
+      w.u16(b.length).bytes(b);
+      return;
+    }
+    case 'ntext':
+    case 'text':
+    case 'image': {
+      if (isNull) return void w.u8(0);
+      const b =
+        t.t === 'ntext' ? Buffer.from(toText(v), 'utf16le') : t.t === 'text' ? encodeCp1252(toText(v)) : v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v));
+      // TEXTPTR (16 bytes, opaque to clients) and an 8-byte timestamp, then the data
+      w.u8(16).bytes(Buffer.alloc(16, 0xee)).bytes(Buffer.alloc(8)).u32(b.length).bytes(b);
+      return;
+    }
+    case 'datetime': {
+      if (isNull) return void w.u8(0);
+      const p = parseDateTimeText(toText(v));
+      if (!p) return void w.u8(0);
+      let days = p.days - daysFromCivil(1900, 1, 1);
+      if (t.size === 4) {
+        let minutes = Number((p.ticks + 300_000_000n) / 600_000_000n);
+        if (minutes >= 1440) {
+          minutes -= 1440;
+          days++;
+        }
+        w.u8(4).u16(days).u16(minutes);
+        return;
+      }
+      let t300 = Number((p.ticks * 300n + 5_000_000n) / 10_000_000n);
+      if (t300 >= 300 * 86400) {
+        t300 -= 300 * 86400;
+        days++;
+      }
+      w.u8(8).i32(days).u32(t300);
+      return;
+    }
+    case 'datetimeoffset': {
+      if (isNull) return void w.u8(0);
+      const p = parseOffsetDateTime(toText(v));
+      if (!p) return void w.u8(0);
+      const tb = t.scale <= 2 ? 3 : t.scale <= 4 ? 4 : 5;
+      w.u8(tb + 5);
+      writeUIntN(w, p.ticks / 10n ** BigInt(7 - t.scale), tb);
+      writeUInt24(w, p.days);
+      w.u16(p.offsetMinutes & 0xffff);
+      return;
+    }
+    case 'variant': {
+      // sql_variant: base type, its properties, the value (int for digits only, else nvarchar)
+      if (isNull) return void w.u32(0);
+      const text = toText(v);
+      if (/^-?\d{1,9}$/.test(text)) return void w.u32(6).u8(0x38).u8(0).i32(Number(text));
+      const b = Buffer.from(text, 'utf16le');
+      w.u32(2 + 7 + b.length).u8(0xe7).u8(7).bytes(COLLATION).u16(8000).bytes(b);
+      return;
+    }
+    case 'binary': {
+      if (isNull) return void w.u16(0xffff);
+      const raw = Buffer.isBuffer(v) ? v : v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v));
+      const b = Buffer.alloc(t.size);
+      raw.copy(b, 0, 0, t.size);
       w.u16(b.length).bytes(b);
       return;
     }
@@ -762,6 +995,34 @@ export function readParam(r: Reader): ParamValue {
       }
       const value = b === null ? null : unicode ? b.toString('utf16le') : cp1252.decode(b);
       return { sqlType: `${name}(${max === 0xffff ? 'max' : unicode ? max / 2 : max})`, pgCast: null, value };
+    }
+    case 0x63:
+    case 0x23:
+    case 0x22: {
+      // NTEXT / TEXT / IMAGE: 4-byte maximum length, collation (text types), 4-byte value length
+      r.u32();
+      if (type !== 0x22) r.bytes(5);
+      const n = r.u32();
+      const b = n === 0xffffffff ? null : r.bytes(n);
+      if (type === 0x22) return { sqlType: 'image', pgCast: 'bytea', value: b === null ? null : '\\x' + b.toString('hex') };
+      const value = b === null ? null : type === 0x63 ? b.toString('utf16le') : cp1252.decode(b);
+      return { sqlType: type === 0x63 ? 'ntext' : 'text', pgCast: null, value };
+    }
+    case 0x27:
+    case 0x2f: {
+      // legacy VARCHAR / CHAR: 1-byte lengths, collation since TDS 7.1
+      const max = r.u8();
+      r.bytes(5);
+      const n = r.u8();
+      const value = n === 0xff ? null : cp1252.decode(r.bytes(n));
+      return { sqlType: `${type === 0x27 ? 'varchar' : 'char'}(${max})`, pgCast: null, value };
+    }
+    case 0x25:
+    case 0x2d: {
+      r.u8();
+      const n = r.u8();
+      const b = n === 0xff ? null : r.bytes(n);
+      return { sqlType: 'varbinary', pgCast: 'bytea', value: b === null ? null : '\\x' + b.toString('hex') };
     }
     case 0xa5:
     case 0xad: {

@@ -94,6 +94,8 @@ export interface RealColumn {
   name: string;
   dataType: string;
   nullable: boolean;
+  /** COLLATION_NAME of a character column (null otherwise or when unknown) */
+  collation?: string | null;
 }
 
 /** The mapping the readers use: logical → real column name (null when absent and optional). */

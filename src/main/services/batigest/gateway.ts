@@ -20,6 +20,7 @@ import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
 import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, isValidTimeZone, rawRowSchema, type Converted, type RawRow } from './rows.js';
 import { chunk, deleteSql, planSuiviMo, selectSql, upsertSql, type SqlParam, type SqlText } from './suivimo.js';
+import { collationKey, LOOSEST_KEY, type StringKey } from './compare.js';
 
 export type { SkippedSourceRow } from './rows.js';
 
@@ -73,6 +74,8 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
   private readonly mappings = new Map<ColumnTable, ResolvedMapping>();
   private closed = false;
   private readonly timezone: string | null;
+  /** How the database compares SuiviMO codes (collation of its columns), known after the first column read. */
+  private suiviFold: StringKey | null = null;
   readonly stats: GatewayStats = { roundTrips: 0, statements: 0 };
 
   constructor(opts: BatigestGatewayOptions) {
@@ -251,7 +254,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     const names = [...Object.values(TABLE_SPECS).map((t) => t.table), SUIVIMO_TABLE];
     const text: SqlText = {
       sql:
-        'SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS ' +
+        'SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_NULLABLE, COLLATION_NAME FROM INFORMATION_SCHEMA.COLUMNS ' +
         `WHERE TABLE_SCHEMA = 'dbo' AND TABLE_NAME IN (${names.map((_, i) => `@t${i}`).join(', ')}) ORDER BY TABLE_NAME, ORDINAL_POSITION`,
       params: names.map((n, i) => ({ name: `t${i}`, kind: 'nvarchar' as const, value: n })),
       statements: 1,
@@ -269,10 +272,23 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     for (const r of rows) {
       const table = String(r.TABLE_NAME ?? '');
       const entry = out.get(table.toLowerCase()) ?? { table, columns: [] };
-      entry.columns.push({ name: String(r.COLUMN_NAME ?? ''), dataType: String(r.DATA_TYPE ?? ''), nullable: String(r.IS_NULLABLE ?? 'YES').toUpperCase() === 'YES' });
+      entry.columns.push({
+        name: String(r.COLUMN_NAME ?? ''),
+        dataType: String(r.DATA_TYPE ?? ''),
+        nullable: String(r.IS_NULLABLE ?? 'YES').toUpperCase() === 'YES',
+        collation: typeof r.COLLATION_NAME === 'string' ? r.COLLATION_NAME : null,
+      });
       out.set(table.toLowerCase(), entry);
     }
+    const suivi = out.get(SUIVIMO_TABLE.toLowerCase())?.columns.find((c) => c.name.toLowerCase() === 'codesalarie');
+    this.suiviFold = collationKey(suivi?.collation);
     return out;
+  }
+
+  /** The comparison of SuiviMO codes, reading the columns once if no read did yet. */
+  private async suiviMoFold(): Promise<StringKey> {
+    if (!this.suiviFold) await this.readColumns();
+    return this.suiviFold ?? collationKey(null);
   }
 
   /** The column mapping report for the UI (setup): detected columns, candidates found, overrides, warnings. */
@@ -390,13 +406,35 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
   // ------------------------------------------------------------------------------------------------------------
   // SuiviMO
 
+  /**
+   * The SuiviMO rows of these keys. SQL Server matches a key under the column collation ('s01' finds 'S01' on a
+   * French_CI_AS database): each row found is returned under the key(s) as asked, so callers can match it exactly.
+   */
   async readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]> {
     const out: SuiviMoRow[] = [];
+    const exact = (k: SuiviMoKey): string => `${k.codeChantier}\u0000${k.codeSalarie}\u0000${k.date}`;
     for (const part of chunk(keys, this.keyChunkRows)) {
       const { rows } = await this.exec(selectSql(part));
-      for (const r of rows) {
-        const row = convertSuiviMo(r);
-        if (row) out.push(row);
+      const found = rows.map((r) => convertSuiviMo(r)).filter((r): r is SuiviMoRow => r !== null);
+      const askedExactly = new Set(part.map(exact));
+      const looselyDistinct = new Set(part.map((k) => `${LOOSEST_KEY(k.codeChantier)}\u0000${LOOSEST_KEY(k.codeSalarie)}\u0000${k.date}`)).size === askedExactly.size;
+      if (looselyDistinct && found.every((r) => askedExactly.has(exact(r)))) {
+        out.push(...found);
+        continue;
+      }
+      // a row found under the collation ('S01' for 's01'): answer it under the key(s) asked
+      const fold = await this.suiviMoFold();
+      const folded = (k: SuiviMoKey): string => `${fold(k.codeChantier)}\u0000${fold(k.codeSalarie)}\u0000${k.date}`;
+      const asked = new Map<string, SuiviMoKey[]>();
+      for (const k of part) asked.set(folded(k), [...(asked.get(folded(k)) ?? []), k]);
+      for (const row of found) {
+        const spellings = asked.get(folded(row));
+        if (!spellings) {
+          out.push(row);
+          continue;
+        }
+        const unique = new Map(spellings.map((k) => [`${k.codeChantier}\u0000${k.codeSalarie}`, k]));
+        for (const k of unique.values()) out.push({ ...row, codeChantier: k.codeChantier, codeSalarie: k.codeSalarie });
       }
     }
     return out;
@@ -408,7 +446,10 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
    * Any error rolls everything back; a deadlock is AppError SQL_DEADLOCK (retryable): retry the whole batch.
    */
   async applySuiviMo(ops: SuiviMoOp[], opts: Cancellable = {}): Promise<SuiviMoResult> {
-    const plan = planSuiviMo(ops);
+    let plan = planSuiviMo(ops); // invalid input fails before any round trip
+    // keys that may be one row under the database collation ('S01' / 's01 '): plan again with the real comparison
+    const loose = new Set([...plan.deletes, ...plan.upserts].map((k) => `${LOOSEST_KEY(k.codeChantier)}\u0000${LOOSEST_KEY(k.codeSalarie)}\u0000${k.date}`));
+    if (loose.size < plan.deletes.length + plan.upserts.length) plan = planSuiviMo(ops, await this.suiviMoFold());
     const result: SuiviMoResult = { inserted: 0, updated: 0, deleted: 0 };
     if (plan.deletes.length === 0 && plan.upserts.length === 0) return result;
     if (opts.signal?.aborted) throw cancelled();

@@ -19,6 +19,7 @@ import {
   type SuiviMoRow,
 } from '../../../shared/domain.js';
 import type { SkippedSourceRow } from '../ports.js';
+import { canonicalCodebs } from './compare.js';
 
 export type { SkippedSourceRow } from '../ports.js';
 
@@ -177,7 +178,7 @@ export function convertSalarie(raw: RawRow): Converted<Salarie> {
   if (code === null) {
     return { ok: false, skip: { table: 'Salarie', code: null, label, reason: `Salarié sans code${label ? ` (${label})` : ''} dans Batigest : ignoré, ses heures ne peuvent pas être importées.` } };
   }
-  const value = salarieSchema.parse({ code, nom: nom ?? '', prenom, codebs: toText(raw.codebs) });
+  const value = salarieSchema.parse({ code, nom: nom ?? '', prenom, codebs: canonicalCodebs(toText(raw.codebs)) });
   return { ok: true, value };
 }
 

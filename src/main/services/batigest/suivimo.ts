@@ -35,8 +35,13 @@ export interface SuiviMoPlan {
   upserts: SuiviMoRow[];
 }
 
-export function planSuiviMo(ops: readonly SuiviMoOp[]): SuiviMoPlan {
+/**
+ * `fold`: how the database compares the codes (collationKey of the SuiviMO columns): keys equal under it are one
+ * row in SQL Server, so they are one key here too (the last op wins, with its spelling).
+ */
+export function planSuiviMo(ops: readonly SuiviMoOp[], fold: (s: string) => string = (s) => s): SuiviMoPlan {
   const final = new Map<string, { key: SuiviMoKey; row: SuiviMoRow | null }>();
+  const folded = (k: SuiviMoKey): string => `${fold(k.codeChantier)}\u0000${fold(k.codeSalarie)}\u0000${k.date}`;
   ops.forEach((raw, i) => {
     const parsed = suiviMoOpSchema.safeParse(raw);
     if (!parsed.success) {
@@ -47,13 +52,13 @@ export function planSuiviMo(ops: readonly SuiviMoOp[]): SuiviMoPlan {
     const op = parsed.data;
     const keyOf = (k: SuiviMoKey): SuiviMoKey => ({ codeChantier: k.codeChantier, codeSalarie: k.codeSalarie, date: k.date });
     if (op.kind === 'delete') {
-      final.set(keyString(op.key), { key: keyOf(op.key), row: null });
+      final.set(folded(op.key), { key: keyOf(op.key), row: null });
     } else {
       if (op.kind === 'move') {
         const from = keyOf(op.from);
-        if (keyString(from) !== keyString(op.row)) final.set(keyString(from), { key: from, row: null });
+        if (folded(from) !== folded(op.row)) final.set(folded(from), { key: from, row: null });
       }
-      final.set(keyString(op.row), { key: keyOf(op.row), row: { ...op.row, nbH0: Math.round(op.row.nbH0 * 10_000) / 10_000 } });
+      final.set(folded(op.row), { key: keyOf(op.row), row: { ...op.row, nbH0: Math.round(op.row.nbH0 * 10_000) / 10_000 } });
     }
   });
   const deletes: SuiviMoKey[] = [];
