@@ -196,6 +196,25 @@ function retryAfterMs(h: string | null): number | null {
   return Number.isNaN(d) ? null : Math.max(0, d - Date.now());
 }
 
+/** The fields every status carries, before its state is known. */
+interface StatusBase {
+  provider: LicenceSettings['provider'];
+  keyMasked: string;
+  clientName: string | null;
+  expiresAt: string | null;
+  daysUntilExpiry: number | null;
+  features: Record<string, unknown>;
+  maxMachines: number | null;
+  lastValidatedAt: string | null;
+  graceEndsAt: string | null;
+  graceDaysLeft: number | null;
+  nextCheckAt: string | null;
+  machineId: string | null;
+  cacheRejected: boolean;
+}
+type StatusExtra = Partial<StatusBase>;
+type StatusMaker = (state: LicenceState, allowsSync: boolean, extra?: StatusExtra, message?: string) => LicenceStatus;
+
 export class LicenceService {
   private record: CacheRecord | null = null;
   private loadedBinding: string | null = null;
@@ -361,26 +380,7 @@ export class LicenceService {
     const s = this.cfg();
     const key = normalizeLicenceKey(s.key);
     const now = this.d.clock.now();
-    const base = {
-      provider: s.provider,
-      keyMasked: maskLicenceKey(key),
-      clientName: null as string | null,
-      expiresAt: null as string | null,
-      daysUntilExpiry: null as number | null,
-      features: {} as Record<string, unknown>,
-      maxMachines: null as number | null,
-      lastValidatedAt: null as string | null,
-      graceEndsAt: null as string | null,
-      graceDaysLeft: null as number | null,
-      nextCheckAt: this.next ? this.next.toISOString() : null,
-      machineId: this.machine,
-      cacheRejected: false,
-    };
-    const make = (state: LicenceState, allowsSync: boolean, extra: Partial<typeof base> = {}, message?: string): LicenceStatus => {
-      const days = state === 'hors_ligne' ? (extra.graceDaysLeft ?? 0) : (extra.daysUntilExpiry ?? null);
-      return { ...base, ...extra, state, label: LICENCE_STATE_LABELS[state], message: message ?? licenceStateMessage(state, days), allowsSync };
-    };
-
+    const make = this.statusMaker(s, key);
     if (this.missingBuiltInKey()) return make('non_configuree', false, {}, MISSING_BUILT_IN_KEY_MESSAGE);
     if (key === '' || !isLicenceKeyFormat(key)) {
       return make('non_configuree', false, {}, key === '' ? undefined : LICENCE_KEY_FORMAT_MESSAGE);
@@ -397,7 +397,7 @@ export class LicenceService {
     }
     const p = rec.payload;
     const exp = p.expires_at ? new Date(p.expires_at) : null;
-    const info = {
+    const info: StatusExtra = {
       clientName: p.client_name,
       expiresAt: p.expires_at,
       daysUntilExpiry: exp ? Math.ceil((exp.getTime() - now.getTime()) / DAY) : null,
@@ -415,42 +415,68 @@ export class LicenceService {
       case 'invalid':
         return make('cle_inconnue', false, info);
       case 'valid':
-        break;
+        return this.validAnswerStatus(p, exp, info, { key, now, graceDays: s.graceDays }, make);
     }
+  }
+
+  /** Builds a status from a state, with the fields every status carries. */
+  private statusMaker(s: LicenceSettings, key: string): StatusMaker {
+    const base: StatusBase = {
+      provider: s.provider,
+      keyMasked: maskLicenceKey(key),
+      clientName: null,
+      expiresAt: null,
+      daysUntilExpiry: null,
+      features: {},
+      maxMachines: null,
+      lastValidatedAt: null,
+      graceEndsAt: null,
+      graceDaysLeft: null,
+      nextCheckAt: this.next ? this.next.toISOString() : null,
+      machineId: this.machine,
+      cacheRejected: false,
+    };
+    return (state, allowsSync, extra = {}, message) => {
+      const days = state === 'hors_ligne' ? (extra.graceDaysLeft ?? 0) : (extra.daysUntilExpiry ?? null);
+      return { ...base, ...extra, state, label: LICENCE_STATE_LABELS[state], message: message ?? licenceStateMessage(state, days), allowsSync };
+    };
+  }
+
+  /** A valid signed answer: valid while it is fresh, then the offline grace; never relived by a clock set back. */
+  private validAnswerStatus(
+    p: LicencePayload,
+    exp: Date | null,
+    info: StatusExtra,
+    at: { key: string; now: Date; graceDays: number },
+    make: StatusMaker,
+  ): LicenceStatus {
+    const { now, graceDays } = at;
+    const graceEnd = new Date(Math.min(new Date(p.issued_at).getTime() + graceDays * DAY, Date.parse(p.valid_until), ...(exp ? [exp.getTime()] : [])));
     // The clock may never go back behind a time this PC has already shown while using this answer
     // (offline grace AND the live answer's window): otherwise moving it back and forth would relive
     // the same days for ever. A recheck is made due at once: a live answer re-anchors the mark.
-    const highWater = this.noteClock(now, key);
-    const graceEndAt = () => {
-      const c = [new Date(p.issued_at).getTime() + s.graceDays * DAY, Date.parse(p.valid_until)];
-      if (exp) c.push(exp.getTime());
-      return new Date(Math.min(...c)).toISOString();
-    };
+    const highWater = this.noteClock(now, at.key);
     if (highWater && now.getTime() < highWater.getTime() - CLOCK_SKEW_MS) {
       if (!this.next || this.next > now) this.next = now;
-      return make('hors_ligne', false, { ...info, graceEndsAt: graceEndAt(), graceDaysLeft: 0 }, clockBehindMessage(highWater));
+      return make('hors_ligne', false, { ...info, graceEndsAt: graceEnd.toISOString(), graceDaysLeft: 0 }, clockBehindMessage(highWater));
     }
     // A live answer is authoritative (even if this PC's clock disagrees with the server's) for as
     // long as the grace period, counted on the local clock from the moment it was received.
-    const soon = info.daysUntilExpiry !== null && info.daysUntilExpiry <= EXPIRING_SOON_DAYS;
+    const soon = info.daysUntilExpiry !== null && info.daysUntilExpiry !== undefined && info.daysUntilExpiry <= EXPIRING_SOON_DAYS;
     const liveAnswerFresh =
-      this.outcome === 'online' && this.onlineAt !== null && now >= this.onlineAt && now.getTime() - this.onlineAt.getTime() < Math.max(s.graceDays * DAY, HOUR);
+      this.outcome === 'online' && this.onlineAt !== null && now >= this.onlineAt && now.getTime() - this.onlineAt.getTime() < Math.max(graceDays * DAY, HOUR);
     // …but not past the expiry date once this PC's clock has reached it.
     if (liveAnswerFresh && !(exp && now >= exp && exp > this.onlineAt!)) {
-      return make(soon ? 'expire_bientot' : 'valide', true, { ...info, daysUntilExpiry: info.daysUntilExpiry === null ? null : Math.max(0, info.daysUntilExpiry) });
+      const days = info.daysUntilExpiry ?? null;
+      return make(soon ? 'expire_bientot' : 'valide', true, { ...info, daysUntilExpiry: days === null ? null : Math.max(0, days) });
     }
     // Otherwise (offline, restart without network): the signed issue date and horizon decide.
     if (exp && now >= exp) return make('expiree', false, { ...info, daysUntilExpiry: 0 });
-    const issued = new Date(p.issued_at);
-    const candidates = [issued.getTime() + s.graceDays * DAY, Date.parse(p.valid_until)];
-    if (exp) candidates.push(exp.getTime());
-    const graceEnd = new Date(Math.min(...candidates));
-    const clockRolledBack = now.getTime() < issued.getTime() - CLOCK_SKEW_MS;
+    const clockRolledBack = now.getTime() < new Date(p.issued_at).getTime() - CLOCK_SKEW_MS;
     const graceLeftMs = clockRolledBack ? 0 : graceEnd.getTime() - now.getTime();
     // Whole days left, rounded down (never shows more than remains), at least 1 while some time is left.
     const graceDaysLeft = graceLeftMs > 0 ? Math.max(1, Math.floor(graceLeftMs / DAY)) : 0;
-    const grace = { graceEndsAt: graceEnd.toISOString(), graceDaysLeft };
-    return make('hors_ligne', graceLeftMs > 0, { ...info, ...grace });
+    return make('hors_ligne', graceLeftMs > 0, { ...info, graceEndsAt: graceEnd.toISOString(), graceDaysLeft });
   }
 
   // ------------------------------------------------------------------------------------------ helpers
