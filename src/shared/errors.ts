@@ -111,3 +111,22 @@ export function toAppError(e: unknown, fallbackMessage = 'Une erreur inattendue 
   const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return new AppError('INTERNAL', fallbackMessage, { detail, cause: e });
 }
+
+/**
+ * THE cancellation error (code CANCELLED): every service throws this one when its AbortSignal fires, so the
+ * journal, the CLI (exit 130) and the UI recognise a cancellation whatever was running. `what` names the
+ * operation for the user (a feminine noun: « Synchronisation », « Vérification de licence »).
+ */
+export function cancelledError(what = 'Opération', detail = 'cancelled by the caller'): AppError {
+  return new AppError('CANCELLED', `${what} annulée à votre demande. Ce qui était déjà fait est enregistré ; relancez pour terminer.`, { detail });
+}
+
+/** Throws the cancellation error when `signal` has fired. */
+export function throwIfCancelled(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw cancelledError(what);
+}
+
+/** The app is closing: work in progress stops (a cancellation the user did not ask for). */
+export function shuttingDownError(): AppError {
+  return new AppError('CANCELLED', "Le connecteur s'arrête : l'opération en cours est interrompue ; elle reprendra au prochain démarrage.", { detail: 'app shutting down' });
+}

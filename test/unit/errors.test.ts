@@ -31,3 +31,23 @@ describe('settings schema', () => {
     expect(settingsSchema.safeParse({ hours: { windowDays: 'beaucoup' } }).success).toBe(false);
   });
 });
+
+describe('one cancellation error', () => {
+  it('every CANCELLED error of src/ is built by cancelledError / shuttingDownError (src/shared/errors.ts)', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const files = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [path.join(dir, e.name)] : []));
+    const elsewhere = files('src').filter((f) => !f.endsWith(path.join('shared', 'errors.ts')) && /new AppError\(\s*'CANCELLED'/.test(fs.readFileSync(f, 'utf8')));
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('names the operation and is recognised by its code', async () => {
+    const { cancelledError, throwIfCancelled } = await import('../../src/shared/errors.js');
+    expect(cancelledError('Synchronisation')).toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/^Synchronisation annulée à votre demande\./) });
+    const ac = new AbortController();
+    expect(() => throwIfCancelled(ac.signal)).not.toThrow();
+    ac.abort();
+    expect(() => throwIfCancelled(ac.signal, 'Vérification de licence')).toThrow(/Vérification de licence annulée/);
+  });
+});

@@ -11,7 +11,7 @@
  */
 import type { RunSummary as UiRunSummary, SyncStatus } from '../../../shared/contract.js';
 import type { ProgressEvent } from '../../../shared/domain.js';
-import { AppError, toAppError } from '../../../shared/errors.js';
+import { AppError, cancelledError, shuttingDownError, toAppError } from '../../../shared/errors.js';
 import type { Settings } from '../../../shared/settings.js';
 import type { BufferStore, FlowName } from '../../services/buffer/store.js';
 import type { RunOptions, RunSummary as EngineRunSummary, SyncHooks } from '../../services/sync/engine.js';
@@ -86,7 +86,7 @@ export class SyncJobs {
    */
   async getRuntime(hold = false): Promise<SyncRuntime> {
     for (;;) {
-      if (this.disposed) throw new AppError('CANCELLED', "Le connecteur s'arrête.");
+      if (this.disposed) throw shuttingDownError();
       if (this.runtime) {
         if (this.builtFor === connectionKey(this.ctx.settings.get()) || this.holders > 0) {
           if (hold) this.holders++;
@@ -181,7 +181,7 @@ export class SyncJobs {
       (summaries) => {
         for (const x of summaries) run.ended.add(x.runId);
         if (summaries[0]) resolveStarted(summaries[0].runId);
-        else rejectStarted(new AppError('CANCELLED', 'Synchronisation annulée avant son démarrage.'));
+        else rejectStarted(cancelledError('Synchronisation', 'cancelled before its first run started'));
       },
       (e: unknown) => {
         rejectStarted(e);

@@ -2,7 +2,7 @@
  * Classifies what mssql/tedious throws into AppErrors with a French message for the user
  * (what happened + what to do) and the technical text in `detail` for the log only.
  */
-import { AppError } from '../../../shared/errors.js';
+import { AppError, cancelledError } from '../../../shared/errors.js';
 import type { ServerAddress } from './config.js';
 
 export interface ErrorContext {
@@ -119,7 +119,7 @@ function statementError({ e, ctx, detail, num }: Probe): AppError | null {
 
 /** A request that failed on an open connection (cancelled, timed out, connection lost). */
 function requestError({ e, f, detail, srv, has, num }: Probe): AppError {
-  if (has('ECANCEL')) return new AppError('CANCELLED', 'Opération annulée.', { detail, cause: e });
+  if (has('ECANCEL')) return cancelledError('Opération', detail);
   if (has('ETIMEOUT') || num(-2)) {
     return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai des requêtes dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
   }

@@ -10,7 +10,7 @@
  */
 import sql from 'mssql';
 import type { ConnectionPool, Request as MssqlRequest, Transaction as MssqlTransaction, config as MssqlConfig } from 'mssql';
-import { AppError } from '../../../shared/errors.js';
+import { AppError, cancelledError } from '../../../shared/errors.js';
 import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
 import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
@@ -59,9 +59,7 @@ const DEFAULT_PAGE = 500;
 const MAX_PAGE = 5000;
 const CODEBS_COLUMN = 'codebs';
 
-function cancelled(): AppError {
-  return new AppError('CANCELLED', 'Opération annulée à votre demande.');
-}
+const cancelled = (): AppError => cancelledError('Opération', 'SQL Server: cancelled by the caller');
 
 export class BatigestGateway implements BatigestPort, BatigestSetupPort {
   private readonly settings: SqlServerSettings;

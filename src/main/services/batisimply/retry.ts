@@ -1,5 +1,5 @@
 /** Backoff, Retry-After and a small concurrency limiter. Pure functions, injected randomness and sleep. */
-import { AppError } from '../../../shared/errors.js';
+import { AppError, cancelledError } from '../../../shared/errors.js';
 
 /**
  * Parses a Retry-After header: delay in seconds, or an HTTP date (relative to `nowMs`). Returns milliseconds,
@@ -39,9 +39,8 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
-export function cancelled(): AppError {
-  return new AppError('CANCELLED', 'Opération annulée.', { detail: 'BatiSimply: cancelled by the caller' });
-}
+/** The cancellation error (src/shared/errors.ts), for BatiSimply calls. */
+export const cancelled = (): AppError => cancelledError('Opération', 'BatiSimply: cancelled by the caller');
 
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw cancelled();

@@ -22,7 +22,7 @@
 import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import { AppError } from '../../../shared/errors.js';
+import { AppError, cancelledError, throwIfCancelled } from '../../../shared/errors.js';
 import {
   canonicalJson,
   EXPIRING_SOON_DAYS,
@@ -170,7 +170,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
       'abort',
       () => {
         clearTimeout(t);
-        reject(new AppError('CANCELLED', 'Vérification de licence annulée.'));
+        reject(cancelledError('Vérification de licence'));
       },
       { once: true },
     );
@@ -664,14 +664,14 @@ export class LicenceService {
     const maxRetryAfter = this.d.maxRetryAfterMs ?? 30_000;
     let last = 'aucune tentative';
     for (let i = 0; i <= retries; i++) {
-      if (signal?.aborted) throw new AppError('CANCELLED', 'Vérification de licence annulée.');
+      throwIfCancelled(signal, 'Vérification de licence');
       const timeout = AbortSignal.timeout(this.d.timeoutMs ?? 10_000);
       const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
       let r;
       try {
         r = await attempt(combined);
       } catch (e) {
-        if (signal?.aborted) throw new AppError('CANCELLED', 'Vérification de licence annulée.');
+        throwIfCancelled(signal, 'Vérification de licence');
         r = { kind: 'retry' as const, detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e), afterMs: null };
       }
       if (r.kind !== 'retry') return r;

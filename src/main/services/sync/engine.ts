@@ -19,7 +19,7 @@ import type { FlowContext, FlowModule } from './flow.js';
 import { engineText } from './journal-text.js';
 import { FlowLease, localProcessProbe, type ProcessProbe } from './lease.js';
 import { emptyCounts, type CheckpointName, type FlowName, type RunCounts, type RunItemInput, type RunOptions, type RunStatus, type RunSummary, type SyncHooks } from './model.js';
-import { cancelledError, isRetryable, realSleep, withRetry, type Sleep } from './retry.js';
+import { isRetryable, realSleep, withRetry, type Sleep } from './retry.js';
 
 export type { CheckpointName, RunOptions, RunSummary, SyncHooks } from './model.js';
 export { isStaleLocalLease, localProcessProbe, type ProcessProbe } from './lease.js';
@@ -231,4 +231,4 @@ export class SyncEngine {
   }
 }
 
-export { cancelledError, isRetryable };
+export { isRetryable };

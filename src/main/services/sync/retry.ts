@@ -1,28 +1,27 @@
 /** Retries of remote calls inside a run, and the classification of errors (record-level vs fatal). */
-import { AppError, toAppError } from '../../../shared/errors.js';
+import { AppError, cancelledError, throwIfCancelled as throwIfCancelledAs, toAppError } from '../../../shared/errors.js';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export const realSleep: Sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelledError());
+    if (signal?.aborted) return reject(syncCancelled());
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = (): void => {
       clearTimeout(t);
-      reject(cancelledError());
+      reject(syncCancelled());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-export function cancelledError(): AppError {
-  return new AppError('CANCELLED', 'Synchronisation annulée. Les éléments déjà traités sont enregistrés ; relancez pour terminer.');
-}
+/** The cancellation error of a sync (src/shared/errors.ts cancelledError, naming the synchronisation). */
+export const syncCancelled = (): AppError => cancelledError('Synchronisation');
 
 export function throwIfCancelled(signal?: AbortSignal): void {
-  if (signal?.aborted) throw cancelledError();
+  throwIfCancelledAs(signal, 'Synchronisation');
 }
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
