@@ -12,6 +12,7 @@ import { runCli, type CliIo } from '../../src/main/cli.js';
 import type { BufferStore } from '../../src/main/services/buffer/index.js';
 import type { RunSummary } from '../../src/main/services/sync/engine.js';
 import { startWorld, type World } from '../support/proof/world.js';
+import { expectFrench } from '../support/foundation/french.js';
 
 let world: World;
 let tmp: string;
@@ -24,12 +25,6 @@ afterAll(async () => {
   await world?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-function expectFrench(message: string | null | undefined): void {
-  expect(message).toBeTruthy();
-  expect(message!).toMatch(/[éèêàçù]|synchronisation|BatiSimply|Batigest/i);
-  expect(message!).not.toMatch(/\n\s+at |TypeError|ReferenceError|ZodError|\[object Object\]/);
-}
 
 /** Runs flows on a fresh engine over `buffer`, and returns the summaries and the journal items of these runs. */
 async function run(buffer: BufferStore, flow: 'push' | 'hours' | 'all'): Promise<{ runs: RunSummary[]; items: { action: string; key: string; reason: string | null }[] }> {

@@ -1,30 +1,12 @@
 /** The BatiSimply client against the simulator over real sockets: tokens, projects, time slots, users, quotes. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
-import { makeClient, type TestClient } from '../support/batisimply/harness.js';
+import { useBatisimplySimulator } from '../support/batisimply/harness.js';
 import { batisimplyUsersFor, generateBatigestCompany } from '../support/datasets/batigest.js';
 
-let sim: BatisimplySimulator;
-const clients: TestClient[] = [];
+let sim!: BatisimplySimulator;
 const seed = generateBatisimplySeed({ seed: 7, userCount: 4, projects: 45, days: 20 });
-
-function client(...args: Parameters<typeof makeClient> extends [unknown, ...infer R] ? R : never): TestClient {
-  const c = makeClient(sim, ...args);
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  sim = await startBatisimplySimulator({ seed });
-});
-afterEach(() => {
-  sim.faults.clear();
-  sim.log.clear();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.client.close()));
-  await sim.close();
-});
+const { client, clientFor } = useBatisimplySimulator({ seed }, (s) => (sim = s));
 
 describe('BatiSimply client — core', () => {
   it('gets a token with the password grant and lists every project across pages', async () => {
@@ -127,8 +109,7 @@ describe('BatiSimply simulator seeded from a Batigest dataset', () => {
       seed: generateBatisimplySeed({ users: batisimplyUsersFor(company), projectCodes: company.chantiers.map((c) => c.code), days: 5 }),
     });
     try {
-      const t = makeClient(s2);
-      clients.push(t);
+      const t = clientFor(s2);
       expect((await t.client.listUsers()).map((u) => u.id).sort()).toEqual(company.salaries.map((x) => x.batisimplyUserId).sort());
       expect((await t.client.listProjects()).map((p) => p.projectCode)).toEqual(company.chantiers.map((c) => c.code));
       const slots = await t.client.listTimeSlots({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-02-01T00:00:00Z') });

@@ -6,20 +6,13 @@ import { connect as netConnect, createServer as createNetServer } from 'node:net
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
-import { makeClient, type TestClient } from '../support/batisimply/harness.js';
+import { useBatisimplySimulator } from '../support/batisimply/harness.js';
 import { AppError } from '../../src/shared/errors.js';
 
-let sim: BatisimplySimulator;
-const clients: TestClient[] = [];
+let sim!: BatisimplySimulator;
 const seed = generateBatisimplySeed({ seed: 9, userCount: 4, projects: 17, days: 3 });
-
-function client(...args: Parameters<typeof makeClient> extends [unknown, ...infer R] ? R : never): TestClient {
-  const c = makeClient(sim, ...args);
-  clients.push(c);
-  return c;
-}
 
 /** A loopback URL on which nothing listens. */
 async function closedPortUrl(): Promise<string> {
@@ -39,23 +32,13 @@ function hasOpenssl(): boolean {
   }
 }
 
-beforeAll(async () => {
-  sim = await startBatisimplySimulator({
+const { client, clientFor } = useBatisimplySimulator({
     seed,
     accounts: [
       { username: 'bureau@exemple.fr', password: 'motdepasse' },
       { username: 'ancien@exemple.fr', password: 'motdepasse2', disabled: true },
     ],
-  });
-});
-afterEach(() => {
-  sim.faults.clear();
-  sim.log.clear();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.client.close()));
-  await sim.close();
-});
+  }, (s) => (sim = s));
 
 describe('BatiSimply testConnection', () => {
   it('success: counts users and projects', async () => {
@@ -199,8 +182,7 @@ describe('BatiSimply secrets', () => {
       clients: [{ clientId: 'connecteur', clientSecret }],
     });
     try {
-      const t = makeClient(s2, { username: 'compta@exemple.fr', password, clientSecret });
-      clients.push(t);
+      const t = clientFor(s2, { username: 'compta@exemple.fr', password, clientSecret });
       const { client: c, logger } = t;
       const errors: AppError[] = [];
       const keep = (p: Promise<unknown>) => p.catch((e: unknown) => void errors.push(e as AppError));
@@ -218,8 +200,7 @@ describe('BatiSimply secrets', () => {
       s2.state.setAccountDisabled('compta@exemple.fr', true);
       s2.revokeTokens();
       await keep(c.listUsers());
-      const bad = makeClient(s2, { username: 'compta@exemple.fr', password: `${password}-wrong`, clientSecret });
-      clients.push(bad);
+      const bad = clientFor(s2, { username: 'compta@exemple.fr', password: `${password}-wrong`, clientSecret });
       await bad.client.testConnection();
 
       expect(errors.map((e) => e.code)).toEqual(['BS_CONFLICT', 'BS_BAD_RESPONSE', 'BS_ACCOUNT_DISABLED']);

@@ -1,29 +1,12 @@
 /** The BatiSimply client under injected faults (one test per fault), over real sockets. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
-import { makeClient, manualClock, rejection, type TestClient } from '../support/batisimply/harness.js';
+import { describe, expect, it } from 'vitest';
+import { generateBatisimplySeed, type BatisimplySimulator } from '../support/batisimply/index.js';
+import { manualClock, rejection, useBatisimplySimulator } from '../support/batisimply/harness.js';
 
-let sim: BatisimplySimulator;
-const clients: TestClient[] = [];
+let sim!: BatisimplySimulator;
 const seed = generateBatisimplySeed({ seed: 11, userCount: 3, projects: 12, days: 5 });
-
-function client(...args: Parameters<typeof makeClient> extends [unknown, ...infer R] ? R : never): TestClient {
-  const c = makeClient(sim, ...args);
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  sim = await startBatisimplySimulator({ seed });
-});
-afterEach(() => {
-  sim.faults.clear();
-  sim.log.clear();
-  sim.config.duplicateStatus = 400;
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.client.close()));
-  await sim.close();
+const { client } = useBatisimplySimulator({ seed }, (s) => (sim = s), (s) => {
+  s.config.duplicateStatus = 400;
 });
 
 describe('BatiSimply client — retries', () => {

@@ -1,38 +1,22 @@
 /** List envelopes and paging: every shape, with and without totals, capped page sizes, servers ignoring paging. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator, type ListShape } from '../support/batisimply/index.js';
-import { makeClient, type TestClient } from '../support/batisimply/harness.js';
+import { describe, expect, it } from 'vitest';
+import { generateBatisimplySeed, type BatisimplySimulator, type ListShape } from '../support/batisimply/index.js';
+import { useBatisimplySimulator } from '../support/batisimply/harness.js';
 
-let sim: BatisimplySimulator;
-const clients: TestClient[] = [];
+let sim!: BatisimplySimulator;
 const seed = generateBatisimplySeed({ seed: 5, userCount: 6, projects: 53, days: 10 });
 const WINDOW = { start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-02-01T00:00:00Z') };
-
-function client(...args: Parameters<typeof makeClient> extends [unknown, ...infer R] ? R : never): TestClient {
-  const c = makeClient(sim, ...args);
-  clients.push(c);
-  return c;
-}
 
 function ids(xs: Array<{ id: string }>): string[] {
   return xs.map((x) => x.id).sort();
 }
 
-beforeAll(async () => {
-  sim = await startBatisimplySimulator({ seed });
-});
-afterEach(() => {
-  sim.faults.clear();
-  sim.log.clear();
-  sim.config.listShape = { projects: 'array', users: 'array', timeSlots: 'array' };
-  sim.config.paged = { projects: true, users: true, timeSlots: false };
-  sim.config.includeTotals = true;
-  sim.config.pageSizeMax = 2000;
-  sim.config.supportsCodeFilter = true;
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.client.close()));
-  await sim.close();
+const { client } = useBatisimplySimulator({ seed }, (s) => (sim = s), (s) => {
+  s.config.listShape = { projects: 'array', users: 'array', timeSlots: 'array' };
+  s.config.paged = { projects: true, users: true, timeSlots: false };
+  s.config.includeTotals = true;
+  s.config.pageSizeMax = 2000;
+  s.config.supportsCodeFilter = true;
 });
 
 const SHAPES: ListShape[] = ['array', 'elements', 'content', 'items', 'data'];

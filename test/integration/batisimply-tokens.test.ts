@@ -1,29 +1,12 @@
 /** Token manager behaviour against the simulator's Keycloak endpoint: re-auth, revocation, refresh, single flight. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateBatisimplySeed, startBatisimplySimulator, type BatisimplySimulator } from '../support/batisimply/index.js';
-import { makeClient, manualClock, rejection, type TestClient } from '../support/batisimply/harness.js';
+import { describe, expect, it } from 'vitest';
+import { generateBatisimplySeed, type BatisimplySimulator } from '../support/batisimply/index.js';
+import { manualClock, rejection, useBatisimplySimulator } from '../support/batisimply/harness.js';
 
-let sim: BatisimplySimulator;
-const clients: TestClient[] = [];
+let sim!: BatisimplySimulator;
 const seed = generateBatisimplySeed({ seed: 3, userCount: 3, projects: 5, days: 5 });
-
-function client(...args: Parameters<typeof makeClient> extends [unknown, ...infer R] ? R : never): TestClient {
-  const c = makeClient(sim, ...args);
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  sim = await startBatisimplySimulator({ seed, tokenLifetimeSeconds: 60 });
-});
-afterEach(() => {
-  sim.faults.clear();
-  sim.log.clear();
-  sim.state.setAccountDisabled('bureau@exemple.fr', false);
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.client.close()));
-  await sim.close();
+const { client } = useBatisimplySimulator({ seed, tokenLifetimeSeconds: 60 }, (s) => (sim = s), (s) => {
+  s.state.setAccountDisabled('bureau@exemple.fr', false);
 });
 
 describe('BatiSimply tokens', () => {

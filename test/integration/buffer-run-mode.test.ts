@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/main/services/buffer/index.js';
 import { JournalQueries } from '../../src/main/services/buffer/journal.js';
-import { BUFFER_KINDS, createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
+import { BUFFER_KINDS, useTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
 import { memoryHarness, type Harness } from '../support/sync/harness.js';
 
 const t0 = new Date('2026-03-01T10:00:00Z');
@@ -13,12 +13,7 @@ const page = { limit: 50, offset: 0 };
 
 describe.each(BUFFER_KINDS)('runs.mode on %s', (kind) => {
   let tb!: TestBuffer;
-  beforeAll(async () => {
-    tb = await createTestBuffer(kind);
-  });
-  afterAll(async () => {
-    await tb?.close();
-  });
+  useTestBuffer(kind, (x) => (tb = x));
 
   it('migration 2 adds a nullable mode column to a buffer created before it; old runs read as null', async () => {
     const db = tb.store.db;

@@ -3,20 +3,15 @@
  * so every text parameter is made storable (U+FFFD in their place) instead of failing the whole transaction.
  * On both buffer kinds: embedded PGlite and a PostgreSQL server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUFFER_KINDS, createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
+import { describe, expect, it } from 'vitest';
+import { BUFFER_KINDS, useTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
 import { storable } from '../../src/shared/text.js';
 
 const counts = { created: 0, updated: 0, unchanged: 0, skipped: 1, failed: 0, conflicts: 0, writes: 0 };
 
 describe.each(BUFFER_KINDS)('buffer text (%s)', (kind) => {
-  let tb: TestBuffer;
-  beforeAll(async () => {
-    tb = await createTestBuffer(kind);
-  });
-  afterAll(async () => {
-    await tb?.close();
-  });
+  let tb!: TestBuffer;
+  useTestBuffer(kind, (x) => (tb = x));
 
   it('a run, its items, a slot and an employee with U+0000 and a lone surrogate are stored, marked « � »', async () => {
     const b = tb.store;

@@ -15,6 +15,7 @@ import { AppError } from '../../src/shared/errors.js';
 import { openBuffer, type BufferStore } from '../../src/main/services/buffer/index.js';
 import type { RunSummary, SyncHooks } from '../../src/main/services/sync/engine.js';
 import { PG, startWorld, type World } from '../support/proof/world.js';
+import { expectFrench } from '../support/foundation/french.js';
 
 let world: World;
 
@@ -29,12 +30,6 @@ beforeEach(async () => {
 });
 
 /** French, for a person: accents or French words, no stack trace, no raw exception text. */
-function expectFrench(message: string | null | undefined): void {
-  expect(message).toBeTruthy();
-  expect(message!).toMatch(/[éèêàçù]|synchronisation|BatiSimply|Batigest|tampon/i);
-  expect(message!).not.toMatch(/\n\s+at |TypeError|ReferenceError|undefined|\[object Object\]/);
-}
-
 /** Runs the flows, then runs again without the fault, and checks the end state and the journal. */
 async function faultThenRerun(
   inject: () => void | Promise<void>,

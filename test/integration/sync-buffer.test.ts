@@ -1,22 +1,14 @@
 /** The buffer database: same suite on embedded PGlite and on the real PostgreSQL server. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/main/services/buffer/index.js';
-import { BUFFER_KINDS, createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
+import { BUFFER_KINDS, useTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
 
 const t0 = new Date('2026-03-01T10:00:00Z');
 const at = (ms: number): Date => new Date(t0.getTime() + ms);
 
 describe.each(BUFFER_KINDS)('buffer on %s', (kind) => {
   let tb!: TestBuffer;
-  beforeAll(async () => {
-    tb = await createTestBuffer(kind);
-  });
-  afterAll(async () => {
-    await tb?.close();
-  });
-  beforeEach(async () => {
-    await tb.store.db.query('TRUNCATE sync_records, time_slots, slot_keys, suivimo_written, employees, run_items, runs, leases');
-  });
+  useTestBuffer(kind, (x) => (tb = x), ['sync_records', 'time_slots', 'slot_keys', 'suivimo_written', 'employees', 'run_items', 'runs', 'leases']);
 
   it('applies the migrations once and records them', async () => {
     const again = await migrate(tb.store.db);

@@ -3,14 +3,14 @@
  * a live process of this PC, or another PC, keeps it (the latter until expiry). On PGlite and PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatigestPort, BatisimplyPort } from '../../src/main/services/ports.js';
 import type { BufferStore } from '../../src/main/services/buffer/index.js';
 import { SyncEngine, type SyncHooks } from '../../src/main/services/sync/engine.js';
 import { createSyncFlows } from '../../src/main/services/sync/flows/index.js';
 import { AppError } from '../../src/shared/errors.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
-import { BUFFER_KINDS, createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
+import { BUFFER_KINDS, useTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
 import { testSettings } from '../support/sync/harness.js';
 
 const t0 = new Date('2026-03-01T10:00:00Z');
@@ -68,15 +68,7 @@ const putLease = (s: BufferStore, holder: string, machine: string, now = t0): Pr
 
 describe.each(BUFFER_KINDS)('flow lease on %s', (kind) => {
   let tb!: TestBuffer;
-  beforeAll(async () => {
-    tb = await createTestBuffer(kind);
-  });
-  afterAll(async () => {
-    await tb?.close();
-  });
-  beforeEach(async () => {
-    await tb.store.db.query('TRUNCATE run_items, runs, leases');
-  });
+  useTestBuffer(kind, (x) => (tb = x), ['run_items', 'runs', 'leases']);
   const clock = { now: () => new Date(t0.getTime() + 5_000) };
 
   it('takes over at once the lease of a dead process of this PC, and marks its run interrupted', async () => {

@@ -2,23 +2,15 @@
  * Errors and concurrency through the simulators: one bad record never stops a run, transient faults are
  * retried, a fatal fault fails the run with a French message, and PCs sharing a PostgreSQL buffer take turns.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors.js';
 import type { BufferStore } from '../../src/main/services/buffer/index.js';
-import { simHarness, U1, type Harness } from '../support/sync/harness.js';
+import { useSimHarness, U1, type Harness } from '../support/sync/harness.js';
 import { createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
 
 describe('sync resilience (simulators)', () => {
   let h!: Harness;
-  beforeAll(async () => {
-    h = await simHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    await h.reset();
-  });
+  useSimHarness((x) => (h = x));
 
   it('journals a rejected project with its reason, goes on with the others, and retries it next run', async () => {
     h.sims!.bs.faults.add({ route: 'POST /api/project', status: 400, times: 1, body: { title: 'Bad Request', detail: 'invalid' } });

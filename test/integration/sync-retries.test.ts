@@ -4,21 +4,16 @@
  * keeps failing is attempted at most maxRetries+1 times in a run, journaled as failed with a French reason,
  * and created on the next run.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { simHarness, type Harness } from '../support/sync/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useSimHarness, type Harness } from '../support/sync/harness.js';
 
 describe('sync retries (simulators)', () => {
   let h!: Harness;
-  beforeAll(async () => {
-    h = await simHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    await h.reset();
-    h.sims!.bs.faults.clear();
-    h.sims!.bs.log.clear();
+  useSimHarness((x) => (h = x), {
+    beforeEach: () => {
+      h.sims!.bs.faults.clear();
+      h.sims!.bs.log.clear();
+    },
   });
 
   it('a persistent 503 on create costs at most maxRetries+1 requests per record; the record is journaled failed and created next run', async () => {

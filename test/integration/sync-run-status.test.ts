@@ -3,21 +3,13 @@
  * salarié, unknown chantier) ends 'partial' with a French message saying how many hours wait and why; a
  * push run whose only skips are rows without a code or name stays 'succeeded' and its message names them.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JournalQueries } from '../../src/main/services/buffer/journal.js';
-import { simHarness, U1, U3, type Harness } from '../support/sync/harness.js';
+import { useSimHarness, U1, U3, type Harness } from '../support/sync/harness.js';
 
 describe('run status (simulators)', () => {
   let h!: Harness;
-  beforeAll(async () => {
-    h = await simHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    await h.reset();
-  });
+  useSimHarness((x) => (h = x));
 
   const journalStatus = async (runId: string): Promise<string | undefined> =>
     (await new JournalQueries(h.buffer.db).listRuns({}, { limit: 50, offset: 0 })).rows.find((r) => r.id === runId)?.status;

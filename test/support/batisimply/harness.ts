@@ -5,9 +5,9 @@
 import { batisimplySettingsSchema, type BatisimplySettings } from '../../../src/shared/settings.js';
 import type { Clock, LogFields, Logger } from '../../../src/main/services/ports.js';
 import { BatisimplyClient, type BatisimplyClientDeps } from '../../../src/main/services/batisimply/index.js';
-import type { BatisimplySimulator } from './server.js';
+import { startBatisimplySimulator, type BatisimplySimulator } from './server.js';
 import { SIM_DEFAULT_CREDENTIALS } from './index.js';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { AppError } from '../../../src/shared/errors.js';
 
 export interface CapturedLogger extends Logger {
@@ -102,4 +102,49 @@ export async function rejection(p: Promise<unknown>): Promise<AppError> {
     return e as AppError;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * One BatiSimply simulator for a test file: started before the tests, faults and request log cleared after
+ * each (plus `reset`), stopped with every client made by `client(…)` at the end. `onStart` receives the
+ * simulator (the file keeps it in a variable of its own).
+ */
+export function useBatisimplySimulator(
+  options: Parameters<typeof startBatisimplySimulator>[0],
+  onStart: (sim: BatisimplySimulator) => void,
+  reset: (sim: BatisimplySimulator) => void = () => undefined,
+): {
+  client(settings?: Partial<BatisimplySettings>, deps?: Partial<BatisimplyClientDeps>): TestClient;
+  /** A client of another simulator of the test, closed with the others. */
+  clientFor(other: Pick<BatisimplySimulator, 'ssoUrl' | 'apiUrl'>, settings?: Partial<BatisimplySettings>, deps?: Partial<BatisimplyClientDeps>): TestClient;
+} {
+  let sim: BatisimplySimulator | undefined;
+  const clients: TestClient[] = [];
+  beforeAll(async () => {
+    sim = await startBatisimplySimulator(options);
+    onStart(sim);
+  });
+  afterEach(() => {
+    if (!sim) return;
+    sim.faults.clear();
+    sim.log.clear();
+    reset(sim);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.client.close()));
+    await sim?.close();
+  });
+  return {
+    client(settings = {}, deps = {}) {
+      if (!sim) throw new Error('the simulator is not started yet (call client() inside a test)');
+      const c = makeClient(sim, settings, deps);
+      clients.push(c);
+      return c;
+    },
+    clientFor(other, settings = {}, deps = {}) {
+      const c = makeClient(other, settings, deps);
+      clients.push(c);
+      return c;
+    },
+  };
 }

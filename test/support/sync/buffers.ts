@@ -2,6 +2,7 @@
  * Buffer backends for tests: in-memory PGlite, and a fresh database on the local PostgreSQL server
  * (127.0.0.1:5432, user postgres) created with a random name and dropped afterwards.
  */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { BufferStore, openEmbeddedBuffer, openRemoteBuffer } from '../../../src/main/services/buffer/index.js';
@@ -52,4 +53,20 @@ export async function createTestBuffer(kind: BufferKind): Promise<TestBuffer> {
       await a.end();
     },
   };
+}
+
+/**
+ * One test buffer of `kind` for a describe block: created before its tests, emptied of `truncate` (tables)
+ * before each when given, closed after. `onStart` receives it.
+ */
+export function useTestBuffer(kind: BufferKind, onStart: (tb: TestBuffer) => void, truncate: readonly string[] = []): void {
+  let tb: TestBuffer | undefined;
+  beforeAll(async () => {
+    tb = await createTestBuffer(kind);
+    onStart(tb);
+  });
+  afterAll(async () => {
+    await tb?.close();
+  });
+  if (truncate.length > 0) beforeEach(async () => void (await tb!.store.db.query(`TRUNCATE ${truncate.join(', ')}`)));
 }

@@ -5,6 +5,7 @@
  *    BatiSimply simulator (HTTP) — the integration proof;
  *  - 'memory': in-memory ports over the same data (fast checks of the engine's decisions).
  */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { SuiviMoRow } from '../../../src/shared/domain.js';
 import { settingsSchema, type Settings } from '../../../src/shared/settings.js';
 import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../../../src/main/services/ports.js';
@@ -361,4 +362,23 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
       await backend.close();
     },
   };
+}
+
+/**
+ * One simulator harness for a describe block: built before its tests, reset before each (then `beforeEach`),
+ * closed after. `onStart` receives it (the file keeps it in a variable of its own).
+ */
+export function useSimHarness(onStart: (h: Harness) => void, o: { beforeEach?: (h: Harness) => void | Promise<void> } = {}): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await simHarness();
+    onStart(h);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(async () => {
+    await h!.reset();
+    await o.beforeEach?.(h!);
+  });
 }
