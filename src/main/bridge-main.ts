@@ -8,12 +8,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp } from './app.js';
+import { createNodeApp, nodeLogger } from './composition/node-app.js';
 import { defaultFeatures } from './features/index.js';
 import { applyMemoryProfile } from './memory-profile.js';
-import { createLogger } from './services/logger.js';
-import { createNodeCipher, userDataDir } from './services/settings/node-cipher.js';
-import { createNodeSettingsStore } from './services/settings/store.js';
+import { userDataDir } from './services/settings/node-cipher.js';
 import { startWebBridge, type BridgeOptions } from './web-bridge.js';
 
 async function main(): Promise<void> {
@@ -23,20 +21,15 @@ async function main(): Promise<void> {
   const dev = args.includes('--dev');
   const dataDir = process.env.CONNECTEUR_DATA_DIR || userDataDir();
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const logger = createLogger({
-    dir: path.join(dataDir, 'logs'),
-    retainDays: 30,
+  const logger = nodeLogger(dataDir, {
     level: process.env.CONNECTEUR_LOG_LEVEL === 'debug' ? 'debug' : 'info',
     sink: (line, level) => {
       if (level === 'warn' || level === 'error') process.stderr.write(line + '\n');
     },
   });
-  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
-    cipher,
+  const app = await createNodeApp({
+    dataDir,
     logger,
-    userDataDir: dataDir,
     host: 'bridge',
     // development bridge (never shipped): the licence public key may come from the settings
     entry: 'bridge',

@@ -17,19 +17,17 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { ChannelName, ChannelOutput, InvokeArgs, Result, RunSummary as UiRunSummary } from '../shared/contract.js';
 import type { ProgressEvent } from '../shared/domain.js';
-import { AppError, toAppError } from '../shared/errors.js';
+import { toAppError } from '../shared/errors.js';
 import { count } from '../shared/plural.js';
-import { settingsSchema } from '../shared/settings.js';
-import { createApp, type App } from './app.js';
+import type { App } from './app.js';
+import { createNodeApp, nodeLogger } from './composition/node-app.js';
 import type { ServiceOverrides } from './composition/services.js';
 import { defaultFeatures } from './features/index.js';
 import type { LicenceGuard } from './features/types.js';
 export { applyMemoryProfile } from './memory-profile.js';
 import type { PinnedLicenceConfig } from './services/licence/licence-service.js';
-import { createLogger } from './services/logger.js';
 import type { Clock, Logger } from './services/ports.js';
-import { createNodeCipher, userDataDir as defaultUserDataDir } from './services/settings/node-cipher.js';
-import { createNodeSettingsStore } from './services/settings/store.js';
+import { userDataDir as defaultUserDataDir } from './services/settings/node-cipher.js';
 import type { RunSummary, SyncHooks } from './services/sync/engine.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, LICENCE: 3, CANCELLED: 130 } as const;
@@ -306,26 +304,9 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
   if (g.settings) env.CONNECTEUR_SETTINGS_FILE = path.resolve(g.settings);
   // --machine is an imposed value of this run, like a CONNECTEUR_* variable: never saved.
   if (g.machine) env.CONNECTEUR_MACHINE_NAME = g.machine;
-  const file = env.CONNECTEUR_SETTINGS_FILE;
-  if (file) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new AppError('SETTINGS_INVALID', `Le fichier de réglages ${file} est illisible ou n'est pas du JSON valide.`, { detail: String(e) });
-    }
-    const parsed = settingsSchema.safeParse(raw);
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
-      throw new AppError('SETTINGS_INVALID', `Le fichier de réglages ${file} contient des valeurs invalides (${where}). Corrigez-les puis relancez.`);
-    }
-  }
   const dataDir = path.resolve(g.dataDir ?? env.CONNECTEUR_DATA_DIR ?? defaultUserDataDir());
   fs.mkdirSync(dataDir, { recursive: true });
-  const logger =
-    overrides.logger ??
-    createLogger({ dir: path.join(dataDir, 'logs'), retainDays: 30, level: env.CONNECTEUR_LOG_LEVEL === 'debug' ? 'debug' : 'info', sink: () => undefined });
-  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
+  const logger = overrides.logger ?? nodeLogger(dataDir, { level: env.CONNECTEUR_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
   const rt = overrides.runtime ?? {};
   const serviceOverrides: ServiceOverrides = {
     ...(rt.licence ? { licenceGuard: rt.licence } : {}),
@@ -334,12 +315,12 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(rt.buffer ? { buffer: rt.buffer } : {}),
     ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
   };
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
-    cipher,
+  // An unreadable or invalid imposed file (--settings / CONNECTEUR_SETTINGS_FILE) or variable is refused by the
+  // settings service (SETTINGS_INVALID, exit 2), naming the field.
+  const app = await createNodeApp({
+    dataDir,
     logger,
     ...(overrides.clock ? { clock: overrides.clock } : {}),
-    userDataDir: dataDir,
     host: 'headless',
     entry: 'cli',
     ...(overrides.release !== undefined ? { release: overrides.release } : {}),

@@ -14,14 +14,12 @@ import path from 'node:path';
 import type { ChannelName, ChannelOutput, InvokeArgs, Result, RunSummary } from '../shared/contract.js';
 import type { ProgressEvent } from '../shared/domain.js';
 import type { SettingsPatch } from '../shared/contract.js';
-import { createApp, type App } from './app.js';
+import type { App } from './app.js';
 import { progressPrinter, type CliIo } from './cli.js';
 import { countFr, DEMO_STATUS_FR, demoVerdict } from './demo-verdict.js';
 import { defaultFeatures } from './features/index.js';
 import { applyMemoryProfile } from './memory-profile.js';
-import { createLogger } from './services/logger.js';
-import { createNodeCipher } from './services/settings/node-cipher.js';
-import { createNodeSettingsStore } from './services/settings/store.js';
+import { createNodeApp, nodeLogger } from './composition/node-app.js';
 import { createPgliteBackend, startTdsSimulator } from '../../test/support/tds/index.js';
 import { SIM_DEFAULT_CREDENTIALS, startBatisimplySimulator } from '../../test/support/batisimply/index.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany } from '../../test/support/datasets/batigest.js';
@@ -81,7 +79,7 @@ async function main(): Promise<number> {
   const dataDir = process.env.DEMO_DATA_DIR ? path.resolve(process.env.DEMO_DATA_DIR) : path.join(root, '.demo-data');
   fs.rmSync(path.join(dataDir, 'buffer'), { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
-  const logger = createLogger({ dir: path.join(dataDir, 'logs'), retainDays: 7, level: 'info', sink: () => undefined });
+  const logger = nodeLogger(dataDir, { retainDays: 7 });
   const t0 = performance.now();
 
   say('Connecteur Batigest ↔ BatiSimply — démonstration');
@@ -121,13 +119,10 @@ async function main(): Promise<number> {
 
   // The app as every entry point builds it (createApp + the default features), in .demo-data. Demo-only
   // licence: an in-process stand-in of this demo that always allows the sync.
-  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
   const openApp = async (): Promise<App> => {
-    const a = await createApp({
-      settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
-      cipher,
+    const a = await createNodeApp({
+      dataDir,
       logger,
-      userDataDir: dataDir,
       host: 'headless',
       entry: 'demo',
       overrides: { licenceGuard: { assertSyncAllowed: async (): Promise<void> => undefined } },

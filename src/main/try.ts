@@ -16,13 +16,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createApp, type App } from './app.js';
+import type { App } from './app.js';
+import { createNodeApp, nodeLogger } from './composition/node-app.js';
 import { defaultFeatures } from './features/index.js';
 import type { IpcRouter } from './ipc/router.js';
 import { applyMemoryProfile } from './memory-profile.js';
-import { createLogger } from './services/logger.js';
-import { createNodeCipher } from './services/settings/node-cipher.js';
-import { createNodeSettingsStore } from './services/settings/store.js';
 import { startWebBridge, type BridgeOptions, type RunningBridge } from './web-bridge.js';
 import { createPgliteBackend, startTdsSimulator } from '../../test/support/tds/index.js';
 import { SIM_DEFAULT_CREDENTIALS, startBatisimplySimulator } from '../../test/support/batisimply/index.js';
@@ -176,13 +174,10 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
     closers.push(() => lic.close());
 
     onStep('Connecteur (mêmes services que l’application) et pont web…');
-    const logger = createLogger({ dir: path.join(o.dataDir, 'logs'), retainDays: 7, level: 'info', sink: () => undefined });
-    const cipher = createNodeCipher({ keyFile: path.join(o.dataDir, 'secret.key') });
-    const app = await createApp({
-      settingsStore: await createNodeSettingsStore({ cwd: o.dataDir }),
-      cipher,
+    const logger = nodeLogger(o.dataDir, { retainDays: 7 });
+    const app = await createNodeApp({
+      dataDir: o.dataDir,
       logger,
-      userDataDir: o.dataDir,
       host: 'bridge',
       // not a shipped program: the licence public key comes from the settings (as the integrator's installer sets it)
       entry: 'try',

@@ -9,10 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createApp, type App } from '../../src/main/app.js';
+import type { App } from '../../src/main/app.js';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
 import { defaultFeatures } from '../../src/main/features/index.js';
-import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
-import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import { startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 
@@ -61,12 +60,9 @@ export async function buildRenderer(outDir: string): Promise<void> {
 export async function missingChannels(channels: readonly string[]): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-e2e-probe-'));
   const logger = memoryLogger();
-  const cipher = createNodeCipher({ keyFile: path.join(dir, 'secret.key') });
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: dir }),
-    cipher,
+  const app = await createNodeApp({
+    dataDir: dir,
     logger,
-    userDataDir: dir,
     host: 'bridge',
     env: {},
     version: '0.0.0-e2e',
@@ -123,12 +119,9 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
   fs.mkdirSync(dataDir, { recursive: true });
   opts.prepare?.(dataDir);
   const logger = memoryLogger();
-  const cipher = createNodeCipher({ keyFile: path.join(dataDir, 'secret.key') });
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
-    cipher,
+  const app = await createNodeApp({
+    dataDir: dataDir,
     logger,
-    userDataDir: dataDir,
     host: 'bridge',
     env: opts.env ?? {},
     version: '0.0.0-e2e',

@@ -10,15 +10,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/app.js';
+import type { App } from '../../src/main/app.js';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
 import { connectionsFeature } from '../../src/main/features/connections.js';
 import { defaultFeatures } from '../../src/main/features/index.js';
 import { licenceFeature } from '../../src/main/features/licence.js';
 import { csvCell, syncFeature } from '../../src/main/features/sync/index.js';
 import type { Timers } from '../../src/main/services/scheduler/scheduler.js';
 import type { SyncHooks } from '../../src/main/services/sync/engine.js';
-import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
-import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import type { ChannelName, ChannelOutput, Result, RunSummary } from '../../src/shared/contract.js';
 import type { ProgressEvent } from '../../src/shared/domain.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
@@ -78,13 +77,10 @@ async function ok<K extends ChannelName>(app: App, channel: K, input?: unknown):
 async function newApp(name: string, features: 'default' | 'custom', custom: { hooks?: SyncHooks; timers?: Timers; notify?: (title: string, body: string) => void } = {}): Promise<App> {
   const data = path.join(dir, name);
   fs.mkdirSync(data, { recursive: true });
-  const cipher = createNodeCipher({ keyFile: path.join(data, 'secret.key') });
   const list = features === 'default' ? defaultFeatures() : [licenceFeature(), connectionsFeature(), syncFeature(custom)];
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: data }),
-    cipher,
+  const app = await createNodeApp({
+    dataDir: data,
     logger: memoryLogger(),
-    userDataDir: data,
     host: 'bridge',
     version: '0.1.0',
     licencePinned: { publicKey: lm.publicKeyPem },

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/app.js';
+import type { App } from '../../src/main/app.js';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
 import { generateSigningKeyPair } from '../../src/license-manager/security.js';
 import { licenceFeature } from '../../src/main/features/licence.js';
-import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
-import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import type { LicenceStatus } from '../../src/shared/contract.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 import { createTestDatabase, insertLicense, startLicenseManager, type StartedManager, type TestDatabase } from '../support/licence/db.js';
@@ -36,12 +35,9 @@ afterAll(async () => {
 
 async function makeApp(name: string, pinnedPublicKey?: string) {
   const data = path.join(dir, name);
-  const cipher = createNodeCipher({ keyFile: path.join(data, 'secret.key') });
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: data }),
-    cipher,
+  const app = await createNodeApp({
+    dataDir: data,
     logger: memoryLogger(),
-    userDataDir: data,
     host: 'bridge',
     version: '0.1.0',
     overrides: { licenceFetch: globalThis.fetch },

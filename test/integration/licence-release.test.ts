@@ -13,13 +13,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { generateSigningKeyPair } from '../../src/license-manager/security.js';
-import { createApp, type App } from '../../src/main/app.js';
+import { type App } from '../../src/main/app.js';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
 import { EXIT, runCli, type CliIo } from '../../src/main/cli.js';
 import { defaultFeatures } from '../../src/main/features/index.js';
 import { readPackageInfo } from '../../src/main/package-info.js';
 import { MISSING_BUILT_IN_KEY_MESSAGE } from '../../src/main/services/licence/licence-service.js';
-import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
-import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 import { createTestDatabase, insertLicense, startLicenseManager, type StartedManager, type TestDatabase } from '../support/licence/db.js';
 
@@ -46,11 +45,9 @@ afterAll(async () => {
 /** A data folder whose settings.json trusts the fake server (as someone with access to the file would write it). */
 async function foreignSettings(name: string): Promise<string> {
   const data = path.join(dir, name);
-  const app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: data }),
-    cipher: createNodeCipher({ keyFile: path.join(data, 'secret.key') }),
+  const app = await createNodeApp({
+    dataDir: data,
     logger: memoryLogger(),
-    userDataDir: data,
     host: 'headless',
     entry: 'test',
   });
@@ -65,11 +62,9 @@ async function foreignSettings(name: string): Promise<string> {
 }
 
 async function appOf(data: string, o: { entry: 'app' | 'bridge'; release: boolean; pinned?: { publicKey: string; serverUrl: string } }): Promise<App> {
-  return createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: data }),
-    cipher: createNodeCipher({ keyFile: path.join(data, 'secret.key') }),
+  return createNodeApp({
+    dataDir: data,
     logger: memoryLogger(),
-    userDataDir: data,
     host: o.entry === 'app' ? 'electron' : 'bridge',
     entry: o.entry,
     release: o.release,

@@ -11,9 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/app.js';
+import { type App } from '../../src/main/app.js';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
 import { connectionsFeature } from '../../src/main/features/connections.js';
-import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
 import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
 import { startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
 import type { ConnecteurApi } from '../../src/shared/contract.js';
@@ -121,11 +121,9 @@ beforeAll(async () => {
   [bsCapture, sqlCapture, pgSaved, pgEvil] = await Promise.all([captureHttp(), captureTcp(), fakePostgres(), fakePostgres()]);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-secret-identity-'));
   const data = path.join(dir, 'data');
-  app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: data }),
-    cipher: createNodeCipher({ keyFile: path.join(data, 'secret.key') }),
+  app = await createNodeApp({
+    dataDir: data,
     logger: memoryLogger(),
-    userDataDir: data,
     host: 'bridge',
     features: [connectionsFeature()],
   });

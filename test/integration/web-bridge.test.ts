@@ -7,9 +7,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/app.js';
-import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
-import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
+import { type App } from '../../src/main/app.js';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
 import { BRIDGE_COOKIE, startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
 import { bridgeTransport, createClient } from '../../src/renderer/api.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
@@ -41,11 +40,9 @@ beforeAll(async () => {
   const staticDir = path.join(dir, 'renderer');
   fs.mkdirSync(staticDir);
   fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Connecteur</title>');
-  app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: path.join(dir, 'data') }),
-    cipher: createNodeCipher({ keyFile: path.join(dir, 'data', 'secret.key') }),
+  app = await createNodeApp({
+    dataDir: path.join(dir, 'data'),
     logger: memoryLogger(),
-    userDataDir: path.join(dir, 'data'),
     host: 'bridge',
   });
   bridge = await startWebBridge({ router: app.router, onEvent: app.onEvent, logger: memoryLogger(), staticDir });

@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../../src/main/app.js';
-import { createNodeCipher } from '../../../src/main/services/settings/node-cipher.js';
-import { createNodeSettingsStore } from '../../../src/main/services/settings/store.js';
+import { createNodeApp } from '../../../src/main/composition/node-app.js';
 import { memoryLogger } from '../../support/foundation/memory-logger.js';
 
 let dir = '';
@@ -20,11 +19,9 @@ async function make(features: Parameters<typeof createApp>[0]['features'] = []) 
   const data = path.join(dir, 'data');
   fs.mkdirSync(data);
   fs.writeFileSync(path.join(data, 'settings.json'), 'pas du json');
-  app = await createApp({
-    settingsStore: await createNodeSettingsStore({ cwd: data }),
-    cipher: createNodeCipher({ keyFile: path.join(data, 'secret.key') }),
+  app = await createNodeApp({
+    dataDir: data,
     logger: memoryLogger(),
-    userDataDir: data,
     host: 'headless',
     features,
   });
