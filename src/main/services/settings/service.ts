@@ -33,6 +33,8 @@ export const SECTION_LABELS: Record<string, string> = {
   schedule: 'Planification',
   hours: 'Import des heures',
   imports: 'Import de documents',
+  updates: 'Mises à jour',
+  protection: 'Protection des réglages',
   version: 'Version',
 };
 
@@ -44,6 +46,7 @@ const SECRET_LABELS: Record<string, string> = {
   'licence.key': 'la clé de licence',
   'licence.supabaseAnonKey': 'la clé Supabase',
   'imports.apiKey': "la clé de l'API d'export",
+  'protection.pinHash': 'le code de protection des réglages',
 };
 
 type Enc = { $enc: string };
