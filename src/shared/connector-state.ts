@@ -264,7 +264,8 @@ export function problemsOf(o: Overview): Problem[] {
     out.push({ id: 'buffer', keys: ['buffer'], severity: 'error', flow: null, title: 'Base tampon inaccessible', detail: o.bufferError, fix: { label: 'Vérifier les réglages', target: { page: 'settings' } } });
   }
   const latestStart = Math.max(0, ...o.flows.map((f) => (f.lastRun ? Date.parse(f.lastRun.startedAt) : 0)));
-  if (o.lastAttempt && !LOCK_CODES.has(o.lastAttempt.code) && Date.parse(o.lastAttempt.at) >= latestStart && !(lic && o.lastAttempt.code.startsWith('LICENSE_'))) {
+  // A scheduled attempt refused by the licence is the licence's problem (told by the licence facts, gone with it).
+  if (o.lastAttempt && !LOCK_CODES.has(o.lastAttempt.code) && !o.lastAttempt.code.startsWith('LICENSE_') && Date.parse(o.lastAttempt.at) >= latestStart) {
     out.push({
       id: 'attempt',
       keys: [o.lastAttempt.code],

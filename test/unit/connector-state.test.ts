@@ -163,6 +163,8 @@ describe('connectorState', () => {
     expect(s.problems[0]).toMatchObject({ id: 'attempt', keys: ['SQL_HOST_UNREACHABLE'], fix: { target: { page: 'settings' } } });
     expect(connectorState(facts({ lastAttempt: { at: min(-10), code: 'SQL_HOST_UNREACHABLE', message: 'x' } }), NOW).kind).toBe('ok');
     expect(connectorState(facts({ lastAttempt: { at: min(-1), code: 'BUFFER_LOCKED', message: 'x' } }), NOW).kind).toBe('ok');
+    // Refused by the licence: the licence facts say it (and stop saying it once the licence is sorted).
+    expect(connectorState(facts({ lastAttempt: { at: min(-1), code: 'LICENSE_REQUIRED', message: 'x' } }), NOW).kind).toBe('ok');
     expect(connectorState(facts({ bufferError: 'La base tampon PostgreSQL est injoignable.' }), NOW).problems[0]).toMatchObject({ id: 'buffer', severity: 'error' });
   });
 

@@ -63,7 +63,7 @@ export async function startShellController(d: ShellControllerDeps): Promise<Shel
     if (!facts || disposed) return;
     const now = clock.now();
     current = connectorState(facts, now);
-    d.tray?.render(trayModel(current, { now, productName: d.app.context.productName, scheduleEnabled: facts.schedule.enabled, update }), (c) => void command(c));
+    d.tray?.render(trayModel(current, { now, productName: d.app.context.productName, scheduleEnabled: facts.schedule.enabled, update }), (c) => command(c));
   };
 
   const onFacts = (o: Overview) => {

@@ -10,7 +10,7 @@ export function trayIconPath(buildDir: string, state: StateKind, platform = proc
   return path.join(buildDir, 'tray', platform === 'win32' ? `${state}.ico` : `${state}.png`);
 }
 
-function template(items: TrayItem[], onCommand: (c: TrayCommand) => void): MenuItemConstructorOptions[] {
+function template(items: TrayItem[], onCommand: (c: TrayCommand) => void | Promise<void>): MenuItemConstructorOptions[] {
   return items.map((i): MenuItemConstructorOptions => {
     switch (i.type) {
       case 'separator':
@@ -18,7 +18,7 @@ function template(items: TrayItem[], onCommand: (c: TrayCommand) => void): MenuI
       case 'label':
         return { label: i.label, enabled: false };
       case 'action':
-        return { label: i.label, enabled: i.enabled, click: () => onCommand(i.command) };
+        return { label: i.label, enabled: i.enabled, click: () => void onCommand(i.command) };
       case 'submenu':
         return { label: i.label, enabled: i.enabled, submenu: template(i.items, onCommand) };
     }

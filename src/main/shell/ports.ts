@@ -10,7 +10,7 @@ import type { NotificationMemory } from './notification-policy.js';
 
 /** The tray icon: shows a model (icon by state, tooltip, menu) and reports the chosen command. */
 export interface TrayView {
-  render(model: TrayModel, onCommand: (c: TrayCommand) => void): void;
+  render(model: TrayModel, onCommand: (c: TrayCommand) => void | Promise<void>): void;
   destroy(): void;
 }
 
