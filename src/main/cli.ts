@@ -1,5 +1,5 @@
 /**
- * Headless command line: `connecteur sync|status|test-connections|journal|mapping`.
+ * Headless command line: `connecteur sync|status|test-connections|journal|mapping|maintenance|diagnostic`.
  * For a server without a desktop session, or for the integrator.
  *
  * The CLI is a client of the app's handler map, like the window and the web bridge: it builds the app
@@ -193,6 +193,80 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
         }
         if (view.usersError) io.err(`${view.usersError}\n`);
         io.out(`${count(view.users.length - unmapped.length, 'utilisateur associé', 'utilisateurs associés')}, ${unmapped.length} sans salarié.\n`);
+        return EXIT.OK;
+      });
+    });
+
+  const flowOption = () => new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply) ou hours (heures → Batigest)').choices(['push', 'hours']).makeOptionMandatory();
+  const maintenance = program.command('maintenance').description('outils de maintenance de la base tampon (comme Réglages › Maintenance)');
+  maintenance
+    .command('verify')
+    .description('vérifie la base tampon : version du schéma, comptes, clés orphelines')
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const r = await call('maintenance.verify');
+        io.out(`Base tampon : schéma version ${r.schemaVersion} (attendue ${r.expectedVersion})\n`);
+        for (const t of r.tables) io.out(`  ${t.table.padEnd(16)} ${count(t.rows, 'ligne', 'lignes')}\n`);
+        for (const c of r.checks) io.out(`${c.level === 'ok' ? '✓' : c.level === 'warning' ? '!' : '✗'} ${c.message}${c.examples.length ? ` (${c.examples.join(', ')})` : ''}\n`);
+        return r.ok ? EXIT.OK : EXIT.FAILED;
+      });
+    });
+  maintenance
+    .command('recompare')
+    .description('recompare un flux depuis le début : tout relu et comparé, rien en double')
+    .addOption(flowOption())
+    .action(async (o: { flow: 'push' | 'hours' }) => {
+      code = await withApp(async ({ call }) => {
+        const r = await call('maintenance.recompare', { flow: o.flow, wait: true });
+        io.out(`${r.message}\n`);
+        for (const run of r.runs ?? []) io.out(`${run.message ?? ''} Exécution ${UI_STATUS_FR[run.status]} (${run.id}).\n`);
+        return (r.runs ?? []).some((x) => x.status === 'failed') ? EXIT.FAILED : EXIT.OK;
+      });
+    });
+  maintenance
+    .command('purge')
+    .description('supprime du journal les exécutions plus anciennes que N jours')
+    .requiredOption('--days <n>', 'âge en jours (1 à 3650)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 3650) throw new CommanderError(EXIT.USAGE, 'usage', '--days attend un entier entre 1 et 3650.');
+      return n;
+    })
+    .action(async (o: { days: number }) => {
+      code = await withApp(async ({ call }) => {
+        io.out(`${(await call('maintenance.purgeJournal', { olderThanDays: o.days })).message}\n`);
+        return EXIT.OK;
+      });
+    });
+  maintenance
+    .command('forget')
+    .description("oublie l'état d'un flux dans la base tampon (le prochain passage relit tout, sans doublon)")
+    .addOption(flowOption())
+    .requiredOption('--confirm <mot>', 'tapez OUBLIER pour confirmer')
+    .action(async (o: { flow: 'push' | 'hours'; confirm: string }) => {
+      code = await withApp(async ({ call }) => {
+        io.out(`${(await call('maintenance.forget', { flow: o.flow, confirm: o.confirm })).message}\n`);
+        return EXIT.OK;
+      });
+    });
+  maintenance
+    .command('log')
+    .description('les dernières actions de maintenance')
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const entries = await call('maintenance.log');
+        if (entries.length === 0) io.out('Aucune action de maintenance enregistrée.\n');
+        for (const e of entries) io.out(`${e.at}  ${e.machine}  ${e.action}${e.flow ? ` ${e.flow}` : ''}  ${e.outcome}  ${e.message}\n`);
+        return EXIT.OK;
+      });
+    });
+
+  program
+    .command('diagnostic')
+    .description("écrit une archive de diagnostic pour l'assistance (sans aucun secret)")
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const r = await call('diagnostics.export');
+        io.out(`Diagnostic écrit : ${r.path} (${Math.max(1, Math.round(r.bytes / 1024))} Ko, ${count(r.entries.length, 'fichier', 'fichiers')}).\n`);
         return EXIT.OK;
       });
     });
