@@ -26,7 +26,7 @@ interface Feed {
 
 async function startFeed(): Promise<Feed> {
   let latest = '';
-  let file = Buffer.alloc(0);
+  let file: Buffer = Buffer.alloc(0);
   let fileName = '';
   let failWith: number | null = null;
   const requests: string[] = [];

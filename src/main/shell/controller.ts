@@ -11,6 +11,7 @@
  *  - an update downloaded → one notification « Mise à jour prête — installée au prochain redémarrage ».
  */
 import type { NavTarget, Overview, UpdateStatus } from '../../shared/contract.js';
+import type { ProgressEvent } from '../../shared/domain.js';
 import { connectorState, type ConnectorState } from '../../shared/connector-state.js';
 import type { App } from '../app.js';
 import { systemClock, type Clock, type Logger } from '../services/ports.js';
@@ -105,10 +106,22 @@ export async function startShellController(d: ShellControllerDeps): Promise<Shel
     }
   }
 
+  // The run in progress: its progress in the tooltip and the first line, redrawn at most every 2 s.
+  let lastProgressDraw = 0;
+  const onProgress = (p: ProgressEvent) => {
+    if (!facts?.running || facts.running.runId !== p.runId) return;
+    facts = { ...facts, running: { ...facts.running, progress: p } };
+    const t = clock.now().getTime();
+    if (t - lastProgressDraw < 2000) return;
+    lastProgressDraw = t;
+    render();
+  };
+
   const offs = [
     d.app.onEvent((event, payload) => {
       if (event === 'status:overview') onFacts(payload as Overview);
       else if (event === 'updates:status') onUpdate(payload as UpdateStatus);
+      else if (event === 'sync:progress') onProgress(payload as ProgressEvent);
     }),
   ];
   const timer = setInterval(render, d.tickMs ?? 60_000);
