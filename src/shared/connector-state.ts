@@ -41,6 +41,8 @@ export interface Problem {
   flow: string | null;
   /** Short: « 4 salariés sans correspondance — 99 h en attente ». */
   title: string;
+  /** The title without the flow's name, for the flow's own card (« 1 élément en échec »). */
+  short?: string;
   /** One or two sentences: what it means and what to do. */
   detail: string;
   fix: { label: string; target: NavTarget };
@@ -174,6 +176,7 @@ function waitingProblem(g: WaitingGroup, software: string): Problem | null {
       return {
         ...base,
         title: `${count(g.count, 'élément en échec', 'éléments en échec')} : ${flowTitle(g.flow, software)}`,
+        short: count(g.count, 'élément en échec', 'éléments en échec'),
         detail: 'Chacun est réessayé à chaque passage ; le journal donne la raison de chacun.',
         fix: { label: 'Voir les éléments en échec', target: runTarget('failed') },
       };
@@ -331,7 +334,7 @@ function flowCard(o: Overview, f: FlowFacts, problems: Problem[], now: Date): Fl
   }
   const waiting = mine.filter((p) => p.severity === 'warning');
   if (waiting.length > 0) {
-    const what = waiting.map((p) => p.title).join(' ; ');
+    const what = waiting.map((p) => p.short ?? p.title).join(' ; ');
     return { flow: f.flow, title, kind: 'attention', badge: 'À traiter', line: `à traiter — ${what} (${success}, ${next})`, problems: mine };
   }
   if (!f.lastRun) return { flow: f.flow, title, kind: 'never', badge: 'Jamais lancé', line: `jamais synchronisé — ${next}`, problems: mine };

@@ -212,6 +212,8 @@ describe('connectorState', () => {
       ['2 éléments en échec : Sage Batigest → BatiSimply', 'Voir les éléments en échec', { page: 'journal', runId: 'p1', action: 'failed' }],
       ['3 imports en erreur', 'Voir les imports en erreur', { page: 'journal', runId: 'i1', action: 'failed' }],
     ]);
+    // In the flow's own card, without repeating the flow's name.
+    expect(s.flows[0]!.line).toBe('à traiter — 2 éléments en échec (dernier succès il y a 3 min, prochain à 10:45)');
     // A flow the state function does not know yet (imports) is named and handled all the same.
     expect(s.problems[2]!.flow).toBe('imports');
     expect(problemsOf(facts({ waiting: [{ ...w[1]!, count: 0 }] }))).toEqual([]);
