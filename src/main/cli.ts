@@ -18,6 +18,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ChannelName, ChannelOutput, InvokeArgs, Result, RunSummary as UiRunSummary } from '../shared/contract.js';
 import type { ProgressEvent } from '../shared/domain.js';
 import { AppError, toAppError } from '../shared/errors.js';
+import { connectorState } from '../shared/connector-state.js';
 import { count } from '../shared/plural.js';
 import { settingsSchema } from '../shared/settings.js';
 import { createApp, type App } from './app.js';
@@ -330,6 +331,10 @@ async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> 
   io.out(`Poste : ${app.context.machineName()}\nMode : ${s.mode === 'devis' ? 'devis' : 'chantiers'} · logiciel : ${s.software}\n`);
   io.out(`Base tampon : ${s.buffer.kind === 'remote' ? `PostgreSQL ${s.buffer.remote.host}:${s.buffer.remote.port}/${s.buffer.remote.database}` : 'intégrée'}\n`);
   io.out(`Planification : ${s.schedule.enabled ? `toutes les ${s.schedule.intervalSeconds} s (${s.schedule.flows})` : 'désactivée'}\n`);
+  // The same state as the tray icon and the dashboard (src/shared/connector-state.ts).
+  const state = connectorState(await call('status.overview'), new Date());
+  io.out(`État : ${state.label} — ${state.headline}\n`);
+  for (const p of state.problems) io.out(`  ! ${p.title} (${p.fix.label})\n`);
   for (const flow of ['push', 'hours'] as const) {
     const [last] = (await call('journal.list', { flow, pageSize: 1 })).runs;
     io.out(`Dernier ${flow === 'push' ? 'envoi' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);

@@ -232,5 +232,8 @@ describe('maintenance', { timeout: 120_000 }, () => {
     expect(out).toMatch(/0 exécution supprimée/);
     expect(await cli(['maintenance', 'log'])).toBe(EXIT.OK);
     expect(out.split('\n')[0]).toMatch(/PC-CLI {2}purge {2}ok {2}Journal purgé/);
+    // `connecteur status` says the state the tray and the dashboard show.
+    expect(await cli(['status'])).toBe(EXIT.OK);
+    expect(out).toMatch(/^État : (À jour|Attention requise|Licence) — /m);
   });
 });
