@@ -33,7 +33,7 @@ const walls = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-output/**', 'coverage/**', '.demo-data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-output/**', 'coverage/**', '.demo-data/**', '.try-data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,12 +5,13 @@
  *   migrate           apply migrations and exit
  *   hash-password     read a password on stdin, print its scrypt hash (LM_ADMIN_PASSWORD_HASH)
  *   generate-keys     print a new Ed25519 key pair (PEM)
- *   sql               print the migrations (to paste in the Supabase SQL editor)
+ *   sql               print the migrations as one re-runnable script (Supabase SQL editor)
  */
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { loadConfig } from './config.js';
-import { MIGRATIONS, runMigrations } from './migrations.js';
+import { installLastResortHandlers } from './last-resort.js';
+import { migrationScript, runMigrations } from './migrations.js';
 import { generateSigningKeyPair, hashPassword } from './security.js';
 import { createLicenseManager } from './server.js';
 
@@ -43,11 +44,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'sql') {
-    for (const m of MIGRATIONS) console.log(`-- migration ${m.version} : ${m.name}\n${m.sql.trim()}\n`);
+    process.stdout.write(migrationScript());
     return;
   }
   const config = loadConfig(process.env);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  // An idle connection cut by the server (restart, failover) must not take the process down.
+  pool.on('error', (e) => log.error('connexion PostgreSQL inactive perdue', { err: e.message }));
   const applied = await runMigrations(pool);
   if (applied.length) log.info('migrations appliquées', { versions: applied });
   if (command === 'migrate') {
@@ -55,6 +58,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command !== 'serve') throw new Error(`Commande inconnue : ${command}`);
+  // What escapes every request handler is logged and the service keeps serving (see last-resort.ts).
+  installLastResortHandlers({ logger: log });
   const lm = createLicenseManager({ config, pool, logger: log });
   const addr = await lm.listen();
   log.info('gestionnaire de licences démarré', { url: addr.url });

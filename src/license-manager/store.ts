@@ -88,12 +88,19 @@ export class LicenseStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /** Runs the same SQL function the Supabase anon key calls. */
-  async check(key: string, machineId: string, appVersion: string, kind: 'validate' | 'heartbeat'): Promise<LicenceRpcResult> {
-    const r = await this.pool.query<{ result: unknown }>('select license_check($1, $2, $3, $4) as result', [
+  async check(
+    key: string,
+    machineId: string,
+    appVersion: string,
+    kind: 'validate' | 'heartbeat',
+    previousMachineId: string | null = null,
+  ): Promise<LicenceRpcResult> {
+    const r = await this.pool.query<{ result: unknown }>('select public.license_check($1, $2, $3, $4, $5) as result', [
       key,
       machineId,
       appVersion,
       kind,
+      previousMachineId,
     ]);
     return licenceRpcResultSchema.parse(r.rows[0]?.result);
   }

@@ -59,6 +59,7 @@ const ACTION_LABELS: Record<string, string> = {
   'licence.reactivation': 'Réactivation',
   'licence.prolongation': 'Prolongation',
   'poste.liberation': 'Libération de poste',
+  'poste.migration': 'Nouvel identifiant de poste (place conservée)',
 };
 const label = (map: Record<string, string>, v: string) => esc(map[v] ?? v);
 

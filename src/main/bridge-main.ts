@@ -59,7 +59,10 @@ async function main(): Promise<void> {
     staticDir: path.join(root, 'dist', 'renderer'),
     ...(devMiddleware ? { devMiddleware } : {}),
   });
-  process.stdout.write(`Pont web du connecteur (développement, local uniquement).\nOuvrez : ${bridge.loginUrl}\n`);
+  process.stdout.write(
+    `Pont web du connecteur (développement, local uniquement), sur les réglages de ${dataDir}.\nOuvrez : ${bridge.loginUrl}\n` +
+      'Pour essayer l’application contre les simulateurs (SQL Server, BatiSimply, licences de démonstration) : npm run try\n',
+  );
   const stop = async () => {
     await bridge.close();
     await closeVite?.();

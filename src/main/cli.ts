@@ -413,7 +413,7 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(rt.buffer ? { buffer: rt.buffer } : {}),
     ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
   };
-  return createApp({
+  const app = await createApp({
     settingsStore: await createNodeSettingsStore({ cwd: dataDir }),
     cipher,
     logger,
@@ -428,6 +428,9 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     // One command, then exit: no background schedule, the licence is checked when a sync asks for it.
     features: defaultFeatures({ licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } }),
   });
+  // What the app shows as settings notices (values reset, keys ignored, secrets unreadable) goes to stderr here.
+  for (const n of app.settings.notices()) if (n.level !== 'info') io.err(`${n.message}\n`);
+  return app;
 }
 
 /** A progress bar on a terminal, plain lines otherwise. */

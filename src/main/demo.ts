@@ -16,6 +16,7 @@ import type { ProgressEvent } from '../shared/domain.js';
 import type { SettingsPatch } from '../shared/contract.js';
 import { createApp, type App } from './app.js';
 import { progressPrinter, type CliIo } from './cli.js';
+import { countFr, DEMO_STATUS_FR, demoVerdict } from './demo-verdict.js';
 import { defaultFeatures } from './features/index.js';
 import { applyMemoryProfile } from './memory-profile.js';
 import { createLogger } from './services/logger.js';
@@ -44,8 +45,6 @@ function rng(seed: number): () => number {
   };
 }
 
-const STATUS_FR: Record<RunSummary['status'], string> = { running: 'en cours', success: 'réussie', partial: 'terminée avec des erreurs', failed: 'échouée', cancelled: 'annulée' };
-
 /** The demo is a client of the app's handler map, like the window and the CLI. */
 async function call<K extends ChannelName>(app: App, channel: K, ...args: InvokeArgs<K>): Promise<ChannelOutput<K>> {
   const r = (await app.router.invoke(channel, args[0], { host: 'demo' })) as Result<ChannelOutput<K>>;
@@ -71,14 +70,15 @@ function printRun(s: RunSummary): void {
   const c = s.counts;
   const what =
     s.flow === 'push'
-      ? `${c.created} projet(s) créé(s), ${c.updated} mis à jour, ${c.unchanged} inchangé(s), ${c.skipped} ignoré(s), ${c.failed} en erreur, ${c.writes} écriture(s) BatiSimply`
-      : `${c.created} créneau(x) importé(s), ${c.updated} modifié(s), ${c.unchanged} inchangé(s), ${c.skipped} ignoré(s), ${c.failed} en erreur, ${c.writes} écriture(s) SuiviMO`;
-  say(`  ${s.flow === 'push' ? 'Chantiers → BatiSimply' : 'Heures → Batigest   '} : ${what}${c.conflicts ? `, ${c.conflicts} conflit(s)` : ''} — exécution ${STATUS_FR[s.status]}`);
+      ? `${countFr(c.created, 'projet créé', 'projets créés')}, ${countFr(c.updated, 'mis à jour', 'mis à jour')}, ${countFr(c.unchanged, 'inchangé', 'inchangés')}, ${countFr(c.skipped, 'ignoré', 'ignorés')}, ${c.failed} en erreur, ${countFr(c.writes, 'écriture', 'écritures')} BatiSimply`
+      : `${countFr(c.created, 'créneau importé', 'créneaux importés')}, ${countFr(c.updated, 'modifié', 'modifiés')}, ${countFr(c.unchanged, 'inchangé', 'inchangés')}, ${countFr(c.skipped, 'ignoré', 'ignorés')}, ${c.failed} en erreur, ${countFr(c.writes, 'écriture', 'écritures')} SuiviMO`;
+  say(`  ${s.flow === 'push' ? 'Chantiers → BatiSimply' : 'Heures → Batigest   '} : ${what}${c.conflicts ? `, ${countFr(c.conflicts, 'conflit', 'conflits')}` : ''} — exécution ${DEMO_STATUS_FR[s.status]}`);
 }
 
 async function main(): Promise<number> {
   const root = process.cwd();
-  const dataDir = path.join(root, '.demo-data');
+  // DEMO_DATA_DIR: another data folder (the test of this command runs it in a temporary one).
+  const dataDir = process.env.DEMO_DATA_DIR ? path.resolve(process.env.DEMO_DATA_DIR) : path.join(root, '.demo-data');
   fs.rmSync(path.join(dataDir, 'buffer'), { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const logger = createLogger({ dir: path.join(dataDir, 'logs'), retainDays: 7, level: 'info', sink: () => undefined });
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   say('');
   say(`Préparation : société Batigest générée (${CHANTIERS} chantiers, ${SALARIES} salariés), simulateurs SQL Server et BatiSimply…`);
   const company = generateBatigestCompany({ seed: 42, chantiers: CHANTIERS, devis: 50, salaries: SALARIES, suiviMo: 0, variant: 'v1', withCodebs: true });
-  const backend = await createPgliteBackend();
+  const backend = await createPgliteBackend({ serverParams: ['-c', 'shared_buffers=32MB'] });
   await loadBatigestCompany(backend, DATABASE, company);
   const tds = await startTdsSimulator({ backend, logins: { connecteur: 'Demo#2026' } });
   const users = batisimplyUsersFor(company);
@@ -138,7 +138,7 @@ async function main(): Promise<number> {
   };
   let app = await openApp();
   const itemsOf = async (runId: string) => (await app.services.buffers.get(app.settings.get().buffer)).listRunItems(runId);
-  let code = 0;
+  let code: 0 | 1;
   try {
     say('');
     say('1er passage — envoi des chantiers vers BatiSimply');
@@ -146,7 +146,7 @@ async function main(): Promise<number> {
     const [push1] = await syncJob(app, 'push');
     printRun(push1!);
     const adopted = (await itemsOf(push1!.id)).filter((i) => i.action === 'adopted').length;
-    say(`  dont ${adopted} projet(s) déjà présent(s) dans BatiSimply repris par leur code (aucun doublon créé)`);
+    say(`  dont ${countFr(adopted, 'projet déjà présent', 'projets déjà présents')} dans BatiSimply repris par leur code (aucun doublon créé)`);
     say(`  (${ms(t)} ; ${bs.log.count('POST /api/project')} POST, ${bs.log.count('PUT /api/project/{id}')} PUT)`);
 
     // Site workers record their hours in BatiSimply on the projects now there.
@@ -190,19 +190,31 @@ async function main(): Promise<number> {
     for (const s of second) printRun(s);
     const posts = bs.log.count('POST /api/project') - postBefore;
     const puts = bs.log.count('PUT /api/project/{id}') - putBefore;
-    const created = second.reduce((n, s) => n + s.counts.created, 0);
-    const updated = second.reduce((n, s) => n + s.counts.updated, 0);
-    const suivi = second.find((s) => s.flow === 'hours')?.counts.writes ?? -1;
-    say(`  (${ms(t)} ; ${posts} POST, ${puts} PUT vers BatiSimply, ${suivi} écriture(s) SuiviMO)`);
+    const hours2 = second.find((s) => s.flow === 'hours');
+    const suivi = hours2?.counts.writes ?? 0;
+    say(`  (${ms(t)} ; ${posts} POST, ${puts} PUT vers BatiSimply, ${countFr(suivi, 'écriture', 'écritures')} SuiviMO)`);
     say('');
-    if (created === 0 && updated === 0 && posts === 0 && puts === 0 && suivi === 0 && second.every((s) => s.status === 'success')) {
-      say('✓ Le 2e passage ne change rien : 0 création, 0 mise à jour, 0 écriture SuiviMO.');
-    } else {
-      say(`✗ Le 2e passage a modifié des données (créations ${created}, mises à jour ${updated}, SuiviMO ${suivi}).`);
-      code = 1;
-    }
-    say(`Projets dans BatiSimply : ${bs.state.projects.size} (aucun code en double : ${new Set(projects.map((p) => p.projectCode)).size === projects.length ? 'oui' : 'NON'}).`);
-    say(`Journal : npx connecteur --data-dir .demo-data journal   ·   durée totale ${ms(t0)}`);
+    // The facts the verdict checks, read after the second run: BatiSimply's projects as they are now, and the
+    // users the connector reported without a salarié, with their validated slots (as generated above).
+    const codes = new Map<string, number>();
+    for (const p of bs.state.projects.values()) codes.set(p.projectCode, (codes.get(p.projectCode) ?? 0) + 1);
+    const waitingIds = hours2 ? (await itemsOf(hours2.id)).filter((i) => i.record_key.startsWith('user:')).map((i) => i.record_key.slice(5)) : [];
+    const validated = [...bs.state.timeSlots.values()].filter((sl) => sl.managementStatus === 'VALIDATED');
+    const verdict = demoVerdict({
+      posts,
+      puts,
+      suiviMoWrites: suivi,
+      duplicateCodes: [...codes].filter(([, n]) => n > 1).map(([c]) => c),
+      runs: second.flatMap((s) => (s.flow === 'all' ? [] : [{ flow: s.flow, status: s.status, failed: s.counts.failed, message: s.message ?? '' }])),
+      waiting: waitingIds.map((id) => {
+        const u = users.find((x) => x.id === id);
+        return { name: u ? `${u.firstName} ${u.lastName}` : id, slots: validated.filter((sl) => sl.userId === id).length };
+      }),
+    });
+    for (const line of verdict.lines) say(line);
+    code = verdict.exitCode;
+    say(`Projets dans BatiSimply : ${bs.state.projects.size}.`);
+    say(`Journal : npx connecteur --data-dir ${path.relative(root, dataDir) || '.'} journal   ·   durée totale ${ms(t0)}`);
   } finally {
     await app.dispose();
     await bs.close();

@@ -106,6 +106,26 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The request target as a URL of this bridge. Appended to the origin (never resolved against it), so a
+ * target such as `//evil.example/x` stays a path of the bridge instead of naming another host.
+ */
+export function requestUrl(target: string | undefined, port: number): URL {
+  const t = target && target.startsWith('/') ? target : `/${target ?? ''}`;
+  return new URL(`http://127.0.0.1:${port}${t}`);
+}
+
+/**
+ * Where the login redirect goes: the same path and query on the bridge, always a same-origin path.
+ * Leading slashes and backslashes (`//host`, `/\\host`, dot segments that end as `//host`) are folded into
+ * one, so a browser can never read the Location as another host (open redirect).
+ */
+export function sameOriginLocation(url: URL): string {
+  const location = `/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`;
+  const probe = new URL(location, 'http://bridge.invalid');
+  return probe.origin === 'http://bridge.invalid' ? location : '/';
+}
+
 export async function startWebBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const token = opts.token ?? crypto.randomBytes(32).toString('base64url');
   const log = opts.logger.child({ component: 'web-bridge' });
@@ -133,7 +153,7 @@ export async function startWebBridge(opts: BridgeOptions): Promise<RunningBridge
       log.warn('bridge: request refused (host)', { host: req.headers.host ?? null, peer: req.socket.remoteAddress ?? null });
       return send(res, 403, 'Accès refusé : le pont web ne répond qu’aux adresses locales.');
     }
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestUrl(req.url, port);
 
     // one-time login URL: /?token=…  → cookie, then redirect without the token
     const queryToken = url.searchParams.get('token');
@@ -142,7 +162,7 @@ export async function startWebBridge(opts: BridgeOptions): Promise<RunningBridge
       url.searchParams.delete('token');
       res.writeHead(302, {
         'set-cookie': `${BRIDGE_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-        location: url.pathname + (url.search || ''),
+        location: sameOriginLocation(url),
         'cache-control': 'no-store',
       });
       return void res.end();

@@ -31,6 +31,8 @@ interface Boot {
   info: AppInfo;
   settings: SettingsView;
   licence: LicenceStatus | null;
+  /** Why the licence status could not be read (shown where the status would be). */
+  licenceError: string | null;
 }
 
 export function App() {
@@ -45,9 +47,13 @@ export function App() {
 
   const fetchBoot = useCallback(async (): Promise<Boot> => {
     const [info, settings] = await Promise.all([call('app.info'), call('settings.get')]);
-    const licence = await call('licence.status').catch(() => null);
+    // The app opens without the licence status (settings and the licence page stay usable); its error is shown.
+    const licence = await call('licence.status').then(
+      (l) => ({ licence: l, licenceError: null }),
+      (e: unknown) => ({ licence: null, licenceError: errorMessage(e) }),
+    );
     call('protection.status').then(setProtection, () => undefined);
-    return { info, settings, licence };
+    return { info, settings, ...licence };
   }, [call]);
 
   const applyBoot = useCallback((p: Promise<Boot>) => {
@@ -106,7 +112,7 @@ export function App() {
   );
   const setPage = useCallback((p: Page) => navigate({ page: p }), [navigate]);
 
-  const setLicence = useCallback((licence: LicenceStatus) => setBoot((b) => (b ? { ...b, licence } : b)), []);
+  const setLicence = useCallback((licence: LicenceStatus) => setBoot((b) => (b ? { ...b, licence, licenceError: null } : b)), []);
   useEvent('licence:status', setLicence);
   useEvent('protection:status', setProtection);
   useEvent('app:navigate', (e) => navigate(e));
@@ -137,6 +143,7 @@ export function App() {
         <Wizard
           initial={boot.settings}
           licence={boot.licence}
+          licenceError={boot.licenceError}
           onDone={(settings) => {
             setBoot({ ...boot, settings });
             setWizard(false);
@@ -156,7 +163,7 @@ export function App() {
         blocked && boot.licence ? (
           <LicenceExpiredScreen status={boot.licence} onStatus={setLicence} onOpenSettings={() => setPage('settings')} />
         ) : (
-          <Dashboard software={software} licence={boot.licence} onNavigate={navigate} />
+          <Dashboard software={software} licence={boot.licence} licenceError={boot.licenceError} onNavigate={navigate} />
         );
       break;
     case 'mapping':

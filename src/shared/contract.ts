@@ -17,26 +17,13 @@ import { errorCodeSchema, type SerializedError } from './errors.js';
 import { connectionDiagnosisSchema, progressEventSchema, salarieSchema, syncFlowSchema } from './domain.js';
 import {
   SECRET_PATHS,
-  batisimplySettingsSchema,
-  bufferSettingsSchema,
-  importsSettingsSchema,
-  licenceSettingsSchema,
-  protectionSettingsSchema,
-  remoteBufferSchema,
   scheduleSettingsSchema,
+  secretMetaOf,
   settingsSchema,
   softwareSchema,
-  sqlServerSettingsSchema,
   syncModeSchema,
-  type BatisimplySettings,
-  type BufferSettings,
-  type HoursSettings,
-  type ImportsSettings,
-  type LicenceSettings,
-  type ScheduleSettings,
+  type IsSecret,
   type Settings,
-  type SqlServerSettings,
-  type UpdatesSettings,
 } from './settings.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -90,56 +77,36 @@ export type SecretInput = z.infer<typeof secretInputSchema>;
 
 // --- settings as the renderer sees them (secrets replaced by { set }) ------------------------
 
-export const settingsViewSchema = settingsSchema.extend({
-  sqlServer: sqlServerSettingsSchema.extend({ password: secretViewSchema }),
-  buffer: bufferSettingsSchema.extend({ remote: remoteBufferSchema.extend({ password: secretViewSchema }) }),
-  batisimply: batisimplySettingsSchema.extend({ clientSecret: secretViewSchema, password: secretViewSchema }),
-  licence: licenceSettingsSchema.extend({ key: secretViewSchema, supabaseAnonKey: secretViewSchema }),
-  imports: importsSettingsSchema.extend({ apiKey: secretViewSchema }),
-  protection: protectionSettingsSchema.extend({ pinHash: secretViewSchema }),
-});
-export type SettingsView = z.infer<typeof settingsViewSchema>;
+/** A settings type with every `Secret` field replaced by its view `{ set }` (derived from the mark). */
+export type Masked<T> = {
+  [K in keyof T]: IsSecret<T[K]> extends true ? SecretView : T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Masked<T[K]> : T[K];
+};
+export type SettingsView = Masked<Settings>;
+
+/** The schema of the view: every marked secret field replaced by `secretViewSchema`. */
+function viewOf(schema: z.ZodType): z.ZodType {
+  if (secretMetaOf(schema)) return secretViewSchema;
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
+  if (!(inner instanceof z.ZodObject)) return schema;
+  const shape: Record<string, z.ZodType> = {};
+  let changed = false;
+  for (const [k, v] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+    shape[k] = viewOf(v);
+    changed ||= shape[k] !== v;
+  }
+  return changed ? inner.extend(shape) : schema;
+}
+export const settingsViewSchema = viewOf(settingsSchema) as unknown as z.ZodType<SettingsView, SettingsView>;
 
 // --- settings patch (deep partial; records replaced whole; secrets as SecretInput) -----------
 
-type Patch<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Patch<T[K]> : T[K] };
-
-export type SqlServerPatch = Patch<Omit<SqlServerSettings, 'password' | 'columnOverrides'>> & {
-  password?: SecretInput;
-  /** Each table's overrides are replaced whole when given. */
-  columnOverrides?: Partial<SqlServerSettings['columnOverrides']>;
+/** A deep-partial patch of a settings type, every `Secret` field taking a `SecretInput` (derived from the mark). */
+export type Patch<T> = {
+  [K in keyof T]?: IsSecret<T[K]> extends true ? SecretInput : T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Patch<T[K]> : T[K];
 };
-export type BufferPatch = Patch<Omit<BufferSettings, 'remote'>> & {
-  remote?: Patch<Omit<BufferSettings['remote'], 'password'>> & { password?: SecretInput };
-};
-export type BatisimplyPatch = Patch<Omit<BatisimplySettings, 'clientSecret' | 'password'>> & {
-  clientSecret?: SecretInput;
-  password?: SecretInput;
-};
-export type LicencePatch = Patch<Omit<LicenceSettings, 'key' | 'supabaseAnonKey'>> & {
-  key?: SecretInput;
-  supabaseAnonKey?: SecretInput;
-};
-export type ImportsPatch = Patch<Omit<ImportsSettings, 'apiKey'>> & { apiKey?: SecretInput };
-export interface SettingsPatch {
-  software?: Settings['software'];
-  mode?: Settings['mode'];
-  setupCompleted?: boolean;
-  machineName?: string;
-  sqlServer?: SqlServerPatch;
-  buffer?: BufferPatch;
-  batisimply?: BatisimplyPatch;
-  licence?: LicencePatch;
-  schedule?: Patch<ScheduleSettings>;
-  hours?: Patch<HoursSettings>;
-  imports?: ImportsPatch;
-  updates?: Patch<UpdatesSettings>;
-  /**
-   * Main process only (the protection feature): settings.update refuses it — its schema has no
-   * `protection` — so the PIN is changed only through protection.set / protection.clear.
-   */
-  protection?: { pinHash?: SecretInput; idleMinutes?: number };
-}
+/** What settings.update accepts: the `sqlServer.columnOverrides` tables are replaced whole when given. */
+export type SettingsPatch = Patch<Omit<Settings, 'version'>>;
 
 /**
  * Builds a patch schema from an object schema: every field optional, defaults removed (a missing

@@ -2,6 +2,13 @@
  * Domain types shared by the services and the UI. Plain data, validated with zod where they cross a boundary.
  */
 import { z } from 'zod';
+import { hasUnstorable } from './text.js';
+
+/**
+ * An identifier from outside, as text; refused when it holds a character the buffer cannot store (an altered id
+ * would no longer match the item next time). The message is French: it goes into the item's journal line.
+ */
+const externalId = <T extends z.ZodType<string>>(s: T) => s.refine((v) => !hasUnstorable(v), { message: 'caractère nul ou illisible' });
 
 /** A chantier as read from Batigest (ChantierDef), after column mapping. */
 export const chantierSourceSchema = z.object({
@@ -103,7 +110,7 @@ export const projectInputSchema = z.object({
 export type ProjectInput = z.infer<typeof projectInputSchema>;
 
 export const projectSchema = projectInputSchema.extend({
-  id: z.union([z.string(), z.number()]).transform(String),
+  id: externalId(z.union([z.string(), z.number()]).transform(String)),
   /** Last modification in BatiSimply when the API gives it. */
   lastModifiedDate: z.string().nullable().optional(),
 });
@@ -112,12 +119,12 @@ export type Project = z.infer<typeof projectSchema>;
 export const MANAGEMENT_STATUSES = ['VALIDATED', 'PENDING', 'REJECTED', 'DRAFT', 'SUBMITTED'] as const;
 
 export const timeSlotSchema = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
+  id: externalId(z.union([z.string(), z.number()]).transform(String)),
   /** UTC ISO timestamps. */
   startDate: z.string(),
   endDate: z.string(),
   user: z.object({
-    id: z.string(),
+    id: externalId(z.string()),
     firstName: z.string().nullable().optional(),
     lastName: z.string().nullable().optional(),
     email: z.string().nullable().optional(),
@@ -134,7 +141,7 @@ export const timeSlotSchema = z.object({
 export type TimeSlot = z.infer<typeof timeSlotSchema>;
 
 export const batisimplyUserSchema = z.object({
-  id: z.string(),
+  id: externalId(z.string()),
   firstName: z.string().nullable().optional(),
   lastName: z.string().nullable().optional(),
   email: z.string().nullable().optional(),

@@ -47,6 +47,11 @@ export const licenceValidateRequestSchema = z.object({
   app_version: z.string().max(64).optional(),
   /** Random value echoed in the signed payload, so an old answer cannot be replayed. */
   nonce: z.string().max(64).optional(),
+  /**
+   * The id this installation was bound to before its machine id changed (previous binding scheme):
+   * the seat held by that id moves to `machine_id` instead of a second seat being taken.
+   */
+  previous_machine_id: z.string().max(128).optional(),
 });
 export type LicenceValidateRequest = z.infer<typeof licenceValidateRequestSchema>;
 

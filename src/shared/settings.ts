@@ -3,11 +3,49 @@
  *
  * This is the *resolved* shape used by the main process (secrets in clear, in memory only).
  * On disk, secret fields are encrypted by the settings service; towards the renderer they are
- * replaced by `{ set: boolean }` (see `SECRET_PATHS` and the settings service).
+ * replaced by `{ set: boolean }`. Which fields are secret is marked on the field itself (`secret(…)`):
+ * the list of secret paths, the masked view, the patch type and the identity rule derive from the mark.
  */
 import { z } from 'zod';
 
 export const SETTINGS_VERSION = 1;
+
+// --- secrets: marked in the schema itself -----------------------------------------------------
+
+declare const secretMark: unique symbol;
+/**
+ * The value of a secret setting: a string whose type carries the mark, so that the renderer's view
+ * (`{ set }`) and the patch type (`SecretInput`) are derived from the schema (see contract.ts).
+ */
+export type Secret = string & { readonly [secretMark]?: true };
+/** True for a field whose type is `Secret`. */
+export type IsSecret<T> = typeof secretMark extends keyof T ? true : false;
+
+/** What the mark says about a secret. */
+export interface SecretMeta {
+  secret: true;
+  /** How a sentence names it: « le mot de passe SQL Server ». */
+  label: string;
+  /** « saisissez-le » / « saisissez-la ». */
+  pronoun: 'le' | 'la';
+  /**
+   * Setting paths that, together, name who receives the secret (server, account, security mode): a saved
+   * secret is only ever sent to them (src/main/services/settings/secret-identity.ts).
+   */
+  identity: readonly string[];
+}
+
+/** A secret string field (default empty): encrypted on disk, `{ set }` towards the renderer, masked in logs. */
+function secret(max: number, meta: Omit<SecretMeta, 'secret'>) {
+  const marked: SecretMeta = { secret: true, ...meta };
+  return z.string().max(max).default('').meta(marked as unknown as Record<string, unknown>) as unknown as z.ZodDefault<z.ZodType<Secret, Secret>>;
+}
+
+/** The mark of a schema field, or null (the meta of a field's own schema, default wrapper included). */
+export function secretMetaOf(field: z.ZodType): SecretMeta | null {
+  const m = field.meta() as Partial<SecretMeta> | undefined;
+  return m?.secret === true ? (m as SecretMeta) : null;
+}
 
 export const softwareSchema = z.enum(['batigest', 'codial']);
 /** The accounting software's name shown to the user (progress labels, journal, screens). */
@@ -41,7 +79,12 @@ export const sqlServerSettingsSchema = z.object({
   database: z.string().max(128).default(''),
   authentication: z.enum(['sql', 'windows']).default('sql'),
   user: z.string().max(128).default(''),
-  password: z.string().max(512).default(''),
+  password: secret(512, {
+    label: 'le mot de passe SQL Server',
+    pronoun: 'le',
+    // `server` holds the host, the instance and the port (host\INSTANCE, host,port).
+    identity: ['sqlServer.server', 'sqlServer.database', 'sqlServer.authentication', 'sqlServer.user', 'sqlServer.domain', 'sqlServer.encrypt', 'sqlServer.trustServerCertificate'],
+  }),
   /** Windows authentication (NTLM) needs a domain. */
   domain: z.string().max(128).default(''),
   encrypt: z.boolean().default(false),
@@ -63,7 +106,11 @@ export const remoteBufferSchema = z.object({
   port: z.number().int().min(1).max(65535).default(5432),
   database: z.string().max(128).default('connecteur'),
   user: z.string().max(128).default('postgres'),
-  password: z.string().max(512).default(''),
+  password: secret(512, {
+    label: 'le mot de passe de la base tampon',
+    pronoun: 'le',
+    identity: ['buffer.remote.host', 'buffer.remote.port', 'buffer.remote.user', 'buffer.remote.database', 'buffer.remote.ssl'],
+  }),
   ssl: z.boolean().default(false),
 });
 
@@ -87,9 +134,18 @@ export const batisimplySettingsSchema = z.object({
   realm: z.string().max(128).default('jhipster'),
   grantType: z.enum(['password', 'client_credentials']).default('password'),
   clientId: z.string().max(256).default(''),
-  clientSecret: z.string().max(1024).default(''),
+  clientSecret: secret(1024, {
+    label: 'le secret client BatiSimply',
+    pronoun: 'le',
+    // The API URL receives the token obtained with the secret.
+    identity: ['batisimply.ssoUrl', 'batisimply.apiUrl', 'batisimply.realm', 'batisimply.clientId', 'batisimply.grantType'],
+  }),
   username: z.string().max(256).default(''),
-  password: z.string().max(512).default(''),
+  password: secret(512, {
+    label: 'le mot de passe BatiSimply',
+    pronoun: 'le',
+    identity: ['batisimply.ssoUrl', 'batisimply.apiUrl', 'batisimply.realm', 'batisimply.clientId', 'batisimply.username', 'batisimply.grantType'],
+  }),
   scope: z.string().max(512).default(''),
   timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
   concurrency: z.number().int().min(1).max(32).default(8),
@@ -107,12 +163,17 @@ export const batisimplySettingsSchema = z.object({
 });
 
 export const licenceSettingsSchema = z.object({
-  key: z.string().max(64).default(''),
+  key: secret(64, {
+    label: 'la clé de licence',
+    pronoun: 'la',
+    // Sent to the licence server (or Supabase) for validation: only to the one it was saved for.
+    identity: ['licence.provider', 'licence.serverUrl', 'licence.supabaseUrl'],
+  }),
   /** 'manager' = the vendor's licence manager HTTP API; 'supabase' = rpc('validate_license') with the anon key. */
   provider: z.enum(['manager', 'supabase']).default('manager'),
   serverUrl: z.string().max(512).default('https://licences.groupe-sages.fr'),
   supabaseUrl: z.string().max(512).default(''),
-  supabaseAnonKey: z.string().max(2048).default(''),
+  supabaseAnonKey: secret(2048, { label: 'la clé Supabase', pronoun: 'la', identity: ['licence.supabaseUrl'] }),
   /** Ed25519 public key (PEM or base64 SPKI) used to verify signed answers. */
   publicKey: z.string().max(4096).default(''),
   revalidateHours: z.number().int().min(1).max(72).default(6),
@@ -142,7 +203,7 @@ export const hoursSettingsSchema = z.object({
 export const importsSettingsSchema = z.object({
   enabled: z.boolean().default(false),
   apiUrl: z.string().max(512).default(''),
-  apiKey: z.string().max(1024).default(''),
+  apiKey: secret(1024, { label: "la clé de l'API d'export", pronoun: 'la', identity: ['imports.apiUrl', 'imports.proxyUrl'] }),
   agentId: z.string().max(128).default(''),
   workDir: z.string().max(1024).default(''),
   batigestImportPath: z.string().max(1024).default(''),
@@ -162,10 +223,11 @@ export const updatesSettingsSchema = z.object({
 export const protectionSettingsSchema = z.object({
   /**
    * The PIN asked before Réglages, Correspondance and Maintenance, as a salted scrypt hash
-   * (`scrypt$N$r$p$salt$hash`, never the PIN itself). Empty = no protection. Changed only through the
-   * protection.* channels (never by settings.update), encrypted on disk like the other secrets.
+   * (`scrypt$N$r$p$salt$hash`, never the PIN itself). Empty = no protection. A secret (encrypted on disk,
+   * `{ set }` towards the renderer) sent nowhere; changed only through protection.set / protection.clear
+   * (the settings.update schema has no `protection`).
    */
-  pinHash: z.string().max(512).default(''),
+  pinHash: secret(512, { label: 'le code de protection des réglages', pronoun: 'le', identity: [] }),
   /** Minutes without a protected action after which the PIN is asked again. */
   idleMinutes: z.number().int().min(1).max(240).default(10),
 });
@@ -200,18 +262,26 @@ export type ImportsSettings = z.infer<typeof importsSettingsSchema>;
 export type UpdatesSettings = z.infer<typeof updatesSettingsSchema>;
 export type ProtectionSettings = z.infer<typeof protectionSettingsSchema>;
 
-/** Dotted paths of the fields that are secrets: encrypted on disk, never sent to the renderer in clear. */
-export const SECRET_PATHS = [
-  'sqlServer.password',
-  'buffer.remote.password',
-  'batisimply.clientSecret',
-  'batisimply.password',
-  'licence.key',
-  'licence.supabaseAnonKey',
-  'imports.apiKey',
-  'protection.pinHash',
-] as const;
-export type SecretPath = (typeof SECRET_PATHS)[number];
+/** Dotted paths of the secret fields, derived from the type (`Secret`): `'sqlServer.password' | …`. */
+type SecretPathsOf<T, P extends string = ''> = {
+  [K in keyof T & string]: IsSecret<T[K]> extends true ? `${P}${K}` : T[K] extends Record<string, unknown> ? SecretPathsOf<T[K], `${P}${K}.`> : never;
+}[keyof T & string];
+export type SecretPath = SecretPathsOf<Settings>;
+
+/** Every secret field with its mark, found in the schema (default wrappers unwrapped). */
+function collectSecrets(schema: z.ZodType, prefix = ''): { path: string; meta: SecretMeta }[] {
+  const meta = secretMetaOf(schema);
+  if (meta) return [{ path: prefix, meta }];
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
+  if (!(inner instanceof z.ZodObject)) return [];
+  return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([k, v]) => collectSecrets(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** The secret fields and what their marks say: encrypted on disk, never sent to the renderer in clear. */
+export const SECRETS: readonly { path: SecretPath; meta: SecretMeta }[] = collectSecrets(settingsSchema) as { path: SecretPath; meta: SecretMeta }[];
+/** Dotted paths of the secret fields (derived from the marks). */
+export const SECRET_PATHS: readonly SecretPath[] = SECRETS.map((s) => s.path);
 
 export function defaultSettings(): Settings {
   return settingsSchema.parse({});

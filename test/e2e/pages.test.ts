@@ -89,6 +89,26 @@ describe('renderer through the web bridge', { timeout: E2E_TEST_MS }, () => {
     expect(app.settings.get().sqlServer.password).toBe(secret);
   });
 
+  it('another server with the saved password kept is refused on screen, naming the field; typed again it is saved', async () => {
+    const { page, app } = stack;
+    const before = app.settings.get().sqlServer;
+    expect(before.password.length).toBeGreaterThan(0);
+    await page.goto(`${stack.bridge.origin}/#/settings`);
+    await page.reload();
+    const sql = page.getByTestId('settings-sql');
+    await sql.waitFor();
+    await sql.getByLabel('Serveur SQL Server').fill('serveur-pirate.example');
+    await sql.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => sql.getByRole('alert').first().textContent(), POLL).toMatch(/Mot de passe : saisissez-le de nouveau/);
+    expect(app.settings.get().sqlServer).toEqual(before);
+
+    await sql.getByRole('button', { name: 'Remplacer' }).click();
+    await sql.getByLabel('Mot de passe').fill('N0uveau-pour-ce-serveur');
+    await sql.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => app.settings.get().sqlServer.server, POLL).toBe('serveur-pirate.example');
+    expect(app.settings.get().sqlServer.password).toBe('N0uveau-pour-ce-serveur');
+  });
+
   it('every page is reachable with the keyboard and shows a loading, empty or error state', async () => {
     const { page } = stack;
     await page.goto(`${stack.bridge.origin}/#/dashboard`);

@@ -217,7 +217,7 @@ describe('app features against the simulators', () => {
     const end = await t.ended(runId);
     // Paul Leroy's 5.5 validated hours wait for a salarié: the run is partial and says why.
     expect(end).toMatchObject({ flow: 'hours', mode: null, status: 'partial', counts: { created: 1, skipped: 2, failed: 0 } });
-    expect(end.message).toMatch(/5,5 h validée\(s\) en attente.*2 créneau\(x\) d'utilisateur\(s\) BatiSimply sans salarié Sage Batigest/);
+    expect(end.message).toContain(" 5,5 h validées en attente, non écrites dans Sage Batigest : 2 créneaux d'un utilisateur BatiSimply sans salarié Sage Batigest (à associer dans « Correspondance des salariés »).");
     const rows = await h.suiviMo();
     expect(rows.map((r) => [r.codeSalarie, r.nbH0])).toEqual([['S01', 7.5]]);
     const items = (await ok(app, 'journal.get', { runId })).items;
@@ -317,7 +317,9 @@ describe('app features against the simulators', () => {
   it('mapping.get with BatiSimply unreachable: salariés, users seen in the time slots, and a French explanation', async () => {
     const saved = app.settings.get().batisimply;
     const port = await closedPort();
-    app.settings.update({ batisimply: { environment: 'custom', ssoUrl: `http://127.0.0.1:${port}`, apiUrl: `http://127.0.0.1:${port}`, maxRetries: 0 } });
+    // Other URLs: the saved secrets must be typed again (a saved secret only goes where it was saved for).
+    const secrets = { clientSecret: saved.clientSecret, password: saved.password };
+    app.settings.update({ batisimply: { environment: 'custom', ssoUrl: `http://127.0.0.1:${port}`, apiUrl: `http://127.0.0.1:${port}`, maxRetries: 0, ...secrets } });
     try {
       const view = await ok(app, 'mapping.get');
       expect(view.salaries).toHaveLength(3);
@@ -327,7 +329,7 @@ describe('app features against the simulators', () => {
         [U3, 'PL', true],
       ]);
     } finally {
-      app.settings.update({ batisimply: { ssoUrl: saved.ssoUrl, apiUrl: saved.apiUrl, maxRetries: saved.maxRetries } });
+      app.settings.update({ batisimply: { ssoUrl: saved.ssoUrl, apiUrl: saved.apiUrl, maxRetries: saved.maxRetries, ...secrets } });
     }
     expect((await ok(app, 'mapping.get')).usersError).toBeNull();
   });

@@ -39,13 +39,15 @@ function expectFrench(message: string | null | undefined): void {
 async function faultThenRerun(
   inject: () => void | Promise<void>,
   o: { hooks?: SyncHooks; clear?: () => void | Promise<void>; gatewayTimeoutMs?: number } = {},
-): Promise<{ first: RunSummary[]; journal: { status: string; message: string | null; error_code: string | null }[]; itemReasons: string[] }> {
+): Promise<{ first: RunSummary[]; journal: { status: string; message: string | null; error_code: string | null }[]; itemReasons: string[]; sqlFaultsFired: number }> {
   await inject();
   const buffer = await world.openBuffer();
   const gateway = world.gateway(o.gatewayTimeoutMs ? { requestTimeoutMs: o.gatewayTimeoutMs } : {});
   const e = await world.engine({ buffer, gateway, ...(o.hooks ? { hooks: o.hooks } : {}) });
   const first = await e.engine.run('all');
   await e.close();
+  // How many SQL statements a TDS fault acted on during the faulty run (read before clear() resets it).
+  const sqlFaultsFired = world.tds.faults.fired();
   world.bs.faults.clear();
   world.tds.faults.clear();
   await o.clear?.();
@@ -64,7 +66,7 @@ async function faultThenRerun(
   expect(second.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
   const c = await world.check();
   expect({ duplicates: c.duplicates, lost: c.lost, wrong: c.wrong }).toEqual({ duplicates: 0, lost: 0, wrong: [] });
-  return { first, journal, itemReasons };
+  return { first, journal, itemReasons, sqlFaultsFired };
 }
 
 /** A TCP proxy to PostgreSQL that can cut every connection and refuse new ones (a server restart / network cut). */
@@ -105,12 +107,14 @@ async function tcpProxy(targetPort: number): Promise<{ port: number; cut(): void
   };
 }
 
-const at = (name: string, n: number, fn: () => void | Promise<void>): SyncHooks => {
+/** Calls `fn` at the n-th hit of a checkpoint; `hits()` says how often the checkpoint was reached (did the fault fire?). */
+const at = (name: string, n: number, fn: () => void | Promise<void>): SyncHooks & { hits(): number } => {
   let hits = 0;
   return {
     async checkpoint(cp) {
       if (cp === name && ++hits === n) await fn();
     },
+    hits: () => hits,
   };
 };
 
@@ -127,9 +131,11 @@ describe('fault matrix', () => {
   });
 
   it('429 storm (Retry-After): short storm absorbed; long storm ends the run with a French journal entry', async () => {
+    let storm: { hits: number } | undefined;
     const short = await faultThenRerun(() => {
-      world.bs.faults.add({ route: '*', status: 429, retryAfterSeconds: 0, times: 4 });
+      storm = world.bs.faults.add({ route: '*', status: 429, retryAfterSeconds: 0, times: 4 });
     });
+    expect(storm?.hits).toBe(4);
     expect(short.first.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
     await world.reset();
     const long = await faultThenRerun(() => {
@@ -140,9 +146,11 @@ describe('fault matrix', () => {
   });
 
   it('5xx bursts: a burst is retried; a persistent 500 on updates is journaled and the rerun finishes', async () => {
+    let fiveXX: { hits: number } | undefined;
     const burst = await faultThenRerun(() => {
-      world.bs.faults.add({ route: '*', status: 503, times: 3 }); // fewer than the client's maxRetries + 1 attempts
+      fiveXX = world.bs.faults.add({ route: '*', status: 503, times: 3 }); // fewer than the client's maxRetries + 1 attempts
     });
+    expect(fiveXX?.hits).toBe(3);
     expect(burst.first.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
     await world.reset();
     const persistent = await faultThenRerun(() => {
@@ -152,11 +160,13 @@ describe('fault matrix', () => {
   });
 
   it('connection resets and answers cut in the middle: no duplicate project', async () => {
+    const cuts: { hits: number }[] = [];
     const r = await faultThenRerun(() => {
-      world.bs.faults.add({ route: 'POST /api/project', reset: true, times: 2 });
-      world.bs.faults.add({ route: 'POST /api/project', truncate: true, times: 2 });
-      world.bs.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', reset: true, times: 1 });
+      cuts.push(world.bs.faults.add({ route: 'POST /api/project', reset: true, times: 2 }));
+      cuts.push(world.bs.faults.add({ route: 'POST /api/project', truncate: true, times: 2 }));
+      cuts.push(world.bs.faults.add({ route: 'GET /api/timeSlotManagement/allUsers', reset: true, times: 1 }));
     });
+    expect(cuts.map((f) => f.hits)).toEqual([2, 2, 1]);
     expect(r.first.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
   });
 
@@ -164,6 +174,7 @@ describe('fault matrix', () => {
     const once = await faultThenRerun(() => {
       world.tds.faults.failNext('deadlock', /INSERT/i, 1);
     });
+    expect(once.sqlFaultsFired).toBe(1);
     expect(once.first.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
     await world.reset();
     const persistent = await faultThenRerun(() => {
@@ -183,22 +194,33 @@ describe('fault matrix', () => {
     );
     expect(r.first[1]!.status).toMatch(/failed|partial/);
     await world.reset();
+    const logged = world.logger.lines.length;
     const d = await faultThenRerun(() => {
       world.tds.faults.failNext('drop', /SuiviMO/i, 1);
     });
-    expect(d.first[0]!.status).toBe('succeeded');
+    // The drop hit a SuiviMO statement of the hours run, and the run got over it with an in-run retry.
+    expect(d.sqlFaultsFired).toBe(1);
+    expect(d.first.map((f) => [f.flow, f.status])).toEqual([
+      ['push', 'succeeded'],
+      ['hours', 'succeeded'],
+    ]);
+    expect(world.logger.lines.slice(logged).filter((l) => l.startsWith('warn retrying after a transient error'))).not.toEqual([]);
   });
 
   it('buffer connection lost (pg_terminate_backend) in the middle of a run: journaled or recovered, rerun completes', async () => {
     const db = world.settings.buffer.remote.database;
-    const r = await faultThenRerun(() => undefined, {
-      hooks: at('push:after-commit', 7, async () => {
-        const c = new pg.Client({ ...PG, database: 'postgres' });
-        await c.connect();
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db]);
-        await c.end();
-      }),
+    let terminated = 0;
+    const hook = at('push:after-commit', 7, async () => {
+      const c = new pg.Client({ ...PG, database: 'postgres' });
+      await c.connect();
+      const cut = await c.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db]);
+      terminated = cut.rows.filter((x) => x.ok).length;
+      await c.end();
     });
+    const r = await faultThenRerun(() => undefined, { hooks: hook });
+    // The fault fired: the push run reached its 7th commit, and at least one buffer connection was cut there.
+    expect(hook.hits()).toBeGreaterThanOrEqual(7);
+    expect(terminated).toBeGreaterThan(0);
     for (const s of r.first) expectFrench(s.message);
   });
 

@@ -81,7 +81,8 @@ describe('licence feature', () => {
   it('after a restart without network, the encrypted file cache gives the grace period', async () => {
     // same data folder as the first test: same settings, same machine id, same cache file
     const again = await makeApp('a');
-    again.app.settings.update({ licence: { serverUrl: 'http://127.0.0.1:9' } });
+    // Another server: the saved key is only sent to the one it was saved for, so it is typed again.
+    again.app.settings.update({ licence: { serverUrl: 'http://127.0.0.1:9', key: 'FEAT-2345-6789-ABCD' } });
     const r = await again.app.router.invoke('licence.check', {});
     expect(r).toMatchObject({ ok: true, value: { state: 'offline_grace', syncAllowed: true, graceDaysLeft: 6, clientName: 'Client Feature' } });
     await expect(again.lic.guard.assertSyncAllowed()).resolves.toBeUndefined();

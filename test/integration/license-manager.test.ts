@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../src/license-manager/migrations.js';
 import { verifyPayload } from '../../src/license-manager/security.js';
 import { LICENCE_KEY_ALPHABET, signedLicenceAnswerSchema, type SignedLicenceAnswer } from '../../src/shared/licence.js';
+import { Browser } from '../support/licence/browser.js';
 import { createTestDatabase, insertLicense, startLicenseManager, TEST_ADMIN_PASSWORD, type StartedManager, type TestDatabase } from '../support/licence/db.js';
 
 let db: TestDatabase;
@@ -15,7 +16,8 @@ let lm: StartedManager;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  lm = await startLicenseManager(db, { LM_RATE_IP_PER_MIN: '1000', LM_RATE_KEY_PER_MIN: '1000' });
+  // LM_TRUST_PROXY: the admin pages are reached as in production, through the HTTPS reverse proxy
+  lm = await startLicenseManager(db, { LM_RATE_IP_PER_MIN: '1000', LM_RATE_KEY_PER_MIN: '1000', LM_TRUST_PROXY: '1' });
 });
 afterAll(async () => {
   await lm?.close();
@@ -32,7 +34,7 @@ describe('migrations and row-level security', () => {
   it('are idempotent and recorded', async () => {
     expect(await runMigrations(db.pool)).toEqual([]);
     const r = await db.pool.query('select version from license_manager_migrations');
-    expect(r.rows.map((x) => x.version)).toEqual([1]);
+    expect(r.rows.map((x) => x.version)).toEqual([1, 2]);
   });
 
   it('enable RLS on every table', async () => {
@@ -178,37 +180,6 @@ describe('rate limiting', () => {
 });
 
 // ---------------------------------------------------------------------------------------------- admin
-
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(private readonly base: string) {}
-  async request(method: string, path: string, form?: Record<string, string>): Promise<{ status: number; text: string; location: string | null; headers: Headers }> {
-    const headers: Record<string, string> = {};
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(`${this.base}${path}`, { method, headers, redirect: 'manual', ...(form ? { body: new URLSearchParams(form).toString() } : {}) });
-    for (const sc of res.headers.getSetCookie()) {
-      const [pair] = sc.split(';');
-      const i = pair!.indexOf('=');
-      const name = pair!.slice(0, i);
-      const value = pair!.slice(i + 1);
-      if (value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return { status: res.status, text: await res.text(), location: res.headers.get('location'), headers: res.headers };
-  }
-  get = (p: string) => this.request('GET', p);
-  post = (p: string, f: Record<string, string>) => this.request('POST', p, f);
-  static csrf(html: string): string {
-    const m = /name="_csrf" value="([^"]+)"/.exec(html);
-    if (!m) throw new Error('no csrf field');
-    return m[1]!;
-  }
-  async login(password: string): Promise<{ status: number; text: string; location: string | null }> {
-    const page = await this.get('/admin/login');
-    return this.post('/admin/login', { _csrf: Browser.csrf(page.text), username: 'admin', password });
-  }
-}
 
 describe('admin pages', () => {
   it('redirects to login, sets a hardened cookie, refuses a wrong password and audits it', async () => {

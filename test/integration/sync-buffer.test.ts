@@ -124,7 +124,7 @@ describe('embedded buffer on disk', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { spawn } = await import('node:child_process');
-    const { openEmbeddedBuffer, BufferStore } = await import('../../src/main/services/buffer/index.js');
+    const { embeddedLockFile, openEmbeddedBuffer, BufferStore } = await import('../../src/main/services/buffer/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'cbs-buffer-'));
     try {
       const a = new BufferStore(await openEmbeddedBuffer(dir));
@@ -134,7 +134,7 @@ describe('embedded buffer on disk', () => {
       // Another live process holds the lock.
       const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
       try {
-        writeFileSync(join(dir, 'connecteur.lock'), String(other.pid));
+        writeFileSync(embeddedLockFile(dir), String(other.pid));
         await expect(openEmbeddedBuffer(dir)).rejects.toMatchObject({ code: 'BUFFER_LOCKED' });
       } finally {
         other.kill();

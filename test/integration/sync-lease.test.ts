@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BatigestPort, BatisimplyPort } from '../../src/main/services/ports.js';
 import type { BufferStore } from '../../src/main/services/buffer/index.js';
 import { SyncEngine, type SyncHooks } from '../../src/main/services/sync/engine.js';
+import { createSyncFlows } from '../../src/main/services/sync/flows/index.js';
 import { AppError } from '../../src/shared/errors.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 import { BUFFER_KINDS, createTestBuffer, type TestBuffer } from '../support/sync/buffers.js';
@@ -42,7 +43,7 @@ const localLeases = new Set<string>();
 
 /** An engine whose flows fail right after taking the lease (no Batigest/BatiSimply behind): enough to see the lease. */
 function engine(buffer: BufferStore, machineName: string, clock: { now(): Date }, hooks?: SyncHooks, registry: Set<string> | null = localLeases): SyncEngine {
-  return new SyncEngine({ ...ports, buffer, settings: () => testSettings(), clock, logger: memoryLogger(), machineName, hooks, ...(registry ? { localLeases: registry } : {}), leaseTtlMs: TTL, retryAttempts: 1, retryBaseMs: 1 });
+  return new SyncEngine({ flows: createSyncFlows(), ...ports, buffer, settings: () => testSettings(), clock, logger: memoryLogger(), machineName, hooks, ...(registry ? { localLeases: registry } : {}), leaseTtlMs: TTL, retryAttempts: 1, retryBaseMs: 1 });
 }
 
 /** Runs the hours flow on a new engine and returns the lease row seen once the run has started (null: refused). */

@@ -101,6 +101,30 @@ describe('web bridge', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
   });
 
+  it('the login redirect always stays on the bridge (no open redirect through //host, \\host or dot segments)', async () => {
+    const base = `http://127.0.0.1:${bridge.port}`;
+    const cases: [string, string][] = [
+      ['/.//evil.example/x', '/evil.example/x'],
+      ['//evil.example/x', '/evil.example/x'],
+      ['/\\evil.example/x', '/evil.example/x'],
+      ['/\\/evil.example', '/evil.example'],
+      ['/./\\evil.example', '/evil.example'],
+      ['/%2F%2Fevil.example', '/%2F%2Fevil.example'],
+      ['/%5C%5Cevil.example', '/%5C%5Cevil.example'],
+      ['/a/../..//evil.example', '/evil.example'],
+      ['///evil.example', '/evil.example'],
+      ['/journal', '/journal'],
+    ];
+    for (const [p, expected] of cases) {
+      const r = await request({ path: `${p}?token=${bridge.token}&tab=2`, headers: { host: host() } });
+      expect(r.status, p).toBe(302);
+      const location = String(r.headers.location);
+      expect(location, p).toBe(`${expected}?tab=2`);
+      expect(new URL(location, base).origin, p).toBe(base);
+      expect(location, p).not.toContain(bridge.token);
+    }
+  });
+
   it('serves the contract with the token: invalid input rejected with a code, secrets masked', async () => {
     const h = { host: host(), 'x-connecteur-token': bridge.token, 'content-type': 'application/json' };
     const info = JSON.parse((await request({ method: 'POST', path: '/api/invoke/app.info', headers: h, body: '' })).body);

@@ -1,6 +1,6 @@
 /** The hours window is read in segments of whole local days (engine.ts, localDaySegments). */
 import { describe, expect, it } from 'vitest';
-import { localDaySegments } from '../../src/main/services/sync/engine.js';
+import { localDaySegments } from '../../src/main/services/sync/flows/hours/segments.js';
 import { localDay } from '../../src/main/services/sync/mapping.js';
 
 const iso = (d: Date): string => d.toISOString();

@@ -87,7 +87,7 @@ export function createServices(d: ServiceFactoryDeps): Services {
   let updates: UpdateService | null = null;
   /** Leases held by the engines of this app (one set for all its runtimes, see SyncEngineDeps.localLeases). */
   const localLeases = new Set<string>();
-  const buffers = new BufferPool((s) => (o.buffer ? Promise.resolve(o.buffer) : openBuffer(s, d.userDataDir)));
+  const buffers = new BufferPool((s) => (o.buffer ? Promise.resolve(o.buffer) : openBuffer(s, d.userDataDir, log.child({ service: "buffer" }))));
 
   const services: Services = {
     licence() {

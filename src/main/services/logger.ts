@@ -3,12 +3,14 @@
  *
  * One line per record: {"ts","level","msg",...bindings,...fields}. Secret-looking fields
  * (password, secret, token, key, authorization, cookie…) are replaced by "[masqué]" at any depth, and
- * `password=…` / `Bearer …` fragments inside strings are masked too. With `dir`, records go to a
- * daily file `<prefix>-YYYY-MM-DD.log` (local date), older files beyond `retainDays` are removed.
+ * secrets inside strings are masked too (`password=…`, connection strings, `scheme://user:…@host`,
+ * « mot de passe : … », `Bearer …`, licence keys). With `dir`, records go to a daily file
+ * `<prefix>-YYYY-MM-DD.log` (local date, folder 0700, files 0600), older files beyond `retainDays` are removed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock, type LogFields, type Logger, type LogLevel } from './ports.js';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-fs.js';
 
 export const REDACTED = '[masqué]';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -16,9 +18,22 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 const SECRET_KEY = /pass(word|wd|phrase)?$|^pwd$|secret|token|^key$|[a-z_]key$|apikey|api_key|authori[sz]ation|cookie|credential|^enc$|\$enc/i;
 /** Keys that end in "key" but are not secrets. */
 const NOT_SECRET = /^(keyHint|runKey|codeKey|primaryKey|key_count)$/i;
+/** Keys whose value is a secret when they appear as `key=value` / `key: value` / `"key":"value"` in text. */
+const TEXT_KEYS =
+  'password|passwd|passphrase|pwd|client[_-]?secret|secret|access[_-]?token|refresh[_-]?token|id[_-]?token|token|api[_-]?key|licen[cs]e[_-]?key|anon[_-]?key';
+/** A value: quoted ("…" with escapes, '…') or a bare run (stops at spaces, quotes, & ; ,). */
+const TEXT_VALUE = `("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s"'&;,]+)`;
 const SECRET_IN_TEXT: [RegExp, string][] = [
-  [/\b(password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|license_key)(["']?\s*[=:]\s*["']?)([^\s"'&;,]+)/gi, `$1$2${REDACTED}`],
+  // URL userinfo: scheme://user:PASSWORD@host (the password may itself contain '@' or ':').
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@"'<>]*):[^\s/?#"'<>]*@/gi, `$1:${REDACTED}@`],
+  // Connection strings (ADO/ODBC): ;Password=two words; · Pwd={a;b}};c} · Password="x;y"
+  [/(^|;)(\s*(?:password|pwd)\s*=\s*)(\{(?:[^}]|\}\})*\}|"[^"]*"|'[^']*'|[^;]*)/gim, `$1$2${REDACTED}`],
+  [new RegExp(`\\b(${TEXT_KEYS})(["']?\\s*[=:]\\s*)${TEXT_VALUE}`, 'gi'), `$1$2${REDACTED}`],
+  // French: « mot de passe : X », « mdp=X » (the value may contain '&').
+  [/\b(mot[ -]de[ -]passe|mdp)(\s*[=:]\s*)("[^"]*"|«[^»]*»|[^\s"';,]+)/gi, `$1$2${REDACTED}`],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`],
+  // Licence keys XXXX-XXXX-XXXX-XXXX: only the last group stays, as the app shows it (maskLicenceKey).
+  [/\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-([A-Z0-9]{4})\b/gi, 'XXXX-XXXX-XXXX-$1'],
 ];
 
 export function isSecretKey(key: string): boolean {
@@ -85,14 +100,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     const day = localDay(now);
     try {
       if (!dirReady) {
-        fs.mkdirSync(opts.dir, { recursive: true });
+        ensurePrivateDir(opts.dir);
         dirReady = true;
       }
       if (day !== currentDay) {
         currentDay = day;
         prune(day);
       }
-      fs.appendFileSync(path.join(opts.dir, `${prefix}-${day}.log`), line + '\n', { mode: 0o600 });
+      fs.appendFileSync(path.join(opts.dir, `${prefix}-${day}.log`), line + '\n', { mode: PRIVATE_FILE_MODE });
     } catch {
       /* logging must never break the app */
     }

@@ -39,17 +39,20 @@ export function MappingPanel({
   if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
   if (!q.data) return null;
   return (
-    <MappingEditor
-      key={JSON.stringify(q.data.salaries.map((s) => [s.code, s.codebs]))}
-      view={q.data}
-      software={software}
-      onSaved={(v) => {
-        q.setData(v);
-        onSaved?.();
-      }}
-      onReload={q.reload}
-      onPendingChange={onPendingChange}
-    />
+    <>
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      <MappingEditor
+        key={JSON.stringify(q.data.salaries.map((s) => [s.code, s.codebs]))}
+        view={q.data}
+        software={software}
+        onSaved={(v) => {
+          q.setData(v);
+          onSaved?.();
+        }}
+        onReload={q.reload}
+        onPendingChange={onPendingChange}
+      />
+    </>
   );
 }
 

@@ -5,26 +5,38 @@
 import { useState } from 'react';
 import type { Notice } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
-import { useCall, useEvent, useQuery } from '../lib/backend.js';
-import { Button } from './ui.js';
+import { errorMessage, useCall, useEvent, useQuery } from '../lib/backend.js';
+import { Button, ErrorBanner } from './ui.js';
 
 export function Notices({ className }: { className?: string }) {
   const call = useCall();
   const q = useQuery((c) => c('settings.notices'));
   const [pushed, setPushed] = useState<Notice[]>([]);
   const [dismissed, setDismissed] = useState<Set<string>>(() => new Set());
+  const [dismissError, setDismissError] = useState<string | null>(null);
   useEvent('settings:notice', (n) => setPushed((xs) => (xs.some((x) => x.id === n.id) ? xs : [...xs, n])));
 
   const all = [...(q.data ?? []), ...pushed.filter((p) => !(q.data ?? []).some((n) => n.id === p.id))].filter((n) => !dismissed.has(n.id));
-  if (all.length === 0) return null;
+  if (all.length === 0 && !q.error && !dismissError) return null;
 
   const dismiss = (id: string) => {
     setDismissed((d) => new Set(d).add(id));
-    call('settings.dismissNotice', { id }).catch(() => undefined);
+    setDismissError(null);
+    call('settings.dismissNotice', { id }).catch((e: unknown) => {
+      // Not closed on the main side: it comes back, with the reason.
+      setDismissed((d) => {
+        const next = new Set(d);
+        next.delete(id);
+        return next;
+      });
+      setDismissError(errorMessage(e));
+    });
   };
 
   return (
     <div className={`stack notices ${className ?? ''}`} data-testid="notices">
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      {dismissError ? <ErrorBanner message={dismissError} /> : null}
       {all.map((n) => (
         <div
           key={n.id}

@@ -150,7 +150,18 @@ function rowColumns(software: string): Column<RunRow>[] {
 // The page
 // ---------------------------------------------------------------------------------------------
 
-export function Dashboard({ software, licence, onNavigate }: { software: string; licence: LicenceStatus | null; onNavigate: (t: NavTarget) => void }) {
+export function Dashboard({
+  software,
+  licence,
+  licenceError = null,
+  onNavigate,
+}: {
+  software: string;
+  licence: LicenceStatus | null;
+  /** Why the licence status could not be read. */
+  licenceError?: string | null;
+  onNavigate: (t: NavTarget) => void;
+}) {
   const call = useCall();
   const toast = useToast();
   const status = useQuery((c) => c('sync.status'));
@@ -380,9 +391,15 @@ export function Dashboard({ software, licence, onNavigate }: { software: string;
           <Card className="status-card" data-testid="card-licence">
             <div className="card-head">
               <h3>{fr.connection.licence}</h3>
-              {licence ? <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge> : <StatusBadge tone="neutral">{fr.connection.unknown}</StatusBadge>}
+              {licence ? (
+                <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge>
+              ) : (
+                <StatusBadge tone={licenceError ? 'error' : 'neutral'}>{licenceError ? fr.connection.error : fr.connection.unknown}</StatusBadge>
+              )}
             </div>
-            <div className="status-line">{licence ? licence.message : fr.licence.unavailable}</div>
+            <div className="status-line" role={licence ? undefined : 'alert'}>
+              {licence ? licence.message : (licenceError ?? fr.licence.unavailable)}
+            </div>
           </Card>
         </div>
       </section>
@@ -397,7 +414,7 @@ export function Dashboard({ software, licence, onNavigate }: { software: string;
         data-testid="last-runs"
       >
         {status.loading && !st ? <Loading /> : null}
-        {status.error && !st ? <ErrorBanner message={status.error.message} onRetry={status.reload} /> : null}
+        {status.error ? <ErrorBanner message={status.error.message} onRetry={status.reload} /> : null}
         {st && st.lastRuns.length === 0 ? <EmptyState title={fr.dashboard.noRuns}>{fr.dashboard.noRunsHelp}</EmptyState> : null}
         {st && st.lastRuns.length > 0 ? (
           <Table

@@ -73,7 +73,9 @@ export function LicenceKeyForm({
     try {
       const s = await call('licence.setKey', { key });
       onStatus(s);
-      setKey('');
+      // A key the licence service does not accept (or that cannot be checked) stays in the field, with the reason.
+      if (s.syncAllowed) setKey('');
+      else setError(s.message);
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -153,7 +155,7 @@ export function LicencePage() {
         </div>
       </div>
       {q.loading && !q.data ? <Loading /> : null}
-      {q.error && !q.data ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
       {q.data ? (
         <div className="grid grid-2">
           <Card
@@ -172,7 +174,8 @@ export function LicencePage() {
             <LicenceKeyForm
               onStatus={(s) => {
                 q.setData(s);
-                toast.show(s.message, s.syncAllowed ? 'ok' : 'error');
+                // A refused key is explained under the field itself.
+                if (s.syncAllowed) toast.show(s.message, 'ok');
               }}
             />
           </Card>
@@ -213,8 +216,11 @@ export function LicenceExpiredScreen({
   useEffect(() => {
     const t = window.setInterval(() => {
       call('licence.check')
-        .then(onStatus)
-        .catch(() => undefined)
+        .then((s) => {
+          setError(null);
+          onStatus(s);
+        })
+        .catch((e: unknown) => setError(errorMessage(e)))
         .finally(() => setLastCheck(new Date().toISOString()));
     }, LICENCE_RECHECK_MS);
     return () => window.clearInterval(t);

@@ -47,17 +47,20 @@ export function SettingsPage({ onSaved, onRerunWizard, section = null, protectio
   if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
   if (!q.data) return null;
   return (
-    <SettingsEditor
-      view={q.data}
-      onSaved={(v) => {
-        q.setData(v);
-        onSaved(v);
-      }}
-      onRerunWizard={onRerunWizard}
-      section={section}
-      protection={protection}
-      onProtection={onProtection}
-    />
+    <>
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      <SettingsEditor
+        view={q.data}
+        onSaved={(v) => {
+          q.setData(v);
+          onSaved(v);
+        }}
+        onRerunWizard={onRerunWizard}
+        section={section}
+        protection={protection}
+        onProtection={onProtection}
+      />
+    </>
   );
 }
 
@@ -332,7 +335,7 @@ function ScheduleCard({ software }: { software: string }) {
   return (
     <Card title={fr.schedule.title} data-testid="settings-schedule">
       {q.loading && !q.data ? <Loading /> : null}
-      {q.error && !q.data ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
       {error ? <ErrorBanner message={error} /> : null}
       {d ? (
         <>

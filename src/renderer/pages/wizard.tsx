@@ -53,16 +53,21 @@ function scheduleDraft(v: SettingsView): ScheduleDraft {
 export function Wizard({
   initial,
   licence: initialLicence,
+  licenceError = null,
   onDone,
 }: {
   initial: SettingsView;
   licence: LicenceStatus | null;
+  /** Why the licence status could not be read at start. */
+  licenceError?: string | null;
   onDone: (s: SettingsView) => void;
 }) {
   const call = useCall();
   const [view, setView] = useState(initial);
   const [step, setStep] = useState(0);
   const [licence, setLicence] = useState<LicenceStatus | null>(initialLicence);
+  /** The status came from the key form, which shows a refusal under the field itself. */
+  const [licenceFromForm, setLicenceFromForm] = useState(false);
   const [sql, setSql] = useState(() => sqlDraft(initial));
   const [buffer, setBuffer] = useState(() => bufferDraft(initial));
   const [bs, setBs] = useState(() => bsDraft(initial));
@@ -216,13 +221,19 @@ export function Wizard({
       intro = fr.licence.intro;
       body = (
         <div className="stack">
+          {!licence && licenceError ? <ErrorBanner message={licenceError} /> : null}
           {licence && licence.state !== 'missing' ? (
             <>
-              <p>{licence.message}</p>
+              {licenceFromForm && !licence.syncAllowed ? null : <p>{licence.message}</p>}
               <LicenceFacts status={licence} />
             </>
           ) : null}
-          <LicenceKeyForm onStatus={setLicence} />
+          <LicenceKeyForm
+            onStatus={(s) => {
+              setLicence(s);
+              setLicenceFromForm(true);
+            }}
+          />
         </div>
       );
       break;

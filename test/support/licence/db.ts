@@ -7,7 +7,7 @@ import pg from 'pg';
 import { loadConfig, type LicenseManagerConfig } from '../../../src/license-manager/config.js';
 import { runMigrations } from '../../../src/license-manager/migrations.js';
 import { generateSigningKeyPair, hashPassword } from '../../../src/license-manager/security.js';
-import { createLicenseManager, type LicenseManagerServer } from '../../../src/license-manager/server.js';
+import { createLicenseManager, type LicenseManagerLogger, type LicenseManagerServer } from '../../../src/license-manager/server.js';
 
 export const PG_ADMIN_URL = process.env.CBS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -76,7 +76,7 @@ export interface StartedManager {
 export async function startLicenseManager(
   db: TestDatabase,
   env: Record<string, string> = {},
-  opts: { now?: () => Date } = {},
+  opts: { now?: () => Date; logger?: LicenseManagerLogger; pool?: pg.Pool } = {},
 ): Promise<StartedManager> {
   await runMigrations(db.pool);
   const keys = generateSigningKeyPair();
@@ -88,7 +88,7 @@ export async function startLicenseManager(
     LM_PORT: '0',
     ...env,
   });
-  const lm = createLicenseManager({ config, pool: db.pool, ...(opts.now ? { now: opts.now } : {}) });
+  const lm = createLicenseManager({ config, pool: opts.pool ?? db.pool, ...(opts.now ? { now: opts.now } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
   const addr = await lm.listen();
   return { lm, url: addr.url, config, publicKeyPem: keys.publicKeyPem, close: () => lm.close() };
 }

@@ -4,6 +4,8 @@
  * It checks the `apikey` header and the `Authorization: Bearer <jwt>` (HS256, signed with the
  * project's JWT secret, like Supabase's anon key), then runs the function on the real PostgreSQL
  * AS THE ROLE OF THE TOKEN (`set local role anon`), exactly like PostgREST: grants and RLS apply.
+ * As PostgREST does, the request headers are given to SQL as `request.headers` (JSON) and an error
+ * with SQLSTATE `PTxyz` is answered with HTTP status xyz.
  * Errors use PostgREST's shape { code, message, details, hint }.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -91,6 +93,10 @@ export async function startPostgrestStandIn(opts: { pool: pg.Pool; jwtSecret: st
     try {
       await client.query('begin');
       await client.query(`set local role ${claims.role}`);
+      // like PostgREST: the request headers are visible to SQL as JSON (lower-case names)
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      await client.query(`select set_config('request.headers', $1, true)`, [JSON.stringify(headers)]);
       const argSql = names.map((n, i) => `"${n}" := $${i + 1}`).join(', ');
       const r = await client.query<{ result: unknown }>(`select to_jsonb(public."${fn}"(${argSql})) as result`, names.map((n) => args[n]));
       await client.query('commit');
@@ -102,6 +108,8 @@ export async function startPostgrestStandIn(opts: { pool: pg.Pool; jwtSecret: st
         return reply(res, 404, { code: 'PGRST202', message: `Could not find the function public.${fn}(${names.join(', ')}) in the schema cache`, details: null, hint: null }, rec);
       }
       if (err.code === '42501') return reply(res, 401, { code: '42501', message: err.message ?? 'permission denied', details: null, hint: null }, rec);
+      // like PostgREST: SQLSTATE PTxyz sets the HTTP status xyz
+      if (err.code && /^PT[1-5]\d\d$/.test(err.code)) return reply(res, Number(err.code.slice(2)), { code: err.code, message: err.message ?? '', details: null, hint: null }, rec);
       return reply(res, 400, { code: err.code ?? 'XX000', message: err.message ?? 'error', details: null, hint: null }, rec);
     } finally {
       client.release();

@@ -8,12 +8,21 @@
  *  - CONNECTEUR_TEST_CLOCK_OFFSET_MS — the run's clock is shifted (a restart "later": the lease of the
  *    killed process has expired, as it would have when a user restarts after a crash);
  *  - the licence check is replaced by an accepting stub (the licence service has its own tests; the crash
- *    test is about the sync engine).
+ *    test is about the sync engine);
+ *  - CONNECTEUR_TEST_KILL_BUFFER_TX=<n> (remote buffer only) — inside the n-th buffer transaction, the session
+ *    of that transaction is ended from another connection (pg_terminate_backend): the child prints
+ *    `KILLING <pid> <n>` before, `KILLED <pid> <n>` once the server has dropped it; every transaction prints
+ *    `TX <n>` (n = 0: count only).
+ *    The buffer is the real one (openRemoteBuffer + BufferStore); only its `transaction` is wrapped.
  *
  * The crash test bundles this file with esbuild (fast start) and runs it with `node`.
  */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { runCli } from '../../../src/main/cli.js';
+import { BufferStore, openRemoteBuffer, type BufferDb } from '../../../src/main/services/buffer/index.js';
 import type { CheckpointName, SyncHooks } from '../../../src/main/services/sync/engine.js';
+import { settingsSchema } from '../../../src/shared/settings.js';
 
 function crashHooks(spec: string | undefined): SyncHooks | undefined {
   if (!spec) return undefined;
@@ -33,11 +42,54 @@ function crashHooks(spec: string | undefined): SyncHooks | undefined {
   };
 }
 
+/** The real remote buffer of the settings file, whose n-th transaction loses its session. */
+async function killingBuffer(spec: string | undefined): Promise<BufferStore | undefined> {
+  if (spec === undefined) return undefined;
+  const target = Number(spec);
+  const settings = settingsSchema.parse(JSON.parse(readFileSync(process.env.CONNECTEUR_SETTINGS_FILE ?? '', 'utf8')));
+  const remote = settings.buffer.remote;
+  const db = await openRemoteBuffer(remote);
+  let n = 0;
+  let armed = false; // transactions of the CLI run only (not of the migrations below)
+  const wrapped: BufferDb = {
+    kind: db.kind,
+    query: (sql, params) => db.query(sql, params),
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+    transaction: (fn) =>
+      db.transaction(async (tx) => {
+        if (!armed) return fn(tx);
+        const i = ++n;
+        process.stdout.write(`TX ${i}\n`);
+        if (i === target) {
+          const [row] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          const admin = new pg.Client({ host: remote.host, port: remote.port, user: remote.user, password: remote.password, database: 'postgres' });
+          await admin.connect();
+          try {
+            process.stdout.write(`KILLING ${row!.pid} ${i}\n`);
+            await admin.query('SELECT pg_terminate_backend($1)', [row!.pid]);
+            while ((await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [row!.pid])).rowCount) await new Promise((r) => setTimeout(r, 5));
+          } finally {
+            await admin.end();
+          }
+          process.stdout.write(`KILLED ${row!.pid} ${i}\n`);
+        }
+        return fn(tx);
+      }),
+  };
+  const store = new BufferStore(wrapped);
+  await store.init();
+  armed = true;
+  return store;
+}
+
 const offset = Number(process.env.CONNECTEUR_TEST_CLOCK_OFFSET_MS ?? 0);
 const hooks = crashHooks(process.env.CONNECTEUR_TEST_CRASH_AT);
+const buffer = await killingBuffer(process.env.CONNECTEUR_TEST_KILL_BUFFER_TX);
 const code = await runCli(process.argv.slice(2), undefined, {
   clock: { now: () => new Date(Date.now() + offset) },
-  runtime: { licence: { assertSyncAllowed: async () => undefined } },
+  runtime: { licence: { assertSyncAllowed: async () => undefined }, ...(buffer ? { buffer } : {}) },
   ...(hooks ? { hooks } : {}),
 });
+await buffer?.db.close().catch(() => undefined);
 process.exit(code);

@@ -17,6 +17,7 @@ import { BatigestGateway } from '../../../src/main/services/batigest/index.js';
 import { BatisimplyClient } from '../../../src/main/services/batisimply/index.js';
 import { openBuffer, type BufferStore } from '../../../src/main/services/buffer/index.js';
 import { SyncEngine, type SyncHooks } from '../../../src/main/services/sync/engine.js';
+import { createSyncFlows } from '../../../src/main/services/sync/flows/index.js';
 import { createPgBackend, createPgliteBackend, type AdminBackend } from '../tds/backend.js';
 import { startTdsSimulator, type TdsSimulator } from '../tds/server.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany, SeededRandom, type BatigestCompany } from '../datasets/batigest.js';
@@ -298,6 +299,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       const gateway = e.gateway ?? world.gateway();
       const client = e.client ?? world.client();
       const engine = new SyncEngine({
+        flows: createSyncFlows(),
         batigest: gateway,
         batisimply: client,
         buffer,

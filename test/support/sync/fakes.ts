@@ -4,7 +4,7 @@
  * the simulators instead; these fakes only mirror the same semantics.
  */
 import type { ChantierSource, ConnectionDiagnosis, DevisSource, Project, ProjectInput, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../src/shared/domain.js';
-import { projectSchema, timeSlotSchema } from '../../../src/shared/domain.js';
+import { batisimplyUserSchema, projectSchema, timeSlotSchema } from '../../../src/shared/domain.js';
 import { AppError } from '../../../src/shared/errors.js';
 import type { BatigestPort, BatisimplyPort } from '../../../src/main/services/ports.js';
 import type { BatigestCompany } from '../datasets/batigest.js';
@@ -101,8 +101,9 @@ export class StateBatisimply implements BatisimplyPort {
   async listTimeSlots(w: { start: Date; end: Date }): Promise<TimeSlot[]> {
     return this.state.slotsInWindow(w.start.getTime(), w.end.getTime()).map((s) => timeSlotSchema.parse(this.state.slotJson(s)));
   }
+  /** As the real client: users that cannot be read (e.g. an id holding a NUL) are left out. */
   async listUsers() {
-    return [...this.state.users.values()];
+    return [...this.state.users.values()].filter((u) => batisimplyUserSchema.safeParse(u).success);
   }
   async close(): Promise<void> {}
 }

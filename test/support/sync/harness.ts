@@ -11,6 +11,7 @@ import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../../../src/m
 import type { BufferStore } from '../../../src/main/services/buffer/index.js';
 import { createTestBuffer, type BufferKind, type TestBuffer } from './buffers.js';
 import { SyncEngine, type SyncHooks } from '../../../src/main/services/sync/engine.js';
+import { createSyncFlows } from '../../../src/main/services/sync/flows/index.js';
 import type { BatigestCompany, GenChantier, GenDevis, GenSalarie } from '../datasets/batigest.js';
 import { SimState } from '../batisimply/state.js';
 import { memoryLogger } from '../foundation/memory-logger.js';
@@ -31,13 +32,13 @@ function testEngine(
   o: EngineOptions,
 ): SyncEngine {
   return new SyncEngine({
+    flows: createSyncFlows({ hours: { segmentDays: o.hoursSegmentDays } }),
     ...base,
     buffer: o.buffer ?? base.buffer,
     clock: o.clock ?? base.clock,
     machineName: o.machineName ?? 'PC-TEST',
     hooks: o.hooks,
     retryBaseMs: 1,
-    hoursSegmentDays: o.hoursSegmentDays,
   });
 }
 

@@ -16,9 +16,11 @@
  * Tables must be created with double-quoted, original-case names through adminExec, e.g.
  * `CREATE TABLE "ChantierDef" ("Code" varchar(8) PRIMARY KEY, "NomClient" varchar(60))`.
  */
+import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { citext } from '@electric-sql/pglite/contrib/citext';
 import pg from 'pg';
+import { BUNDLED_BUFFER_TEMPLATE, templateProblem } from '../../../src/main/services/buffer/template.js';
 
 export interface QueryResult {
   rows: unknown[][];
@@ -186,7 +188,28 @@ function assertDbName(name: string): void {
   if (!/^[\p{L}\p{N}_ -]{1,128}$/u.test(name)) throw new Error(`invalid database name '${name}'`);
 }
 
-export async function createPgliteBackend(opts: { dataDir?: string } = {}): Promise<AdminBackend> {
+/**
+ * An empty database to start an in-memory PGlite from: the embedded buffer's template (made by `npm ci`), which
+ * spares each simulated database PGlite's in-memory initdb (~770 MB of peak memory, seconds). Null when there
+ * is no usable template: PGlite then runs initdb as usual.
+ */
+function emptyDatabaseTarball(): Blob | null {
+  if (templateProblem(BUNDLED_BUFFER_TEMPLATE) !== null) return null;
+  try {
+    return new Blob([readFileSync(BUNDLED_BUFFER_TEMPLATE)], { type: 'application/x-gzip' });
+  } catch {
+    return null;
+  }
+}
+
+export interface PgliteBackendOptions {
+  /** Folder of the databases (one sub-folder each); default: in memory. */
+  dataDir?: string;
+  /** PostgreSQL server settings of each database, e.g. `['-c', 'shared_buffers=32MB']` (demo: a lighter process). */
+  serverParams?: readonly string[];
+}
+
+export async function createPgliteBackend(opts: PgliteBackendOptions = {}): Promise<AdminBackend> {
   const dbs = new Map<string, PgliteDb>();
   const creating = new Map<string, Promise<PgliteDb>>();
   const versions = new Map<string, number>();
@@ -202,8 +225,11 @@ export async function createPgliteBackend(opts: { dataDir?: string } = {}): Prom
     const pending = creating.get(key);
     if (pending) return pending;
     const p = (async () => {
+      const empty = opts.dataDir ? null : emptyDatabaseTarball();
       const db = await PGlite.create({
         ...(opts.dataDir ? { dataDir: `${opts.dataDir}/${name}` } : {}),
+        ...(empty ? { loadDataDir: empty } : {}),
+        ...(opts.serverParams ? { startParams: [...PGlite.defaultStartParams, ...opts.serverParams] } : {}),
         extensions: { citext },
         parsers: parsersRaw,
       });

@@ -53,8 +53,8 @@
  *
  * Test hooks: `faults.failNext('deadlock' | 'timeout' | 'drop', /statement regexp/, times)` acts on
  * the next matching statement (1205 + transaction rolled back / no answer until the driver's
- * attention / TCP reset); `stats` counts connections, batches, RPCs, statements and TLS
- * handshakes. See NOTES.md for driver quirks.
+ * attention / TCP reset), and `faults.fired(kind?)` says how many statements a fault acted on;
+ * `stats` counts connections, batches, RPCs, statements and TLS handshakes. See NOTES.md for driver quirks.
  */
 export type { BackendSession, SqlBackend, AdminBackend, QueryResult } from './backend.js';
 export { createPgliteBackend, createPgBackend } from './backend.js';

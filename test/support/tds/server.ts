@@ -51,7 +51,8 @@ export interface TdsSimulator {
   port: number;
   browserPort?: number;
   close(): Promise<void>;
-  faults: { failNext(kind: FaultKind, match?: RegExp, times?: number): void; clear(): void };
+  /** `fired(kind?)`: how many statements a fault acted on since the start (or the last clear), for fault tests to assert. */
+  faults: { failNext(kind: FaultKind, match?: RegExp, times?: number): void; clear(): void; fired(kind?: FaultKind): number };
   stats: {
     connections: number;
     batches: number;
@@ -89,6 +90,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
   }
   const logins = new Map(Object.entries(o.logins).map(([k, v]) => [k.toLowerCase(), v]));
   const faults: Fault[] = [];
+  const firedFaults: FaultKind[] = [];
   const stats = {
     connections: 0,
     batches: 0,
@@ -136,6 +138,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
     const f = faults[i]!;
     f.remaining--;
     if (f.remaining <= 0) faults.splice(i, 1);
+    firedFaults.push(f.kind);
     return f.kind;
   };
 
@@ -634,6 +637,10 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       },
       clear() {
         faults.length = 0;
+        firedFaults.length = 0;
+      },
+      fired(kind) {
+        return kind ? firedFaults.filter((k) => k === kind).length : firedFaults.length;
       },
     },
     stats,

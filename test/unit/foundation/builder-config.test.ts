@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -107,5 +108,49 @@ describe('electron-builder.yml', () => {
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('flips the Electron fuses so the packaged binary cannot be used as a plain Node or be inspected or fed another app', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    // onlyLoadAppFromAsar and the integrity check need the app in an asar archive with its integrity computed.
+    expect(config.asar).toBe(true);
+    expect(config.disableAsarIntegrity).toBeUndefined();
+    // Every fuse named here is one electron-builder knows (a typo would be refused by the schema).
+    const fuses = Object.keys((schema.definitions as Record<string, { properties: Record<string, unknown> } | undefined>).FuseOptionsV1?.properties ?? {});
+    expect(fuses.length).toBeGreaterThan(5);
+    for (const k of Object.keys(config.electronFuses as object)) expect(fuses).toContain(k);
+    const validate = validator();
+    expect(validate({ ...config, electronFuses: { ...(config.electronFuses as object), runAsNod: false } })).toBe(false);
+  });
+
+  it('the main process does not need what the fuses turn off (no fork / ELECTRON_RUN_AS_NODE, no file:// pages)', () => {
+    const sources = fs.readdirSync('src/main', { recursive: true, encoding: 'utf8' }).filter((f) => /\.(c|m)?ts$/.test(f));
+    expect(sources.length).toBeGreaterThan(10);
+    for (const f of sources) {
+      const text = fs.readFileSync(`src/main/${f}`, 'utf8');
+      expect([f, /ELECTRON_RUN_AS_NODE|\bfork\s*\(|utilityProcess/.test(text)]).toEqual([f, false]);
+      expect([f, /loadFile\(|['"`]file:\/\//.test(text)]).toEqual([f, false]);
+    }
+  });
+
+  it('needs no Electron binary on the build machine: the version comes from the installed package, the binary is downloaded for Windows', async () => {
+    // npm ci does not download Electron's binary (package.json › allowScripts); electron-builder takes the version
+    // from node_modules/electron/package.json and fetches the Windows build itself (no electronDist here).
+    const require = createRequire(import.meta.url);
+    const { getElectronVersion } = require('app-builder-lib/out/electron/electronVersion.js') as { getElectronVersion(dir: string, config: object): Promise<string> };
+    const installed = (JSON.parse(fs.readFileSync('node_modules/electron/package.json', 'utf8')) as { version: string }).version;
+    expect(await getElectronVersion(process.cwd(), config)).toBe(installed);
+    expect(config).not.toHaveProperty('electronDist');
+    const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { allowScripts: Record<string, boolean> };
+    // electron-winstaller (Squirrel.Windows) is not used by the NSIS target: its install script is not needed either.
+    expect(pkg.allowScripts).toMatchObject({ electron: false, 'electron-winstaller': false });
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, redact } from '../../../src/main/services/logger.js';
+import { createLogger, redact, redactText } from '../../../src/main/services/logger.js';
 
 let dir = '';
 afterEach(() => {
@@ -56,5 +56,58 @@ describe('logger', () => {
     const day1 = fs.readFileSync(path.join(dir, 'connecteur-2026-01-10.log'), 'utf8');
     expect(day1).toContain('jour 1');
     expect(day1).not.toContain('zz-secret');
+  });
+});
+
+describe('redactText (secrets inside free text)', () => {
+  const cases: [string, string, string][] = [
+    // [text, secret that must disappear, what must stay]
+    ['connexion postgres://connecteur:Pg-S3cret!@10.0.0.5:5432/tampon refusée', 'Pg-S3cret!', 'postgres://connecteur:[masqué]@10.0.0.5:5432/tampon'],
+    ['url=postgresql://u:p%40ss@db.local/x', 'p%40ss', 'postgresql://u:[masqué]@db.local/x'],
+    ['proxy http://agent:pa@ss:w0rd@proxy.lan:3128 injoignable', 'w0rd', '@proxy.lan:3128'],
+    ['https://user:tok_123@git.example/x.git', 'tok_123', 'https://user:[masqué]@git.example'],
+    ['Échec : mot de passe : Tr0ub4dor&3 refusé', 'Tr0ub4dor', 'mot de passe'],
+    ['mot de passe\u00a0: Bonj0ur-2026', 'Bonj0ur-2026', 'mot de passe'],
+    ['Mot de passe = azerty123', 'azerty123', 'Mot de passe'],
+    ['mdp: qwerty-77', 'qwerty-77', 'mdp'],
+    ['Server=SRV\\BATI;Database=BTG;User Id=sa;Password=Sa pass 99;Encrypt=false', 'pass 99', 'Encrypt=false'],
+    ['Server=SRV;Pwd={a;b}};c};Database=X', 'b}};c', 'Database=X'],
+    ['password=hunter2', 'hunter2', 'password='],
+    ['{"password":"deux mots","user":"sa"}', 'mots', '"user":"sa"'],
+    ['clientSecret=cs-abc-123 refusé', 'cs-abc-123', 'refusé'],
+    ['La clé ABCD-EFGH-2345-7KQ3 a été refusée', 'ABCD-EFGH-2345', 'XXXX-XXXX-XXXX-7KQ3'],
+    ['clé abcd-efgh-2345-7kq3 saisie', 'abcd-efgh', '-7kq3'],
+  ];
+  it.each(cases)('masks the secret in %j', (text, secret, kept) => {
+    const out = redactText(text);
+    expect(out).not.toContain(secret);
+    expect(out).toContain(kept);
+  });
+
+  it('leaves ordinary text alone (UUIDs, dates, messages that only mention a password, key hints)', () => {
+    for (const t of [
+      'run 123e4567-e89b-12d3-a456-426614174000 terminé le 2026-03-01',
+      'Mot de passe incorrect pour « sa » : vérifiez Réglages › SQL Server',
+      'La clé doit avoir la forme XXXX-XXXX-XXXX-XXXX.',
+      'clé XXXX-XXXX-XXXX-7KQ3',
+      'postgres://connecteur@10.0.0.5/tampon',
+    ]) {
+      expect(redactText(t)).toBe(t);
+    }
+  });
+});
+
+describe('log folder and files are private', () => {
+  it.skipIf(process.platform === 'win32')('creates the folder 0700 and files 0600, and tightens a folder left open by an earlier version', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-log-'));
+    const fresh = path.join(dir, 'a', 'logs');
+    createLogger({ dir: fresh }).info('x');
+    expect(fs.statSync(fresh).mode & 0o777).toBe(0o700);
+    for (const f of fs.readdirSync(fresh)) expect(fs.statSync(path.join(fresh, f)).mode & 0o777).toBe(0o600);
+    const old = path.join(dir, 'old-logs');
+    fs.mkdirSync(old, { mode: 0o755 });
+    fs.chmodSync(old, 0o755);
+    createLogger({ dir: old }).info('y');
+    expect(fs.statSync(old).mode & 0o777).toBe(0o700);
   });
 });

@@ -90,7 +90,7 @@ export function mappingHandlers(ctx: AppContext, jobs: SyncJobs): MappingHandler
         saved++;
       }
       try {
-        await rt.engine.refreshEmployeeMapping();
+        await rt.refreshEmployeeMapping();
       } catch (e) {
         log.warn('refreshing the employee mapping cache failed', { code: toAppError(e).code });
       }

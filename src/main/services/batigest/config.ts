@@ -24,7 +24,7 @@ export function parseServerAddress(server: string): ServerAddress {
       { detail: `invalid server address: ${why}` },
     );
   if (s === '') {
-    throw new AppError('NOT_CONFIGURED', "Le serveur SQL n'est pas renseigné : indiquez-le dans les paramètres (ex. « SERVEUR\\SQLEXPRESS »).");
+    throw new AppError('NOT_CONFIGURED', "Le serveur SQL n'est pas renseigné : indiquez-le dans Réglages › Base Sage Batigest (SQL Server) › Serveur SQL Server (ex. « SERVEUR\\SQLEXPRESS »).");
   }
   let rest = s;
   let port: number | null = null;
@@ -72,14 +72,14 @@ export interface PoolOptions {
 export function buildMssqlConfig(settings: SqlServerSettings, pool: PoolOptions = {}): MssqlConfig {
   const addr = parseServerAddress(settings.server);
   if (settings.database.trim() === '') {
-    throw new AppError('NOT_CONFIGURED', "La base Batigest n'est pas renseignée : indiquez le nom de la base de la société dans les paramètres.");
+    throw new AppError('NOT_CONFIGURED', "La base Batigest n'est pas renseignée : indiquez le nom de la base de la société dans Réglages › Base Sage Batigest (SQL Server) › Base de données Sage Batigest.");
   }
   if (settings.user.trim() === '') {
     throw new AppError(
       'NOT_CONFIGURED',
       settings.authentication === 'windows'
-        ? "Le compte Windows n'est pas renseigné : indiquez l'utilisateur (et son domaine) dans les paramètres SQL Server."
-        : "L'utilisateur SQL n'est pas renseigné : indiquez l'identifiant SQL Server (ex. « sa » ou le compte Batigest) dans les paramètres.",
+        ? "Le compte Windows n'est pas renseigné : indiquez l'utilisateur (et son domaine) dans Réglages › Base Sage Batigest (SQL Server)."
+        : "L'utilisateur SQL n'est pas renseigné : indiquez l'identifiant SQL Server (ex. « sa » ou le compte Batigest) dans Réglages › Base Sage Batigest (SQL Server) › Utilisateur.",
     );
   }
   const options: NonNullable<MssqlConfig['options']> = {

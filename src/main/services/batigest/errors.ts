@@ -112,7 +112,7 @@ function statementError({ e, ctx, detail, num }: Probe): AppError | null {
     return new AppError('SQL_TABLE_MISSING', `Une table attendue est absente de la base « ${ctx.database} » : vérifiez qu'il s'agit bien d'une base société Batigest.`, { detail, cause: e });
   }
   if (num(207)) {
-    return new AppError('SQL_COLUMN_MISSING', `Une colonne attendue est absente de la base « ${ctx.database} » : relancez la détection des colonnes dans les paramètres SQL Server.`, { detail, cause: e });
+    return new AppError('SQL_COLUMN_MISSING', `Une colonne attendue est absente de la base « ${ctx.database} » : relancez « Détecter les colonnes » dans Réglages › Options de synchronisation › Correspondance des colonnes.`, { detail, cause: e });
   }
   return null;
 }
@@ -161,7 +161,7 @@ function connectionError({ e, f, ctx, detail, srv, has, num }: Probe): AppError 
     );
   }
   if (has('EENCRYPT')) {
-    return new AppError('SQL_CERTIFICATE_REFUSED', `${srv} exige une connexion chiffrée : cochez « Chiffrer la connexion » dans les paramètres SQL Server.`, { detail, cause: e });
+    return new AppError('SQL_CERTIFICATE_REFUSED', `${srv} exige une connexion chiffrée : cochez « Chiffrer la connexion » dans Réglages › Base Sage Batigest (SQL Server).`, { detail, cause: e });
   }
   return null;
 }

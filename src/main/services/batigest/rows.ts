@@ -6,6 +6,7 @@
  * types are nullable); a value of the wrong shape in an optional column (e.g. text in a numeric column) becomes
  * NULL rather than failing the whole read.
  */
+import { isRealIsoDate, parseIsoStrict } from '../../../shared/dates.js';
 import { z } from 'zod';
 import {
   chantierSourceSchema,
@@ -49,12 +50,15 @@ export function toNumber(v: Cell): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** YYYY-MM-DD. Dates are read with useUTC, so a SQL `datetime` midnight is UTC midnight of the same day. */
+/**
+ * YYYY-MM-DD. Dates are read with useUTC, so a SQL `datetime` midnight is UTC midnight of the same day. A date held
+ * as text must be a real day (« 2026-02-30 » is refused, not rolled over).
+ */
 export function toDateOnly(v: Cell): string | null {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString().slice(0, 10);
   if (typeof v === 'string') {
     const m = /^(\d{4}-\d{2}-\d{2})/.exec(v.trim());
-    return m?.[1] ?? null;
+    return m?.[1] && isRealIsoDate(m[1]) ? m[1] : null;
   }
   return null;
 }
@@ -101,7 +105,8 @@ export function toTimestamp(v: Cell, tz: string | null = null): string | null {
   if (typeof v === 'string') {
     const t = v.trim();
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(t);
-    const d = new Date(hasZone ? t : `${t.replace(' ', 'T')}Z`);
+    // Strict ISO 8601: an impossible date held as text is refused, never rolled over.
+    const d = new Date(parseIsoStrict(hasZone ? t : `${t.replace(' ', 'T')}Z`));
     if (Number.isNaN(d.getTime())) return null;
     return hasZone ? d.toISOString() : wallTimeToIso(d, tz);
   }

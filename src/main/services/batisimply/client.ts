@@ -24,6 +24,7 @@ import type { BatisimplySettings } from '../../../shared/settings.js';
 import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, Logger, TimeSlotListOptions } from '../ports.js';
 import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
 import { abortableSleep, backoffDelay, cancelled, Limiter, mapLimited, parseRetryAfter, throwIfAborted } from './retry.js';
+import { conflictReason, DistinctById } from './distinct.js';
 import { badResponse, createdEntitySchema, parseItems, parseOne, partitionItems, problemSchema, readList, type InvalidListItem } from './schemas.js';
 import { TokenManager, safeHost } from './token-manager.js';
 import { exchange, header, TransportError, type HttpExchange } from './transport.js';
@@ -101,6 +102,20 @@ const listedUserSchema = z.preprocess(
   (v) => (v !== null && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'number' ? { ...v, id: String((v as { id: number }).id) } : v),
   batisimplyUserSchema,
 );
+
+/** A list's items as the journal names them (« 2 créneaux différents portent l'identifiant 7 »), by route. */
+const NOUNS: Record<string, readonly [string, string]> = {
+  'GET timeSlots': ['créneau', 'créneaux'],
+  'GET users': ['utilisateur', 'utilisateurs'],
+  'GET projects': ['chantier', 'chantiers'],
+  default: ['élément', 'éléments'],
+};
+
+/** One listed item, parsed, with its raw JSON when kept. */
+type ListEntry<S extends z.ZodType> = { item: z.output<S>; raw: Record<string, unknown> };
+/** One page of a list. */
+type ListPage<S extends z.ZodType> = { valid: Array<ListEntry<S>>; invalid: InvalidListItem[]; length: number; total: number | null };
+const NO_RAW: Record<string, unknown> = Object.freeze({});
 
 const WHAT = {
   projects: 'la liste des chantiers',
@@ -360,19 +375,27 @@ export class BatisimplyClient implements BatisimplyPort {
       const items = await this.listAll(BATISIMPLY_PATHS.timeSlots, { startDate: isoZ(s), endDate: isoZ(e) }, timeSlotSchema, WHAT.slots, 'GET timeSlots', opts.signal, invalid, false);
       return { items, invalid };
     });
-    const seen = new Map<string, TimeSlot>();
-    for (const part of parts) for (const { item } of part.items) seen.set(item.id, item);
-    if (opts.onInvalid) {
-      const invalid = new Map<string, InvalidListItem>();
-      for (const part of parts) for (const [k, r] of part.invalid ?? []) if (r.id === null || !seen.has(r.id)) invalid.set(k, r);
-      if (invalid.size > 0) this.deps.logger.warn('BatiSimply : créneaux illisibles ignorés', { count: invalid.size, ids: [...invalid.values()].slice(0, 20).map((r) => r.id) });
-      for (const r of invalid.values()) opts.onInvalid(r.id === null ? { id: null, reason: r.reason, key: r.key } : { id: r.id, reason: r.reason });
-    }
-    return [...seen.values()];
+    // A slot in two windows (it spans their bound) counts once; two different slots under one id are left out (tolerant).
+    const seen = new DistinctById<{ item: TimeSlot }>((e) => e.item);
+    for (const part of parts) for (const e of part.items) seen.add(e.item.id, e);
+    const merged = new Map<string, InvalidListItem>();
+    const slots = this.distinctItems(seen, 'GET timeSlots', tolerant ? merged : undefined).map((e) => e.item);
+    if (!opts.onInvalid) return slots;
+    // An id in conflict in one window stays out even if another window read it once.
+    const conflicted = new Set<string>([...merged.keys()]);
+    for (const part of parts) for (const [k, r] of part.invalid ?? []) if (r.conflict) conflicted.add(k);
+    const invalid = new Map<string, InvalidListItem>(merged);
+    for (const part of parts) for (const [k, r] of part.invalid ?? []) if (r.conflict || r.id === null || !seen.has(r.id)) invalid.set(k, r);
+    if (invalid.size > 0) this.deps.logger.warn('BatiSimply : créneaux illisibles ignorés', { count: invalid.size, ids: [...invalid.values()].slice(0, 20).map((r) => r.id) });
+    for (const r of invalid.values()) opts.onInvalid(r.id === null ? { id: null, reason: r.reason, key: r.key } : { id: r.id, reason: r.reason });
+    return slots.filter((x) => !conflicted.has(`id:${x.id}`));
   }
 
+  /** Users that cannot be read (missing id, an id holding a NUL…) are left out, and logged: the others are listed. */
   async listUsers(opts: Cancellable = {}): Promise<BatisimplyUser[]> {
-    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, listedUserSchema, WHAT.users, 'GET users', opts.signal);
+    const invalid = new Map<string, InvalidListItem>();
+    const rows = await this.listAll(BATISIMPLY_PATHS.users, {}, listedUserSchema, WHAT.users, 'GET users', opts.signal, invalid);
+    if (invalid.size > 0) this.deps.logger.warn('BatiSimply : utilisateurs illisibles ignorés', { count: invalid.size, reasons: [...invalid.values()].slice(0, 20).map((r) => r.reason) });
     return rows.map((r) => r.item);
   }
 
@@ -455,7 +478,8 @@ export class BatisimplyClient implements BatisimplyPort {
   // ------------------------------------------------------------------ paging
 
   /**
-   * Every item of a paged list, each exactly once (deduplicated by id). Uses the total (X-Total-Count or the
+   * Every item of a paged list, each exactly once (by id; an item read twice counts once, two different items
+   * under one id are a conflict: see distinctItems). Uses the total (X-Total-Count or the
    * envelope's) to fetch the remaining pages concurrently; without a total, pages sequentially until a short,
    * empty or already-seen page. Copes with servers that cap the page size or ignore paging.
    * With `invalid`, items that fail validation are collected there (deduplicated) instead of failing the page;
@@ -471,64 +495,42 @@ export class BatisimplyClient implements BatisimplyPort {
     invalid?: Map<string, InvalidListItem>,
     /** false: the items' raw JSON is not kept (time slots: only the parsed item is used; 50,000 of them would hold both). */
     keepRaw = true,
-  ): Promise<Array<{ item: z.output<S>; raw: Record<string, unknown> }>> {
+  ): Promise<Array<ListEntry<S>>> {
     const size = this.pageSize;
-    const NO_RAW: Record<string, unknown> = Object.freeze({});
-    const seen = new Map<string, { item: z.output<S>; raw: Record<string, unknown> }>();
-    const fetchPage = async (page: number) => {
-      const r = await this.call({
-        method: 'GET',
-        path,
-        query: { ...query, [PAGING_PARAMS.page]: page, [PAGING_PARAMS.size]: size },
-        what,
-        idempotent: true,
-        signal,
-        route,
-      });
-      const list = readList(r.json, header(r.headers, 'x-total-count'), what);
-      if (invalid) {
-        const parts = partitionItems(list.items, schema);
-        const valid = keepRaw ? parts.valid : parts.valid.map((v) => ({ item: v.item, raw: NO_RAW }));
-        return { valid, invalid: parts.invalid, length: list.items.length, total: list.total };
-      }
-      const items = parseItems(list.items, schema, what);
-      const raws = list.items as Array<Record<string, unknown>>;
-      return { valid: items.map((item, i) => ({ item, raw: keepRaw ? (raws[i] ?? {}) : NO_RAW })), invalid: [] as InvalidListItem[], length: items.length, total: list.total };
-    };
-    const add = (p: { valid: Array<{ item: z.output<S>; raw: Record<string, unknown> }>; invalid: InvalidListItem[] }): number => {
+    const items = new DistinctById<ListEntry<S>>((e) => e.item);
+    const fetchPage = (page: number) => this.fetchListPage(path, { ...query, [PAGING_PARAMS.page]: page, [PAGING_PARAMS.size]: size }, schema, what, route, signal, invalid !== undefined, keepRaw);
+    const add = (p: ListPage<S>): number => {
       let added = 0;
-      for (const v of p.valid) {
-        if (!seen.has(v.item.id)) added++;
-        seen.set(v.item.id, v);
-      }
+      for (const v of p.valid) if (items.add(v.item.id, v)) added++;
       for (const r of p.invalid) {
-        if (!invalid!.has(r.key) && !(r.id !== null && seen.has(r.id))) added++;
+        if (!invalid!.has(r.key) && !(r.id !== null && items.has(r.id))) added++;
         invalid!.set(r.key, r);
       }
       return added;
     };
     /** Distinct items read so far, unreadable ones included (compared with the announced total). */
     const count = (): number => {
-      let n = seen.size;
-      for (const r of invalid?.values() ?? []) if (r.id === null || !seen.has(r.id)) n++;
+      let n = items.size;
+      for (const r of invalid?.values() ?? []) if (r.id === null || !items.has(r.id)) n++;
       return n;
     };
+    const done = (): Array<ListEntry<S>> => this.distinctItems(items, route, invalid);
 
     const first = await fetchPage(0);
     add(first);
     const firstLen = first.length;
     // A server that ignores paging answers everything at once.
-    if (firstLen === 0 || firstLen > size) return [...seen.values()];
+    if (firstLen === 0 || firstLen > size) return done();
     let nextPage = 1;
     let maxLen = firstLen;
     if (first.total !== null) {
-      if (count() >= first.total) return [...seen.values()];
+      if (count() >= first.total) return done();
       // The server may cap the page size: its pages are then `firstLen` long.
       const pages = Math.ceil(first.total / firstLen);
       const rest = Array.from({ length: pages - 1 }, (_, i) => i + 1);
       const results = await mapLimited(rest, this.settings.concurrency, (p) => fetchPage(p));
       for (const r of results) add(r);
-      if (count() >= first.total) return [...seen.values()];
+      if (count() >= first.total) return done();
       nextPage = pages; // data grew while reading: continue sequentially
     }
     for (let guard = 0; guard < 100_000; guard++) {
@@ -539,7 +541,43 @@ export class BatisimplyClient implements BatisimplyPort {
       if (len === 0 || added === 0 || len < maxLen) break;
       maxLen = Math.max(maxLen, len);
     }
-    return [...seen.values()];
+    return done();
+  }
+
+  /** One page of a list: its valid items (and, `tolerant`, its unreadable ones instead of a failure), its length and total. */
+  private async fetchListPage<S extends z.ZodType<{ id: string }>>(
+    path: string,
+    query: Record<string, string | number>,
+    schema: S,
+    what: string,
+    route: string,
+    signal: AbortSignal | undefined,
+    tolerant: boolean,
+    keepRaw: boolean,
+  ): Promise<ListPage<S>> {
+    const r = await this.call({ method: 'GET', path, query, what, idempotent: true, signal, route });
+    const list = readList(r.json, header(r.headers, 'x-total-count'), what);
+    if (tolerant) {
+      const parts = partitionItems(list.items, schema);
+      const valid = keepRaw ? parts.valid : parts.valid.map((v) => ({ item: v.item, raw: NO_RAW }));
+      return { valid, invalid: parts.invalid, length: list.items.length, total: list.total };
+    }
+    const items = parseItems(list.items, schema, what);
+    const raws = list.items as Array<Record<string, unknown>>;
+    return { valid: items.map((item, i) => ({ item, raw: keepRaw ? (raws[i] ?? {}) : NO_RAW })), invalid: [], length: items.length, total: list.total };
+  }
+
+  /**
+   * The items of a listing, each id once. Different items under one id: with `invalid` (tolerant lists) they are all
+   * left out and reported there with a French reason; otherwise the last one read is kept. Logged either way.
+   */
+  private distinctItems<E extends { item: { id: string } }>(items: DistinctById<E>, route: string, invalid?: Map<string, InvalidListItem>): E[] {
+    const conflicts = items.conflicts();
+    if (conflicts.size > 0) {
+      this.deps.logger.warn('BatiSimply : identifiants en double avec des contenus différents', { route, ids: [...conflicts.keys()].slice(0, 20), kept: invalid ? 'aucun' : 'le dernier lu' });
+      for (const [id, n] of conflicts) invalid?.set(`id:${id}`, { id, key: `id:${id}`, reason: conflictReason(id, n, NOUNS[route] ?? NOUNS.default!), conflict: true });
+    }
+    return items.values(invalid !== undefined);
   }
 
   // ------------------------------------------------------------------ one API call, with retries

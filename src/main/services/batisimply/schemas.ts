@@ -93,6 +93,8 @@ export interface InvalidListItem {
   reason: string;
   /** Deduplication key: `id:<id>`, or the item's JSON when it has no readable id. */
   key: string;
+  /** Left out because different items came under this id in one listing (not because it is unreadable). */
+  conflict?: boolean;
 }
 
 /**
@@ -171,6 +173,9 @@ export function frenchIssues(err: z.ZodError, raw: unknown): string {
     } else if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
       const expected = issue.code === 'invalid_type' ? FRENCH_TYPES[String(issue.expected)] : undefined;
       parts.push(`champ « ${name} » de type incorrect (${expected ? `${expected} attendu, ` : ''}reçu ${frenchTypeOf(value)})`);
+    } else if (issue.code === 'custom' && issue.message) {
+      // Our own checks (schemas in shared/domain.ts) say what is wrong, in French.
+      parts.push(`champ « ${name} » invalide (${issue.message})`);
     } else {
       parts.push(`champ « ${name} » invalide`);
     }

@@ -202,7 +202,7 @@ function tokenHttpError(res: HttpExchange, grant: string): AppError {
   if (err && err.error === 'invalid_grant') {
     return new AppError(
       'BS_AUTH_FAILED',
-      "L'identifiant ou le mot de passe BatiSimply est incorrect. Vérifiez-les dans les paramètres (onglet BatiSimply).",
+      "L'identifiant ou le mot de passe BatiSimply est incorrect. Vérifiez « Utilisateur BatiSimply » et « Mot de passe BatiSimply » dans Réglages › Compte BatiSimply.",
       { detail },
     );
   }
@@ -222,7 +222,7 @@ function tokenHttpError(res: HttpExchange, grant: string): AppError {
   }
   return new AppError(
     'BS_AUTH_FAILED',
-    "L'authentification BatiSimply a échoué. Vérifiez les paramètres de connexion (type d'accès, identifiants).",
+    "L'authentification BatiSimply a échoué. Vérifiez le type d’accès et les identifiants dans Réglages › Compte BatiSimply.",
     { detail },
   );
 }

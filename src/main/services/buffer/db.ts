@@ -8,13 +8,23 @@
  * validate them with zod (store.ts), so driver differences (Date vs string) are absorbed there.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
-import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase } from './template.js';
+import { storable } from '../../../shared/text.js';
+import { ensurePrivateDir } from '../private-fs.js';
+import { BUNDLED_BUFFER_TEMPLATE, ensureBufferDatabase, ForeignFolderError, isDiskFullError, type CreationFs } from './template.js';
 
 export type SqlParam = string | number | boolean | null | Date | (string | null)[] | (number | null)[];
+
+/**
+ * Every text parameter made storable (U+0000 and lone surrogates → U+FFFD): PostgreSQL refuses them, and one such
+ * character in a name from outside must not fail a whole transaction (the sync layer refuses such identifiers).
+ */
+export function storableParams(params: SqlParam[]): SqlParam[] {
+  return params.map((p) => (typeof p === 'string' ? storable(p) : Array.isArray(p) ? (p as (string | number | null)[]).map((x) => (typeof x === 'string' ? storable(x) : x)) : p)) as SqlParam[];
+}
 
 export interface BufferQueryable {
   /** Runs one parameterised statement ($1, $2…) and returns its rows. */
@@ -31,11 +41,7 @@ export interface BufferDb extends BufferQueryable {
 }
 
 /** 53100 disk_full, or the file system's ENOSPC seen by the embedded database. */
-function isDiskFull(e: unknown): boolean {
-  const code = (e as { code?: string } | null)?.code;
-  const detail = e instanceof Error ? e.message : String(e);
-  return code === '53100' || code === 'ENOSPC' || /No space left on device|could not extend file/i.test(detail);
-}
+const isDiskFull = isDiskFullError;
 
 function bufferError(e: unknown, what: string): AppError {
   if (e instanceof AppError) return e;
@@ -67,7 +73,13 @@ function bufferError(e: unknown, what: string): AppError {
   });
 }
 
-const LOCK_FILE = 'connecteur.lock';
+/**
+ * The embedded buffer's lock file: next to its folder (not inside), so that the folder itself can be created
+ * aside and renamed into place, or kept aside when it is damaged, while the lock is held.
+ */
+export function embeddedLockFile(dataDir: string): string {
+  return `${resolve(dataDir)}.lock`;
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -83,10 +95,10 @@ function pidAlive(pid: number): boolean {
  * A lock file holds the owner's pid; a lock of a dead process (crash, kill) is taken over.
  */
 function lockEmbedded(dataDir: string): () => void {
-  const file = join(dataDir, LOCK_FILE);
+  const file = embeddedLockFile(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as { code?: string }).code !== 'EEXIST') throw e;
@@ -117,10 +129,15 @@ export const EMBEDDED_SERVER_PARAMS: readonly string[] = ['-c', 'shared_buffers=
 export interface EmbeddedBufferOptions {
   /** Template of a new database folder (see template.ts); null = in-memory initdb. Default: the one shipped with the app. */
   template?: string | null;
-  /** Told how a new database folder was made (template or in-memory initdb, and why not the template). */
-  onCreated?: (how: { origin: 'template' | 'initdb'; note: string | null }) => void;
-  /** Test hook (crash test): runs when a new folder is unpacked but not yet marked finished. */
+  /**
+   * Told how a new database folder was made (template or in-memory initdb, and why not the template), and where
+   * an unopenable folder found in its place was kept.
+   */
+  onCreated?: (how: { origin: 'template' | 'initdb'; note: string | null; keptAside: string | null }) => void;
+  /** Test hook (crash test): runs when a new folder is complete and verified, just before it is renamed into place. */
   beforeCreationMark?: () => Promise<void>;
+  /** Test hook: the file-system operations of the creation (a full disk mid-way). */
+  creationFs?: CreationFs;
 }
 
 /** Embedded buffer. `dataDir` undefined = in memory (tests). */
@@ -128,14 +145,29 @@ export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferO
   let unlock: () => void = () => undefined;
   const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SERVER_PARAMS];
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    // The folder itself is made by the creation (built aside, then renamed into place): its parent must exist.
+    mkdirSync(dirname(resolve(dataDir)), { recursive: true });
     unlock = lockEmbedded(dataDir);
     try {
-      const made = await ensureBufferDatabase(dataDir, opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template, startParams, opts.beforeCreationMark);
-      if (made.origin !== 'existing') opts.onCreated?.({ origin: made.origin, note: made.note });
+      const made = await ensureBufferDatabase(dataDir, {
+        template: opts.template === undefined ? BUNDLED_BUFFER_TEMPLATE : opts.template,
+        startParams,
+        ...(opts.creationFs ? { fs: opts.creationFs } : {}),
+        ...(opts.beforeCreationMark ? { beforeRename: opts.beforeCreationMark } : {}),
+      });
+      if (made.origin !== 'existing') opts.onCreated?.({ origin: made.origin, note: made.note, keptAside: made.keptAside });
+      // Private to this user (0700), also a folder an earlier version left open.
+      ensurePrivateDir(dataDir);
     } catch (e) {
       unlock();
       if (isDiskFull(e)) throw bufferError(e, 'create');
+      if (e instanceof ForeignFolderError) {
+        throw new AppError(
+          'BUFFER_ERROR',
+          `Le dossier de la base tampon intégrée (${e.dir}) contient déjà d'autres fichiers : le connecteur n'y touche pas. Choisissez un dossier vide, ou videz celui-ci, puis relancez.`,
+          { detail: e.message, cause: e },
+        );
+      }
       throw new AppError(
         'BUFFER_ERROR',
         "La base tampon intégrée n'a pas pu être créée. Vérifiez que le dossier est accessible en écriture, puis relancez : la création reprendra depuis le début.",
@@ -157,7 +189,7 @@ export async function openEmbeddedBuffer(dataDir?: string, opts: EmbeddedBufferO
   const wrap = (q: { query: PGlite['query'] }): BufferQueryable => ({
     async query<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
       try {
-        const res = await q.query<T>(sql, params);
+        const res = await q.query<T>(sql, storableParams(params));
         return res.rows;
       } catch (e) {
         throw bufferError(e, 'query');
@@ -212,12 +244,18 @@ export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<Buffe
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
     application_name: 'connecteur-batisimply',
   });
-  pool.on('error', () => {
-    /* idle client errors are surfaced on the next query */
+  // A pg client emits 'error' when its connection dies (server restart, pg_terminate_backend, network cut),
+  // also while it is checked out of the pool between two queries of a transaction, where the pool has no
+  // listener on it: without one of ours, Node would end the process on that event. The query in flight (or
+  // the next one) fails anyway and becomes a French BUFFER_UNREACHABLE, and the dead client leaves the pool.
+  const connectionLost = (): void => undefined; // reported by the query that fails, not here
+  pool.on('connect', (client) => {
+    client.on('error', connectionLost);
   });
+  pool.on('error', connectionLost); // idle clients: the pool removes them; the next query opens a new one
   const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: SqlParam[] = []): Promise<T[]> => {
     try {
-      const res = await client.query(sql, params);
+      const res = await client.query(sql, storableParams(params));
       return res.rows as T[];
     } catch (e) {
       throw bufferError(e, 'query');
@@ -235,16 +273,20 @@ export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<Buffe
       } catch (e) {
         throw bufferError(e, 'connect');
       }
+      let failure: unknown = null;
       try {
         await client.query('BEGIN');
         const out = await fn({ query: <R>(sql: string, params?: SqlParam[]) => run<R>(client, sql, params) });
         await client.query('COMMIT');
         return out;
       } catch (e) {
+        failure = e;
         await client.query('ROLLBACK').catch(() => undefined);
         throw bufferError(e, 'transaction');
       } finally {
-        client.release();
+        // A connection that failed is not given back to the pool for the next transaction.
+        const dead = failure !== null && bufferError(failure, 'transaction').code === 'BUFFER_UNREACHABLE';
+        client.release(dead ? (failure instanceof Error ? failure : new Error(String(failure))) : undefined);
       }
     },
     async exec(sql: string): Promise<void> {

@@ -2,12 +2,13 @@
  * "Tester la connexion" for the buffer database: opens it the way the sync will (embedded PGlite
  * folder or remote PostgreSQL), checks that migrations can be applied, and answers in French.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionDiagnosis } from '../../../shared/domain.js';
 import { AppError } from '../../../shared/errors.js';
 import type { BufferSettings } from '../../../shared/settings.js';
 import { openBuffer } from './index.js';
+import { ensurePrivateDir } from '../private-fs.js';
 
 /** PostgreSQL SQLSTATE → what the user should do. */
 function describePgFailure(e: unknown, s: BufferSettings): { code: string; message: string } {
@@ -59,7 +60,7 @@ export async function diagnoseBuffer(
       }
     }
     try {
-      mkdirSync(dir, { recursive: true });
+      ensurePrivateDir(dir);
       accessSync(dir, constants.W_OK);
     } catch {
       return {

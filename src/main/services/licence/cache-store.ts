@@ -2,8 +2,9 @@
  * Where the licence client keeps its last answer. The content is already encrypted by the
  * SecretCipher; this store only persists an opaque string (a file in the user data directory).
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-fs.js';
 
 export interface LicenceCacheStore {
   read(): Promise<string | null>;
@@ -24,9 +25,9 @@ export class FileLicenceCacheStore implements LicenceCacheStore {
   }
 
   async write(data: string): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
+    ensurePrivateDir(dirname(this.file));
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, data, { encoding: 'utf8', mode: 0o600 });
+    await writeFile(tmp, data, { encoding: 'utf8', mode: PRIVATE_FILE_MODE });
     await rename(tmp, this.file);
   }
 

@@ -42,11 +42,35 @@ import {
 import type { LicenceSettings } from '../../../shared/settings.js';
 import type { Clock, Logger, SecretCipher } from '../ports.js';
 import type { LicenceCacheStore } from './cache-store.js';
+import type { MachineIdentity } from './machine-id.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 /** How far the local clock may be behind the issue date of the cached answer before we distrust it. */
 const CLOCK_SKEW_MS = 10 * 60_000;
+/** The high-water mark is written again once the clock has moved this much past the stored one. */
+const CLOCK_HW_PERSIST_MS = 10 * 60_000;
+
+const CLOCK_DATE = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short' });
+
+/** The clock of this PC is behind a time it has already shown: the offline grace is suspended. */
+export function clockBehindMessage(highWater: Date): string {
+  return (
+    `L’horloge de ce poste indique une date antérieure au ${CLOCK_DATE.format(highWater)}, déjà atteinte sur ce poste : ` +
+    'la licence ne peut pas être confirmée sans connexion. Remettez le poste à la bonne date et l’heure (Paramètres Windows › Heure et langue › ' +
+    'Date et heure, réglage automatique de l’heure activé) ou reconnectez-le à Internet, puis cliquez sur « Vérifier la licence » dans la page Licence.'
+  );
+}
+
+export const SUPABASE_HTTPS_MESSAGE =
+  "L'adresse Supabase du service de licences (réglage licence.supabaseUrl, variable CONNECTEUR_LICENCE_SUPABASE_URL) doit commencer par https:// : " +
+  'en http, la réponse du service pourrait être falsifiée en chemin. Corrigez-la avec l’adresse fournie par le Groupe SAGES.';
+
+/** http:// is only accepted towards this PC itself (tests, local stand-ins). */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 export type FetchLike = typeof globalThis.fetch;
 
@@ -98,7 +122,11 @@ export interface LicenceServiceDeps {
   cipher: SecretCipher;
   cache: LicenceCacheStore;
   logger: Logger;
-  machineId: () => Promise<string>;
+  /**
+   * This PC's id: a plain string, or the identity from machine-id.ts (OS-bound id plus the id of the
+   * previous scheme, sent once so the seat moves instead of a second one being taken).
+   */
+  machineId: () => Promise<string | MachineIdentity>;
   appVersion: string;
   supabase?: SupabaseFactory;
   /** Waits between retries (injectable so tests do not sleep). */
@@ -119,6 +147,13 @@ const cacheRecordSchema = z.object({
   payload: licencePayloadSchema,
   /** Ed25519 signature (base64) or HMAC-SHA256 (base64) of canonicalJson(payload). */
   seal_value: z.string().min(1).max(200),
+  /**
+   * High-water mark of this PC's clock: the latest time seen while this answer was in use. A clock
+   * set earlier than that (minus a small skew) suspends the offline grace. Sealed by `clock_seal`
+   * (HMAC keyed by licence key and machine) inside the encrypted record. Absent in older caches.
+   */
+  clock_hw: z.string().max(40).refine((x) => !Number.isNaN(Date.parse(x))).optional(),
+  clock_seal: z.string().max(100).optional(),
 });
 type CacheRecord = z.infer<typeof cacheRecordSchema>;
 
@@ -171,6 +206,12 @@ export class LicenceService {
   private next: Date | null = null;
   private configProblem: string | null = null;
   private machine: string | null = null;
+  /** The id of the previous binding scheme (sent so the seat moves), null when none. */
+  private previousMachine: string | null = null;
+  /** Latest time this PC's clock has shown (see cacheRecordSchema.clock_hw). */
+  private highWater: Date | null = null;
+  private persistedHighWater = 0;
+  private hwWrite: Promise<void> = Promise.resolve();
   private inflight: Promise<LicenceStatus> | null = null;
   private inflightFingerprint = '';
   /** The stored answer was rejected (tampered / unreadable) and no live answer replaced it yet. */
@@ -269,14 +310,25 @@ export class LicenceService {
       this.outcome = 'online';
       this.onlineAt = now;
       this.cacheRejected = false;
-      this.record = {
-        v: 1,
-        provider: s.provider,
-        seal: result.seal,
-        binding: this.binding(key, machineId),
-        payload: result.payload,
-        seal_value: result.sealValue,
-      };
+      // A live answer re-anchors the clock mark at this PC's clock (not the server's: a PC whose clock
+      // is steadily wrong must keep working while online). Setting the clock back and then going
+      // online gains nothing: the grace is then counted from that earlier time.
+      const hw = now;
+      this.highWater = hw;
+      this.persistedHighWater = hw.getTime();
+      this.record = this.sealClock(
+        {
+          v: 1,
+          provider: s.provider,
+          seal: result.seal,
+          binding: this.binding(key, machineId),
+          payload: result.payload,
+          seal_value: result.sealValue,
+        },
+        key,
+        machineId,
+        hw,
+      );
       await this.saveCache(this.record);
       this.next = new Date(now.getTime() + s.revalidateHours * HOUR);
       log.info('licence vérifiée', { status: result.payload.status, expiresAt: result.payload.expires_at });
@@ -335,7 +387,7 @@ export class LicenceService {
     }
     if (this.configProblem) return make('non_configuree', false, {}, this.configProblem);
     const rec = this.record;
-    if (!rec || (this.machine && rec.binding !== this.binding(key, this.machine))) {
+    if (!rec || (this.machine && !this.bindingIsOurs(rec, key))) {
       const why = this.cacheRejected
         ? 'Les données de licence enregistrées sur ce poste ont été modifiées ou sont illisibles : elles ont été écartées. Reconnectez ce poste à Internet puis cliquez sur « Vérifier la licence ».'
         : this.outcome === 'none'
@@ -365,6 +417,19 @@ export class LicenceService {
       case 'valid':
         break;
     }
+    // The clock may never go back behind a time this PC has already shown while using this answer
+    // (offline grace AND the live answer's window): otherwise moving it back and forth would relive
+    // the same days for ever. A recheck is made due at once: a live answer re-anchors the mark.
+    const highWater = this.noteClock(now, key);
+    const graceEndAt = () => {
+      const c = [new Date(p.issued_at).getTime() + s.graceDays * DAY, Date.parse(p.valid_until)];
+      if (exp) c.push(exp.getTime());
+      return new Date(Math.min(...c)).toISOString();
+    };
+    if (highWater && now.getTime() < highWater.getTime() - CLOCK_SKEW_MS) {
+      if (!this.next || this.next > now) this.next = now;
+      return make('hors_ligne', false, { ...info, graceEndsAt: graceEndAt(), graceDaysLeft: 0 }, clockBehindMessage(highWater));
+    }
     // A live answer is authoritative (even if this PC's clock disagrees with the server's) for as
     // long as the grace period, counted on the local clock from the moment it was received.
     const soon = info.daysUntilExpiry !== null && info.daysUntilExpiry <= EXPIRING_SOON_DAYS;
@@ -392,6 +457,8 @@ export class LicenceService {
 
   private reset(): void {
     this.record = null;
+    this.highWater = null;
+    this.persistedHighWater = 0;
     this.loadedBinding = null;
     this.outcome = 'none';
     this.onlineAt = null;
@@ -404,14 +471,66 @@ export class LicenceService {
       if (!parsePublicKey(s.publicKey)) return "La clé publique du service de licences est absente ou illisible : les réponses ne peuvent pas être vérifiées. Renseignez la clé fournie par le Groupe SAGES.";
     } else {
       if (!/^https?:\/\//.test(s.supabaseUrl)) return "L'adresse Supabase du service de licences n'est pas configurée. Renseignez-la dans la page Licence.";
+      let url: URL | null;
+      try {
+        url = new URL(s.supabaseUrl);
+      } catch {
+        url = null;
+      }
+      if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))) return SUPABASE_HTTPS_MESSAGE;
       if (s.supabaseAnonKey.trim() === '') return 'La clé publique (anon) Supabase du service de licences n’est pas configurée. Renseignez-la dans la page Licence.';
     }
     return null;
   }
 
   private async machineIdOnce(): Promise<string> {
-    if (!this.machine) this.machine = (await this.d.machineId()).slice(0, 128);
+    if (!this.machine) {
+      const m = await this.d.machineId();
+      const identity = typeof m === 'string' ? { id: m, previous: null } : m;
+      this.machine = identity.id.slice(0, 128);
+      const previous = identity.previous?.slice(0, 128) ?? null;
+      this.previousMachine = previous && previous !== this.machine ? previous : null;
+    }
     return this.machine;
+  }
+
+  /** The record is bound to this key on this PC, under its id or (right after the id changed) its previous id. */
+  private bindingIsOurs(rec: CacheRecord, key: string): boolean {
+    if (!this.machine) return false;
+    if (rec.binding === this.binding(key, this.machine)) return true;
+    return this.previousMachine !== null && rec.binding === this.binding(key, this.previousMachine);
+  }
+
+  private clockSeal(key: string, machineId: string, hw: string): string {
+    return createHmac('sha256', this.hmacKey(key, machineId)).update(`clock-hw\0${hw}`).digest('base64');
+  }
+
+  private sealClock(rec: CacheRecord, key: string, machineId: string, hw: Date): CacheRecord {
+    const iso = hw.toISOString();
+    return { ...rec, clock_hw: iso, clock_seal: this.clockSeal(key, machineId, iso) };
+  }
+
+  /**
+   * Raises the high-water mark to `now` and returns it. Written back to the cache (asynchronously,
+   * serialised) once it moved CLOCK_HW_PERSIST_MS past the stored value, so that a restart keeps it.
+   */
+  private noteClock(now: Date, key: string): Date | null {
+    const rec = this.record;
+    if (!rec) return this.highWater;
+    if (!this.highWater || now.getTime() > this.highWater.getTime()) this.highWater = now;
+    const hw = this.highWater;
+    if (hw.getTime() - this.persistedHighWater >= CLOCK_HW_PERSIST_MS) {
+      this.persistedHighWater = hw.getTime();
+      const machineId = rec.payload.machine_id;
+      this.hwWrite = this.hwWrite
+        .then(async () => {
+          if (this.record !== rec) return; // replaced by a live answer meanwhile
+          this.record = this.sealClock(rec, key, machineId, hw);
+          await this.saveCache(this.record);
+        })
+        .catch(() => undefined);
+    }
+    return hw;
   }
 
   private binding(key: string, machineId: string): string {
@@ -439,8 +558,12 @@ export class LicenceService {
       }
     }
     if (s.provider !== 'supabase') return false;
-    const expected = Buffer.from(this.hmac(key, machineId, rec.payload), 'base64');
-    const actual = Buffer.from(rec.seal_value, 'base64');
+    return this.sameMac(this.hmac(key, machineId, rec.payload), rec.seal_value);
+  }
+
+  private sameMac(expectedB64: string, actualB64: string): boolean {
+    const expected = Buffer.from(expectedB64, 'base64');
+    const actual = Buffer.from(actualB64, 'base64');
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
 
@@ -451,6 +574,8 @@ export class LicenceService {
     this.outcome = 'none';
     this.onlineAt = null;
     this.cacheRejected = false;
+    this.highWater = null;
+    this.persistedHighWater = 0;
     this.loadedBinding = binding;
     let raw: string | null;
     try {
@@ -467,12 +592,24 @@ export class LicenceService {
       await this.rejectCache('déchiffrement ou format invalide');
       return;
     }
-    if (rec.binding !== binding) return; // another key or another PC: not ours, simply ignored
-    if (!this.verifySeal(rec, key, machineId, s) || rec.payload.machine_id !== machineId) {
+    // Bound to this key on this PC (under its id, or its previous id right after the id changed);
+    // another key or another PC: not ours, simply ignored.
+    const boundTo = rec.binding === binding ? machineId : this.previousMachine && rec.binding === this.binding(key, this.previousMachine) ? this.previousMachine : null;
+    if (!boundTo) return;
+    if (!this.verifySeal(rec, key, boundTo, s) || rec.payload.machine_id !== boundTo) {
       await this.rejectCache('sceau (signature/HMAC) invalide');
       return;
     }
+    if (rec.clock_hw !== undefined || rec.clock_seal !== undefined) {
+      if (!rec.clock_hw || !rec.clock_seal || !this.sameMac(this.clockSeal(key, boundTo, rec.clock_hw), rec.clock_seal)) {
+        await this.rejectCache('repère d’horloge altéré');
+        return;
+      }
+    }
     this.record = rec;
+    // An older cache without the mark starts from the issue date of its answer.
+    this.highWater = new Date(rec.clock_hw ?? rec.payload.issued_at);
+    this.persistedHighWater = this.highWater.getTime();
   }
 
   private async rejectCache(why: string): Promise<void> {
@@ -529,7 +666,13 @@ export class LicenceService {
       const res = await this.d.fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ license_key: key, machine_id: machineId, app_version: this.d.appVersion, nonce }),
+        body: JSON.stringify({
+          license_key: key,
+          machine_id: machineId,
+          app_version: this.d.appVersion,
+          nonce,
+          ...(this.previousMachine ? { previous_machine_id: this.previousMachine } : {}),
+        }),
         signal: sig,
       });
       if (res.status === 429 || res.status >= 500) {
@@ -559,8 +702,13 @@ export class LicenceService {
 
   private async askSupabase(s: LicenceSettings, key: string, machineId: string, signal?: AbortSignal): Promise<ProviderResult> {
     const client = (this.d.supabase ?? defaultSupabaseFactory)(s.supabaseUrl.replace(/\/+$/, ''), s.supabaseAnonKey.trim(), this.d.fetch);
+    const args = { p_key: key, p_machine_id: machineId, p_app_version: this.d.appVersion };
     return this.withRetries(async (sig) => {
-      const r = await client.rpc('validate_license', { p_key: key, p_machine_id: machineId, p_app_version: this.d.appVersion }).abortSignal(sig);
+      let r = await client
+        .rpc('validate_license', this.previousMachine ? { ...args, p_previous_machine_id: this.previousMachine } : args)
+        .abortSignal(sig);
+      // A Supabase project whose SQL predates the seat move has no 4-argument function (PGRST202).
+      if (r.error?.code === 'PGRST202' && this.previousMachine) r = await client.rpc('validate_license', args).abortSignal(sig);
       if (r.error) {
         if (r.status === 0 || r.status === 429 || r.status >= 500) return { kind: 'retry', detail: `Supabase ${r.status}: ${r.error.message}`, afterMs: null };
         return { kind: 'offline', detail: `Supabase a refusé l'appel (HTTP ${r.status}, ${r.error.code ?? ''})` };

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
 import type { SecretCipher } from '../ports.js';
+import { ensurePrivateDir, ensurePrivateFile, PRIVATE_FILE_MODE } from '../private-fs.js';
 
 /** The per-user data folder of the connector (Windows %APPDATA%, macOS Application Support, XDG elsewhere). */
 export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -21,9 +22,9 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: Node
 }
 
 function readOrCreateKey(file: string): Buffer {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(path.dirname(file));
   try {
-    const fd = fs.openSync(file, 'wx', 0o600);
+    const fd = fs.openSync(file, 'wx', PRIVATE_FILE_MODE);
     try {
       fs.writeSync(fd, crypto.randomBytes(32).toString('base64'));
     } finally {
@@ -31,6 +32,7 @@ function readOrCreateKey(file: string): Buffer {
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    ensurePrivateFile(file);
   }
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) {

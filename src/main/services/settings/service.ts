@@ -15,9 +15,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Notice, SettingsPatch, SettingsView } from '../../../shared/contract.js';
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js';
-import { SECRET_PATHS, SETTINGS_VERSION, defaultSettings, settingsSchema, type Settings } from '../../../shared/settings.js';
+import { SECRETS, SECRET_PATHS, SETTINGS_VERSION, defaultSettings, settingsSchema, type Settings } from '../../../shared/settings.js';
 import { systemClock, type Clock, type Logger, type SecretCipher } from '../ports.js';
-import { migrate } from './migrations.js';
+import { settingLabel } from './labels.js';
+import { keptSecretMessage, keptSecretsOffIdentity } from './secret-identity.js';
+import { migrate, type MigrationNote } from './migrations.js';
 import { deepMerge, getPath, isPlainObject, setPath, type Raw } from './paths.js';
 import type { SettingsStore } from './store.js';
 
@@ -38,16 +40,12 @@ export const SECTION_LABELS: Record<string, string> = {
   version: 'Version',
 };
 
-const SECRET_LABELS: Record<string, string> = {
-  'sqlServer.password': 'le mot de passe SQL Server',
-  'buffer.remote.password': 'le mot de passe de la base tampon',
-  'batisimply.clientSecret': 'le secret client BatiSimply',
-  'batisimply.password': 'le mot de passe BatiSimply',
-  'licence.key': 'la clé de licence',
-  'licence.supabaseAnonKey': 'la clé Supabase',
-  'imports.apiKey': "la clé de l'API d'export",
-  'protection.pinHash': 'le code de protection des réglages',
-};
+/** « Le mot de passe SQL Server enregistré ne peut pas être déchiffré… » (label and gender from the secret's mark). */
+function undecryptableMessage(sp: string, software: Settings['software']): string {
+  const meta = SECRETS.find((x) => x.path === sp)?.meta;
+  const e = meta?.pronoun === 'la' ? 'e' : '';
+  return `${capitalise(meta?.label ?? sp)} enregistré${e} ne peut pas être déchiffré${e} sur ce poste. Ressaisissez-${meta?.pronoun ?? 'le'} dans ${settingLabel(sp, software)}.`;
+}
 
 type Enc = { $enc: string };
 const isEnc = (v: unknown): v is Enc => isPlainObject(v) && typeof v.$enc === 'string' && Object.keys(v).length === 1;
@@ -59,7 +57,11 @@ export function maskSettings(s: Settings): SettingsView {
   return out as unknown as SettingsView;
 }
 
-/** Applies a renderer patch to settings (secrets: string = new value, {keep} = unchanged, {clear} = empty). Pure. */
+/**
+ * Applies a renderer patch to settings (secrets: string = new value, {keep} = unchanged, {clear} = empty). Pure.
+ * A saved secret kept while the server, account or security mode it was saved for changes is refused
+ * (secret-identity.ts): the caller must type it again.
+ */
 export function applyPatch(s: Settings, patch: SettingsPatch): Settings {
   const p = structuredClone(patch) as unknown as Raw;
   const secrets: [string, string | null][] = [];
@@ -86,6 +88,12 @@ export function applyPatch(s: Settings, patch: SettingsPatch): Settings {
       detail: parsed.error.message,
     });
   }
+  const refused = keptSecretsOffIdentity(s, parsed.data, patch);
+  if (refused.length > 0) {
+    throw new AppError('SETTINGS_INVALID', keptSecretMessage(refused, parsed.data.software), {
+      detail: `kept secret for another identity: ${refused.map((r) => `${r.secret} (${r.changed.join(', ')})`).join('; ')}`,
+    });
+  }
   return parsed.data;
 }
 
@@ -93,40 +101,125 @@ export function applyPatch(s: Settings, patch: SettingsPatch): Settings {
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
-type Leaf = { path: string; kind: 'string' | 'number' | 'boolean' | 'enum' };
+type Leaf = { path: string; kind: 'string' | 'number' | 'boolean' | 'enum'; schema: z.ZodType };
 function leaves(schema: z.ZodType, prefix = ''): Leaf[] {
   let inner: z.ZodType = schema;
   while (inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
   if (inner instanceof z.ZodObject) {
     return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
   }
-  if (inner instanceof z.ZodString) return [{ path: prefix, kind: 'string' }];
-  if (inner instanceof z.ZodNumber) return [{ path: prefix, kind: 'number' }];
-  if (inner instanceof z.ZodBoolean) return [{ path: prefix, kind: 'boolean' }];
-  if (inner instanceof z.ZodEnum) return [{ path: prefix, kind: 'enum' }];
+  if (inner instanceof z.ZodString) return [{ path: prefix, kind: 'string', schema: inner }];
+  if (inner instanceof z.ZodNumber) return [{ path: prefix, kind: 'number', schema: inner }];
+  if (inner instanceof z.ZodBoolean) return [{ path: prefix, kind: 'boolean', schema: inner }];
+  if (inner instanceof z.ZodEnum) return [{ path: prefix, kind: 'enum', schema: inner }];
   return [];
 }
 const SETTING_LEAVES = leaves(settingsSchema).filter((l) => l.path !== 'version');
+const leafAt = (p: string): Leaf | undefined => SETTING_LEAVES.find((l) => l.path === p);
+
+/** What a setting accepts, in French: « un nombre entier entre 1 et 65535 ». Derived from the schema. */
+export function expectedValue(settingPath: string): string {
+  const leaf = leafAt(settingPath);
+  const s = leaf?.schema;
+  if (s instanceof z.ZodNumber) {
+    const what = s.isInt ? 'un nombre entier' : 'un nombre';
+    const min = s.minValue !== null && s.minValue > Number.MIN_SAFE_INTEGER ? s.minValue : null;
+    const max = s.maxValue !== null && s.maxValue < Number.MAX_SAFE_INTEGER ? s.maxValue : null;
+    if (min !== null && max !== null) return `${what} entre ${min} et ${max}`;
+    if (min !== null) return `${what} supérieur ou égal à ${min}`;
+    if (max !== null) return `${what} inférieur ou égal à ${max}`;
+    return what;
+  }
+  if (s instanceof z.ZodBoolean) return 'oui ou non (true/false, 1/0)';
+  if (s instanceof z.ZodEnum) return `une valeur parmi ${(s.options as string[]).join(', ')}`;
+  if (s instanceof z.ZodString) return s.maxLength !== null ? `un texte de ${s.maxLength} caractères au plus` : 'un texte';
+  return 'une valeur du bon type';
+}
+
+const TRUE_WORDS = /^(1|true|oui|yes|on)$/i;
+const FALSE_WORDS = /^(0|false|non|no|off)$/i;
+
+/** One variable's text → the setting's value, or null when the text is not a valid value for it. */
+function parseEnvValue(leaf: Leaf, text: string): { value: unknown } | null {
+  let v: unknown = text;
+  const t = text.trim();
+  if (leaf.kind === 'number') {
+    if (!/^[+-]?\d+(\.\d+)?$/.test(t)) return null;
+    v = Number(t);
+  } else if (leaf.kind === 'boolean') {
+    if (TRUE_WORDS.test(t)) v = true;
+    else if (FALSE_WORDS.test(t)) v = false;
+    else return null;
+  } else if (leaf.kind === 'enum') v = t;
+  const r = leaf.schema.safeParse(v);
+  return r.success ? { value: r.data } : null;
+}
+
+const isSecretPath = (p: string) => (SECRET_PATHS as readonly string[]).includes(p);
+/** A value as a message may show it: secrets never, long texts cut. */
+function shown(settingPath: string, value: unknown): string {
+  if (isSecretPath(settingPath)) return '« (valeur masquée) »';
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return `« ${text.length > 60 ? `${text.slice(0, 60)}…` : text} »`;
+}
 
 /** `sqlServer.password` → `CONNECTEUR_SQL_SERVER_PASSWORD`. */
 export function envNameOf(settingPath: string): string {
   return `CONNECTEUR_${settingPath.split('.').map(snake).join('_')}`;
 }
 
-/** `locked`: setting paths no variable may change (built-in licence configuration); they are ignored. */
-export function envOverrides(env: Record<string, string | undefined>, locked: readonly string[] = []): { patch: Raw; paths: string[] } {
+export interface EnvOverrideError {
+  variable: string;
+  path: string;
+  value: string;
+}
+
+/**
+ * The settings imposed by CONNECTEUR_* variables. Each variable is checked against its setting's schema;
+ * the invalid ones are returned in `errors` (the caller refuses them all, naming each variable).
+ * `locked`: setting paths no variable may change (built-in licence configuration); they are ignored.
+ */
+export function envOverrides(
+  env: Record<string, string | undefined>,
+  locked: readonly string[] = [],
+): { patch: Raw; paths: string[]; errors: EnvOverrideError[] } {
   const patch: Raw = {};
   const paths: string[] = [];
+  const errors: EnvOverrideError[] = [];
   for (const leaf of SETTING_LEAVES) {
-    const v = env[envNameOf(leaf.path)];
+    const variable = envNameOf(leaf.path);
+    const v = env[variable];
     if (v === undefined || locked.includes(leaf.path)) continue;
-    let value: unknown = v;
-    if (leaf.kind === 'number') value = Number(v);
-    if (leaf.kind === 'boolean') value = /^(1|true|oui|yes|on)$/i.test(v.trim());
-    setPath(patch, leaf.path, value);
+    const parsed = parseEnvValue(leaf, v);
+    if (!parsed) {
+      errors.push({ variable, path: leaf.path, value: v });
+      continue;
+    }
+    setPath(patch, leaf.path, parsed.value);
     paths.push(leaf.path);
   }
-  return { patch, paths };
+  return { patch, paths, errors };
+}
+
+/** The French refusal of invalid CONNECTEUR_* variables: each one named, with what it accepts. */
+export function envErrorMessage(errors: readonly EnvOverrideError[]): string {
+  const parts = errors.map((e) => `${e.variable} = ${shown(e.path, e.value)} (${e.path}) : valeur attendue : ${expectedValue(e.path)}`);
+  return errors.length === 1
+    ? `Variable d'environnement invalide : ${parts[0]}. Corrigez ou retirez cette variable, puis relancez.`
+    : `Variables d'environnement invalides : ${parts.join(' ; ')}. Corrigez ou retirez ces variables, puis relancez.`;
+}
+
+/** Paths of `value` that the settings schema does not know (typos, keys of another program). */
+function unknownPaths(value: unknown, schema: z.ZodType, prefix = ''): string[] {
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
+  if (!isPlainObject(value) || !(inner instanceof z.ZodObject)) return [];
+  const shape = inner.shape as Record<string, z.ZodType>;
+  return Object.entries(value).flatMap(([k, v]) => {
+    const p = prefix ? `${prefix}.${k}` : k;
+    const child = Object.prototype.hasOwnProperty.call(shape, k) ? shape[k] : undefined;
+    return child ? unknownPaths(v, child, p) : [p];
+  });
 }
 
 function flatPaths(o: Raw, prefix = ''): string[] {
@@ -260,25 +353,23 @@ export class SettingsService {
         `Le fichier de réglages était illisible : il a été mis de côté${aside ? ` (${path.basename(aside)})` : ''} et les réglages par défaut ont été chargés. Refaites la configuration ou faites restaurer ce fichier par votre intégrateur.`,
       );
     } else {
-      this.stored = this.fromDisk(r.data, { allowQuarantine: true });
+      this.stored = this.fromDisk(r.data);
     }
   }
 
-  /** Decodes a raw stored object (migrate, decrypt, validate, salvage). */
-  private fromDisk(rawIn: Raw, opts: { allowQuarantine: boolean; source?: string }): Settings {
+  /** Migrates and decrypts a raw object (stored file or CONNECTEUR_SETTINGS_FILE); validation is the caller's. */
+  private decode(rawIn: Raw): { raw: Raw; applied: number[]; from: number; notes: MigrationNote[]; clearSecrets: boolean } {
     let raw: Raw;
     let applied: number[] = [];
     let from = SETTINGS_VERSION;
+    const notes: MigrationNote[] = [];
     try {
-      ({ data: raw, applied, from } = migrate(structuredClone(rawIn)));
+      ({ data: raw, applied, from } = migrate(structuredClone(rawIn), undefined, undefined, notes));
     } catch (e) {
       this.log.error('settings migration failed', { detail: e instanceof Error ? e.message : String(e) });
       raw = { ...rawIn, version: SETTINGS_VERSION };
     }
-    if (from > SETTINGS_VERSION) {
-      this.notice('warning', null, "Les réglages ont été enregistrés par une version plus récente du connecteur. Mettez l'application à jour pour éviter de perdre des réglages.");
-    }
-    let resave = applied.length > 0;
+    let clearSecrets = false;
     for (const sp of SECRET_PATHS) {
       const v = getPath(raw, sp);
       if (isEnc(v)) {
@@ -287,40 +378,98 @@ export class SettingsService {
         } catch (e) {
           setPath(raw, sp, '');
           this.log.warn('secret not decryptable', { path: sp, detail: isAppError(e) ? e.detail : String(e) });
-          this.notice('warning', 'SECRET_UNAVAILABLE', `${capitalise(SECRET_LABELS[sp] ?? sp)} enregistré(e) ne peut pas être déchiffré(e) sur ce poste. Ressaisissez-le (la) dans les réglages.`);
+          this.notice('warning', 'SECRET_UNAVAILABLE', undecryptableMessage(sp, settingsSchema.shape.software.safeParse(raw.software).data ?? 'batigest'));
         }
-      } else if (typeof v === 'string' && v.length > 0 && opts.allowQuarantine) {
-        resave = true; // a secret written in clear by hand: encrypt it now
+      } else if (typeof v === 'string' && v.length > 0) {
+        clearSecrets = true; // a secret written in clear by hand
       }
     }
     raw.version = SETTINGS_VERSION;
-    let parsed = settingsSchema.safeParse(raw);
+    return { raw, applied, from, notes, clearSecrets };
+  }
+
+  /** The keys of a file that were not imported (legacy keys without equivalent, unknown keys): one warning. */
+  private noticeIgnored(raw: Raw, notes: MigrationNote[], from: number, source: string): void {
+    if (from > SETTINGS_VERSION) return; // a newer version's keys: already said above
+    const ignored = [...notes.filter((n) => n.kind === 'ignored').map((n) => n.legacy), ...unknownPaths(raw, settingsSchema)];
+    if (ignored.length === 0) return;
+    this.log.warn('settings keys ignored', { source, keys: ignored });
+    const one = ignored.length === 1;
+    this.notice(
+      'warning',
+      null,
+      `${source} contient ${one ? 'une clé ignorée' : `${ignored.length} clés ignorées`} (sans équivalent dans ce connecteur) : ${ignored.join(', ')}. ${one ? 'Elle n’a' : 'Elles n’ont'} pas été ${one ? 'reprise' : 'reprises'} : vérifiez les réglages correspondants.`,
+    );
+  }
+
+  /** Invalid fields of a decoded object, each with its value, its legacy name and what it accepts. */
+  private invalidFields(raw: Raw, notes: MigrationNote[]): { path: string; text: string }[] {
+    const parsed = settingsSchema.safeParse(raw);
+    if (parsed.success) return [];
+    const legacyOf = new Map(notes.flatMap((n) => (n.kind === 'converted' ? [[n.path, n.legacy] as const] : [])));
+    const out = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const p = issue.path.map(String).join('.');
+      if (out.has(p)) continue;
+      const legacy = legacyOf.get(p);
+      const value = getPath(raw, p);
+      const expected = leafAt(p) ? expectedValue(p) : issue.message;
+      out.set(p, `${p || 'le fichier entier'}${legacy ? ` (« ${legacy} » de l'ancien connecteur)` : ''}${value !== undefined && !isPlainObject(value) ? ` = ${shown(p, value)}` : ''} : valeur attendue : ${expected}`);
+    }
+    return [...out].map(([path, text]) => ({ path, text }));
+  }
+
+  /**
+   * Decodes the stored settings file: migrate, decrypt, validate. An invalid field returns to its default
+   * (the rest of its section is kept), the original file is kept aside, and a notice names each field.
+   */
+  private fromDisk(rawIn: Raw): Settings {
+    const { raw: decoded, applied, from, notes, clearSecrets } = this.decode(rawIn);
+    let raw = decoded;
+    if (from > SETTINGS_VERSION) {
+      this.notice('warning', null, "Les réglages ont été enregistrés par une version plus récente du connecteur. Mettez l'application à jour pour éviter de perdre des réglages.");
+    }
+    this.noticeIgnored(raw, notes, from, applied.length > 0 ? `Le fichier de réglages de l'ancien connecteur (credentials.json)` : 'Le fichier de réglages');
+    let resave = applied.length > 0 || clearSecrets;
+    const invalid = this.invalidFields(raw, notes);
     const reset = new Set<string>();
-    for (let i = 0; !parsed.success && i < 20; i++) {
+    let parsed = settingsSchema.safeParse(raw);
+    for (let i = 0; !parsed.success && i < 50; i++) {
       for (const issue of parsed.error.issues) {
-        const top = String(issue.path[0] ?? '');
-        if (top && top in raw) {
-          reset.add(top);
-          delete raw[top];
-        } else {
+        // Remove the deepest key of the issue's path that exists: that field takes its default.
+        const parts = issue.path.map(String);
+        let n = parts.length;
+        while (n > 0 && getPath(raw, parts.slice(0, n).join('.')) === undefined) n--;
+        if (n === 0) {
           raw = { version: SETTINGS_VERSION };
           reset.add('*');
+          break;
         }
+        const holder = n === 1 ? raw : getPath(raw, parts.slice(0, n - 1).join('.'));
+        if (isPlainObject(holder)) delete holder[parts[n - 1] as string];
+        reset.add(parts[0] as string);
       }
       parsed = settingsSchema.safeParse(raw);
     }
     const result = parsed.success ? parsed.data : defaultSettings();
     if (reset.size > 0) {
-      const aside = opts.allowQuarantine ? this.store.quarantine(this.stamp()) : null;
+      const aside = this.store.quarantine(this.stamp());
       const names = [...reset].map((k) => (k === '*' ? 'toutes' : (SECTION_LABELS[k] ?? k))).join(', ');
+      const software = result.software;
+      const fields = invalid
+        .map((f) => {
+          const def = leafAt(f.path) && !isSecretPath(f.path) ? getPath(result, f.path) : undefined;
+          return `${settingLabel(f.path, software)} — ${f.text}${def !== undefined ? ` (valeur par défaut reprise : ${shown(f.path, def)})` : ''}`;
+        })
+        .join(' ; ');
       this.notice(
         'warning',
         'SETTINGS_INVALID',
-        `${opts.source ?? 'Le fichier de réglages'} contenait des valeurs invalides (sections : ${names}) : ces sections ont repris leurs valeurs par défaut.${aside ? ` L'original est conservé dans ${path.basename(aside)}.` : ''} Vérifiez-les dans les réglages.`,
+        `Le fichier de réglages contenait des valeurs invalides (sections : ${names})${fields ? ` : ${fields}` : ''}. Ces réglages ont repris leur valeur par défaut.${aside ? ` L'original est conservé dans ${path.basename(aside)}.` : ''} Vérifiez-les dans les réglages.`,
       );
-      resave = opts.allowQuarantine;
+      resave = true;
     }
-    if (applied.length > 0 && opts.allowQuarantine) {
+    if (applied.length > 0) {
       this.notice('info', null, `Les réglages d'une version précédente (v${from}) ont été repris et convertis.`);
     }
     if (resave) {
@@ -351,26 +500,51 @@ export class SettingsService {
     this.store.save(this.toDisk(s));
   }
 
-  /** Values imposed by CONNECTEUR_SETTINGS_FILE and CONNECTEUR_* variables (read once, at start). */
+  /**
+   * Values imposed by CONNECTEUR_SETTINGS_FILE and CONNECTEUR_* variables (read once, at start). An invalid
+   * variable, an unreadable file or an invalid field of the file is refused (AppError SETTINGS_INVALID naming
+   * each one): imposed settings are never dropped silently, in part or in whole.
+   */
   private readOverlay(): Raw {
     const overlay: Raw = {};
     const file = this.env.CONNECTEUR_SETTINGS_FILE;
     if (file) {
+      const name = path.basename(file);
+      let raw: unknown;
       try {
-        const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+        raw = JSON.parse(fs.readFileSync(file, 'utf8'));
         if (!isPlainObject(raw)) throw new Error('not a JSON object');
-        const decoded = this.fromDisk(raw, { allowQuarantine: false, source: `Le fichier ${path.basename(file)} (CONNECTEUR_SETTINGS_FILE)` });
-        // only the keys present in the file override, after migration and decryption
-        const present = flatPaths(migrate(structuredClone(raw)).data).filter((p) => p !== 'version');
-        for (const p of present) if (!this.isLocked(p)) setPath(overlay, p, getPath(decoded, p));
       } catch (e) {
-        this.notice('error', 'SETTINGS_CORRUPT', `Le fichier imposé par CONNECTEUR_SETTINGS_FILE est illisible : il est ignoré. Corrigez-le puis relancez.`);
         this.log.warn('override file unreadable', { file, detail: e instanceof Error ? e.message : String(e) });
+        throw new AppError(
+          'SETTINGS_INVALID',
+          `Le fichier de réglages ${name} (CONNECTEUR_SETTINGS_FILE) est introuvable, illisible ou n'est pas un objet JSON. Corrigez-le (ou la variable) puis relancez.`,
+          { detail: `${file}: ${e instanceof Error ? e.message : String(e)}` },
+        );
       }
+      const { raw: decoded, from, notes } = this.decode(raw);
+      const invalid = this.invalidFields(decoded, notes).filter((f) => !this.isLocked(f.path));
+      if (invalid.length > 0) {
+        throw new AppError(
+          'SETTINGS_INVALID',
+          `Le fichier de réglages ${name} (CONNECTEUR_SETTINGS_FILE) contient ${invalid.length === 1 ? 'une valeur invalide' : `${invalid.length} valeurs invalides`} : ${invalid.map((f) => f.text).join(' ; ')}. Corrigez-le puis relancez.`,
+          { detail: invalid.map((f) => f.path).join(', ') },
+        );
+      }
+      this.noticeIgnored(decoded, notes, from, `Le fichier ${name} (CONNECTEUR_SETTINGS_FILE)`);
+      const parsed = settingsSchema.parse(decoded);
+      // only the keys present in the file override, after migration and decryption
+      const present = flatPaths(decoded).filter((p) => p !== 'version' && getPath(parsed, p) !== undefined);
+      for (const p of present) if (!this.isLocked(p)) setPath(overlay, p, getPath(parsed, p));
     }
     const ignored = SETTING_LEAVES.filter((l) => this.lockedPaths.includes(l.path) && this.env[envNameOf(l.path)] !== undefined).map((l) => envNameOf(l.path));
     if (ignored.length > 0) this.log.warn('locked settings: environment overrides ignored', { variables: ignored });
-    return deepMerge(overlay, envOverrides(this.env, this.lockedPaths).patch);
+    const fromEnv = envOverrides(this.env, this.lockedPaths);
+    if (fromEnv.errors.length > 0) {
+      this.log.warn('invalid environment overrides', { variables: fromEnv.errors.map((e) => e.variable) });
+      throw new AppError('SETTINGS_INVALID', envErrorMessage(fromEnv.errors), { detail: fromEnv.errors.map((e) => e.variable).join(', ') });
+    }
+    return deepMerge(overlay, fromEnv.patch);
   }
 
   /** A locked path, or a section containing one (e.g. the whole `licence` object). */
@@ -387,15 +561,15 @@ export class SettingsService {
       return;
     }
     const parsed = settingsSchema.safeParse(deepMerge(structuredClone(this.stored) as unknown as Raw, overlay));
-    if (parsed.success) {
-      this.resolved = parsed.data;
-      this.overridden = paths;
-    } else {
-      this.resolved = this.stored;
-      this.overridden = [];
-      const where = parsed.error.issues[0]?.path.join('.') ?? '';
-      this.notice('error', 'SETTINGS_INVALID', `Les réglages imposés par l'environnement (CONNECTEUR_…) sont invalides${where ? ` (« ${where} »)` : ''} : ils sont ignorés.`);
+    if (!parsed.success) {
+      // Each imposed value was checked alone (readOverlay); this guards the combination.
+      const where = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+      throw new AppError('SETTINGS_INVALID', `Les réglages imposés par l'environnement (CONNECTEUR_…) sont invalides (${where}). Corrigez-les puis relancez.`, {
+        detail: parsed.error.message,
+      });
     }
+    this.resolved = parsed.data;
+    this.overridden = paths;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile } from '../private-fs.js';
 
 export type StoreLoad =
   | { kind: 'empty' }
@@ -46,11 +47,7 @@ export function confBackedStore(opts: { path: string; open: () => ConfLike }): S
     },
     save(data) {
       open().store = data;
-      try {
-        fs.chmodSync(opts.path, 0o600);
-      } catch {
-        /* not supported on every file system */
-      }
+      ensurePrivateFile(opts.path);
     },
     quarantine(stamp) {
       conf = null;
@@ -66,7 +63,7 @@ export function confBackedStore(opts: { path: string; open: () => ConfLike }): S
 export async function createNodeSettingsStore(opts: { cwd: string; configName?: string }): Promise<SettingsStore> {
   const { default: Conf } = await import('conf');
   const configName = opts.configName ?? 'settings';
-  fs.mkdirSync(opts.cwd, { recursive: true });
+  ensurePrivateDir(opts.cwd);
   return confBackedStore({
     path: path.join(opts.cwd, `${configName}.json`),
     open: () =>

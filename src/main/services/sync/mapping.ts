@@ -5,6 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { ChantierSource, DevisSource, Project, ProjectInput, TimeSlot } from '../../../shared/domain.js';
 import type { BatisimplySettings } from '../../../shared/settings.js';
+import { isRealIsoDate, parseIsoStrict } from '../../../shared/dates.js';
+import { cleanLabel, hasUnstorable } from '../../../shared/text.js';
+import { pushText } from './journal-text.js';
 
 export type ProjectDefaults = BatisimplySettings['project'];
 
@@ -14,8 +17,9 @@ export function normaliseCode(code: string | null | undefined): string {
   return /^\d{1,7}$/.test(c) ? c.padStart(8, '0') : c;
 }
 
-const clean = (s: string | null | undefined): string | null => {
-  const t = (s ?? '').replace(/\s+/g, ' ').trim();
+/** A name or label from outside: control characters (U+0000 included) dropped, white space collapsed; null when empty. */
+export const clean = (s: string | null | undefined): string | null => {
+  const t = cleanLabel(s ?? '');
   return t.length > 0 ? t : null;
 };
 
@@ -64,9 +68,10 @@ function budget(amount: number | null, defaults: ProjectDefaults): ProjectInput[
   return amount === null || !Number.isFinite(amount) ? null : { amount: round2(amount), currency: clean(defaults.currency) ?? 'EUR' };
 }
 
+/** The YYYY-MM-DD of a date from outside, or null when absent, unreadable or impossible (30 February). */
 function ymd(s: string | null): string | null {
   const t = clean(s);
-  return t && /^\d{4}-\d{2}-\d{2}/.test(t) ? t.slice(0, 10) : null;
+  return t && /^\d{4}-\d{2}-\d{2}/.test(t) && isRealIsoDate(t.slice(0, 10)) ? t.slice(0, 10) : null;
 }
 
 /** Result of mapping a source row: a project to send, or the French reason it is skipped. */
@@ -78,10 +83,12 @@ export type Mapped =
 /** `software`: the name shown in the skip reasons ('Sage Batigest', 'Codial'). */
 export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(c.code);
-  if (!code) return { ok: false, code, reason: `Chantier sans code dans ${software} : ignoré. Renseignez son code pour le synchroniser.`, missing: 'code' };
+  if (!code) return { ok: false, code, reason: pushText.chantierWithoutCode(software), missing: 'code' };
+  // A code the buffer cannot store could not be found again next run: refused, never altered.
+  if (hasUnstorable(code)) return { ok: false, code, reason: pushText.unreadableCode('Chantier', code, software) };
   const name = clean(c.description) ?? clean(c.nomClient);
   if (!name) {
-    return { ok: false, code, reason: `Chantier ${code} sans nom ni client dans ${software} : ignoré. Renseignez son libellé ou son client.`, missing: 'name' };
+    return { ok: false, code, reason: pushText.chantierWithoutName(code, software), missing: 'name' };
   }
   return {
     ok: true,
@@ -105,12 +112,13 @@ export const DEVIS_ETATS = [0, 3, 4] as const;
 
 export function mapDevis(d: DevisSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
   const code = normaliseCode(d.code);
-  if (!code) return { ok: false, code, reason: `Devis sans code dans ${software} : ignoré.`, missing: 'code' };
+  if (!code) return { ok: false, code, reason: pushText.devisWithoutCode(software), missing: 'code' };
+  if (hasUnstorable(code)) return { ok: false, code, reason: pushText.unreadableCode('Devis', code, software) };
   if (d.etat === null || !(DEVIS_ETATS as readonly number[]).includes(d.etat)) {
-    return { ok: false, code, reason: `Devis ${code} à l'état ${d.etat ?? 'inconnu'} : seuls les devis aux états 0, 3 et 4 sont envoyés.` };
+    return { ok: false, code, reason: pushText.devisState(code, d.etat) };
   }
   const name = clean(d.sujet) ?? clean(d.nom);
-  if (!name) return { ok: false, code, reason: `Devis ${code} sans objet ni client dans ${software} : ignoré. Renseignez son objet ou son client.`, missing: 'name' };
+  if (!name) return { ok: false, code, reason: pushText.devisWithoutName(code, software), missing: 'name' };
   return {
     ok: true,
     code,
@@ -186,7 +194,7 @@ const dayFormatters = new Map<string, Intl.DateTimeFormat>();
  * Intl applies the zone's rules, so summer/winter time is handled.
  */
 export function localDay(isoUtc: string, tz: string): string {
-  const t = Date.parse(isoUtc);
+  const t = parseIsoStrict(isoUtc);
   if (Number.isNaN(t)) throw new RangeError(`invalid date ${isoUtc}`);
   const minute = Math.floor(t / 60_000) * 60_000;
   let f = dayFormatters.get(tz);
@@ -202,4 +210,11 @@ export function localDay(isoUtc: string, tz: string): string {
 export function userDisplayName(u: { id: string; firstName?: string | null; lastName?: string | null; email?: string | null }): string {
   const n = [clean(u.firstName), clean(u.lastName)].filter(Boolean).join(' ');
   return n || clean(u.email) || u.id;
+}
+
+/** A date from outside (ISO 8601 text), or null when absent, unreadable or impossible (never rolled over). */
+export function parseDate(s: string | null | undefined): Date | null {
+  if (!s) return null;
+  const t = parseIsoStrict(s);
+  return Number.isNaN(t) ? null : new Date(t);
 }

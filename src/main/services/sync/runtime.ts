@@ -6,7 +6,10 @@
 import type { Settings } from '../../../shared/settings.js';
 import type { BufferStore } from '../buffer/index.js';
 import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import { refreshEmployeeMapping, type EmployeeMappingRow } from './employees.js';
 import { SyncEngine, type SyncHooks } from './engine.js';
+import type { FlowModule } from './flow.js';
+import { createSyncFlows } from './flows/index.js';
 
 export interface SyncRuntimeDeps {
   settings: () => Settings;
@@ -17,6 +20,8 @@ export interface SyncRuntimeDeps {
   hooks?: SyncHooks;
   /** Leases held by this process's engines; one set shared by every runtime of the process (see SyncEngineDeps). */
   localLeases?: Set<string>;
+  /** The flows the engine runs (default: createSyncFlows(), the registered ones). */
+  flows?: readonly FlowModule[];
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
   buffer: BufferStore;
@@ -29,12 +34,15 @@ export interface SyncRuntime {
   buffer: BufferStore;
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
+  /** Reads BatiSimply users and Batigest salariés, stores the mapping cache in the buffer and returns it. */
+  refreshEmployeeMapping(signal?: AbortSignal): Promise<EmployeeMappingRow[]>;
   close(): Promise<void>;
 }
 
 export function createSyncRuntime(d: SyncRuntimeDeps): SyncRuntime {
   const { batigest, batisimply, buffer } = d;
   const engine = new SyncEngine({
+    flows: d.flows ?? createSyncFlows(),
     batigest,
     batisimply,
     buffer,
@@ -51,6 +59,7 @@ export function createSyncRuntime(d: SyncRuntimeDeps): SyncRuntime {
     buffer,
     batigest,
     batisimply,
+    refreshEmployeeMapping: (signal) => refreshEmployeeMapping({ batigest, batisimply, buffer, clock: d.clock }, signal),
     async close() {
       engine.cancel();
       if (d.owns?.batigest) await batigest.close().catch(() => undefined);

@@ -1,0 +1,45 @@
+/**
+ * What the sync engine and its flows both need: flow names, run counts, keys, checkpoints, run options and
+ * summaries. Neither side imports the other for these (SPEC §5): a flow imports this module, never the engine.
+ */
+import type { ProgressEvent } from '../../../shared/domain.js';
+import type { FlowName, RunCounts, RunStatus } from '../buffer/store.js';
+
+export type { FlowName, KeyRef, RunCounts, RunItemInput, RunStatus } from '../buffer/store.js';
+export { keyString } from '../buffer/store.js';
+
+export const emptyCounts = (): RunCounts => ({ created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, writes: 0 });
+
+/** Named points where tests can pause or kill the process (crash tests). */
+export type CheckpointName =
+  | 'run:started'
+  | 'push:before-remote'
+  | 'push:after-remote'
+  | 'push:after-commit'
+  | 'hours:after-intent'
+  | 'hours:before-remote'
+  | 'hours:after-remote'
+  | 'hours:after-commit';
+
+export interface SyncHooks {
+  checkpoint?(name: CheckpointName, detail: { runId: string; key?: string }): void | Promise<void>;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  trigger?: 'manual' | 'schedule' | 'cli' | 'demo';
+}
+
+export interface RunSummary {
+  runId: string;
+  flow: FlowName;
+  machine: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string;
+  /** `writes`: operations sent to the remote side (BatiSimply POST/PUT, SuiviMO ops). */
+  counts: RunCounts;
+  errorCode: string | null;
+  message: string;
+}

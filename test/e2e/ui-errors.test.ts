@@ -1,0 +1,288 @@
+/**
+ * Every UI action that gets an error from the main process shows it. The app of `npm run try` (real services,
+ * simulators) is served through a router that fails a chosen channel on demand, with a French message of its
+ * own; each channel of the contract is made to fail during each UI action that calls it, and the page must show
+ * that exact message. A channel added to the contract fails this test until its UI actions are listed here (or
+ * it is listed as called by no UI action, which the test checks in the renderer's sources).
+ *
+ * Also the licence key that the licence service refuses: « Valider la clé » used to empty the field and show
+ * nothing; the reason now stays under the field, with the key.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contract } from '../../src/shared/contract.js';
+import type { IpcRouter } from '../../src/main/ipc/router.js';
+import { startTryStack, TRY_VALUES, type TryStack } from '../../src/main/try.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, E2E_TEST_MS, POLL, ROOT, SCREENSHOT_DIR, WAIT_MS } from './harness.js';
+
+/** Channels no UI action calls (checked below against src/renderer). */
+const NOT_CALLED_BY_THE_UI = ['mapping.codebsStatus', 'buffer.status'];
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-ui-errors-'));
+const armed = new Map<string, string>();
+const hits = new Map<string, number>();
+/** channel → the UI actions whose failure was seen on the page. */
+const covered = new Map<string, string[]>();
+let stack: TryStack;
+let context: BrowserContext;
+let page: Page;
+
+function failingRouter(router: IpcRouter): IpcRouter {
+  return {
+    channels: router.channels,
+    async invoke(channel, input, ctx) {
+      const message = armed.get(channel);
+      if (message === undefined) return router.invoke(channel, input, ctx);
+      hits.set(channel, (hits.get(channel) ?? 0) + 1);
+      return { ok: false, error: { code: 'INTERNAL', message } };
+    },
+  };
+}
+
+beforeAll(async () => {
+  stack = await startTryStack({
+    dataDir: path.join(dir, 'data'),
+    wrapRouter: failingRouter,
+    // A damaged settings file: the app starts with a notice to close (settings.dismissNotice).
+    prepare: (d) => fs.writeFileSync(path.join(d, 'settings.json'), '{ pas du json'),
+  });
+  context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    locale: 'fr-FR',
+    env: { ...process.env, LANGUAGE: 'fr', LANG: 'fr_FR.UTF-8' },
+    timezoneId: 'Europe/Paris',
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(stack.loginUrl);
+}, E2E_TEST_MS);
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await stack?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Makes `channel` fail while `action` runs, and waits until its message is on the page (in `within`, when given).
+ * The fault must have fired.
+ */
+async function failDuring(channel: string, where: string, action: () => Promise<unknown>, within?: Locator): Promise<void> {
+  expect(Object.keys(contract)).toContain(channel);
+  const message = `Échec simulé de « ${channel} » (${where}) : le connecteur n’a pas pu le faire.`;
+  const before = hits.get(channel) ?? 0;
+  armed.set(channel, message);
+  try {
+    await action();
+    await (within ?? page).getByText(message, { exact: true }).first().waitFor({ state: 'visible' });
+  } catch (e) {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `ui-errors-FAILED-${channel}.png`), fullPage: true }).catch(() => undefined);
+    throw e;
+  } finally {
+    armed.delete(channel);
+  }
+  expect(hits.get(channel) ?? 0, `${channel} was not called by: ${where}`).toBeGreaterThan(before);
+  covered.set(channel, [...(covered.get(channel) ?? []), where]);
+}
+
+const next = () => page.getByTestId('wizard-next').click();
+const step = (n: number) => page.getByTestId(`wizard-step-${n}`);
+const retry = (within: Locator) => within.getByRole('button', { name: 'Réessayer' }).first().click();
+async function nav(to: 'dashboard' | 'mapping' | 'journal' | 'settings' | 'licence'): Promise<void> {
+  await page.getByTestId(`nav-${to}`).click();
+  await page.getByTestId(`page-${to}`).waitFor();
+}
+async function waitIdle(): Promise<void> {
+  await expect.poll(() => page.getByText('Aucune synchronisation en cours.').isVisible(), { timeout: 90_000, interval: 250 }).toBe(true);
+}
+
+describe('errors from the main process are shown by every UI action', { timeout: E2E_TEST_MS }, () => {
+  it('at start: app info, settings, licence status, notices and closing a notice', async () => {
+    for (const channel of ['app.info', 'settings.get']) {
+      await failDuring(channel, 'ouverture de l’application', () => page.reload());
+      await retry(page.locator('.fullscreen'));
+      await page.getByTestId('wizard').waitFor();
+    }
+    await failDuring('licence.status', 'ouverture, étape Licence de l’assistant', () => page.reload(), step(0));
+    await failDuring('settings.notices', 'ouverture, avis', () => page.reload());
+    await page.reload();
+    const notices = page.getByTestId('notices');
+    await notices.getByText(/illisible/).first().waitFor();
+    await failDuring('settings.dismissNotice', 'fermer un avis', () => notices.getByRole('button', { name: 'Fermer' }).first().click());
+    // The notice was not closed on the main side: it is still there.
+    expect(await notices.getByText(/illisible/).count()).toBeGreaterThan(0);
+  });
+
+  it('wizard: a refused licence key keeps the key and says why; then every step’s actions', async () => {
+    await page.reload();
+    const key = page.getByLabel('Clé de licence');
+    // The licence service does not know this key: the reason stays under the field, with the key.
+    await key.fill('ABCD-EFGH-JKMN-PQRS');
+    await page.getByRole('button', { name: 'Valider la clé' }).click();
+    await expect.poll(() => page.locator('#licence-key-error').textContent(), POLL).toMatch(/n'est pas reconnue/);
+    expect(await key.inputValue()).toBe('ABCD-EFGH-JKMN-PQRS');
+
+    await key.fill(TRY_VALUES.licenceKey);
+    await failDuring('licence.setKey', 'assistant, « Valider la clé »', () => page.getByRole('button', { name: 'Valider la clé' }).click(), step(0));
+    await page.getByRole('button', { name: 'Valider la clé' }).click();
+    await step(0).getByText('Valide', { exact: true }).waitFor();
+    await next();
+
+    await step(1).waitFor();
+    await failDuring('sqlServer.test', 'assistant SQL Server, « Tester la connexion »', () => step(1).getByRole('button', { name: 'Tester la connexion' }).click(), step(1));
+    await failDuring('settings.update', 'assistant SQL Server, « Suivant »', () => next(), step(1));
+    await next();
+    await step(2).waitFor();
+    await failDuring('buffer.test', 'assistant base tampon, « Tester la connexion »', () => step(2).getByRole('button', { name: 'Tester la connexion' }).click(), step(2));
+    await next();
+    await step(3).waitFor();
+    await failDuring('batisimply.test', 'assistant BatiSimply, « Tester la connexion »', () => step(3).getByRole('button', { name: 'Tester la connexion' }).click(), step(3));
+    await next();
+    await step(4).getByTestId('columns-chantier').waitFor();
+    await failDuring('sqlServer.detectColumns', 'assistant options, « Détecter les colonnes »', () => step(4).getByRole('button', { name: 'Détecter les colonnes' }).click(), step(4));
+    await failDuring('mapping.get', 'assistant, étape Salariés', () => next(), step(5));
+    await retry(step(5));
+    await step(5).getByTestId('mapping-table').waitFor();
+    const u = stack.unmapped[0]!;
+    await step(5).getByTestId(`map-${u.code}`).selectOption(u.userId);
+    await failDuring('mapping.save', 'assistant Salariés, « Enregistrer »', () => step(5).getByTestId('mapping-save').click(), step(5));
+    await step(5).getByTestId('mapping-save').click();
+    await page.getByText('1 correspondance enregistrée.').first().waitFor();
+    await next();
+    await step(6).waitFor();
+    await failDuring('settings.update', 'assistant, « Terminer »', () => next(), step(6));
+    await next();
+    await page.getByTestId('page-dashboard').waitFor();
+  });
+
+  it('dashboard: status, licence, connection checks, sync and cancel', async () => {
+    const lastRuns = page.getByTestId('last-runs');
+    await failDuring('sync.status', 'tableau de bord, dernières synchronisations', () => page.reload(), lastRuns);
+    await failDuring('licence.status', 'tableau de bord, carte Licence', () => page.reload(), page.getByTestId('card-licence'));
+    await page.reload();
+    await page.getByTestId('card-sql').getByText('Connecté').waitFor();
+    const cards = { 'sqlServer.test': 'card-sql', 'buffer.test': 'card-buffer', 'batisimply.test': 'card-bs' } as const;
+    for (const [channel, card] of Object.entries(cards)) {
+      await failDuring(channel, 'tableau de bord, « Revérifier »', () => page.getByRole('button', { name: 'Revérifier' }).click(), page.getByTestId(card));
+    }
+    const panel = page.getByTestId('sync-panel');
+    await failDuring('sync.run', 'tableau de bord, « Tout synchroniser »', () => page.getByTestId('sync-all').click(), panel);
+
+    // A slow BatiSimply: the push runs long enough to be cancelled.
+    const bs = stack.simulators.batisimply;
+    bs.config.latencyMs = 300;
+    try {
+      await page.getByTestId('sync-push').click();
+      await page.getByTestId('sync-cancel').waitFor();
+      await failDuring('sync.cancel', 'tableau de bord, « Annuler »', () => page.getByTestId('sync-cancel').click(), panel);
+      await page.getByTestId('sync-cancel').click();
+      await waitIdle();
+    } finally {
+      bs.config.latencyMs = 0;
+    }
+    // One whole run, for the journal.
+    await page.getByTestId('sync-all').click();
+    await page.getByTestId('progress').waitFor().catch(() => undefined);
+    await waitIdle();
+  });
+
+  it('journal: list, a run’s items, CSV export', async () => {
+    await page.getByTestId('nav-dashboard').click();
+    await failDuring('journal.list', 'journal, liste des exécutions', () => page.getByTestId('nav-journal').click(), page.getByTestId('page-journal'));
+    await retry(page.getByTestId('page-journal'));
+    const firstRun = page.getByTestId('journal-runs').locator('tbody tr').first();
+    await firstRun.waitFor();
+    await failDuring('journal.get', 'journal, détail d’une exécution', () => firstRun.click());
+    await failDuring('journal.exportCsv', 'journal, « Exporter en CSV »', () => page.getByTestId('export-csv').click());
+  });
+
+  it('settings: the page, each section’s test and save, column detection, schedule', async () => {
+    await nav('dashboard');
+    await failDuring('settings.get', 'page Réglages', () => page.getByTestId('nav-settings').click());
+    await retry(page.locator('main'));
+    await page.getByTestId('page-settings').waitFor();
+    await nav('dashboard');
+    await failDuring('schedule.get', 'Réglages, planification', () => page.getByTestId('nav-settings').click(), page.getByTestId('settings-schedule'));
+    await nav('dashboard');
+    await nav('settings');
+    const schedule = page.getByTestId('settings-schedule');
+    await schedule.getByLabel('Intervalle', { exact: false }).first().waitFor();
+    await failDuring('schedule.set', 'Réglages, planification, « Enregistrer cette section »', () => schedule.getByRole('button', { name: 'Enregistrer cette section' }).click(), schedule);
+    const sections = { 'sqlServer.test': 'settings-sql', 'buffer.test': 'settings-buffer', 'batisimply.test': 'settings-bs' } as const;
+    for (const [channel, id] of Object.entries(sections)) {
+      const section = page.getByTestId(id);
+      await failDuring(channel, `Réglages, ${id}, « Tester la connexion »`, () => section.getByRole('button', { name: 'Tester la connexion' }).click(), section);
+    }
+    const options = page.getByTestId('settings-options');
+    await failDuring('sqlServer.detectColumns', 'Réglages, options, « Détecter les colonnes »', () => options.getByRole('button', { name: 'Détecter les colonnes' }).click(), options);
+    const general = page.getByTestId('settings-general');
+    await failDuring('settings.update', 'Réglages, général, « Enregistrer cette section »', () => general.getByRole('button', { name: 'Enregistrer cette section' }).click(), general);
+  });
+
+  it('licence page: status, check, key', async () => {
+    await nav('dashboard');
+    await failDuring('licence.status', 'page Licence', () => page.getByTestId('nav-licence').click(), page.getByTestId('page-licence'));
+    await retry(page.getByTestId('page-licence'));
+    const licencePage = page.getByTestId('page-licence');
+    await licencePage.getByRole('button', { name: 'Vérifier la licence' }).waitFor();
+    await failDuring('licence.check', 'page Licence, « Vérifier la licence »', () => licencePage.getByRole('button', { name: 'Vérifier la licence' }).click(), licencePage);
+    await licencePage.getByLabel('Clé de licence').fill(TRY_VALUES.licenceKey);
+    await failDuring('licence.setKey', 'page Licence, « Valider la clé »', () => licencePage.getByRole('button', { name: 'Valider la clé' }).click(), licencePage);
+  });
+
+  it('mapping page: the list, saving, creating the codebs column', async () => {
+    await nav('dashboard');
+    await failDuring('mapping.get', 'page Correspondance salariés', () => page.getByTestId('nav-mapping').click(), page.getByTestId('page-mapping'));
+    await retry(page.getByTestId('page-mapping'));
+    const u = stack.unmapped[1]!;
+    await page.getByTestId(`map-${u.code}`).selectOption(u.userId);
+    await failDuring('mapping.save', 'page Correspondance salariés, « Enregistrer »', () => page.getByTestId('mapping-save').click(), page.getByTestId('page-mapping'));
+    // Without the codebs column in Batigest, the page offers to create it.
+    await stack.simulators.backend.adminExec(TRY_VALUES.database, 'ALTER TABLE "Salarie" DROP COLUMN "codebs"');
+    // Columns are detected once per connection: a change of the SQL Server settings reconnects.
+    stack.app.settings.update({ sqlServer: { requestTimeoutMs: 61_000 } });
+    await nav('dashboard');
+    await nav('mapping');
+    const create = page.getByRole('button', { name: 'Créer la colonne codebs' });
+    await create.waitFor();
+    await failDuring('mapping.createCodebsColumn', 'page Correspondance salariés, « Créer la colonne codebs »', () => create.click(), page.getByTestId('page-mapping'));
+  });
+
+  it('the « licence blocked » screen: check and key', async () => {
+    stack.simulators.licences.setActive(TRY_VALUES.licenceKey, false);
+    await nav('licence');
+    await page.getByTestId('page-licence').getByRole('button', { name: 'Vérifier la licence' }).click();
+    await page.getByTestId('page-licence').getByText('Désactivée', { exact: true }).first().waitFor();
+    await page.getByTestId('nav-dashboard').click();
+    const blocked = page.getByTestId('licence-expired');
+    await blocked.waitFor();
+    await failDuring('licence.check', 'écran « licence bloquée », « Vérifier la licence »', () => blocked.getByRole('button', { name: 'Vérifier la licence' }).click(), blocked);
+    await blocked.getByLabel('Clé de licence').fill(TRY_VALUES.licenceKey);
+    await failDuring('licence.setKey', 'écran « licence bloquée », « Valider la clé »', () => blocked.getByRole('button', { name: 'Valider la clé' }).click(), blocked);
+  });
+
+  it('every channel of the contract was made to fail and shown, except those no UI action calls', () => {
+    const renderer = readTree(path.join(ROOT, 'src', 'renderer'));
+    for (const channel of NOT_CALLED_BY_THE_UI) expect(renderer, `${channel} is called by the renderer: list its UI actions here`).not.toContain(`'${channel}'`);
+    const missing = Object.keys(contract).filter((c) => !covered.has(c) && !NOT_CALLED_BY_THE_UI.includes(c));
+    expect(missing).toEqual([]);
+    // Several UI actions call the same channel: each was checked.
+    expect(covered.get('settings.update')).toHaveLength(3);
+    expect(covered.get('sqlServer.test')).toHaveLength(3);
+    expect(covered.get('licence.setKey')).toHaveLength(3);
+  });
+});
+
+function readTree(d: string): string {
+  return fs
+    .readdirSync(d, { withFileTypes: true })
+    .map((e) => (e.isDirectory() ? readTree(path.join(d, e.name)) : /\.tsx?$/.test(e.name) ? fs.readFileSync(path.join(d, e.name), 'utf8') : ''))
+    .join('\n');
+}
