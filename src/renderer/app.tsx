@@ -21,6 +21,7 @@ import { Wizard } from './pages/wizard.js';
 import { MappingPanel } from './components/mapping-panel.js';
 import { Notices } from './components/notices.js';
 import { ProtectionGate } from './components/protection-gate.js';
+import { useToast } from './components/toast.js';
 import { PAGES, PROTECTED_PAGES, hrefOf, parseHash, type Page, type Route } from './lib/nav.js';
 
 export type { Page } from './lib/nav.js';
@@ -37,6 +38,7 @@ interface Boot {
 
 export function App() {
   const call = useCall();
+  const toast = useToast();
   const [boot, setBoot] = useState<Boot | null>(null);
   const [bootError, setBootError] = useState<string | null>(null);
   const [route, setRouteState] = useState<Route>(routeFromHash);
@@ -234,7 +236,13 @@ export function App() {
           <div>{fr.app.machine(boot.info.machineName)}</div>
           <div>{fr.app.version(boot.info.version)}</div>
           {protection?.enabled && protection.unlocked ? (
-            <Button size="sm" variant="ghost" onClick={() => void call('protection.lock').then(setProtection, () => undefined)} style={{ color: 'var(--c-sidebar-text)', padding: 0 }} data-testid="lock-now">
+            <Button
+              size="sm"
+              variant="ghost"
+              onClick={() => void call('protection.lock').then(setProtection, (e: unknown) => toast.show(errorMessage(e), 'error'))}
+              style={{ color: 'var(--c-sidebar-text)', padding: 0 }}
+              data-testid="lock-now"
+            >
               {fr.protection.lock}
             </Button>
           ) : null}

@@ -76,8 +76,8 @@ export interface ConnectorState {
   /** « Synchroniser maintenant » is possible: configured, licence allowing, nothing running. */
   canSync: boolean;
   /**
-   * False while the licence has not been verified yet since the start (its status is then unknown, not
-   * bad): the notification policy waits for a settled state before deciding anything.
+   * False while the licence has not been verified yet since the start, or the buffer is still being opened
+   * (what they say is then unknown, not bad): the notification policy waits for a settled state.
    */
   settled: boolean;
 }
@@ -325,6 +325,7 @@ function progressText(o: Overview): string {
 
 function flowCard(o: Overview, f: FlowFacts, problems: Problem[], now: Date): FlowCard {
   const title = flowTitle(f.flow, o.softwareLabel);
+  if (!o.journalKnown) return { flow: f.flow, title, kind: 'never', badge: 'Lecture…', line: 'lecture de la base tampon en cours', problems: [] };
   const mine = problems.filter((p) => p.flow === f.flow);
   const success = f.lastSuccessAt ? `dernier succès ${ago(f.lastSuccessAt, now)}` : 'aucun succès pour le moment';
   const next = nextPart(o, f, now);
@@ -372,6 +373,7 @@ export function connectorState(o: Overview, now: Date): ConnectorState {
   if (kind === 'licence') headline = o.licence?.message ?? 'La licence ne permet pas de synchroniser.';
   else if (kind === 'running' && o.running) headline = `En cours : ${flowTitle(o.running.flow, o.softwareLabel)} — ${progressText(o)}`;
   else if (!o.setup.completed) headline = 'Configuration à terminer';
+  else if (!o.journalKnown) headline = 'Lecture de la base tampon…';
   else headline = next ? `${success} · ${next}` : success;
 
   return {
@@ -384,6 +386,6 @@ export function connectorState(o: Overview, now: Date): ConnectorState {
     nextRunAt,
     pausedUntil,
     canSync: o.setup.completed && !licenceBlocks && !o.running,
-    settled: o.licence?.state !== 'error',
+    settled: o.licence?.state !== 'error' && o.journalKnown,
   };
 }

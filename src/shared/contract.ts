@@ -511,6 +511,11 @@ export const overviewSchema = z.object({
   lastAttempt: z.object({ at: isoDateTime, code: errorCodeSchema, message: z.string() }).nullable(),
   /** The buffer could not be read (the journal facts above are then missing). */
   bufferError: z.string().nullable(),
+  /**
+   * False while the buffer is still being opened at start (the journal facts are not known yet, which is
+   * not « nothing to report »): the notification policy waits.
+   */
+  journalKnown: z.boolean(),
 });
 export type Overview = z.infer<typeof overviewSchema>;
 

@@ -40,6 +40,7 @@ function facts(patch: Partial<Overview> = {}): Overview {
     waiting: [],
     lastAttempt: null,
     bufferError: null,
+    journalKnown: true,
     ...patch,
   };
 }
@@ -235,6 +236,16 @@ describe('connectorState', () => {
     expect(s.settled).toBe(false);
     expect(s.problems).toEqual([]);
     expect(s.kind).toBe('licence');
+  });
+
+  it('the buffer still being opened at start: the journal facts are unknown, not « nothing to report »', () => {
+    const s = connectorState(facts({ journalKnown: false, flows: facts().flows.map((f) => ({ ...f, lastRun: null, lastSuccessAt: null })) }), NOW);
+    expect(s.settled).toBe(false);
+    expect(s.headline).toBe('Lecture de la base tampon…');
+    expect(s.flows.map((f) => [f.badge, f.line])).toEqual([
+      ['Lecture…', 'lecture de la base tampon en cours'],
+      ['Lecture…', 'lecture de la base tampon en cours'],
+    ]);
   });
 
   it('setup: the wizard not finished, or settings missing, says what to do', () => {

@@ -64,6 +64,7 @@ export function UpdatesCard({ view, onSaved }: { view: SettingsView; onSaved: (v
   const s: UpdateStatus | null = q.data;
   return (
     <Card title={fr.updates.title} data-testid="settings-updates">
+      {q.error && !s ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
       {error ? <ErrorBanner message={error} /> : null}
       {s ? (
         <p className="row" data-testid="update-status">
@@ -73,7 +74,7 @@ export function UpdatesCard({ view, onSaved }: { view: SettingsView; onSaved: (v
       ) : null}
       <Field id="upd-feed" label={fr.updates.feedUrl} value={feed} onChange={setFeed} help={fr.updates.feedHelp} error={fieldError} inputMode="url" placeholder="https://" />
       <div className="row row-end">
-        <Button onClick={() => void check()} busy={busy === 'check'} disabled={!view.updates.feedUrl || s?.state === 'unsupported'}>
+        <Button onClick={() => void check()} busy={busy === 'check'} disabled={!view.updates.feedUrl}>
           {fr.updates.check}
         </Button>
         <Button variant="primary" onClick={() => void save()} busy={busy === 'save'}>
@@ -90,9 +91,12 @@ export function UpdatesCard({ view, onSaved }: { view: SettingsView; onSaved: (v
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60, 120];
 
-export function ProtectionCard({ status, onStatus }: { status: ProtectionStatus | null; onStatus: (s: ProtectionStatus) => void }) {
+export function ProtectionCard({ status: known, onStatus }: { status: ProtectionStatus | null; onStatus: (s: ProtectionStatus) => void }) {
   const call = useCall();
   const toast = useToast();
+  // Its own reading of the status (the app's may have failed at start): what it says, or why it cannot.
+  const q = useQuery((c) => c('protection.status'));
+  const status = known ?? q.data;
   const [current, setCurrent] = useState('');
   const [pin, setPin] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -127,7 +131,13 @@ export function ProtectionCard({ status, onStatus }: { status: ProtectionStatus 
     if (e.pin || e.confirm) return;
     void run('set', () => call('protection.set', { pin, idleMinutes: Number(idle), ...(status?.enabled ? { current } : {}) }), status?.enabled ? fr.protection.changed : fr.protection.enabled);
   };
-  if (!status) return null;
+  if (!status) {
+    return (
+      <Card title={fr.protection.title} data-testid="settings-protection">
+        {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : <Loading />}
+      </Card>
+    );
+  }
   return (
     <Card title={fr.protection.title} data-testid="settings-protection">
       <p className="muted">{fr.protection.intro}</p>

@@ -26,6 +26,7 @@ function facts(patch: Partial<Overview> = {}): Overview {
     waiting: [],
     lastAttempt: null,
     bufferError: null,
+    journalKnown: true,
     ...patch,
   };
 }

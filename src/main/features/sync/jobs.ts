@@ -59,6 +59,7 @@ export class SyncJobs {
   /** Jobs holding the current runtime: it is never closed under them. */
   private holders = 0;
   private disposed = false;
+  private openError: string | null = null;
   private readonly active = new Set<ActiveRun>();
   /** Journal tags being written (runs.job_id), awaited before a run's end is announced. */
   private readonly tagging = new Map<string, Promise<void>>();
@@ -114,9 +115,21 @@ export class SyncJobs {
     await this.closeIfStale();
   }
 
+  /** Why the buffer of the last runtime build could not be opened (null: it opened, or none tried yet). */
+  lastOpenError(): string | null {
+    return this.openError;
+  }
+
   private async build(): Promise<SyncRuntime> {
     const s = this.ctx.settings.get();
-    const store = await this.ctx.services.buffers.get(s.buffer);
+    let store: BufferStore;
+    try {
+      store = await this.ctx.services.buffers.get(s.buffer);
+      this.openError = null;
+    } catch (e) {
+      this.openError = toAppError(e).message;
+      throw e;
+    }
     // The buffer of older settings is closed once nothing runs on it any more.
     await this.ctx.services.buffers.closeOthers(s.buffer);
     const rt = await this.ctx.services.syncRuntime({ buffer: store, ...(this.hooks ? { hooks: this.hooks } : {}) });

@@ -111,15 +111,18 @@ export function overviewParts(ctx: AppContext, jobs: SyncJobs, nextRunAt: () => 
     }
   };
 
-  const journalFacts = async (s: Settings, now: Date): Promise<Pick<Overview, 'flows' | 'waiting' | 'bufferError'>> => {
+  const journalFacts = async (s: Settings, now: Date): Promise<Pick<Overview, 'flows' | 'waiting' | 'bufferError' | 'journalKnown'>> => {
     const scheduled = (f: string) => s.schedule.flows === 'all' || s.schedule.flows === f;
     const empty: FlowFacts[] = FLOWS.map((flow) => ({ flow, lastRun: null, lastSuccessAt: null, scheduled: scheduled(flow) }));
-    let store: BufferStore;
+    // Never opens the buffer itself (the runtime does, once, for the current settings): an overview asked for
+    // while it is still being opened says so, and comes again once it is open.
+    let store: BufferStore | null;
     try {
-      store = await jobs.buffer();
+      store = await jobs.openBuffer();
     } catch (e) {
-      return { flows: empty, waiting: [], bufferError: toAppError(e).message };
+      return { flows: empty, waiting: [], bufferError: toAppError(e).message, journalKnown: true };
     }
+    if (!store) return { flows: empty, waiting: [], bufferError: jobs.lastOpenError(), journalKnown: jobs.lastOpenError() !== null };
     try {
       const q = new JournalQueries(store.db);
       const byFlow = new Map((await q.flowFacts()).map((r) => [r.flow, r]));
@@ -129,11 +132,11 @@ export function overviewParts(ctx: AppContext, jobs: SyncJobs, nextRunAt: () => 
       });
       const waiting: WaitingGroup[] = [];
       for (const source of WAITING_SOURCES) waiting.push(...(await source({ q, settings: s, now, flows })));
-      return { flows, waiting, bufferError: null };
+      return { flows, waiting, bufferError: null, journalKnown: true };
     } catch (e) {
       const err = toAppError(e);
       log.warn('reading the overview from the buffer failed', { code: err.code, detail: err.detail });
-      return { flows: empty, waiting: [], bufferError: err.message };
+      return { flows: empty, waiting: [], bufferError: err.message, journalKnown: true };
     }
   };
 
@@ -190,7 +193,13 @@ export function overviewParts(ctx: AppContext, jobs: SyncJobs, nextRunAt: () => 
   const offLicence = ctx.on('licence:status', () => refresh());
 
   return {
-    handlers: { 'status.overview': () => facts() },
+    handlers: {
+      // Asked for (the dashboard, the tray at start, the CLI): waits for the runtime to have opened the buffer.
+      'status.overview': async () => {
+        await jobs.getRuntime().catch(() => undefined);
+        return facts();
+      },
+    },
     refresh,
     noteAttempt(error) {
       lastAttempt = error ? { at: ctx.clock.now().toISOString(), code: error.code, message: error.message } : null;
