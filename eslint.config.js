@@ -9,6 +9,7 @@ import globals from 'globals';
 const ELECTRON_PATHS = [
   { name: 'electron', message: 'Electron is only imported in src/main/shell.' },
   { name: 'electron-store', message: 'electron-store is only imported in src/main/shell.' },
+  { name: 'electron-updater', message: 'electron-updater is only imported in src/main/shell (services/updates holds the decisions).' },
 ];
 
 /** The rooms above the services: the composition root, the features, the IPC router, the shell and the entry points. */
@@ -84,6 +85,7 @@ export default tseslint.config(
           paths: [
             { name: 'electron', message: 'The renderer uses the preload API only.' },
             { name: 'electron-store', message: 'The renderer uses the preload API only.' },
+            { name: 'electron-updater', message: 'The renderer uses the preload API only.' },
           ],
           patterns: [
             { group: ['**/main/**', '../main/*', '../../main/*'], message: 'The renderer never imports src/main.' },
@@ -100,7 +102,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'src/shared is imported by the renderer too.' }],
+          paths: [
+            { name: 'electron', message: 'src/shared is imported by the renderer too.' },
+            { name: 'electron-updater', message: 'src/shared is imported by the renderer too.' },
+          ],
           patterns: [
             { group: ['**/main/**', '**/renderer/**'], message: 'src/shared depends on nothing of ours.' },
             { group: ['node:*'], message: 'src/shared runs in the renderer too.' },

@@ -22,6 +22,7 @@ import { LICENCE_LOCKED_PATHS } from './services/licence/vendor-config.js';
 import { systemClock, type Clock, type Logger, type SecretCipher } from './services/ports.js';
 import { SettingsService } from './services/settings/service.js';
 import type { SettingsStore } from './services/settings/store.js';
+import type { UpdateBackend } from './services/updates/service.js';
 
 export type { AppContext, AppFeature, AppFeatureInstance, AppHost } from './features/types.js';
 export type { Entry } from './composition/services.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   licencePinned?: PinnedLicenceConfig;
   /** Tests and demo: services replaced by stand-ins. */
   overrides?: ServiceOverrides;
+  /** How this host updates itself (the Electron shell: electron-updater); none = no automatic update. */
+  updateBackend?: UpdateBackend;
 }
 
 export interface App {
@@ -132,6 +135,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     licence: policy,
     machineName,
     ...(deps.overrides ? { overrides: deps.overrides } : {}),
+    ...(deps.updateBackend ? { updateBackend: deps.updateBackend } : {}),
   });
 
   const context: AppContext = {
@@ -151,13 +155,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
         logger.error('event payload does not match the contract; not sent', { event });
         return;
       }
-      for (const l of listeners) {
+      for (const l of [...listeners]) {
         try {
           l(event, parsed.data as EventPayload<typeof event>);
         } catch (e) {
           logger.warn('event listener failed', { event, detail: e instanceof Error ? e.message : String(e) });
         }
       }
+    },
+    on(event, listener) {
+      const l = <E extends EventName>(e: E, payload: EventPayload<E>) => {
+        if (e === (event as EventName)) listener(payload as unknown as Parameters<typeof listener>[0]);
+      };
+      listeners.add(l);
+      return () => listeners.delete(l);
     },
   };
   settings.onNotice((n) => context.emit('settings:notice', n));
@@ -194,7 +205,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
       }
     }
   });
-  const router = createIpcRouter(contract, handlers, { logger });
+  const guards = instances.flatMap((f) => (f.guard ? [f.guard.bind(f)] : []));
+  const router = createIpcRouter(contract, handlers, {
+    logger,
+    ...(guards.length ? { guard: async (channel, input, call) => { for (const g of guards) await g(channel, input, call); } } : {}),
+  });
 
   return {
     context,

@@ -1,5 +1,5 @@
 /**
- * Headless command line: `connecteur sync|status|test-connections|journal|mapping`.
+ * Headless command line: `connecteur sync|status|test-connections|journal|mapping|maintenance|diagnostic`.
  * For a server without a desktop session, or for the integrator.
  *
  * The CLI is a client of the app's handler map, like the window and the web bridge: it builds the app
@@ -18,6 +18,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ChannelName, ChannelOutput, InvokeArgs, Result, RunSummary as UiRunSummary } from '../shared/contract.js';
 import type { ProgressEvent } from '../shared/domain.js';
 import { toAppError } from '../shared/errors.js';
+import { connectorState } from '../shared/connector-state.js';
 import { count } from '../shared/plural.js';
 import type { App } from './app.js';
 import { createNodeApp, nodeLogger } from './composition/node-app.js';
@@ -195,6 +196,80 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
       });
     });
 
+  const flowOption = () => new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply) ou hours (heures → Batigest)').choices(['push', 'hours']).makeOptionMandatory();
+  const maintenance = program.command('maintenance').description('outils de maintenance de la base tampon (comme Réglages › Maintenance)');
+  maintenance
+    .command('verify')
+    .description('vérifie la base tampon : version du schéma, comptes, clés orphelines')
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const r = await call('maintenance.verify');
+        io.out(`Base tampon : schéma version ${r.schemaVersion} (attendue ${r.expectedVersion})\n`);
+        for (const t of r.tables) io.out(`  ${t.table.padEnd(16)} ${count(t.rows, 'ligne', 'lignes')}\n`);
+        for (const c of r.checks) io.out(`${c.level === 'ok' ? '✓' : c.level === 'warning' ? '!' : '✗'} ${c.message}${c.examples.length ? ` (${c.examples.join(', ')})` : ''}\n`);
+        return r.ok ? EXIT.OK : EXIT.FAILED;
+      });
+    });
+  maintenance
+    .command('recompare')
+    .description('recompare un flux depuis le début : tout relu et comparé, rien en double')
+    .addOption(flowOption())
+    .action(async (o: { flow: 'push' | 'hours' }) => {
+      code = await withApp(async ({ call }) => {
+        const r = await call('maintenance.recompare', { flow: o.flow, wait: true });
+        io.out(`${r.message}\n`);
+        for (const run of r.runs ?? []) io.out(`${run.message ?? ''} Exécution ${UI_STATUS_FR[run.status]} (${run.id}).\n`);
+        return (r.runs ?? []).some((x) => x.status === 'failed') ? EXIT.FAILED : EXIT.OK;
+      });
+    });
+  maintenance
+    .command('purge')
+    .description('supprime du journal les exécutions plus anciennes que N jours')
+    .requiredOption('--days <n>', 'âge en jours (1 à 3650)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 3650) throw new CommanderError(EXIT.USAGE, 'usage', '--days attend un entier entre 1 et 3650.');
+      return n;
+    })
+    .action(async (o: { days: number }) => {
+      code = await withApp(async ({ call }) => {
+        io.out(`${(await call('maintenance.purgeJournal', { olderThanDays: o.days })).message}\n`);
+        return EXIT.OK;
+      });
+    });
+  maintenance
+    .command('forget')
+    .description("oublie l'état d'un flux dans la base tampon (le prochain passage relit tout, sans doublon)")
+    .addOption(flowOption())
+    .requiredOption('--confirm <mot>', 'tapez OUBLIER pour confirmer')
+    .action(async (o: { flow: 'push' | 'hours'; confirm: string }) => {
+      code = await withApp(async ({ call }) => {
+        io.out(`${(await call('maintenance.forget', { flow: o.flow, confirm: o.confirm })).message}\n`);
+        return EXIT.OK;
+      });
+    });
+  maintenance
+    .command('log')
+    .description('les dernières actions de maintenance')
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const entries = await call('maintenance.log');
+        if (entries.length === 0) io.out('Aucune action de maintenance enregistrée.\n');
+        for (const e of entries) io.out(`${e.at}  ${e.machine}  ${e.action}${e.flow ? ` ${e.flow}` : ''}  ${e.outcome}  ${e.message}\n`);
+        return EXIT.OK;
+      });
+    });
+
+  program
+    .command('diagnostic')
+    .description("écrit une archive de diagnostic pour l'assistance (sans aucun secret)")
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const r = await call('diagnostics.export');
+        io.out(`Diagnostic écrit : ${r.path} (${Math.max(1, Math.round(r.bytes / 1024))} Ko, ${count(r.entries.length, 'fichier', 'fichiers')}).\n`);
+        return EXIT.OK;
+      });
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
@@ -254,6 +329,10 @@ async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> 
   io.out(`Poste : ${app.context.machineName()}\nMode : ${s.mode === 'devis' ? 'devis' : 'chantiers'} · logiciel : ${s.software}\n`);
   io.out(`Base tampon : ${s.buffer.kind === 'remote' ? `PostgreSQL ${s.buffer.remote.host}:${s.buffer.remote.port}/${s.buffer.remote.database}` : 'intégrée'}\n`);
   io.out(`Planification : ${s.schedule.enabled ? `toutes les ${s.schedule.intervalSeconds} s (${s.schedule.flows})` : 'désactivée'}\n`);
+  // The same state as the tray icon and the dashboard (src/shared/connector-state.ts).
+  const state = connectorState(await call('status.overview'), new Date());
+  io.out(`État : ${state.label} — ${state.headline}\n`);
+  for (const p of state.problems) io.out(`  ! ${p.title} (${p.fix.label})\n`);
   for (const flow of ['push', 'hours'] as const) {
     const [last] = (await call('journal.list', { flow, pageSize: 1 })).runs;
     io.out(`Dernier ${flow === 'push' ? 'envoi' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);

@@ -135,7 +135,8 @@ function patchOf(schema: z.ZodObject, secretPaths: readonly string[], prefix = '
   return z.object(shape).strict();
 }
 
-const settingsPatchObject = patchOf(settingsSchema.omit({ version: true }), SECRET_PATHS);
+// `protection` is not patchable from the renderer: the PIN goes through protection.set / protection.clear.
+const settingsPatchObject = patchOf(settingsSchema.omit({ version: true, protection: true }), SECRET_PATHS);
 export const settingsPatchSchema = settingsPatchObject as unknown as z.ZodType<SettingsPatch, SettingsPatch>;
 
 /** The patch schema of one section (already optional). */
@@ -295,6 +296,8 @@ export const runSummarySchema = z.object({
   counts: countsSchema,
   /** French summary or the reason of a failure. */
   message: z.string().nullable(),
+  /** The job this run belongs to: the runs of one « Tout synchroniser » share it (null: a job of one flow). */
+  jobId: z.string().nullable().default(null),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
@@ -328,6 +331,8 @@ export const runningSyncSchema = z.object({
   flow: syncFlowSchema,
   startedAt: isoDateTime,
   progress: progressEventSchema.nullable(),
+  /** What was asked: 'all' runs push, then hours (the run above is the one in progress). */
+  requested: syncFlowSchema.optional(),
 });
 
 export const syncStatusSchema = z.object({
@@ -426,6 +431,167 @@ export const schedulePatchSchema = z
     startWithWindows: scheduleShape.startWithWindows.unwrap().optional(),
   })
   .strict();
+
+/** A page of the window, and what to show in it (a run of the journal, its failed items, a section of Réglages). */
+export const navTargetSchema = z.object({
+  page: z.enum(['dashboard', 'journal', 'mapping', 'settings', 'licence', 'setup']),
+  runId: z.string().max(64).optional(),
+  action: z.enum(['failed', 'skipped']).optional(),
+  section: z.enum(['maintenance', 'protection', 'updates', 'schedule']).optional(),
+});
+export type NavTarget = z.infer<typeof navTargetSchema>;
+
+export const pausePresetSchema = z.enum(['1h', '4h', 'tomorrow']);
+export type PausePreset = z.infer<typeof pausePresetSchema>;
+
+// --- overview: the facts the connector's state is computed from (src/shared/connector-state.ts) -----
+
+/**
+ * Something a flow leaves waiting for a person. A flow reports its groups (the hours flow: users without
+ * salarié, unknown chantiers; every flow: the items in failure of its last run; an import flow: files in
+ * error); the state function turns them into « À traiter » lines, the notification policy notifies a
+ * group once when it appears (or gains keys) and once when it is gone.
+ */
+export const waitingKindSchema = z.enum(['unmapped_user', 'unknown_chantier', 'failed_items', 'import_error', 'import_waiting']);
+export type WaitingKind = z.infer<typeof waitingKindSchema>;
+export const waitingGroupSchema = z.object({
+  kind: waitingKindSchema,
+  /** The flow reporting it: push, hours, or a later flow (imports…). */
+  flow: z.string().min(1).max(32),
+  /** How many things wait (users, chantiers, items, files). */
+  count: z.number().int().min(0),
+  /** Stable keys of what waits (user ids, chantier codes, item keys): a key not seen before is a new problem. */
+  keys: z.array(z.string().max(300)).max(1000),
+  /** The first names or codes, for the sentence. */
+  names: z.array(z.string().max(200)).max(10),
+  /** Validated hours waiting (hours flow), null otherwise. */
+  hours: z.number().min(0).nullable(),
+  slots: z.number().int().min(0).nullable(),
+  /** The run whose journal shows the detail, when there is one. */
+  runId: z.string().nullable(),
+});
+export type WaitingGroup = z.infer<typeof waitingGroupSchema>;
+
+export const flowFactsSchema = z.object({
+  flow: z.string().min(1).max(32),
+  lastRun: runSummarySchema.nullable(),
+  /** End of the last run that went to its end (success, or partial: something left waiting). */
+  lastSuccessAt: isoDateTime.nullable(),
+  /** Part of the scheduled flows (settings.schedule.flows). */
+  scheduled: z.boolean(),
+});
+export type FlowFacts = z.infer<typeof flowFactsSchema>;
+
+export const overviewSchema = z.object({
+  at: isoDateTime,
+  softwareLabel: z.string(),
+  /** The wizard was finished, and what the settings still lack (the licence is told by `licence`). */
+  setup: z.object({ completed: z.boolean(), missing: z.array(z.enum(['sqlServer', 'batisimply'])) }),
+  licence: z
+    .object({
+      state: licenceStateSchema,
+      syncAllowed: z.boolean(),
+      message: z.string(),
+      daysLeft: z.number().int().nullable(),
+      graceDaysLeft: z.number().int().nullable(),
+      /** settings.licence.graceDays: « offline past half its grace » is graceDaysLeft ≤ graceDays / 2. */
+      graceDays: z.number().int().min(0),
+    })
+    .nullable(),
+  schedule: z.object({
+    enabled: z.boolean(),
+    intervalSeconds: z.number().int().min(1),
+    nextRunAt: isoDateTime.nullable(),
+    pausedUntil: isoDateTime.nullable(),
+  }),
+  running: runningSyncSchema.nullable(),
+  flows: z.array(flowFactsSchema),
+  waiting: z.array(waitingGroupSchema),
+  /** The last scheduled attempt refused before any run was journaled (SQL Server or buffer unreachable…). */
+  lastAttempt: z.object({ at: isoDateTime, code: errorCodeSchema, message: z.string() }).nullable(),
+  /** The buffer could not be read (the journal facts above are then missing). */
+  bufferError: z.string().nullable(),
+  /**
+   * False while the buffer is still being opened at start (the journal facts are not known yet, which is
+   * not « nothing to report »): the notification policy waits.
+   */
+  journalKnown: z.boolean(),
+});
+export type Overview = z.infer<typeof overviewSchema>;
+
+// --- maintenance -------------------------------------------------------------------------------
+
+export const maintenanceFlowSchema = z.enum(['push', 'hours']);
+export const bufferCheckSchema = z.object({
+  ok: z.boolean(),
+  schemaVersion: z.number().int().min(0),
+  expectedVersion: z.number().int().min(0),
+  tables: z.array(z.object({ table: z.string(), rows: z.number().int().min(0) })),
+  checks: z.array(
+    z.object({
+      id: z.string(),
+      level: z.enum(['ok', 'warning', 'error']),
+      /** French: what was checked and what was found. */
+      message: z.string(),
+      count: z.number().int().min(0),
+      /** A few of the keys concerned. */
+      examples: z.array(z.string()),
+    }),
+  ),
+});
+export type BufferCheck = z.infer<typeof bufferCheckSchema>;
+
+export const maintenanceEntrySchema = z.object({
+  id: z.string(),
+  at: isoDateTime,
+  machine: z.string(),
+  action: z.enum(['verify', 'recompare', 'purge', 'forget']),
+  flow: z.string().nullable(),
+  outcome: z.enum(['ok', 'warning', 'failed']),
+  /** French: what was done. */
+  message: z.string(),
+});
+export type MaintenanceEntry = z.infer<typeof maintenanceEntrySchema>;
+
+/** The words to type before « Oublier l'état » runs (checked by the main process). */
+export const FORGET_CONFIRMATION = 'OUBLIER';
+
+// --- diagnostics -------------------------------------------------------------------------------
+
+export const openedFolderSchema = z.object({
+  /** False where the host cannot open a folder (web bridge): the UI shows the path. */
+  opened: z.boolean(),
+  path: z.string(),
+});
+
+// --- protection on a shared PC -----------------------------------------------------------------
+
+export const PIN_PATTERN = /^\d{4,12}$/;
+const pinSchema = z.string().regex(PIN_PATTERN, 'Le code est fait de 4 à 12 chiffres.');
+export const protectionStatusSchema = z.object({
+  /** A PIN is set: Réglages, Correspondance and Maintenance ask for it. */
+  enabled: z.boolean(),
+  /** The PIN was typed and is still valid (idle delay not passed). */
+  unlocked: z.boolean(),
+  idleMinutes: z.number().int().min(1),
+  /** After too many wrong codes: no new try before this instant. */
+  retryAfter: isoDateTime.nullable(),
+});
+export type ProtectionStatus = z.infer<typeof protectionStatusSchema>;
+
+// --- updates -----------------------------------------------------------------------------------
+
+export const updateStateSchema = z.enum(['disabled', 'unsupported', 'idle', 'checking', 'up_to_date', 'available', 'downloading', 'deferred', 'ready', 'error']);
+export const updateStatusSchema = z.object({
+  state: updateStateSchema,
+  currentVersion: z.string(),
+  availableVersion: z.string().nullable(),
+  lastCheckAt: isoDateTime.nullable(),
+  nextCheckAt: isoDateTime.nullable(),
+  /** French sentence, e.g. « Mise à jour prête — installée au prochain redémarrage ». */
+  message: z.string(),
+});
+export type UpdateStatus = z.infer<typeof updateStatusSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // The channels
@@ -547,6 +713,57 @@ export const contract = {
   // schedule
   'schedule.get': defineChannel({ input: noInput, output: scheduleViewSchema }),
   'schedule.set': defineChannel({ input: schedulePatchSchema, output: scheduleViewSchema }),
+  'schedule.pause': defineChannel({
+    input: z.object({ preset: pausePresetSchema }).strict(),
+    output: scheduleViewSchema,
+    description: 'Suspend les synchronisations planifiées 1 h, 4 h ou jusqu’à demain 7 h (gardé au redémarrage)',
+  }),
+  'schedule.resume': defineChannel({ input: noInput, output: scheduleViewSchema, description: 'Reprend les synchronisations planifiées' }),
+
+  // overview (tray, dashboard, notifications)
+  'status.overview': defineChannel({ input: noInput, output: overviewSchema, description: "Faits d'où l'état du connecteur est calculé" }),
+
+  // maintenance (Réglages › Maintenance, CLI `connecteur maintenance`)
+  'maintenance.verify': defineChannel({ input: noInput, output: bufferCheckSchema, description: 'Vérifie la base tampon : version du schéma, comptes, clés orphelines' }),
+  'maintenance.recompare': defineChannel({
+    input: z.object({ flow: maintenanceFlowSchema, wait: z.boolean().optional() }).strict(),
+    output: z.object({ runId: z.string(), message: z.string(), runs: z.array(runSummarySchema).optional() }),
+    description: 'Recompare un flux depuis le début (tout relu et comparé, rien en double)',
+  }),
+  'maintenance.purgeJournal': defineChannel({
+    input: z.object({ olderThanDays: z.number().int().min(1).max(3650) }).strict(),
+    output: z.object({ runsDeleted: z.number().int().min(0), itemsDeleted: z.number().int().min(0), message: z.string() }),
+  }),
+  'maintenance.forget': defineChannel({
+    input: z.object({ flow: maintenanceFlowSchema, confirm: z.string().max(64) }).strict(),
+    output: z.object({ message: z.string(), deleted: z.record(z.string(), z.number().int().min(0)) }),
+    description: `Oublie l'état d'un flux (confirmation : taper ${FORGET_CONFIRMATION})`,
+  }),
+  'maintenance.log': defineChannel({ input: noInput, output: z.array(maintenanceEntrySchema), description: 'Les dernières actions de maintenance' }),
+
+  // diagnostics
+  'diagnostics.export': defineChannel({
+    input: noInput,
+    output: z.object({ fileName: z.string(), path: z.string(), bytes: z.number().int().min(0), entries: z.array(z.string()) }),
+    description: 'Écrit une archive zip pour l’assistance (sans aucun secret)',
+  }),
+  'diagnostics.reveal': defineChannel({ input: z.object({ path: z.string().max(1024) }).strict(), output: openedFolderSchema }),
+  'diagnostics.openLogFolder': defineChannel({ input: noInput, output: openedFolderSchema }),
+
+  // protection on a shared PC
+  'protection.status': defineChannel({ input: noInput, output: protectionStatusSchema }),
+  'protection.unlock': defineChannel({ input: z.object({ pin: z.string().max(64) }).strict(), output: protectionStatusSchema }),
+  'protection.lock': defineChannel({ input: noInput, output: protectionStatusSchema }),
+  'protection.set': defineChannel({
+    input: z.object({ pin: pinSchema, current: z.string().max(64).optional(), idleMinutes: z.number().int().min(1).max(240).optional() }).strict(),
+    output: protectionStatusSchema,
+    description: 'Définit ou change le code (le code actuel est demandé quand il y en a un)',
+  }),
+  'protection.clear': defineChannel({ input: z.object({ current: z.string().max(64) }).strict(), output: protectionStatusSchema }),
+
+  // updates
+  'updates.status': defineChannel({ input: noInput, output: updateStatusSchema }),
+  'updates.check': defineChannel({ input: noInput, output: updateStatusSchema, description: 'Recherche une mise à jour maintenant' }),
 } as const;
 
 export type Contract = typeof contract;
@@ -582,6 +799,8 @@ export const syncStatusEventSchema = z.object({
   /** The run that just ended, when this event announces an end. */
   lastRun: runSummarySchema.nullable(),
   nextRunAt: isoDateTime.nullable(),
+  /** A job is still active on this PC (also between the two runs of a « Tout synchroniser »). */
+  jobActive: z.boolean().default(false),
 });
 
 export const events = {
@@ -589,8 +808,13 @@ export const events = {
   'sync:status': syncStatusEventSchema,
   'licence:status': licenceStatusSchema,
   'settings:notice': noticeSchema,
-  /** Sent by the tray ("État") to show a page. */
-  'app:navigate': z.object({ page: z.enum(['dashboard', 'journal', 'mapping', 'settings', 'licence', 'setup']) }),
+  /** The facts of the connector's state changed (a run started or ended, licence, schedule, pause…). */
+  'status:overview': overviewSchema,
+  'updates:status': updateStatusSchema,
+  /** The protection was unlocked, locked, or its idle delay ran out. */
+  'protection:status': protectionStatusSchema,
+  /** Sent by the tray and by a notification's click to show the page that fixes something. */
+  'app:navigate': navTargetSchema,
 } as const;
 
 export type Events = typeof events;

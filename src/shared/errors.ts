@@ -65,6 +65,12 @@ export const ERROR_CODES = [
   'SYNC_FAILED',
   // imports agent
   'IMPORT_FAILED',
+  // protection on a shared PC
+  'PROTECTION_LOCKED',
+  'PROTECTION_PIN_INVALID',
+  // updates, diagnostics
+  'UPDATE_FAILED',
+  'DIAGNOSTIC_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -186,6 +186,11 @@ export const scheduleSettingsSchema = z.object({
   retries: z.number().int().min(0).max(10).default(3),
   flows: z.enum(['push', 'hours', 'all']).default('all'),
   startWithWindows: z.boolean().default(false),
+  /**
+   * « Suspendre 1 h / 4 h / jusqu'à demain » (tray, dashboard): no scheduled run before this instant
+   * (ISO, UTC). Kept in the settings so that a restart keeps the pause; null = not paused.
+   */
+  pausedUntil: z.string().max(40).nullable().default(null),
 });
 
 export const hoursSettingsSchema = z.object({
@@ -207,6 +212,26 @@ export const importsSettingsSchema = z.object({
   proxyUrl: z.string().max(512).default(''),
 });
 
+export const updatesSettingsSchema = z.object({
+  /**
+   * Address of the update feed (electron-builder « generic » provider: the folder holding latest.yml).
+   * Empty = updates off (no request is ever made).
+   */
+  feedUrl: z.string().max(512).default(''),
+});
+
+export const protectionSettingsSchema = z.object({
+  /**
+   * The PIN asked before Réglages, Correspondance and Maintenance, as a salted scrypt hash
+   * (`scrypt$N$r$p$salt$hash`, never the PIN itself). Empty = no protection. A secret (encrypted on disk,
+   * `{ set }` towards the renderer) sent nowhere; changed only through protection.set / protection.clear
+   * (the settings.update schema has no `protection`).
+   */
+  pinHash: secret(512, { label: 'le code de protection des réglages', pronoun: 'le', identity: [] }),
+  /** Minutes without a protected action after which the PIN is asked again. */
+  idleMinutes: z.number().int().min(1).max(240).default(10),
+});
+
 export const settingsSchema = z.object({
   version: z.number().int().default(SETTINGS_VERSION),
   software: softwareSchema.default('batigest'),
@@ -222,6 +247,8 @@ export const settingsSchema = z.object({
   schedule: scheduleSettingsSchema.default(() => scheduleSettingsSchema.parse({})),
   hours: hoursSettingsSchema.default(() => hoursSettingsSchema.parse({})),
   imports: importsSettingsSchema.default(() => importsSettingsSchema.parse({})),
+  updates: updatesSettingsSchema.default(() => updatesSettingsSchema.parse({})),
+  protection: protectionSettingsSchema.default(() => protectionSettingsSchema.parse({})),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -232,6 +259,8 @@ export type LicenceSettings = z.infer<typeof licenceSettingsSchema>;
 export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;
 export type HoursSettings = z.infer<typeof hoursSettingsSchema>;
 export type ImportsSettings = z.infer<typeof importsSettingsSchema>;
+export type UpdatesSettings = z.infer<typeof updatesSettingsSchema>;
+export type ProtectionSettings = z.infer<typeof protectionSettingsSchema>;
 
 /** Dotted paths of the secret fields, derived from the type (`Secret`): `'sqlServer.password' | …`. */
 type SecretPathsOf<T, P extends string = ''> = {

@@ -1,3 +1,5 @@
+import { count } from './plural.js';
+
 /**
  * French UI strings of the renderer. One place, so wording stays consistent. Labels that name the
  * accounting software are functions of its display name ("Sage Batigest" or "Codial").
@@ -53,14 +55,32 @@ export const fr = {
       "Quelques étapes pour relier votre logiciel de gestion à BatiSimply. Vous pourrez tout modifier plus tard dans les Réglages.",
     stepsLabel: 'Étapes de la configuration',
     stepDone: 'terminée',
-    steps: ['Licence', 'SQL Server', 'Base tampon', 'BatiSimply', 'Options', 'Salariés', 'Résumé'] as const,
+    steps: ['Licence', 'SQL Server', 'Base tampon', 'BatiSimply', 'Options', 'Salariés', 'Planification'] as const,
     testFirst: 'Testez la connexion avec succès avant de continuer.',
     licenceFirst: 'Saisissez et validez la clé de licence fournie par le Groupe SAGES avant de continuer.',
     mappingLater:
       "Les salariés sans correspondance n'empêchent pas de terminer : leurs heures attendront qu'une correspondance soit enregistrée.",
     mappingUnsaved: (n: number) =>
       `${n} correspondance${n > 1 ? 's' : ''} modifiée${n > 1 ? 's' : ''} mais pas enregistrée${n > 1 ? 's' : ''} : cliquez sur « Enregistrer » avant de continuer.`,
-    summaryIntro: 'Vérifiez les réglages puis cliquez sur « Terminer ».',
+    summaryIntro: 'Choisissez comment le connecteur travaille en votre absence, vérifiez les réglages, puis cliquez sur « Terminer ».',
+    scheduleTitle: 'Synchronisation automatique',
+    every: 'Fréquence',
+    everyHelp: 'Chaque passage ne traite que ce qui a changé depuis le précédent.',
+    startWithWindowsHelp: "Le connecteur s'ouvre avec la session Windows, dans la zone de notification (près de l'horloge), sans fenêtre.",
+    nextTitle: 'Ce qui va se passer',
+    summaryTitle: 'Résumé des réglages',
+    nextScheduled: (minutes: string, first: string, what: string) =>
+      `Dès que vous cliquez sur « Terminer », la synchronisation automatique démarre : la première aura lieu ${first}, puis ${minutes}. ${what}`,
+    nextManual: 'Aucune synchronisation ne se fera d’elle-même : lancez-les depuis le tableau de bord (bouton « Tout synchroniser »).',
+    nextWindows: "Le connecteur démarrera avec Windows : son icône, près de l'horloge, indique s'il est à jour ou si quelque chose demande votre attention.",
+    nextNoWindows: "Le connecteur ne démarrera pas avec Windows : tant qu'il n'est pas ouvert, rien n'est synchronisé.",
+    nextNotify: 'Si quelque chose demande votre attention (un salarié sans correspondance, un échec…), une notification vous prévient une fois, et le tableau de bord dit quoi faire.',
+    whatFlows: (software: string, flows: 'push' | 'hours' | 'all', mode: 'chantier' | 'devis') => {
+      const push = `les ${mode === 'devis' ? 'devis' : 'chantiers'} de ${software} sont envoyés à BatiSimply`;
+      const hours = `les heures validées dans BatiSimply sont écrites dans ${software}`;
+      const text = flows === 'push' ? push : flows === 'hours' ? hours : `${push}, puis ${hours}`;
+      return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+    },
     finished: 'Configuration terminée. Vous pouvez lancer la première synchronisation.',
   },
   licence: {
@@ -169,6 +189,12 @@ export const fr = {
   },
   schedule: {
     title: 'Synchronisation automatique',
+    everyMinutes: (n: number) => {
+      if (n === 1) return 'toutes les minutes';
+      if (n === 60) return 'toutes les heures';
+      return n % 60 === 0 ? `toutes les ${n / 60} heures` : `toutes les ${n} minutes`;
+    },
+    minutesOption: (n: number) => (n % 60 === 0 ? count(n / 60, 'heure', 'heures') : count(n, 'minute', 'minutes')),
     enabled: 'Synchroniser automatiquement',
     interval: 'Intervalle (minutes)',
     intervalInvalid: 'Indiquez un intervalle entre 1 et 1440 minutes.',
@@ -184,6 +210,19 @@ export const fr = {
   dashboard: {
     title: 'Tableau de bord',
     intro: 'État des connexions et synchronisations.',
+    flows: 'État de chaque flux',
+    todo: 'À traiter',
+    todoNone: 'Rien à traiter : tout est à jour.',
+    pausedBanner: (until: string) => `Synchronisation automatique suspendue ${until}.`,
+    pausedHelp: '« Synchroniser maintenant » reste possible pendant la pause.',
+    resume: 'Reprendre',
+    pause: 'Suspendre',
+    pause1h: '1 heure',
+    pause4h: '4 heures',
+    pauseTomorrow: "Jusqu'à demain 7 h",
+    pauseLabel: 'Suspendre la synchronisation automatique',
+    jobOf: (n: number) => `Tout synchroniser (${count(n, 'flux', 'flux')})`,
+    openRun: 'Ouvrir le détail dans le journal',
     connections: 'Connexions',
     checking: 'Vérification…',
     recheck: 'Revérifier',
@@ -252,6 +291,8 @@ export const fr = {
     label: 'Libellé',
     reason: 'Motif',
     onlyProblems: 'Seulement les éléments ignorés ou en échec',
+    onlyAction: (action: string) => `Filtre : ${action.toLowerCase()}`,
+    showAll: 'Tout afficher',
     runs: 'Synchronisations',
     total: (n: number) => `${n} synchronisation${n > 1 ? 's' : ''}`,
     previous: 'Page précédente',
@@ -295,6 +336,90 @@ export const fr = {
     filter: 'Rechercher un salarié',
     onlyUnmapped: 'Seulement les salariés sans correspondance',
     fromSlots: 'vu seulement dans les heures',
+  },
+  maintenance: {
+    title: 'Maintenance',
+    intro: 'Outils pour vérifier et remettre d’aplomb la base tampon. Chaque action est inscrite dans le journal de maintenance.',
+    verify: 'Vérifier la base tampon',
+    verifyHelp: 'Version du schéma, nombre de lignes, clés orphelines et écritures laissées en suspens.',
+    verifyOk: 'Aucune anomalie.',
+    schema: (v: number, expected: number) => `Schéma version ${v} (attendue ${expected})`,
+    rows: (n: number) => count(n, 'ligne', 'lignes'),
+    level: { ok: 'OK', warning: 'À vérifier', error: 'Erreur' } as Record<'ok' | 'warning' | 'error', string>,
+    tables: {
+      sync_records: 'Chantiers et devis suivis',
+      time_slots: 'Créneaux suivis',
+      slot_keys: 'Clés SuiviMO',
+      suivimo_written: 'Lignes SuiviMO écrites',
+      employees: 'Utilisateurs BatiSimply',
+      runs: 'Synchronisations',
+      run_items: 'Lignes du journal',
+      leases: 'Verrous',
+      maintenance_log: 'Actions de maintenance',
+    } as Record<string, string>,
+    recompare: 'Recomparer un flux depuis le début',
+    recompareHelp: (software: string) =>
+      `Tout est relu et comparé à nouveau (BatiSimply et ${software}) ; ce qui diffère est corrigé, rien n'est créé en double. Une synchronisation du flux est lancée aussitôt.`,
+    recompareButton: 'Recomparer',
+    recompareStarted: 'Recomparaison lancée : suivez-la sur le tableau de bord.',
+    flow: 'Flux',
+    purge: 'Purger le journal',
+    purgeHelp: 'Supprime les synchronisations plus anciennes que ce nombre de jours (et leur détail).',
+    purgeDays: 'Plus anciennes que (jours)',
+    purgeDaysInvalid: 'Indiquez un nombre de jours entre 1 et 3650.',
+    purgeButton: 'Purger',
+    purgeConfirm: (days: number) => `Confirmer la suppression des synchronisations de plus de ${count(days, 'jour', 'jours')}`,
+    forget: "Oublier l'état d'un flux",
+    forgetHelp: (software: string) =>
+      `La base tampon oublie ce qu'elle sait de ce flux. Le prochain passage relit tout : les projets BatiSimply existants sont repris par leur code, les lignes SuiviMO de ${software} sont réécrites à leur clé (rien en double, mais une ligne modifiée à la main dans ${software} reprend la valeur de BatiSimply).`,
+    forgetConfirm: (word: string) => `Pour confirmer, tapez ${word}`,
+    forgetButton: "Oublier l'état",
+    log: 'Dernières actions de maintenance',
+    logEmpty: 'Aucune action de maintenance pour le moment.',
+    actions: { verify: 'Vérification', recompare: 'Recomparaison', purge: 'Purge du journal', forget: "Oubli de l'état" } as Record<string, string>,
+    outcome: { ok: 'Réussie', warning: 'À vérifier', failed: 'Échec' } as Record<string, string>,
+  },
+  support: {
+    title: 'Assistance',
+    intro: "Pour l'assistance du Groupe SAGES : une archive de diagnostic, et les journaux techniques.",
+    export: 'Exporter un diagnostic',
+    exportHelp:
+      'Une archive zip avec les réglages (sans aucun mot de passe ni clé), les journaux des 7 derniers jours, les dernières synchronisations, les versions et un test des connexions.',
+    exported: (name: string, size: string) => `Diagnostic enregistré : ${name} (${size}).`,
+    reveal: 'Afficher le fichier',
+    openLogs: 'Ouvrir le dossier des journaux',
+    path: (p: string) => `Emplacement : ${p}`,
+  },
+  protection: {
+    title: 'Protection des réglages',
+    intro: 'Sur un poste partagé, un code protège les Réglages, la Correspondance des salariés et la Maintenance. Le tableau de bord et « Synchroniser maintenant » restent accessibles.',
+    off: 'Aucun code : tout le monde peut modifier les réglages de ce poste.',
+    on: (minutes: number) => `Protection active : le code est redemandé après ${count(minutes, 'minute', 'minutes')} sans action.`,
+    pin: 'Code (4 à 12 chiffres)',
+    pinConfirm: 'Confirmer le code',
+    pinInvalid: 'Le code est fait de 4 à 12 chiffres.',
+    pinMismatch: 'Les deux codes ne sont pas identiques.',
+    current: 'Code actuel',
+    newPin: 'Nouveau code',
+    idle: 'Redemander le code après',
+    enable: 'Activer la protection',
+    change: 'Changer le code',
+    remove: 'Retirer la protection',
+    lock: 'Verrouiller maintenant',
+    lockedTitle: 'Page protégée',
+    lockedIntro: (page: string) => `La page « ${page} » est protégée par un code sur ce poste. Saisissez-le pour continuer.`,
+    unlock: 'Déverrouiller',
+    enabled: 'Protection activée.',
+    removed: 'Protection retirée.',
+    changed: 'Code changé.',
+  },
+  updates: {
+    title: 'Mises à jour',
+    feedUrl: 'Adresse des mises à jour',
+    feedHelp: 'Dossier du serveur qui contient latest.yml, fourni par le Groupe SAGES. Vide : pas de mise à jour automatique.',
+    check: 'Rechercher maintenant',
+    current: (v: string) => `Version installée : ${v}`,
+    urlInvalid: 'Adresse invalide : elle doit commencer par https:// (ou http:// sur le réseau local).',
   },
   settings: {
     title: 'Réglages',

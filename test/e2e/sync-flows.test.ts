@@ -45,9 +45,12 @@ async function sqlRows(sql: string, params: unknown[] = []): Promise<unknown[][]
   }
 }
 
-/** The dashboard's last-runs table, newest first: run id and cells (none when the table is not shown). */
+/**
+ * The dashboard's last-runs table, newest first: run id and cells (none when the table is not shown). The
+ * job rows of « Tout synchroniser » (which sum their flows' rows) are left out: each run counts once.
+ */
 async function runTable(): Promise<{ id: string; cells: string[] }[]> {
-  return stack.page.locator('[data-testid=runs-table] tbody tr').evaluateAll((trs) =>
+  return stack.page.locator('[data-testid=runs-table] tbody tr:not(.job-row)').evaluateAll((trs) =>
     trs.map((tr) => ({
       id: tr.getAttribute('data-key') ?? '',
       cells: Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()),
@@ -215,20 +218,66 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await step5.getByTestId(`map-${unmapped.code}`).selectOption('');
     await next.click();
 
-    // 7. Summary, then finish.
-    await page.getByTestId('wizard-step-6').waitFor();
-    await stack.screenshot('wizard-7-summary');
+    // 7. Schedule and summary: automatic sync on every 5 minutes and start with Windows on, by default;
+    //    what will happen next, said in words that follow the choices.
+    const step6 = page.getByTestId('wizard-step-6');
+    await step6.waitFor();
+    expect(await step6.getByRole('heading', { level: 2 }).textContent()).toBe('Planification');
+    const auto = step6.getByRole('switch', { name: 'Synchroniser automatiquement' });
+    const windows = step6.getByRole('switch', { name: 'Démarrer avec Windows' });
+    expect(await auto.getAttribute('aria-checked')).toBe('true');
+    expect(await windows.getAttribute('aria-checked')).toBe('true');
+    expect(await step6.getByLabel('Fréquence').inputValue()).toBe('5');
+    const nextSteps = step6.getByTestId('wizard-next-steps');
+    expect(await nextSteps.textContent()).toMatch(/la première aura lieu (vers|demain à) \d{2}:\d{2}, puis toutes les 5 minutes\. Les chantiers de Sage Batigest sont envoyés à BatiSimply, puis les heures validées dans BatiSimply sont écrites dans Sage Batigest\./);
+    expect(await nextSteps.textContent()).toContain('Le connecteur démarrera avec Windows');
+    await stack.screenshot('wizard-7-schedule');
+    await step6.getByLabel('Fréquence').selectOption('15');
+    await expect.poll(() => nextSteps.textContent(), POLL).toMatch(/puis toutes les 15 minutes/);
+    await auto.click();
+    await expect.poll(() => nextSteps.textContent(), POLL).toContain('Aucune synchronisation ne se fera d’elle-même');
+    expect(await step6.getByLabel('Fréquence').isDisabled()).toBe(true);
+    await windows.click();
+    await expect.poll(() => nextSteps.textContent(), POLL).toContain('ne démarrera pas avec Windows');
+    await stack.screenshot('wizard-7-schedule-off');
+    // Back to the defaults, every 5 minutes, then finish.
+    await auto.click();
+    await windows.click();
+    await step6.getByLabel('Fréquence').selectOption('5');
     await next.click();
     await page.getByTestId('page-dashboard').waitFor();
     expect(stack.app.settings.get().setupCompleted).toBe(true);
+    expect(stack.app.settings.get().schedule).toMatchObject({ enabled: true, intervalSeconds: 300, startWithWindows: true });
+    // The journeys below start their runs by hand: no scheduled run in the middle of them.
+    stack.app.settings.update({ schedule: { enabled: false } });
 
-    // First sync.
+    // Before any sync: one card per flow, never synchronised.
     await page.getByTestId('card-sql').getByText('Connecté').waitFor();
+    await page.getByTestId('flow-push').waitFor();
+    expect(await page.getByTestId('flow-push-line').textContent()).toBe('Jamais synchronisé — synchronisation automatique désactivée');
+
+    // First sync: « Tout synchroniser » is one job with its two flows.
     const rows = await runSync('sync-all');
-    await stack.screenshot('dashboard-after-first-sync');
     const created = rows.reduce((n, r) => n + Number(r[COL.created]), 0);
     expect(bs.state.projects.size).toBeGreaterThan(0);
     expect(created).toBe(bs.state.projects.size);
+    const job = page.locator('[data-testid=runs-table] tbody tr.job-row').first();
+    expect(await job.locator('td').nth(COL.flow).textContent()).toBe('Tout synchroniser (2 flux)');
+    expect(Number(await job.locator('td').nth(COL.created).textContent())).toBe(created);
+    const children = page.locator('[data-testid=runs-table] tbody tr.child-row');
+    expect(await children.locator('td:nth-child(2)').allTextContents()).toEqual(['↳ Sage Batigest → BatiSimply', '↳ BatiSimply → Sage Batigest']);
+    // Each flow's card says it is up to date, when it last succeeded; the connection cards were checked again.
+    await expect.poll(() => page.getByTestId('flow-push-line').textContent(), POLL).toMatch(/^À jour — dernier succès à l'instant, synchronisation automatique désactivée$/);
+    await expect.poll(() => page.getByTestId('card-buffer').locator('.status-line').textContent(), POLL).not.toMatch(/\b0 chantier\b/);
+    expect(await page.getByTestId('state').textContent()).toContain('À jour');
+    expect(await overflowingTables(page)).toEqual([]);
+    await stack.screenshot('dashboard-after-first-sync');
+    // A flow's row opens its detail in the journal.
+    await children.first().click();
+    await page.getByTestId('page-journal').waitFor();
+    await page.getByTestId('run-items').waitFor();
+    expect(await page.getByTestId('run-items').textContent()).toContain('Sage Batigest → BatiSimply');
+    await gotoPage('nav-dashboard', 'page-dashboard');
   });
 
   it('a wrong SQL Server password in the settings shows the diagnosis', async () => {
@@ -259,7 +308,19 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     expect(await countRows()).toHaveLength(0);
     expect(Number(first![COL.skipped])).toBeGreaterThanOrEqual(1);
 
-    await gotoPage('nav-mapping', 'page-mapping');
+    // The dashboard says what needs doing, with the link that fixes it; the hours card too.
+    const todo = page.getByTestId('todo');
+    await todo.waitFor();
+    const item = todo.locator('li[data-problem="hours:unmapped_user"]');
+    expect(await item.locator('strong').textContent()).toBe('1 salarié sans correspondance — 7,5 h en attente');
+    expect(await item.textContent()).toContain(`${unmapped.prenom} ${unmapped.nom}`);
+    await expect.poll(() => page.getByTestId('flow-hours-line').textContent(), POLL).toMatch(/^À traiter — 1 salarié sans correspondance — 7,5 h en attente \(dernier succès à l'instant, /);
+    expect(await page.getByTestId('state').textContent()).toContain('Attention requise');
+    await stack.screenshot('dashboard-todo-unmapped');
+    const link = item.getByRole('link', { name: 'Associer ce salarié' });
+    expect(await link.getAttribute('href')).toBe('#/mapping');
+    await link.click();
+    await page.getByTestId('page-mapping').waitFor();
     const waiting = page.getByTestId('unmapped-users');
     await waiting.waitFor();
     expect(await waiting.textContent()).toContain(unmapped.nom);
@@ -280,6 +341,8 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await stack.screenshot('mapping-after');
 
     await gotoPage('nav-dashboard', 'page-dashboard');
+    // Mapped: nothing waits any more for this salarié.
+    await expect.poll(() => page.getByTestId('todo').count(), POLL).toBe(0);
     await runSync('sync-hours');
     const written = await countRows();
     expect(written).toHaveLength(1);
@@ -320,10 +383,22 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     const [run] = await runSync('sync-push');
     expect(Number(run![COL.failed])).toBe(1);
 
-    await gotoPage('nav-journal', 'page-journal');
-    await page.getByTestId('journal-runs').locator('tbody tr').first().click();
+    // « À traiter » links to this run's items in failure, filtered.
+    const todoItem = page.getByTestId('todo').locator('li[data-problem="push:failed_items"]');
+    await todoItem.waitFor();
+    expect(await todoItem.locator('strong').textContent()).toBe('1 élément en échec : Sage Batigest → BatiSimply');
+    expect(await page.getByTestId('flow-push').textContent()).toContain('À traiter');
+    await stack.screenshot('dashboard-todo-failed');
+    await todoItem.getByRole('link', { name: 'Voir les éléments en échec' }).click();
+    await page.getByTestId('page-journal').waitFor();
     const items = page.getByTestId('items-table');
     await items.waitFor();
+    expect(await page.getByTestId('items-filter').textContent()).toContain('Filtre : échec');
+    expect(await items.locator('tbody tr').count()).toBe(1);
+    // The focus went to the detail that was asked for.
+    expect(await page.evaluate(() => document.activeElement?.closest('[data-testid=run-items]') !== null)).toBe(true);
+    await stack.screenshot('journal-from-todo');
+    await page.getByRole('button', { name: 'Tout afficher' }).click();
     const failedRow = items.locator('tbody tr').filter({ hasText: 'Échec' });
     expect(await failedRow.count()).toBe(1);
     const reason = (await failedRow.locator('td').nth(3).textContent())?.trim() ?? '';

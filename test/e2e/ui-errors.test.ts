@@ -157,6 +157,9 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await page.getByText('1 correspondance enregistrée.').first().waitFor();
     await next();
     await step(6).waitFor();
+    // No scheduled run in the middle of this test: the automatic sync (on by default) is turned off here.
+    await step(6).getByRole('switch', { name: 'Synchroniser automatiquement' }).click();
+    await failDuring('schedule.set', 'assistant, « Terminer » (planification)', () => next(), step(6));
     await failDuring('settings.update', 'assistant, « Terminer »', () => next(), step(6));
     await next();
     await page.getByTestId('page-dashboard').waitFor();
@@ -166,6 +169,7 @@ describe('errors from the main process are shown by every UI action', { timeout:
     const lastRuns = page.getByTestId('last-runs');
     await failDuring('sync.status', 'tableau de bord, dernières synchronisations', () => page.reload(), lastRuns);
     await failDuring('licence.status', 'tableau de bord, carte Licence', () => page.reload(), page.getByTestId('card-licence'));
+    await failDuring('status.overview', 'tableau de bord, état du connecteur', () => page.reload(), page.getByTestId('page-dashboard'));
     await page.reload();
     await page.getByTestId('card-sql').getByText('Connecté').waitFor();
     const cards = { 'sqlServer.test': 'card-sql', 'buffer.test': 'card-buffer', 'batisimply.test': 'card-bs' } as const;
@@ -174,6 +178,19 @@ describe('errors from the main process are shown by every UI action', { timeout:
     }
     const panel = page.getByTestId('sync-panel');
     await failDuring('sync.run', 'tableau de bord, « Tout synchroniser »', () => page.getByTestId('sync-all').click(), panel);
+
+    // The pause (schedule on, once a day: no scheduled run during the test).
+    stack.app.settings.update({ schedule: { enabled: true, intervalSeconds: 86_400 } });
+    const pause = page.getByTestId('pause-group');
+    await pause.waitFor();
+    await failDuring('schedule.pause', 'tableau de bord, « Suspendre 1 heure »', () => pause.getByRole('button', { name: '1 heure' }).click(), panel);
+    await pause.getByRole('button', { name: '1 heure' }).click();
+    const resume = page.getByTestId('resume');
+    await resume.waitFor();
+    await failDuring('schedule.resume', 'tableau de bord, « Reprendre »', () => resume.click(), panel);
+    await resume.click();
+    await pause.waitFor();
+    stack.app.settings.update({ schedule: { enabled: false } });
 
     // A slow BatiSimply: the push runs long enough to be cancelled.
     const bs = stack.simulators.batisimply;
@@ -224,6 +241,66 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await failDuring('sqlServer.detectColumns', 'Réglages, options, « Détecter les colonnes »', () => options.getByRole('button', { name: 'Détecter les colonnes' }).click(), options);
     const general = page.getByTestId('settings-general');
     await failDuring('settings.update', 'Réglages, général, « Enregistrer cette section »', () => general.getByRole('button', { name: 'Enregistrer cette section' }).click(), general);
+  });
+
+  it('settings: updates, protection, maintenance, assistance', async () => {
+    const card = (id: string) => page.getByTestId(id);
+    const toSettings = async () => {
+      await nav('dashboard');
+      await page.getByTestId('nav-settings').click();
+    };
+    await failDuring('updates.status', 'Réglages, mises à jour', toSettings, card('settings-updates'));
+    // Opening the app on Réglages (its address): the app's and the card's readings of the status fail.
+    await failDuring('protection.status', 'ouverture sur Réglages, protection', () => page.reload(), card('settings-protection'));
+    await failDuring('maintenance.log', 'Réglages, maintenance, dernières actions', toSettings, card('settings-maintenance'));
+    await nav('dashboard');
+    await nav('settings');
+
+    // Mises à jour: an address, then « Rechercher maintenant ».
+    const updates = card('settings-updates');
+    await updates.getByLabel('Adresse des mises à jour').fill('https://maj.exemple.fr/connecteur/');
+    await updates.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => updates.getByRole('button', { name: 'Rechercher maintenant' }).isDisabled(), POLL).toBe(false);
+    await failDuring('updates.check', 'Réglages, mises à jour, « Rechercher maintenant »', () => updates.getByRole('button', { name: 'Rechercher maintenant' }).click(), updates);
+
+    // Maintenance.
+    const maint = card('settings-maintenance');
+    await failDuring('maintenance.verify', 'Réglages, maintenance, « Vérifier la base tampon »', () => maint.getByTestId('maint-verify').click(), maint);
+    await failDuring('maintenance.recompare', 'Réglages, maintenance, « Recomparer »', () => maint.getByRole('button', { name: 'Recomparer' }).click(), maint);
+    await maint.getByLabel('Plus anciennes que (jours)').fill('3650');
+    await maint.getByRole('button', { name: 'Purger' }).click();
+    await failDuring('maintenance.purgeJournal', 'Réglages, maintenance, « Purger » confirmé', () => maint.getByRole('button', { name: /^Confirmer la suppression/ }).click(), maint);
+    await maint.getByLabel('Pour confirmer, tapez OUBLIER').fill('OUBLIER');
+    await failDuring('maintenance.forget', "Réglages, maintenance, « Oublier l'état »", () => maint.getByRole('button', { name: "Oublier l'état" }).click(), maint);
+
+    // Assistance.
+    const support = card('settings-support');
+    await failDuring('diagnostics.export', 'Réglages, assistance, « Exporter un diagnostic »', () => support.getByTestId('export-diagnostic').click(), support);
+    await support.getByTestId('export-diagnostic').click();
+    await support.getByRole('button', { name: 'Afficher le fichier' }).waitFor();
+    await failDuring('diagnostics.reveal', 'Réglages, assistance, « Afficher le fichier »', () => support.getByRole('button', { name: 'Afficher le fichier' }).click(), support);
+    await failDuring('diagnostics.openLogFolder', 'Réglages, assistance, « Ouvrir le dossier des journaux »', () => support.getByTestId('open-logs').click(), support);
+
+    // Protection: set, lock, unlock, remove.
+    const protection = card('settings-protection');
+    await protection.getByLabel('Code (4 à 12 chiffres)').fill('135790');
+    await protection.getByLabel('Confirmer le code').fill('135790');
+    await failDuring('protection.set', 'Réglages, protection, « Activer la protection »', () => protection.getByRole('button', { name: 'Activer la protection' }).click(), protection);
+    await protection.getByRole('button', { name: 'Activer la protection' }).click();
+    await protection.getByRole('button', { name: 'Verrouiller maintenant' }).waitFor();
+    await failDuring('protection.lock', 'Réglages, protection, « Verrouiller maintenant »', () => protection.getByRole('button', { name: 'Verrouiller maintenant' }).click(), protection);
+    await protection.getByRole('button', { name: 'Verrouiller maintenant' }).click();
+    const prompt = page.getByTestId('pin-prompt');
+    await prompt.waitFor();
+    await prompt.getByLabel('Code (4 à 12 chiffres)').fill('135790');
+    await failDuring('protection.unlock', 'page protégée, « Déverrouiller »', () => prompt.getByRole('button', { name: 'Déverrouiller' }).click(), prompt);
+    await prompt.getByLabel('Code (4 à 12 chiffres)').fill('135790');
+    await prompt.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.getByTestId('page-settings').waitFor();
+    await card('settings-protection').getByLabel('Code actuel').fill('135790');
+    await failDuring('protection.clear', 'Réglages, protection, « Retirer la protection »', () => card('settings-protection').getByRole('button', { name: 'Retirer la protection' }).click(), card('settings-protection'));
+    await card('settings-protection').getByRole('button', { name: 'Retirer la protection' }).click();
+    await card('settings-protection').getByRole('button', { name: 'Activer la protection' }).waitFor();
   });
 
   it('licence page: status, check, key', async () => {

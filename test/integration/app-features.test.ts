@@ -20,7 +20,9 @@ import type { Timers } from '../../src/main/services/scheduler/scheduler.js';
 import type { SyncHooks } from '../../src/main/services/sync/engine.js';
 import type { ChannelName, ChannelOutput, Result, RunSummary } from '../../src/shared/contract.js';
 import type { ProgressEvent } from '../../src/shared/domain.js';
+import { startShellController } from '../../src/main/shell/controller.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
+import { memoryNotificationStore, recordingNotifier, recordingTray } from '../support/shell/recording.js';
 import { createTestDatabase, insertLicense, startLicenseManager, type StartedManager, type TestDatabase } from '../support/licence/db.js';
 import { simHarness, U1, U3, type Harness } from '../support/sync/harness.js';
 
@@ -74,7 +76,7 @@ async function ok<K extends ChannelName>(app: App, channel: K, input?: unknown):
   return r.value;
 }
 
-async function newApp(name: string, features: 'default' | 'custom', custom: { hooks?: SyncHooks; timers?: Timers; notify?: (title: string, body: string) => void } = {}): Promise<App> {
+async function newApp(name: string, features: 'default' | 'custom', custom: { hooks?: SyncHooks; timers?: Timers } = {}): Promise<App> {
   const data = path.join(dir, name);
   fs.mkdirSync(data, { recursive: true });
   const list = features === 'default' ? defaultFeatures() : [licenceFeature(), connectionsFeature(), syncFeature(custom)];
@@ -391,7 +393,7 @@ describe('app features against the simulators', () => {
     });
   });
 
-  it('scheduled runs: refused by the licence → one notification; then a scheduled run is journaled as such', async () => {
+  it('scheduled runs: refused by the licence → one notification (not at every tick), one when resolved; then a scheduled run is journaled as such', async () => {
     const timers: { fn: () => void; ms: number }[] = [];
     const fake: Timers = {
       setTimeout: (fn, ms) => {
@@ -404,33 +406,37 @@ describe('app features against the simulators', () => {
         if (i >= 0) timers.splice(i, 1);
       },
     };
-    const notes: string[] = [];
-    let noted: () => void = () => undefined;
-    const sched = await newApp('sched', 'custom', { timers: fake, notify: (title, body) => (notes.push(`${title} | ${body}`), noted()) });
-    const st = track(sched);
-    const on = await ok(sched, 'schedule.set', { enabled: true, intervalSeconds: 600, flows: 'push' });
-    expect(on.nextRunAt).not.toBeNull();
-    expect(timers.map((x) => x.ms)).toEqual([600_000]);
+    const sched = await newApp('sched', 'custom', { timers: fake });
+    const notifier = recordingNotifier();
+    const controller = await startShellController({ app: sched, tray: recordingTray(), notifier, memory: memoryNotificationStore(), show: () => undefined, quit: () => undefined, logger: memoryLogger() });
+    const notes = () => notifier.shown.map((n) => `${n.title} | ${n.body}`);
+    try {
+      const st = track(sched);
+      const on = await ok(sched, 'schedule.set', { enabled: true, intervalSeconds: 600, flows: 'push' });
+      expect(on.nextRunAt).not.toBeNull();
+      expect(timers.map((x) => x.ms)).toEqual([600_000]);
 
-    // No licence key yet: the scheduled attempt is refused and notified once, not at every tick.
-    const notedP = new Promise<void>((r) => (noted = r));
-    timers.shift()!.fn();
-    await notedP;
-    expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^Synchronisation planifiée incomplète \| .*[Ll]icence/);
-    await expect.poll(() => timers.length).toBe(1);
-    const refusedAgain = new Promise<void>((r) => setImmediate(r));
-    timers.shift()!.fn();
-    await refusedAgain;
-    await expect.poll(() => timers.length).toBe(1);
-    expect(notes).toHaveLength(1);
+      // No licence key yet: notified once, whatever the scheduled attempts refused meanwhile.
+      await expect.poll(() => notes()).toHaveLength(1);
+      expect(notes()[0]).toMatch(/^Licence : synchronisation suspendue \| .*[Ll]icence/);
+      for (let i = 0; i < 2; i++) {
+        timers.shift()!.fn();
+        await expect.poll(() => timers.length).toBe(1);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(notes()).toHaveLength(1);
 
-    expect(await ok(sched, 'licence.setKey', { key: KEY })).toMatchObject({ state: 'valid' });
-    const end = st.nextEnd((r) => r.trigger === 'schedule');
-    timers.shift()!.fn();
-    expect(await end).toMatchObject({ flow: 'push', trigger: 'schedule', status: 'success' });
-    await expect.poll(async () => (await ok(sched, 'schedule.get')).lastRunAt).not.toBeNull();
-    expect((await ok(sched, 'journal.list')).runs[0]).toMatchObject({ trigger: 'schedule' });
-    expect(notes).toHaveLength(1);
+      expect(await ok(sched, 'licence.setKey', { key: KEY })).toMatchObject({ state: 'valid' });
+      await expect.poll(() => notes()).toHaveLength(2);
+      expect(notes()[1]).toMatch(/^Résolu : Licence : synchronisation suspendue/);
+      const end = st.nextEnd((r) => r.trigger === 'schedule');
+      timers.shift()!.fn();
+      expect(await end).toMatchObject({ flow: 'push', trigger: 'schedule', status: 'success' });
+      await expect.poll(async () => (await ok(sched, 'schedule.get')).lastRunAt).not.toBeNull();
+      expect((await ok(sched, 'journal.list')).runs[0]).toMatchObject({ trigger: 'schedule' });
+      expect(notes()).toHaveLength(2);
+    } finally {
+      controller.dispose();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors.js';
 import { settingsSchema } from '../../src/shared/settings.js';
-import { Scheduler, type Timers } from '../../src/main/services/scheduler/scheduler.js';
+import { Scheduler, activePause, pauseEnd, type Timers } from '../../src/main/services/scheduler/scheduler.js';
 import type { RunSummary } from '../../src/main/services/sync/engine.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
 
@@ -97,5 +97,59 @@ describe('scheduler', () => {
     s.start();
     expect(s.nextRunAt).toBeNull();
     expect(ft.pending()).toBe(0);
+  });
+
+  it('pause presets: in 1 h, in 4 h, tomorrow at 7:00 local time', () => {
+    const now = new Date(2026, 2, 10, 22, 15, 0);
+    expect(pauseEnd('1h', now).getTime() - now.getTime()).toBe(3_600_000);
+    expect(pauseEnd('4h', now).getTime() - now.getTime()).toBe(4 * 3_600_000);
+    const t = pauseEnd('tomorrow', now);
+    expect([t.getFullYear(), t.getMonth(), t.getDate(), t.getHours(), t.getMinutes()]).toEqual([2026, 2, 11, 7, 0]);
+    const s = settingsSchema.parse({ schedule: { pausedUntil: new Date(now.getTime() + 1000).toISOString() } });
+    expect(activePause(s, now)).not.toBeNull();
+    expect(activePause(s, new Date(now.getTime() + 1000))).toBeNull();
+    expect(activePause(settingsSchema.parse({ schedule: { pausedUntil: 'pas une date' } }), now)).toBeNull();
+  });
+
+  it('paused: no scheduled run before the end of the pause, then every interval again; « Reprendre » plans from now', async () => {
+    const ft = fakeTimers();
+    const t0 = ft.clock.now().getTime();
+    const settings = settingsSchema.parse({ schedule: { enabled: true, intervalSeconds: 300, pausedUntil: new Date(t0 + 4 * 3_600_000).toISOString() } });
+    let runs = 0;
+    const s = new Scheduler({ engine: { running: [], run: async () => (runs++, [summary('succeeded')]) }, settings: () => settings, clock: ft.clock, timers: ft.timers, logger: memoryLogger() });
+    s.start();
+    expect(s.nextRunAt?.getTime()).toBe(t0 + 4 * 3_600_000);
+    expect(s.state().pausedUntil).toBe(new Date(t0 + 4 * 3_600_000).toISOString());
+    expect(await ft.fire()).toBe(t0 + 4 * 3_600_000);
+    expect(runs).toBe(1);
+    expect(s.state().pausedUntil).toBeNull();
+    expect(s.nextRunAt?.getTime()).toBe(t0 + 4 * 3_600_000 + 300_000);
+    // Paused again, then resumed: the next run is one interval after the resume.
+    settings.schedule.pausedUntil = new Date(ft.clock.now().getTime() + 3_600_000).toISOString();
+    s.reschedule();
+    expect(s.nextRunAt?.getTime()).toBe(ft.clock.now().getTime() + 3_600_000);
+    settings.schedule.pausedUntil = null;
+    s.reschedule();
+    expect(s.nextRunAt?.getTime()).toBe(ft.clock.now().getTime() + 300_000);
+    s.stop();
+  });
+
+  it('a pause kept in the settings holds across a restart (a new scheduler on the same settings)', async () => {
+    const ft = fakeTimers();
+    const until = ft.clock.now().getTime() + 3_600_000;
+    const settings = settingsSchema.parse({ schedule: { enabled: true, intervalSeconds: 300, pausedUntil: new Date(until).toISOString() } });
+    let runs = 0;
+    const make = () => new Scheduler({ engine: { running: [], run: async () => (runs++, [summary('succeeded')]) }, settings: () => settings, clock: ft.clock, timers: ft.timers, logger: memoryLogger() });
+    const before = make();
+    before.start();
+    before.stop();
+    const after = make();
+    after.start();
+    expect(after.nextRunAt?.getTime()).toBe(until);
+    // A tick that fires early (a timer of the previous process, a manual tick) is skipped while paused.
+    await after.tick();
+    expect(runs).toBe(0);
+    expect(after.nextRunAt?.getTime()).toBe(until);
+    after.stop();
   });
 });

@@ -24,6 +24,7 @@ import type { BatigestPort, BatisimplyPort, Clock, Logger, SecretCipher } from '
 import type { SettingsService } from '../services/settings/service.js';
 import type { SyncHooks } from '../services/sync/engine.js';
 import { createSyncRuntime } from '../services/sync/runtime.js';
+import { UpdateService, type UpdateBackend } from '../services/updates/service.js';
 
 /** Which program is running: decides the licence policy (see licencePolicy). */
 export type Entry = 'app' | 'cli' | 'bridge' | 'demo' | 'try' | 'test' | 'bench';
@@ -75,12 +76,15 @@ export interface ServiceFactoryDeps {
   licence: LicencePolicy;
   machineName(): string;
   overrides?: ServiceOverrides;
+  /** The host's way to update itself (Electron: electron-updater); none = updates unsupported here. */
+  updateBackend?: UpdateBackend;
 }
 
 export function createServices(d: ServiceFactoryDeps): Services {
   const o = d.overrides ?? {};
   const log = d.logger;
   let licence: LicenceService | null = null;
+  let updates: UpdateService | null = null;
   /** Leases held by the engines of this app (one set for all its runtimes, see SyncEngineDeps.localLeases). */
   const localLeases = new Set<string>();
   const buffers = new BufferPool((s) => (o.buffer ? Promise.resolve(o.buffer) : openBuffer(s, d.userDataDir, log.child({ service: "buffer" }))));
@@ -148,6 +152,18 @@ export function createServices(d: ServiceFactoryDeps): Services {
         owns: { batigest: !o.batigest, batisimply: !o.batisimply },
         ...((hooks ?? o.hooks) ? { hooks: hooks ?? o.hooks } : {}),
       });
+    },
+    updates({ isBusy, onStatus }) {
+      updates ??= new UpdateService({
+        backend: d.updateBackend ?? null,
+        feedUrl: () => d.settings.get().updates.feedUrl,
+        currentVersion: d.appVersion,
+        clock: d.clock,
+        logger: log,
+        isBusy,
+        onStatus,
+      });
+      return updates;
     },
   };
   return services;

@@ -3,18 +3,24 @@
  * One list, used by the Electron shell, the web bridge, the CLI, the demo and the end-to-end tests:
  *   licence      → licence.status / setKey / check, event 'licence:status';
  *   connections  → sqlServer.test / detectColumns, buffer.test, batisimply.test, mapping.codebsStatus / createCodebsColumn;
- *   sync         → sync.*, buffer.status, journal.*, mapping.get / save, schedule.* (engine, buffer, scheduler).
+ *   sync         → sync.*, buffer.status, journal.*, mapping.get / save, schedule.* (engine, buffer, scheduler),
+ *                  status.overview (event 'status:overview'), maintenance.*, diagnostics.*;
+ *   protection   → protection.* and the guard of the protected channels (PIN on a shared PC);
+ *   updates      → updates.status / check, event 'updates:status'.
  */
 import type { AppFeature } from './types.js';
 import { connectionsFeature } from './connections.js';
 import { licenceFeature, type LicenceFeatureOptions } from './licence.js';
+import { protectionFeature } from './protection.js';
 import { syncFeature, type SyncFeatureOptions } from './sync/index.js';
+import { updatesFeature, type UpdatesFeatureOptions } from './updates.js';
 
 export interface DefaultFeaturesOptions {
   licence?: LicenceFeatureOptions;
   sync?: SyncFeatureOptions;
+  updates?: UpdatesFeatureOptions;
 }
 
 export function defaultFeatures(opts: DefaultFeaturesOptions = {}): AppFeature[] {
-  return [licenceFeature(opts.licence), connectionsFeature(), syncFeature(opts.sync)];
+  return [licenceFeature(opts.licence), connectionsFeature(), syncFeature(opts.sync), protectionFeature(), updatesFeature(opts.updates)];
 }

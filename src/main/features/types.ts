@@ -7,10 +7,10 @@
  * composition root), so the Electron app, the web bridge, the CLI, the demo and the tests build the
  * licence service, the Batigest gateway, the BatiSimply client, the buffer and the engine one way.
  */
-import type { AppInfo, EventName, EventPayload } from '../../shared/contract.js';
+import type { AppInfo, ChannelName, EventName, EventPayload, UpdateStatus } from '../../shared/contract.js';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { BufferSettings, Settings } from '../../shared/settings.js';
-import type { Handlers } from '../ipc/router.js';
+import type { CallContext, Handlers } from '../ipc/router.js';
 import type { BatigestGateway } from '../services/batigest/gateway.js';
 import type { BatisimplyClient } from '../services/batisimply/client.js';
 import type { BufferPool } from '../services/buffer/pool.js';
@@ -20,6 +20,7 @@ import type { Clock, Logger } from '../services/ports.js';
 import type { SettingsService } from '../services/settings/service.js';
 import type { SyncHooks } from '../services/sync/engine.js';
 import type { SyncRuntime } from '../services/sync/runtime.js';
+import type { UpdateService } from '../services/updates/service.js';
 
 export type AppHost = AppInfo['host'];
 
@@ -49,6 +50,20 @@ export interface Services {
   diagnoseBuffer(s: BufferSettings): Promise<ConnectionDiagnosis>;
   /** The sync engine and its ports on an open buffer; closing it closes the gateway and the client. */
   syncRuntime(o: { buffer: BufferStore; hooks?: SyncHooks }): Promise<SyncRuntime>;
+  /**
+   * The update service of this app (built once, on the host's backend: electron-updater in the app, none in
+   * the web bridge and the CLI). `isBusy`: a synchronisation runs (downloads wait for its end).
+   */
+  updates(o: { isBusy: () => boolean; onStatus: (s: UpdateStatus) => void }): UpdateService;
+}
+
+/**
+ * What the host can do on the desktop (Electron: shell.openPath / showItemInFolder, behind the shell's
+ * interface). Absent in the web bridge and the CLI: the UI then shows the path.
+ */
+export interface DesktopOpener {
+  openFolder(path: string): Promise<boolean>;
+  showFile(path: string): Promise<boolean>;
 }
 
 /** What a feature module receives. */
@@ -66,12 +81,19 @@ export interface AppContext {
   machineName(): string;
   /** Pushes an event to the renderer(s) (validated against the contract). */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** Listens to the events the features push (e.g. the sync listens to 'licence:status'); returns the unsubscribe. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
 }
 
 export interface AppFeatureInstance {
   /** The feature's name, for errors (a channel implemented twice names both features). */
   name?: string;
   handlers: Partial<Handlers>;
+  /**
+   * Checked before every call of every channel (after its input is validated): throw to refuse it. The
+   * protection on a shared PC refuses the protected channels here while locked, in the main process.
+   */
+  guard?(channel: ChannelName, input: unknown, call: CallContext): void | Promise<void>;
   /** Called when settings change (rebuild connections…). */
   onSettingsChanged?(settings: Settings): void | Promise<void>;
   dispose?(): void | Promise<void>;

@@ -44,10 +44,16 @@ function describeIssues(error: z.ZodError): string {
   return first.join(' ; ');
 }
 
+/**
+ * Checked after the input is validated and before the handler runs (the protection on a shared PC refuses
+ * the protected channels while locked): throwing refuses the call with the error's French message.
+ */
+export type CallGuard = (channel: ChannelName, input: unknown, ctx: CallContext) => void | Promise<void>;
+
 export function createIpcRouter(
   contract: Contract,
   handlers: Partial<Handlers>,
-  opts: { logger: Logger },
+  opts: { logger: Logger; guard?: CallGuard },
 ): IpcRouter {
   const log = opts.logger.child({ component: 'ipc' });
   const table = handlers as Record<string, ((input: unknown, ctx: CallContext) => unknown) | undefined>;
@@ -76,6 +82,7 @@ export function createIpcRouter(
     }
     let raw: unknown;
     try {
+      await opts.guard?.(channel as ChannelName, parsed.data, ctx);
       raw = await handler(parsed.data, ctx);
     } catch (e) {
       const err = toAppError(e);

@@ -10,17 +10,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, protocol, session } from 'electron';
+import type { NavTarget } from '../../shared/contract.js';
 import { createApp, type App } from '../app.js';
 import { defaultFeatures } from '../features/index.js';
 import { applyMemoryProfile } from '../memory-profile.js';
 import { createLogger } from '../services/logger.js';
 import { CONTENT_SECURITY_POLICY, resolveStaticFile } from '../static-files.js';
+import { startShellController, type ShellController } from './controller.js';
+import { createElectronOpener } from './desktop-opener.js';
+import { createElectronTray } from './electron-tray.js';
+import { createElectronUpdateBackend } from './electron-updater.js';
 import { bindIpc } from './ipc.js';
 import { HIDDEN_ARG, createLoginItem } from './login-item.js';
-import { createNotifier } from './notifications.js';
+import { fileNotificationMemory } from './notification-memory.js';
+import { createElectronNotifier } from './notifications.js';
 import { createSafeStorageCipher } from './safe-storage-cipher.js';
 import { createElectronSettingsStore } from './settings-store.js';
-import { createTray, type TrayHandle } from './tray.js';
 
 applyMemoryProfile();
 
@@ -38,7 +43,7 @@ protocol.registerSchemesAsPrivileged([
 
 let win: BrowserWindow | null = null;
 let quitting = false;
-let tray: TrayHandle | null = null;
+let controller: ShellController | null = null;
 let theApp: App | null = null;
 
 if (!app.requestSingleInstanceLock()) {
@@ -54,12 +59,13 @@ if (!app.requestSingleInstanceLock()) {
     });
 }
 
-function showWindow(): void {
+function showWindow(target?: NavTarget): void {
   if (!win) createWindow();
   if (!win) return;
   if (win.isMinimized()) win.restore();
   win.show();
   win.focus();
+  if (target) theApp?.context.emit('app:navigate', target);
 }
 
 function serveRenderer(request: Request): Response {
@@ -141,7 +147,6 @@ async function start(): Promise<void> {
   });
 
   const cipher = createSafeStorageCipher();
-  const notifier = createNotifier(path.join(buildDir, 'icon.png'));
   theApp = await createApp({
     settingsStore: createElectronSettingsStore(userDataDir),
     cipher,
@@ -152,10 +157,9 @@ async function start(): Promise<void> {
     // A release must carry the vendor's licence key (vendor-config.ts): otherwise no licence is accepted.
     release: app.isPackaged,
     version: app.getVersion(),
-    features: defaultFeatures({
-      // scheduled results (and scheduled runs refused, e.g. licence) are notified by the sync feature
-      sync: { notify: (title, body) => notifier.notify(title, body, () => showWindow()) },
-    }),
+    // Updates only in the installed app (electron-updater needs the packaged app-update.yml).
+    ...(app.isPackaged ? { updateBackend: createElectronUpdateBackend(logger) } : {}),
+    features: defaultFeatures({ sync: { opener: createElectronOpener() } }),
   });
   const running = theApp;
 
@@ -166,16 +170,6 @@ async function start(): Promise<void> {
     target: () => win?.webContents ?? null,
   });
   running.onEvent((event, payload) => binding.emit(event, payload));
-
-  running.onEvent((event, payload) => {
-    if (event !== 'sync:status') return;
-    const run = (payload as { lastRun: { status: string; trigger: string; message: string | null } | null }).lastRun;
-    if (!run) return;
-    tray?.setStatus(run.message ?? '');
-    if (run.trigger !== 'schedule' && (run.status === 'failed' || run.status === 'partial')) {
-      notifier.notify('Synchronisation incomplète', run.message ?? 'Consultez le journal.', () => showWindow());
-    }
-  });
   running.onEvent((event) => {
     if (event === 'settings:notice') showWindow();
   });
@@ -188,26 +182,6 @@ async function start(): Promise<void> {
   applyLoginItem();
   running.settings.onChange(applyLoginItem);
 
-  tray = createTray(
-    path.join(buildDir, process.platform === 'win32' ? 'icon.ico' : 'icon.png'),
-    {
-      open: () => showWindow(),
-      syncNow: () => {
-        void running.router.invoke('sync.run', { flow: 'all' }, { host: 'electron' }).then((r) => {
-          if (!r.ok) notifier.notify('Synchronisation impossible', r.error.message, () => showWindow());
-        });
-      },
-      showStatus: () => {
-        showWindow();
-        running.context.emit('app:navigate', { page: 'dashboard' });
-      },
-      quit: () => {
-        quitting = true;
-        app.quit();
-      },
-    },
-    'Connecteur Batigest BatiSimply',
-  );
 
   app.on('before-quit', () => {
     quitting = true;
@@ -218,11 +192,27 @@ async function start(): Promise<void> {
     const a = theApp;
     theApp = null;
     binding.dispose();
-    tray?.destroy();
+    controller?.dispose();
     void a.dispose().finally(() => app.exit(0));
   });
   // keep running in the tray when the window is closed
   app.on('window-all-closed', () => undefined);
 
   createWindow();
+
+  // Tray and notifications: the decisions are pure (connector-state, tray-menu, notification-policy), wired
+  // by the controller; Electron only renders them.
+  const ctl = await startShellController({
+    app: running,
+    tray: createElectronTray(buildDir, () => showWindow()),
+    notifier: createElectronNotifier(path.join(buildDir, 'icon.png')),
+    memory: fileNotificationMemory(userDataDir),
+    show: (target) => showWindow(target),
+    quit: () => {
+      quitting = true;
+      app.quit();
+    },
+    logger,
+  });
+  controller = ctl;
 }

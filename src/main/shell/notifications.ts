@@ -1,16 +1,13 @@
-/** System notifications behind a small interface (no-op where unsupported). */
+/** System notifications in Electron, behind the DesktopNotifier interface (no-op where unsupported). */
 import { Notification } from 'electron';
+import type { DesktopNotifier } from './ports.js';
 
-export interface Notifier {
-  notify(title: string, body: string, onClick?: () => void): void;
-}
-
-export function createNotifier(iconPath?: string): Notifier {
+export function createElectronNotifier(iconPath?: string): DesktopNotifier {
   return {
-    notify(title, body, onClick) {
+    show({ title, body }, onClick) {
       if (!Notification.isSupported()) return;
       const n = new Notification({ title, body, silent: false, ...(iconPath ? { icon: iconPath } : {}) });
-      if (onClick) n.on('click', onClick);
+      n.on('click', onClick);
       n.show();
     },
   };

@@ -383,6 +383,8 @@ export function Table<T>({
   rowKey,
   caption,
   onRowClick,
+  isRowClickable,
+  rowLabel,
   rowClassName,
   selectedKey,
   testId,
@@ -392,6 +394,10 @@ export function Table<T>({
   rowKey: (row: T) => string;
   caption: string;
   onRowClick?: (row: T) => void;
+  /** Which rows `onRowClick` applies to (default all). */
+  isRowClickable?: (row: T) => boolean;
+  /** What a clickable row does (its tooltip). */
+  rowLabel?: (row: T) => string | undefined;
   rowClassName?: (row: T) => string | undefined;
   selectedKey?: string | null;
   testId?: string;
@@ -412,7 +418,8 @@ export function Table<T>({
         <tbody>
           {rows.map((r) => {
             const k = rowKey(r);
-            const cls = [onRowClick ? 'clickable' : '', k === selectedKey ? 'selected' : '', rowClassName?.(r) ?? '']
+            const click = onRowClick && (isRowClickable?.(r) ?? true) ? onRowClick : undefined;
+            const cls = [click ? 'clickable' : '', k === selectedKey ? 'selected' : '', rowClassName?.(r) ?? '']
               .filter(Boolean)
               .join(' ');
             return (
@@ -420,15 +427,16 @@ export function Table<T>({
                 key={k}
                 data-key={k}
                 className={cls || undefined}
-                tabIndex={onRowClick ? 0 : undefined}
-                aria-selected={onRowClick ? k === selectedKey : undefined}
-                onClick={onRowClick ? () => onRowClick(r) : undefined}
+                tabIndex={click ? 0 : undefined}
+                aria-selected={click ? k === selectedKey : undefined}
+                title={click ? rowLabel?.(r) : undefined}
+                onClick={click ? () => click(r) : undefined}
                 onKeyDown={
-                  onRowClick
+                  click
                     ? (e) => {
                         if (e.key === 'Enter' || e.key === ' ') {
                           e.preventDefault();
-                          onRowClick(r);
+                          click(r);
                         }
                       }
                     : undefined

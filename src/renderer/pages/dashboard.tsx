@@ -1,14 +1,21 @@
 /**
- * Dashboard: a status card per connection and for the licence, the three sync buttons, live progress
- * from `sync:progress` with "Annuler", the last runs with their counts and the next scheduled run.
+ * Dashboard: the connector's state (the same pure function as the tray, src/shared/connector-state.ts),
+ * « À traiter » with a link to the page that fixes each thing, one status card per flow (« à jour — dernier
+ * succès il y a 3 min, prochain à 10:45 » or what needs doing), the sync buttons with live progress,
+ * « Annuler » and the pause, the connection cards (checked again after each job), and the last runs — a
+ * « Tout synchroniser » shown as one job with its flows, live counts in the running row, each run opening
+ * its detail in the journal.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type MouseEvent } from 'react';
 import type { ConnectionDiagnosis, ProgressEvent, SyncFlow } from '../../shared/domain.js';
-import type { Counts, LicenceStatus, RunSummary, SyncStatus } from '../../shared/contract.js';
+import type { Counts, LicenceStatus, NavTarget, Overview, PausePreset, RunSummary, SyncStatus } from '../../shared/contract.js';
+import { connectorState, untilTime, type ConnectorState, type FlowCardKind, type Problem, type StateKind } from '../../shared/connector-state.js';
 import { formatDateTime, fr } from '../../shared/strings.fr.js';
 import { errorMessage, useCall, useEvent, useQuery } from '../lib/backend.js';
+import { hrefOf } from '../lib/nav.js';
+import { useNow } from '../lib/use-now.js';
 import { useToast } from '../components/toast.js';
-import { Button, Card, EmptyState, ErrorBanner, Loading, ProgressBar, StatusBadge, Table, type Column, type Tone } from '../components/ui.js';
+import { Button, Card, EmptyState, ErrorBanner, Loading, ProgressBar, StatusBadge, Table, WarnBanner, type Column, type Tone } from '../components/ui.js';
 import { licenceLabel, licenceTone } from './licence.js';
 
 type ConnKey = 'sql' | 'buffer' | 'bs';
@@ -21,6 +28,9 @@ export const RUN_TONE: Record<RunSummary['status'], Tone> = {
   failed: 'error',
   cancelled: 'neutral',
 };
+
+const STATE_TONE: Record<StateKind, Tone> = { ok: 'ok', running: 'info', attention: 'warn', error: 'error', paused: 'neutral', licence: 'error' };
+const CARD_TONE: Record<FlowCardKind, Tone> = { ok: 'ok', running: 'info', attention: 'warn', error: 'error', never: 'neutral' };
 
 export function flowLabel(flow: SyncFlow, software: string): string {
   return flow === 'all' ? fr.flows.all : fr.flows[flow](software);
@@ -63,26 +73,104 @@ export function runColumns(software: string): Column<RunSummary>[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Runs grouped by job
+// ---------------------------------------------------------------------------------------------
+
+/** A row of the dashboard's runs table: a run alone, a « Tout synchroniser » job, or one flow of that job. */
+export interface RunRow {
+  key: string;
+  kind: 'run' | 'job' | 'child';
+  run: RunSummary;
+  /** Job rows: how many flows it ran. */
+  size?: number;
+}
+
+const WORST: RunSummary['status'][] = ['running', 'failed', 'partial', 'cancelled', 'success'];
+
+/** Runs newest first → rows, the runs of one job together under a job row (push then hours). Pure. */
+export function groupRuns(runs: RunSummary[]): RunRow[] {
+  const out: RunRow[] = [];
+  const done = new Set<string>();
+  for (const r of runs) {
+    if (!r.jobId) {
+      out.push({ key: r.id, kind: 'run', run: r });
+      continue;
+    }
+    if (done.has(r.jobId)) continue;
+    done.add(r.jobId);
+    const mine = runs.filter((x) => x.jobId === r.jobId).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const sum = (k: keyof Counts) => mine.reduce((n, x) => n + x.counts[k], 0);
+    const job: RunSummary = {
+      ...mine[0]!,
+      id: `job:${r.jobId}`,
+      flow: 'all',
+      status: WORST.find((s) => mine.some((x) => x.status === s)) ?? 'success',
+      startedAt: mine[0]!.startedAt,
+      endedAt: mine.some((x) => !x.endedAt) ? null : (mine.at(-1)!.endedAt ?? null),
+      counts: { created: sum('created'), updated: sum('updated'), unchanged: sum('unchanged'), skipped: sum('skipped'), failed: sum('failed'), conflicts: sum('conflicts'), writes: sum('writes') },
+      message: null,
+    };
+    out.push({ key: job.id, kind: 'job', run: job, size: mine.length });
+    for (const x of mine) out.push({ key: x.id, kind: 'child', run: x });
+  }
+  return out;
+}
+
+/** The run in progress shows the counts of its progress events, not the ones last written to the journal. */
+function withLive(runs: RunSummary[], running: SyncStatus['running'], progress: ProgressEvent | null): RunSummary[] {
+  const p = progress && running && progress.runId === running.runId ? progress : (running?.progress ?? null);
+  if (!running || !p) return runs;
+  return runs.map((r) => (r.id === running.runId ? { ...r, status: 'running', counts: { ...r.counts, ...p.counts } } : r));
+}
+
+function rowColumns(software: string): Column<RunRow>[] {
+  const base = runColumns(software);
+  return base.map((c) =>
+    c.key === 'flow'
+      ? {
+          ...c,
+          render: (row: RunRow) =>
+            row.kind === 'job' ? (
+              <strong>{fr.dashboard.jobOf(row.size ?? 2)}</strong>
+            ) : row.kind === 'child' ? (
+              <span className="child-flow">
+                <span aria-hidden="true">↳ </span>
+                <FlowCell label={flowLabel(row.run.flow, software)} />
+              </span>
+            ) : (
+              <FlowCell label={flowLabel(row.run.flow, software)} />
+            ),
+        }
+      : { ...c, render: (row: RunRow) => c.render(row.run) },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+// ---------------------------------------------------------------------------------------------
+
 export function Dashboard({
   software,
   licence,
   licenceError = null,
-  onOpenJournal,
-  onOpenSettings,
+  onNavigate,
 }: {
   software: string;
   licence: LicenceStatus | null;
   /** Why the licence status could not be read. */
   licenceError?: string | null;
-  onOpenJournal: () => void;
-  onOpenSettings?: () => void;
+  onNavigate: (t: NavTarget) => void;
 }) {
   const call = useCall();
   const toast = useToast();
   const status = useQuery((c) => c('sync.status'));
+  const overview = useQuery((c) => c('status.overview'));
+  const now = useNow(30_000);
   const [progress, setProgress] = useState<ProgressEvent | null>(null);
   const [starting, setStarting] = useState<SyncFlow | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const [pausing, setPausing] = useState(false);
   const [syncError, setSyncError] = useState<string | null>(null);
   const [conns, setConns] = useState<Record<ConnKey, ConnState>>({
     sql: { loading: true, diagnosis: null, error: null },
@@ -108,8 +196,13 @@ export function Dashboard({
 
   const st: SyncStatus | null = status.data;
   const running = st?.running ?? null;
+  // The run in progress as the sync events tell it (live progress), laid over the last overview facts.
+  const live = running && progress && progress.runId === running.runId ? { ...running, progress } : running;
+  const facts: Overview | null = overview.data && st ? { ...overview.data, running: live } : overview.data;
+  const state: ConnectorState | null = facts ? connectorState(facts, now) : null;
 
   useEvent('sync:progress', (p) => setProgress(p));
+  useEvent('status:overview', (o) => overview.setData(o));
 
   // Safety net if an event is lost (bridge reconnecting…): while a run is shown, re-read the status.
   const reloadStatus = status.reload;
@@ -118,6 +211,7 @@ export function Dashboard({
     const t = window.setInterval(reloadStatus, 3000);
     return () => window.clearInterval(t);
   }, [running, reloadStatus]);
+  const jobActive = useRef(false);
   useEvent('sync:status', (e) => {
     if (status.data) status.setData({ ...status.data, running: e.running, nextRunAt: e.nextRunAt });
     // A run ended (a flow "all" ends several): re-read the list from the main process, the one truth.
@@ -128,6 +222,10 @@ export function Dashboard({
       // The panel and the table show the result; only a failure also raises a toast.
       if (e.lastRun?.status === 'failed') toast.show(fr.dashboard.finished(fr.runStatus.failed.toLowerCase()), 'error');
     }
+    const active = e.jobActive || e.running !== null;
+    // A job just ended: what the connection cards say (« 150 chantiers ») may have changed.
+    if (jobActive.current && !active) checkConnections();
+    jobActive.current = active;
   });
 
   const start = async (flow: SyncFlow) => {
@@ -156,8 +254,24 @@ export function Dashboard({
     }
   };
 
+  const pause = async (preset: PausePreset | null) => {
+    setPausing(true);
+    setSyncError(null);
+    try {
+      await (preset ? call('schedule.pause', { preset }) : call('schedule.resume'));
+      overview.reload();
+      status.reload();
+    } catch (e) {
+      setSyncError(errorMessage(e));
+    } finally {
+      setPausing(false);
+    }
+  };
+
   const syncAllowed = (st?.syncAllowed ?? true) && (licence?.syncAllowed ?? true);
   const busy = running !== null || starting !== null;
+  const rows = st ? groupRuns(withLive(st.lastRuns, running, progress)) : [];
+  const open = (t: NavTarget) => onNavigate(t);
 
   return (
     <div data-testid="page-dashboard">
@@ -169,29 +283,51 @@ export function Dashboard({
         <Button onClick={checkConnections}>{fr.dashboard.recheck}</Button>
       </div>
 
-      <section aria-labelledby="h-conn">
-        <h2 id="h-conn" className="sr-only">
-          {fr.dashboard.connections}
-        </h2>
-        <div className="grid grid-cards">
-          <ConnCard title={fr.connection.sql(software)} state={conns.sql} testId="card-sql" />
-          <ConnCard title={fr.connection.buffer} state={conns.buffer} testId="card-buffer" />
-          <ConnCard title={fr.connection.batisimply} state={conns.bs} testId="card-bs" />
-          <Card className="status-card" data-testid="card-licence">
-            <div className="card-head">
-              <h3>{fr.connection.licence}</h3>
-              {licence ? (
-                <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge>
-              ) : (
-                <StatusBadge tone={licenceError ? 'error' : 'neutral'}>{licenceError ? fr.connection.error : fr.connection.unknown}</StatusBadge>
-              )}
+      {overview.error && !facts ? <ErrorBanner message={overview.error.message} onRetry={overview.reload} /> : null}
+      {state ? <StateSummary state={state} /> : <Loading />}
+
+      {state?.pausedUntil && facts?.schedule.enabled ? (
+        <div data-testid="paused-banner">
+          <WarnBanner title={fr.dashboard.pausedBanner(untilTime(state.pausedUntil, now))}>
+            <div className="row">
+              <span className="small">{fr.dashboard.pausedHelp}</span>
+              <Button size="sm" busy={pausing} onClick={() => void pause(null)} data-testid="resume">
+                {fr.dashboard.resume}
+              </Button>
             </div>
-            <div className="status-line" role={licence ? undefined : 'alert'}>
-              {licence ? licence.message : (licenceError ?? fr.licence.unavailable)}
-            </div>
-          </Card>
+          </WarnBanner>
         </div>
-      </section>
+      ) : null}
+
+      {state && state.problems.length > 0 ? <TodoList problems={state.problems} onOpen={open} /> : null}
+
+      {state ? (
+        <section aria-labelledby="h-flows">
+          <h2 id="h-flows" className="sr-only">
+            {fr.dashboard.flows}
+          </h2>
+          <div className="grid grid-2">
+            {state.flows.map((f) => (
+              <Card key={f.flow} className="status-card flow-card" data-testid={`flow-${f.flow}`}>
+                <div className="card-head">
+                  <h3>{f.title}</h3>
+                  <StatusBadge tone={CARD_TONE[f.kind]}>{f.badge}</StatusBadge>
+                </div>
+                <div className="status-line" data-testid={`flow-${f.flow}-line`}>
+                  {f.line.charAt(0).toUpperCase() + f.line.slice(1)}
+                </div>
+                {f.problems.length > 0 ? (
+                  <div className="row" style={{ marginTop: 8 }}>
+                    {f.problems.map((p) => (
+                      <FixLink key={p.id} problem={p} onOpen={open} />
+                    ))}
+                  </div>
+                ) : null}
+              </Card>
+            ))}
+          </div>
+        </section>
+      ) : null}
 
       <Card title={fr.dashboard.sync} data-testid="sync-panel">
         {!syncAllowed ? <ErrorBanner message={licence?.message ?? fr.licence.notAllowed} /> : null}
@@ -220,22 +356,58 @@ export function Dashboard({
         </div>
         <div className="row small muted">
           <span data-testid="next-run">
-            {st?.scheduleEnabled && st.nextRunAt
-              ? `${fr.dashboard.nextRun} : ${formatDateTime(st.nextRunAt)}`
-              : fr.dashboard.scheduleOff}
+            {st?.scheduleEnabled && st.nextRunAt ? `${fr.dashboard.nextRun} : ${formatDateTime(st.nextRunAt)}` : fr.dashboard.scheduleOff}
           </span>
-          {onOpenSettings ? (
-            <Button size="sm" variant="ghost" onClick={onOpenSettings}>
-              {fr.dashboard.configureSchedule}
-            </Button>
+          <Button size="sm" variant="ghost" onClick={() => open({ page: 'settings', section: 'schedule' })}>
+            {fr.dashboard.configureSchedule}
+          </Button>
+          {facts?.schedule.enabled && !state?.pausedUntil ? (
+            <span className="row pause-group" role="group" aria-label={fr.dashboard.pauseLabel} data-testid="pause-group">
+              <span>{fr.dashboard.pause} :</span>
+              {(
+                [
+                  ['1h', fr.dashboard.pause1h],
+                  ['4h', fr.dashboard.pause4h],
+                  ['tomorrow', fr.dashboard.pauseTomorrow],
+                ] as const
+              ).map(([preset, label]) => (
+                <Button key={preset} size="sm" disabled={pausing} onClick={() => void pause(preset)}>
+                  {label}
+                </Button>
+              ))}
+            </span>
           ) : null}
         </div>
       </Card>
 
+      <section aria-labelledby="h-conn">
+        <h2 id="h-conn" className="sr-only">
+          {fr.dashboard.connections}
+        </h2>
+        <div className="grid grid-cards">
+          <ConnCard title={fr.connection.sql(software)} state={conns.sql} testId="card-sql" />
+          <ConnCard title={fr.connection.buffer} state={conns.buffer} testId="card-buffer" />
+          <ConnCard title={fr.connection.batisimply} state={conns.bs} testId="card-bs" />
+          <Card className="status-card" data-testid="card-licence">
+            <div className="card-head">
+              <h3>{fr.connection.licence}</h3>
+              {licence ? (
+                <StatusBadge tone={licenceTone(licence)}>{licenceLabel(licence)}</StatusBadge>
+              ) : (
+                <StatusBadge tone={licenceError ? 'error' : 'neutral'}>{licenceError ? fr.connection.error : fr.connection.unknown}</StatusBadge>
+              )}
+            </div>
+            <div className="status-line" role={licence ? undefined : 'alert'}>
+              {licence ? licence.message : (licenceError ?? fr.licence.unavailable)}
+            </div>
+          </Card>
+        </div>
+      </section>
+
       <Card
         title={fr.dashboard.lastRuns}
         actions={
-          <Button size="sm" variant="ghost" onClick={onOpenJournal}>
+          <Button size="sm" variant="ghost" onClick={() => open({ page: 'journal' })}>
             {fr.dashboard.openJournal}
           </Button>
         }
@@ -245,10 +417,62 @@ export function Dashboard({
         {status.error ? <ErrorBanner message={status.error.message} onRetry={status.reload} /> : null}
         {st && st.lastRuns.length === 0 ? <EmptyState title={fr.dashboard.noRuns}>{fr.dashboard.noRunsHelp}</EmptyState> : null}
         {st && st.lastRuns.length > 0 ? (
-          <Table columns={runColumns(software)} rows={st.lastRuns} rowKey={(r) => r.id} caption={fr.dashboard.lastRuns} testId="runs-table" />
+          <Table
+            columns={rowColumns(software)}
+            rows={rows}
+            rowKey={(r) => r.key}
+            caption={fr.dashboard.lastRuns}
+            onRowClick={(r) => open({ page: 'journal', runId: r.run.id })}
+            isRowClickable={(r) => r.kind !== 'job'}
+            rowLabel={() => fr.dashboard.openRun}
+            rowClassName={(r) => (r.kind === 'job' ? 'job-row' : r.kind === 'child' ? 'child-row' : undefined)}
+            testId="runs-table"
+          />
         ) : null}
       </Card>
     </div>
+  );
+}
+
+function StateSummary({ state }: { state: ConnectorState }) {
+  return (
+    <Card className="state-card" data-testid="state">
+      <div className="row">
+        <StatusBadge tone={STATE_TONE[state.kind]}>{state.label}</StatusBadge>
+        <span data-testid="state-headline">{state.headline}</span>
+      </div>
+    </Card>
+  );
+}
+
+/** A link to the page that fixes a problem (a real link: it can be opened with the keyboard, or copied). */
+function FixLink({ problem, onOpen }: { problem: Problem; onOpen: (t: NavTarget) => void }) {
+  const go = (e: MouseEvent<HTMLAnchorElement>) => {
+    e.preventDefault();
+    onOpen(problem.fix.target);
+  };
+  return (
+    <a className="btn btn-sm" href={hrefOf(problem.fix.target)} onClick={go} data-fix={problem.id}>
+      {problem.fix.label}
+    </a>
+  );
+}
+
+function TodoList({ problems, onOpen }: { problems: Problem[]; onOpen: (t: NavTarget) => void }) {
+  return (
+    <Card title={fr.dashboard.todo} data-testid="todo">
+      <ul className="todo-list">
+        {problems.map((p) => (
+          <li key={p.id} className={`todo todo-${p.severity}`} data-problem={p.id}>
+            <div className="todo-text">
+              <strong>{p.title}</strong>
+              <span className="small muted">{p.detail}</span>
+            </div>
+            <FixLink problem={p} onOpen={onOpen} />
+          </li>
+        ))}
+      </ul>
+    </Card>
   );
 }
 

@@ -1,5 +1,5 @@
 /** Journal: runs with filters (flow, status, dates), a run's items with their French reasons, CSV export. */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { JournalItem, RunSummary } from '../../shared/contract.js';
 import type { SyncFlow } from '../../shared/domain.js';
 import { formatDateTime, fr } from '../../shared/strings.fr.js';
@@ -45,13 +45,14 @@ function download(fileName: string, text: string) {
   window.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function JournalPage({ software }: { software: string }) {
+/** `focus`: a run to open at once (a dashboard row, an « À traiter » link, a notification), maybe filtered. */
+export function JournalPage({ software, focus = null }: { software: string; focus?: { runId: string; action?: 'failed' | 'skipped' } | null }) {
   const call = useCall();
   const toast = useToast();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [page, setPage] = useState(1);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(focus?.runId ?? null);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const [dateError, setDateError] = useState<string | null>(null);
@@ -187,22 +188,38 @@ export function JournalPage({ software }: { software: string }) {
       </Card>
 
       <Card title={fr.journal.items}>
-        {selected ? <RunItems key={selected} runId={selected} software={software} /> : <p className="muted">{fr.journal.pickRun}</p>}
+        {selected ? (
+          <RunItems key={selected} runId={selected} software={software} {...(focus?.runId === selected ? { focusAction: focus.action ?? null, takeFocus: true } : {})} />
+        ) : (
+          <p className="muted">{fr.journal.pickRun}</p>
+        )}
       </Card>
     </div>
   );
 }
 
-function RunItems({ runId, software }: { runId: string; software: string }) {
+function RunItems({ runId, software, focusAction = null, takeFocus = false }: { runId: string; software: string; focusAction?: 'failed' | 'skipped' | null; takeFocus?: boolean }) {
   /** null = not chosen yet: problems only when the run has any. */
   const [onlyProblemsChoice, setOnlyProblems] = useState<boolean | null>(null);
+  /** Opened from a link « voir les éléments en échec »: only that action, until « Tout afficher ». */
+  const [onlyAction, setOnlyAction] = useState<'failed' | 'skipped' | null>(focusAction);
+  const head = useRef<HTMLDivElement>(null);
   const q = useQuery((c) => c('journal.get', { runId, pageSize: 1000 }), runId);
+  const loaded = q.data !== null;
+  useEffect(() => {
+    // Opened from a link: the detail is what was asked for, so the focus goes there (after the page's own).
+    if (takeFocus && loaded) window.setTimeout(() => head.current?.focus(), 10);
+  }, [takeFocus, loaded]);
   if (q.loading && !q.data) return <Loading />;
   if (q.error) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
   if (!q.data) return null;
   const { run } = q.data;
   const onlyProblems = onlyProblemsChoice ?? run.counts.failed + run.counts.skipped > 0;
-  const items = onlyProblems ? q.data.items.filter((i) => i.action === 'failed' || i.action === 'skipped' || i.action === 'conflict') : q.data.items;
+  const items = onlyAction
+    ? q.data.items.filter((i) => i.action === onlyAction)
+    : onlyProblems
+      ? q.data.items.filter((i) => i.action === 'failed' || i.action === 'skipped' || i.action === 'conflict')
+      : q.data.items;
   const cols: Column<JournalItem>[] = [
     { key: 'action', header: fr.journal.action, render: (i) => <StatusBadge tone={ACTION_TONE[i.action]}>{fr.actions[i.action]}</StatusBadge> },
     { key: 'key', header: fr.journal.key, minWidth: '7rem', render: (i) => <code>{i.key}</code> },
@@ -212,7 +229,7 @@ function RunItems({ runId, software }: { runId: string; software: string }) {
   ];
   return (
     <div className="stack" data-testid="run-items">
-      <div className="row">
+      <div className="row" ref={head} tabIndex={-1}>
         <strong>{flowLabel(run.flow, software)}</strong>
         <StatusBadge tone={RUN_TONE[run.status]}>{fr.runStatus[run.status]}</StatusBadge>
         <span className="muted small">
@@ -222,7 +239,16 @@ function RunItems({ runId, software }: { runId: string; software: string }) {
       </div>
       {run.message ? <p>{run.message}</p> : null}
       <CountsLine counts={run.counts} />
-      <Switch id="j-only-problems" label={fr.journal.onlyProblems} checked={onlyProblems} onChange={setOnlyProblems} />
+      {onlyAction ? (
+        <div className="row" data-testid="items-filter">
+          <StatusBadge tone={ACTION_TONE[onlyAction]}>{fr.journal.onlyAction(fr.actions[onlyAction])}</StatusBadge>
+          <Button size="sm" onClick={() => setOnlyAction(null)}>
+            {fr.journal.showAll}
+          </Button>
+        </div>
+      ) : (
+        <Switch id="j-only-problems" label={fr.journal.onlyProblems} checked={onlyProblems} onChange={setOnlyProblems} />
+      )}
       {items.length === 0 ? (
         <EmptyState title={fr.journal.noItems} />
       ) : (

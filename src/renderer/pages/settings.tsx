@@ -1,7 +1,11 @@
-/** Settings: each section of the wizard, editable on its own, plus the schedule and the PC name. */
-import { useState, type ReactNode } from 'react';
+/**
+ * Settings: each section of the wizard, editable on its own, plus the schedule, the PC name, the updates,
+ * the protection on a shared PC, Maintenance and Assistance (settings-tools.tsx). A link may name a section
+ * (`#/settings?section=maintenance`): the page scrolls to it and moves the focus there.
+ */
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
-import type { DetectedTable, SettingsPatch, SettingsView } from '../../shared/contract.js';
+import type { DetectedTable, NavTarget, ProtectionStatus, SettingsPatch, SettingsView } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
 import { errorMessage, useCall, useQuery } from '../lib/backend.js';
 import {
@@ -24,8 +28,20 @@ import {
 import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { useToast } from '../components/toast.js';
 import { Button, Card, ErrorBanner, Field, Loading, Select, Switch } from '../components/ui.js';
+import { MaintenanceCard, ProtectionCard, SupportCard, UpdatesCard } from './settings-tools.js';
 
-export function SettingsPage({ onSaved, onRerunWizard }: { onSaved: (v: SettingsView) => void; onRerunWizard: () => void }) {
+type Section = NonNullable<NavTarget['section']>;
+
+interface SettingsPageProps {
+  onSaved: (v: SettingsView) => void;
+  onRerunWizard: () => void;
+  /** The section a link asked for. */
+  section?: Section | null;
+  protection?: ProtectionStatus | null;
+  onProtection?: (s: ProtectionStatus) => void;
+}
+
+export function SettingsPage({ onSaved, onRerunWizard, section = null, protection = null, onProtection = () => undefined }: SettingsPageProps) {
   const q = useQuery((c) => c('settings.get'));
   if (q.loading && !q.data) return <Loading />;
   if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
@@ -40,12 +56,47 @@ export function SettingsPage({ onSaved, onRerunWizard }: { onSaved: (v: Settings
           onSaved(v);
         }}
         onRerunWizard={onRerunWizard}
+        section={section}
+        protection={protection}
+        onProtection={onProtection}
       />
     </>
   );
 }
 
-function SettingsEditor({ view, onSaved, onRerunWizard }: { view: SettingsView; onSaved: (v: SettingsView) => void; onRerunWizard: () => void }) {
+/** A section a link can point at: scrolled into view and focused once the page is there. */
+function Anchor({ id, active, children }: { id: Section; active: boolean; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!active) return;
+    const t = window.setTimeout(() => {
+      ref.current?.scrollIntoView({ block: 'start' });
+      ref.current?.focus();
+    }, 20);
+    return () => window.clearTimeout(t);
+  }, [active]);
+  return (
+    <div id={`section-${id}`} ref={ref} tabIndex={-1} className="section-anchor">
+      {children}
+    </div>
+  );
+}
+
+function SettingsEditor({
+  view,
+  onSaved,
+  onRerunWizard,
+  section: sectionAsked,
+  protection,
+  onProtection,
+}: {
+  view: SettingsView;
+  onSaved: (v: SettingsView) => void;
+  onRerunWizard: () => void;
+  section: Section | null;
+  protection: ProtectionStatus | null;
+  onProtection: (s: ProtectionStatus) => void;
+}) {
   const call = useCall();
   const toast = useToast();
   const [sql, setSql] = useState(() => sqlDraft(view));
@@ -211,13 +262,25 @@ function SettingsEditor({ view, onSaved, onRerunWizard }: { view: SettingsView; 
           if (!hasErrors(e)) void save('options', optionsPatch(opts));
         },
       )}
-      <ScheduleCard software={software} />
+      <Anchor id="schedule" active={sectionAsked === 'schedule'}>
+        <ScheduleCard software={software} />
+      </Anchor>
       {section(
         'general',
         fr.settings.general,
         <Field id="machine-name" label={fr.settings.machineName} value={machineName} onChange={setMachineName} maxLength={128} />,
         () => void save('general', { machineName: machineName.trim() }),
       )}
+      <Anchor id="updates" active={sectionAsked === 'updates'}>
+        <UpdatesCard view={view} onSaved={onSaved} />
+      </Anchor>
+      <Anchor id="protection" active={sectionAsked === 'protection'}>
+        <ProtectionCard status={protection} onStatus={onProtection} />
+      </Anchor>
+      <Anchor id="maintenance" active={sectionAsked === 'maintenance'}>
+        <MaintenanceCard software={software} />
+        <SupportCard />
+      </Anchor>
     </div>
   );
 }

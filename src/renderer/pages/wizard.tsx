@@ -1,13 +1,16 @@
 /**
  * First-run wizard: licence → SQL Server → buffer → BatiSimply → options (with the detected column
- * mapping) → employee mapping → summary. Each step validates (and tests the connection) before moving
- * on; drafts live here so going back keeps what was typed; a saved secret is never shown again.
+ * mapping) → employee mapping → schedule and summary. Each step validates (and tests the connection) before
+ * moving on; drafts live here so going back keeps what was typed; a saved secret is never shown again.
+ * The last step asks how the connector works unattended — automatic sync (on, every 5 minutes, by
+ * default) and start with Windows (on by default) — and says what will happen next.
  */
 import { useState, type ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable, LicenceStatus, SettingsView } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
 import { errorMessage, useCall } from '../lib/backend.js';
+import { useNow } from '../lib/use-now.js';
 import {
   bsDraft,
   bsPatch,
@@ -27,10 +30,25 @@ import {
 } from '../lib/drafts.js';
 import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { MappingPanel } from '../components/mapping-panel.js';
-import { Button, Card, ErrorBanner, Facts, Loading, Stepper, WarnBanner } from '../components/ui.js';
+import { atTime } from '../../shared/connector-state.js';
+import { Button, Card, ErrorBanner, Facts, Loading, Select, Stepper, Switch, WarnBanner } from '../components/ui.js';
 import { LicenceFacts, LicenceKeyForm } from './licence.js';
 
 type StepResult = { ok: true } | { ok: false };
+
+/** The schedule asked for at the last step. */
+interface ScheduleDraft {
+  enabled: boolean;
+  minutes: number;
+  startWithWindows: boolean;
+}
+const MINUTES = [5, 10, 15, 30, 60, 120, 240];
+
+/** First setup: on, every 5 minutes, with Windows. A wizard run again keeps what was chosen. */
+function scheduleDraft(v: SettingsView): ScheduleDraft {
+  if (!v.setupCompleted) return { enabled: true, minutes: 5, startWithWindows: true };
+  return { enabled: v.schedule.enabled, minutes: Math.max(1, Math.round(v.schedule.intervalSeconds / 60)), startWithWindows: v.schedule.startWithWindows };
+}
 
 export function Wizard({
   initial,
@@ -61,6 +79,7 @@ export function Wizard({
   const [tables, setTables] = useState<DetectedTable[] | null>(null);
   const [tablesError, setTablesError] = useState<string | null>(null);
   const [mappingPending, setMappingPending] = useState(0);
+  const [schedule, setSchedule] = useState<ScheduleDraft>(() => scheduleDraft(initial));
 
   const software = softwareLabel(opts.software);
   const steps = fr.wizard.steps;
@@ -180,6 +199,7 @@ export function Wizard({
       case 6: {
         setBusy('save');
         try {
+          await call('schedule.set', { enabled: schedule.enabled, intervalSeconds: schedule.minutes * 60, startWithWindows: schedule.startWithWindows });
           const v = await call('settings.update', { setupCompleted: true });
           onDone(v);
         } catch (err) {
@@ -294,7 +314,13 @@ export function Wizard({
     case 6:
       title = steps[6];
       intro = fr.wizard.summaryIntro;
-      body = <Summary view={view} licence={licence} />;
+      body = (
+        <>
+          <ScheduleStep draft={schedule} onChange={setSchedule} view={view} software={software} />
+          <h3>{fr.wizard.summaryTitle}</h3>
+          <Summary view={view} licence={licence} />
+        </>
+      );
       break;
   }
 
@@ -331,6 +357,46 @@ function TestRow({ busy, onTest, diagnosis }: { busy: boolean; onTest: () => voi
       <div aria-live="polite">
         <DiagnosisView diagnosis={diagnosis} />
       </div>
+    </div>
+  );
+}
+
+function ScheduleStep({ draft, onChange, view, software }: { draft: ScheduleDraft; onChange: (d: ScheduleDraft) => void; view: SettingsView; software: string }) {
+  const now = useNow(30_000);
+  const first = new Date(now.getTime() + draft.minutes * 60_000).toISOString();
+  const options = (MINUTES.includes(draft.minutes) ? MINUTES : [...MINUTES, draft.minutes].sort((a, b) => a - b)).map((m) => ({ value: String(m), label: fr.schedule.minutesOption(m) }));
+  return (
+    <div className="grid grid-2" data-testid="wizard-schedule">
+      <Card title={fr.wizard.scheduleTitle} headingLevel={3}>
+        <Switch id="wiz-sch-enabled" label={fr.schedule.enabled} checked={draft.enabled} onChange={(v) => onChange({ ...draft, enabled: v })} />
+        <Select
+          id="wiz-sch-every"
+          label={fr.wizard.every}
+          value={String(draft.minutes)}
+          onChange={(v) => onChange({ ...draft, minutes: Number(v) })}
+          options={options}
+          help={fr.wizard.everyHelp}
+          disabled={!draft.enabled}
+        />
+        <Switch
+          id="wiz-sch-windows"
+          label={fr.schedule.startWithWindows}
+          checked={draft.startWithWindows}
+          onChange={(v) => onChange({ ...draft, startWithWindows: v })}
+          help={fr.wizard.startWithWindowsHelp}
+        />
+      </Card>
+      <Card title={fr.wizard.nextTitle} headingLevel={3}>
+        <ul className="next-steps" data-testid="wizard-next-steps" aria-live="polite">
+          <li>
+            {draft.enabled
+              ? fr.wizard.nextScheduled(fr.schedule.everyMinutes(draft.minutes), atTime(first, now).replace(/^à /, 'vers '), fr.wizard.whatFlows(software, view.schedule.flows, view.mode))
+              : fr.wizard.nextManual}
+          </li>
+          <li>{draft.startWithWindows ? fr.wizard.nextWindows : fr.wizard.nextNoWindows}</li>
+          <li>{fr.wizard.nextNotify}</li>
+        </ul>
+      </Card>
     </div>
   );
 }

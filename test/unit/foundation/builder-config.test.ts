@@ -1,9 +1,14 @@
 /** electron-builder.yml against the JSON schema shipped inside electron-builder, plus the product facts. */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { STATE_KINDS } from '../../../src/shared/connector-state.js';
 
 const schema = JSON.parse(fs.readFileSync('node_modules/app-builder-lib/scheme.json', 'utf8')) as Record<string, unknown>;
 const config = parse(fs.readFileSync('electron-builder.yml', 'utf8')) as Record<string, unknown> & {
@@ -70,6 +75,39 @@ describe('electron-builder.yml', () => {
     expect(files.some((f) => f.startsWith('src') || f.startsWith('test') || f.includes('.env'))).toBe(false);
     expect(files).toContain('!dist/main/web-bridge.*');
     expect(files).toContain('!dist/main/bridge-main.*');
+  });
+
+  it('publishes to a generic update feed (electron-updater reads its latest.yml)', () => {
+    const publish = config.publish as { provider: string; url: string }[];
+    expect(publish).toEqual([expect.objectContaining({ provider: 'generic', url: expect.stringMatching(/^https:\/\//) })]);
+  });
+
+  it('one tray icon per state of the connector: PNG (16 and 32 px) and ICO, all different, all packaged', () => {
+    const files = config.files as string[];
+    expect(files).toEqual(expect.arrayContaining(['build/tray/*.png', 'build/tray/*.ico']));
+    const digests = new Set<string>();
+    for (const state of STATE_KINDS) {
+      const png = fs.readFileSync(`build/tray/${state}.png`);
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      expect(png.readUInt32BE(16)).toBe(16);
+      expect(fs.readFileSync(`build/tray/${state}@2x.png`).readUInt32BE(16)).toBe(32);
+      const ico = fs.readFileSync(`build/tray/${state}.ico`);
+      expect(ico.readUInt16LE(2)).toBe(1);
+      digests.add(createHash('sha256').update(png).digest('hex'));
+    }
+    expect(digests.size).toBe(STATE_KINDS.length);
+  });
+
+  it('the icons in build/ are the ones scripts/make-icons.ts draws (none edited by hand, none missing)', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-icons-'));
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/make-icons.ts', out], { stdio: 'pipe' });
+      const drawn = ['icon.png', 'icon.ico', ...fs.readdirSync(path.join(out, 'tray')).map((f) => `tray/${f}`)];
+      expect(drawn.length).toBe(2 + STATE_KINDS.length * 3);
+      for (const f of drawn) expect(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join('build', f))), f).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('flips the Electron fuses so the packaged binary cannot be used as a plain Node or be inspected or fed another app', () => {

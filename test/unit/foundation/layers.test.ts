@@ -10,7 +10,7 @@ function files(dir: string): string[] {
   });
 }
 const posix = (f: string) => f.split(path.sep).join('/');
-const IMPORT_ELECTRON = /(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](electron|electron-store)['"]/;
+const IMPORT_ELECTRON = /(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](electron|electron-store|electron-updater)['"]/;
 
 /** Every relative import of a file, resolved to a path under src/ (posix). */
 function importsOf(file: string): string[] {
@@ -32,7 +32,7 @@ function offenders(dir: string, forbidden: string[]): string[] {
 const ABOVE_SERVICES = ['src/main/app', 'src/main/composition/', 'src/main/features/', 'src/main/ipc/', 'src/main/shell/', 'src/main/cli', 'src/main/web-bridge', 'src/main/bridge-main', 'src/main/demo', 'src/main/try'];
 
 describe('layer walls', () => {
-  it('no file under src/ outside src/main/shell imports electron or electron-store', () => {
+  it('no file under src/ outside src/main/shell imports electron, electron-store or electron-updater', () => {
     const bad = files('src')
       .filter((f) => !posix(f).startsWith('src/main/shell/'))
       .filter((f) => IMPORT_ELECTRON.test(fs.readFileSync(f, 'utf8')));
@@ -41,6 +41,7 @@ describe('layer walls', () => {
   it('the pattern does catch an electron import', () => {
     expect(IMPORT_ELECTRON.test("import { app } from 'electron';")).toBe(true);
     expect(IMPORT_ELECTRON.test("const Store = require('electron-store')")).toBe(true);
+    expect(IMPORT_ELECTRON.test("import electronUpdater from 'electron-updater';")).toBe(true);
   });
   it('src/shared imports nothing from main, renderer or node:', () => {
     const bad = files('src/shared').filter((f) => /from\s+['"](\.\.\/main|\.\.\/renderer|node:)/.test(fs.readFileSync(f, 'utf8')));

@@ -19,7 +19,13 @@ const EVERY_SECRET: Record<SecretPath, true> = {
   'licence.key': true,
   'licence.supabaseAnonKey': true,
   'imports.apiKey': true,
+  'protection.pinHash': true,
 };
+
+/** Sent to no one (the PIN's salted hash is only compared in this process): no identity fields. */
+const SENT_NOWHERE: readonly SecretPath[] = ['protection.pinHash'];
+/** Changed only through their own channels (protection.set / clear), never by settings.update. */
+const NOT_PATCHABLE: readonly SecretPath[] = ['protection.pinHash'];
 
 describe('secrets marked in the settings schema', () => {
   it('the paths found in the schema at run time are exactly those of the type', () => {
@@ -31,7 +37,8 @@ describe('secrets marked in the settings schema', () => {
     for (const { path, meta } of SECRETS) {
       expect(meta.label, path).toMatch(/^(le|la) /);
       expect(meta.label.startsWith(meta.pronoun), path).toBe(true);
-      expect(meta.identity.length, path).toBeGreaterThan(0);
+      if (SENT_NOWHERE.includes(path)) expect(meta.identity, path).toEqual([]);
+      else expect(meta.identity.length, path).toBeGreaterThan(0);
       for (const f of meta.identity) expect(getPath(defaults, f), `${path} → ${f}`).not.toBeUndefined();
     }
     expect(SECRET_IDENTITIES.map((x) => x.secret)).toEqual(SECRET_PATHS);
@@ -49,7 +56,12 @@ describe('secrets marked in the settings schema', () => {
   });
 
   it('the patch schema takes a new value, { keep } or { clear } on every secret, and nothing else', () => {
-    for (const p of SECRET_PATHS) {
+    for (const p of NOT_PATCHABLE) {
+      const patch = {} as Raw;
+      setPath(patch, p, 'nouveau');
+      expect(settingsPatchSchema.safeParse(patch).success, p).toBe(false);
+    }
+    for (const p of SECRET_PATHS.filter((x) => !NOT_PATCHABLE.includes(x))) {
       for (const ok of ['nouveau', { keep: true }, { clear: true }]) {
         const patch = {} as Raw;
         setPath(patch, p, ok);

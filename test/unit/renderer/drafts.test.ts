@@ -25,6 +25,7 @@ function view(set = false) {
     batisimply: { ...s.batisimply, clientSecret: { set }, password: { set } },
     licence: { ...s.licence, key: { set }, supabaseAnonKey: { set: false } },
     imports: { ...s.imports, apiKey: { set: false } },
+    protection: { ...s.protection, pinHash: { set: false } },
   });
 }
 

@@ -9,6 +9,7 @@
  * A job is what a button, the scheduler or the CLI asks for: one flow, or 'all' (push then hours). Every
  * job goes through `launch`, so scheduled runs send the same progress and status events as the buttons.
  */
+import { randomUUID } from 'node:crypto';
 import type { RunSummary as UiRunSummary, SyncStatus } from '../../../shared/contract.js';
 import type { ProgressEvent } from '../../../shared/domain.js';
 import { AppError, cancelledError, shuttingDownError, toAppError } from '../../../shared/errors.js';
@@ -25,6 +26,8 @@ export type Trigger = NonNullable<RunOptions['trigger']>;
 interface ActiveRun {
   /** Flow asked for (push, hours or all). */
   requested: EngineFlow;
+  /** 'all' jobs: the id its runs are tagged with in the journal (runs.job_id), so they show as one job. */
+  jobId: string | null;
   controller: AbortController;
   runId: string | null;
   flow: FlowName | null;
@@ -56,7 +59,10 @@ export class SyncJobs {
   /** Jobs holding the current runtime: it is never closed under them. */
   private holders = 0;
   private disposed = false;
+  private openError: string | null = null;
   private readonly active = new Set<ActiveRun>();
+  /** Journal tags being written (runs.job_id), awaited before a run's end is announced. */
+  private readonly tagging = new Map<string, Promise<void>>();
   private readonly log;
   /** Called with each job's status change (the schedule adds its next run). */
   onStatus: (lastRun: UiRunSummary | null) => void = () => undefined;
@@ -109,9 +115,21 @@ export class SyncJobs {
     await this.closeIfStale();
   }
 
+  /** Why the buffer of the last runtime build could not be opened (null: it opened, or none tried yet). */
+  lastOpenError(): string | null {
+    return this.openError;
+  }
+
   private async build(): Promise<SyncRuntime> {
     const s = this.ctx.settings.get();
-    const store = await this.ctx.services.buffers.get(s.buffer);
+    let store: BufferStore;
+    try {
+      store = await this.ctx.services.buffers.get(s.buffer);
+      this.openError = null;
+    } catch (e) {
+      this.openError = toAppError(e).message;
+      throw e;
+    }
     // The buffer of older settings is closed once nothing runs on it any more.
     await this.ctx.services.buffers.closeOthers(s.buffer);
     const rt = await this.ctx.services.syncRuntime({ buffer: store, ...(this.hooks ? { hooks: this.hooks } : {}) });
@@ -135,7 +153,7 @@ export class SyncJobs {
     let best: ActiveRun | null = null;
     for (const a of this.active) if (a.runId && !a.ended.has(a.runId) && (!best || (a.startedAt ?? '') > (best.startedAt ?? ''))) best = a;
     if (!best || !best.runId || !best.flow) return null;
-    return { runId: best.runId, flow: best.flow, startedAt: best.startedAt ?? this.ctx.clock.now().toISOString(), progress: best.progress };
+    return { runId: best.runId, flow: best.flow, startedAt: best.startedAt ?? this.ctx.clock.now().toISOString(), progress: best.progress, requested: best.requested };
   }
 
   /** Flows running in this app (the scheduler skips a tick meanwhile). */
@@ -164,6 +182,7 @@ export class SyncJobs {
     });
     const run: ActiveRun = {
       requested: flow,
+      jobId: flow === 'all' ? randomUUID() : null,
       controller: new AbortController(),
       runId: null,
       flow: null,
@@ -177,6 +196,10 @@ export class SyncJobs {
     const onProgress = this.progressRelay(run, resolveStarted);
     const done = this.execute(run, flow, trigger, onProgress);
     run.done = done.catch(() => undefined);
+    // Once the job is over (and out of `active`), say so: what waited for the end of a job may go on.
+    void run.done.then(() => {
+      if (!this.disposed) this.onStatus(null);
+    });
     done.then(
       (summaries) => {
         for (const x of summaries) run.ended.add(x.runId);
@@ -225,6 +248,7 @@ export class SyncJobs {
         run.startedAt = this.ctx.clock.now().toISOString();
         run.runIds.add(e.runId);
         resolveStarted(e.runId);
+        if (run.jobId) this.tagJob(e.runId, run.jobId);
       }
       run.progress = e;
       if (isNew) this.onStatus(null);
@@ -236,8 +260,18 @@ export class SyncJobs {
     };
   }
 
+  /** Tags a run of an 'all' job with the job id (the journal then shows the job's runs together). */
+  private tagJob(runId: string, jobId: string): void {
+    const p = this.buffer()
+      .then((b) => b.setRunJob(runId, jobId))
+      .catch((e: unknown) => this.log.warn('tagging a run with its job failed', { detail: toAppError(e).detail }))
+      .finally(() => this.tagging.delete(runId));
+    this.tagging.set(runId, p);
+  }
+
   /** A run ended (engine event): announce it with its journal line. */
   private async announceEnd(rt: SyncRuntime, summary: EngineRunSummary): Promise<void> {
+    await this.tagging.get(summary.runId);
     for (const a of this.active) {
       if (!a.runIds.has(summary.runId)) continue;
       a.ended.add(summary.runId);

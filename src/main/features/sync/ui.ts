@@ -35,6 +35,7 @@ export function toUiRun(r: RunRow): UiRunSummary {
     endedAt: r.ended_at?.toISOString() ?? null,
     counts: { created: r.created, updated: r.updated, unchanged: r.unchanged, skipped: r.skipped, failed: r.failed, conflicts: r.conflicts, writes: r.writes },
     message: r.message,
+    jobId: r.job_id ?? null,
   };
 }
 

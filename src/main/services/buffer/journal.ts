@@ -52,6 +52,15 @@ const waitingRowSchema = z.object({
 });
 export type SlotUserRow = z.infer<typeof waitingRowSchema>;
 
+const waitingSlotRowSchema = z.object({
+  state: z.enum(['unmapped_user', 'unknown_chantier']),
+  who: z.string(),
+  name: z.string().nullable(),
+  slots: z.number(),
+  minutes: z.number(),
+});
+export type WaitingSlotRow = z.infer<typeof waitingSlotRowSchema>;
+
 export interface RunFilters {
   flow?: FlowName;
   /** Buffer statuses to keep (any when absent or empty). */
@@ -94,6 +103,58 @@ export class JournalQueries {
       [...params, page.limit, page.offset],
     );
     return { rows: rows.map((r) => runRowSchema.parse(r)), total: Number(totalRows[0]?.n ?? 0) };
+  }
+
+  /**
+   * Per flow: its latest finished run (a run in progress is told apart by the app), and the end of its latest run that went to its end (succeeded, or partial:
+   * done, with something left waiting for a person). Two indexed statements, whatever the journal's size.
+   */
+  async flowFacts(): Promise<{ flow: FlowName; last: RunRow; lastSuccessAt: Date | null }[]> {
+    const last = (await this.db.query(`SELECT DISTINCT ON (flow) * FROM runs WHERE status <> 'running' ORDER BY flow, started_at DESC, seq DESC`)).map((r) => runRowSchema.parse(r));
+    const ok = await this.db.query<{ flow: string; at: unknown }>(
+      `SELECT flow, max(ended_at) AS at FROM runs WHERE status IN ('succeeded', 'partial') GROUP BY flow`,
+    );
+    const okAt = new Map(ok.map((r) => [r.flow, nullableDate.parse(r.at ?? null)]));
+    return last.map((r) => ({ flow: r.flow, last: r, lastSuccessAt: okAt.get(r.flow) ?? null }));
+  }
+
+  /**
+   * Validated slots since `since` that wait for a person, grouped: per BatiSimply user without salarié
+   * (`who` = user id, skipped once the mapping cache says the user now has a salarié: their hours come with
+   * the next run), and per unknown chantier (`who` = the project code, or « projet <id> » without one).
+   * Only the waiting slots are read (their state is indexed by the scan on start_utc), not the whole window.
+   */
+  async waitingSlots(since: Date): Promise<WaitingSlotRow[]> {
+    const rows = await this.db.query(
+      `SELECT w.state, w.who, max(w.name) AS name, count(*)::int AS slots, COALESCE(sum(w.minutes), 0)::float8 AS minutes
+         FROM (SELECT t.state,
+                      CASE WHEN t.state = 'unmapped_user' THEN t.content::jsonb -> 'user' ->> 'id'
+                           ELSE COALESCE(NULLIF(trim(t.content::jsonb -> 'project' ->> 'projectCode'), ''),
+                                         'projet ' || (t.content::jsonb -> 'project' ->> 'id'), '(sans projet)') END AS who,
+                      CASE WHEN t.state = 'unmapped_user'
+                           THEN COALESCE(NULLIF(trim(concat_ws(' ', t.content::jsonb -> 'user' ->> 'firstName', t.content::jsonb -> 'user' ->> 'lastName')), ''),
+                                         t.content::jsonb -> 'user' ->> 'email')
+                           ELSE NULL END AS name,
+                      GREATEST((t.content::jsonb ->> 'totalTimeMinutes')::float8, 0) AS minutes
+                 FROM time_slots t
+                WHERE t.state IN ('unmapped_user', 'unknown_chantier') AND t.start_utc >= $1) AS w
+         LEFT JOIN employees e ON w.state = 'unmapped_user' AND e.batisimply_user_id = w.who AND e.salarie_code IS NOT NULL
+        WHERE w.who IS NOT NULL AND e.batisimply_user_id IS NULL
+        GROUP BY w.state, w.who
+        ORDER BY minutes DESC, w.who`,
+      [since],
+    );
+    return rows.map((r) => waitingSlotRowSchema.parse(r));
+  }
+
+  /** The record keys of a run's items in failure (first `limit`), and how many there are. */
+  async failedItemKeys(runId: string, limit: number): Promise<{ keys: string[]; total: number }> {
+    const total = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM run_items WHERE run_id = $1 AND action = 'failed'`, [runId]);
+    const rows = await this.db.query<{ record_key: string }>(
+      `SELECT record_key FROM run_items WHERE run_id = $1 AND action = 'failed' ORDER BY id LIMIT $2`,
+      [runId, limit],
+    );
+    return { keys: rows.map((r) => String(r.record_key)), total: Number(total[0]?.n ?? 0) };
   }
 
   /** Start of the latest run (optionally of one trigger), or null. */

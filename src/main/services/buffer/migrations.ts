@@ -147,6 +147,29 @@ CREATE TABLE leases (
 ALTER TABLE runs ADD COLUMN mode text NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'runs.job_id and maintenance log',
+    sql: `
+-- (IF NOT EXISTS: a buffer whose migration table was reset re-applies it without failing.)
+-- The job a run belongs to: the push and hours runs of one « Tout synchroniser » share it (NULL: one flow).
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS job_id text NULL;
+CREATE INDEX IF NOT EXISTS runs_job ON runs (job_id);
+
+-- Maintenance actions (Réglages › Maintenance, CLI): what was done, on which PC, when.
+CREATE TABLE IF NOT EXISTS maintenance_log (
+  id               text        PRIMARY KEY,
+  seq              integer     GENERATED ALWAYS AS IDENTITY,
+  at               timestamptz NOT NULL,
+  machine          text        NOT NULL,
+  action           text        NOT NULL CHECK (action IN ('verify', 'recompare', 'purge', 'forget')),
+  flow             text,
+  outcome          text        NOT NULL CHECK (outcome IN ('ok', 'warning', 'failed')),
+  message          text        NOT NULL
+);
+CREATE INDEX IF NOT EXISTS maintenance_log_at ON maintenance_log (at DESC);
+`,
+  },
 ];
 
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */

@@ -106,6 +106,8 @@ export const runRowSchema = z.object({
   message: z.string().nullable(),
   /** Push runs: the sync mode when the run started (NULL for hours runs and runs older than migration 2). */
   mode: z.enum(['chantier', 'devis']).nullable().catch(null).default(null),
+  /** The job of the run (migration 3): the runs of one « Tout synchroniser » share it. */
+  job_id: z.string().nullable().catch(null).default(null),
 });
 export type RunRow = z.infer<typeof runRowSchema>;
 
@@ -398,6 +400,11 @@ export class BufferStore {
       [flow, exceptRunId, now],
     );
     return rows.length;
+  }
+
+  /** Tags a run with its job (the runs of one « Tout synchroniser » share one job id). */
+  async setRunJob(id: string, jobId: string): Promise<void> {
+    await this.db.query('UPDATE runs SET job_id = $2 WHERE id = $1', [id, jobId]);
   }
 
   async updateRunCounts(id: string, c: RunCounts): Promise<void> {

@@ -2,6 +2,10 @@
  * Background scheduler: runs the configured flows every `schedule.intervalSeconds` (default 300 s),
  * retries a failed run up to `schedule.retries` times (default 3) with a growing delay, skips a tick
  * while a run is active, and checks the licence before each run. Plain Node; timers are injected.
+ *
+ * Pause (« Suspendre 1 h / 4 h / jusqu'à demain »): `schedule.pausedUntil` in the settings, so a restart
+ * keeps it. While it lies ahead, no scheduled run starts: the next one is planned at the end of the pause
+ * (manual runs stay possible). « Reprendre » clears it and the schedule starts again from now.
  */
 import { AppError, toAppError } from '../../../shared/errors.js';
 import type { Settings } from '../../../shared/settings.js';
@@ -35,8 +39,28 @@ export interface SchedulerDeps {
   retryDelayMs?: (attempt: number) => number;
 }
 
+/** When a pause chosen now ends: in 1 h, in 4 h, or tomorrow at 7:00 (local time of this PC). Pure. */
+export function pauseEnd(preset: '1h' | '4h' | 'tomorrow', now: Date): Date {
+  if (preset === '1h') return new Date(now.getTime() + 3_600_000);
+  if (preset === '4h') return new Date(now.getTime() + 4 * 3_600_000);
+  const d = new Date(now.getTime());
+  d.setDate(d.getDate() + 1);
+  d.setHours(7, 0, 0, 0);
+  return d;
+}
+
+/** The pause still ahead of `now` in these settings, or null (none, unreadable or over). */
+export function activePause(s: Settings, now: Date): Date | null {
+  const raw = s.schedule.pausedUntil;
+  if (!raw) return null;
+  const t = Date.parse(raw);
+  return Number.isFinite(t) && t > now.getTime() ? new Date(t) : null;
+}
+
 export interface SchedulerState {
   enabled: boolean;
+  /** Scheduled runs suspended until then (null: not paused). */
+  pausedUntil: string | null;
   running: boolean;
   nextRunAt: string | null;
   lastRunAt: string | null;
@@ -83,6 +107,7 @@ export class Scheduler {
   state(): SchedulerState {
     return {
       enabled: this.started && this.d.settings().schedule.enabled,
+      pausedUntil: activePause(this.d.settings(), this.d.clock.now())?.toISOString() ?? null,
       running: this.busy || this.d.engine.running.length > 0,
       nextRunAt: this.nextAt?.toISOString() ?? null,
       lastRunAt: this.lastAt?.toISOString() ?? null,
@@ -104,17 +129,28 @@ export class Scheduler {
 
   private plan(ms: number): void {
     this.clear();
-    if (!this.started || !this.d.settings().schedule.enabled) return;
-    this.nextAt = new Date(this.d.clock.now().getTime() + ms);
+    const s = this.d.settings();
+    if (!this.started || !s.schedule.enabled) return;
+    const now = this.d.clock.now();
+    let at = now.getTime() + ms;
+    // Paused: nothing before the end of the pause; the schedule starts again then.
+    const pause = activePause(s, now);
+    if (pause && pause.getTime() > at) at = pause.getTime();
+    this.nextAt = new Date(at);
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       void this.tick();
-    }, ms);
+    }, at - now.getTime());
   }
 
   /** One scheduled attempt (public for tests and "run now" from the tray). */
   async tick(): Promise<void> {
     const s = this.d.settings();
+    if (activePause(s, this.d.clock.now())) {
+      this.d.logger.info('scheduled run skipped: paused', { until: s.schedule.pausedUntil });
+      this.plan(this.interval());
+      return;
+    }
     if (this.busy || this.d.engine.running.length > 0) {
       this.d.logger.info('scheduled run skipped: a run is active');
       this.lastStatus = 'skipped';

@@ -45,6 +45,9 @@ const FIELD_LABELS: Record<string, string> = {
   'imports.apiUrl': "Adresse de l'API d'export",
   'imports.apiKey': "Clé de l'API d'export",
   'imports.proxyUrl': "Proxy de l'API d'export",
+  'updates.feedUrl': fr.updates.feedUrl,
+  'protection.pinHash': 'Code',
+  'protection.idleMinutes': fr.protection.idle,
   software: fr.options.software,
   mode: fr.options.mode,
   machineName: fr.settings.machineName,
@@ -67,6 +70,10 @@ function sectionTitle(section: string, software: Software): string | null {
       return fr.options.title;
     case 'machineName':
       return fr.settings.general;
+    case 'updates':
+      return fr.updates.title;
+    case 'protection':
+      return fr.protection.title;
     default:
       return null;
   }

@@ -35,6 +35,8 @@ export const SECTION_LABELS: Record<string, string> = {
   schedule: 'Planification',
   hours: 'Import des heures',
   imports: 'Import de documents',
+  updates: 'Mises à jour',
+  protection: 'Protection des réglages',
   version: 'Version',
 };
 
