@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
+import { count } from '../../../shared/plural.js';
 
 export const tokenResponseSchema = z.object({
   access_token: z.string().min(1),
@@ -180,7 +181,7 @@ export function frenchIssues(err: z.ZodError, raw: unknown): string {
       parts.push(`champ « ${name} » invalide`);
     }
   }
-  const more = err.issues.length > 5 ? ` (et ${err.issues.length - 5} autre(s) problème(s))` : '';
+  const more = err.issues.length > 5 ? ` (et ${count(err.issues.length - 5, 'autre problème', 'autres problèmes')})` : '';
   return parts.join(' ; ') + more;
 }
 
