@@ -170,6 +170,16 @@ CREATE TABLE IF NOT EXISTS maintenance_log (
 CREATE INDEX IF NOT EXISTS maintenance_log_at ON maintenance_log (at DESC);
 `,
   },
+  {
+    version: 4,
+    name: 'runs.flow open to new flows',
+    sql: `
+-- The runs table journals every flow (push, hours, and the flows added since): the list of names lives in the
+-- code (FlowName); the buffer only keeps the name well-formed.
+ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_flow_check;
+ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}$');
+`,
+  },
 ];
 
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */
