@@ -81,6 +81,13 @@ export type SuiviMoOp =
   | { kind: 'move'; from: SuiviMoKey; row: SuiviMoRow }
   | { kind: 'delete'; key: SuiviMoKey };
 
+/** One field of one chantier written back to ChantierDef (opt-in, issue 18). Dates as YYYY-MM-DD. */
+export interface ChantierFieldChange {
+  code: string;
+  field: 'dateDebut' | 'dateFin' | 'adresse' | 'codePostal' | 'ville';
+  value: string | null;
+}
+
 /** A BatiSimply project as the connector writes it. */
 export const projectAddressSchema = z.object({
   street: z.string().nullable().optional(),

@@ -200,6 +200,35 @@ export const hoursSettingsSchema = z.object({
   removeUnvalidated: z.boolean().default(false),
 });
 
+/** What an Etat value of ChantierDef means for the connector (issue 18). */
+export const chantierEtatRoleSchema = z.enum(['open', 'finished', 'closed', 'ignored']);
+export type ChantierEtatRole = z.infer<typeof chantierEtatRoleSchema>;
+/** ChantierDef fields that BatiSimply may change in Batigest when the integrator ticks them. */
+export const CHANTIER_BACK_FIELDS = ['dateDebut', 'dateFin', 'adresse', 'codePostal', 'ville'] as const;
+export type ChantierBackField = (typeof CHANTIER_BACK_FIELDS)[number];
+
+export const chantiersSettingsSchema = z.object({
+  /** Finished/closed chantiers are sent when they ended within these last months (open ones always). */
+  scopeMonths: z.number().int().min(0).max(600).default(24),
+  /** Etat value (as stored, trimmed) → its meaning; a value not listed takes the detected meaning. */
+  etatRoles: z.record(z.string().max(32), chantierEtatRoleSchema).default({}),
+  /** A finished/closed chantier is also archived in BatiSimply this many days after its end. */
+  archiveAfterDays: z.number().int().min(0).max(3650).default(90),
+  /** Sold hours (chantier mode): the chantier's own column, or the sum of TempsMO of its accepted devis. */
+  hoursSource: z.enum(['chantier', 'devis']).default('chantier'),
+  /** Devis states counted as accepted for the sold hours. */
+  devisStates: z.array(z.number().int().min(-999).max(999)).max(20).default([0, 3, 4]),
+  /** A chantier that disappeared from ChantierDef: only reported, or also marked finished / archived in BatiSimply. */
+  deleted: z.enum(['report', 'finish', 'archive']).default('report'),
+  /** The project's name: the chantier's libellé, its client, or « code — libellé ». */
+  nameSource: z.enum(['libelle', 'client', 'codeLibelle']).default('libelle'),
+  /** Changes made in BatiSimply written back to ChantierDef (opt-in, only the ticked fields). */
+  back: z
+    .object({ enabled: z.boolean().default(false), fields: z.array(z.enum(CHANTIER_BACK_FIELDS)).max(CHANTIER_BACK_FIELDS.length).default([]) })
+    .default({ enabled: false, fields: [] }),
+});
+export type ChantiersSettings = z.infer<typeof chantiersSettingsSchema>;
+
 export const importsSettingsSchema = z.object({
   enabled: z.boolean().default(false),
   apiUrl: z.string().max(512).default(''),
@@ -246,6 +275,7 @@ export const settingsSchema = z.object({
   licence: licenceSettingsSchema.default(() => licenceSettingsSchema.parse({})),
   schedule: scheduleSettingsSchema.default(() => scheduleSettingsSchema.parse({})),
   hours: hoursSettingsSchema.default(() => hoursSettingsSchema.parse({})),
+  chantiers: chantiersSettingsSchema.default(() => chantiersSettingsSchema.parse({})),
   imports: importsSettingsSchema.default(() => importsSettingsSchema.parse({})),
   updates: updatesSettingsSchema.default(() => updatesSettingsSchema.parse({})),
   protection: protectionSettingsSchema.default(() => protectionSettingsSchema.parse({})),

@@ -5,6 +5,7 @@
  */
 import type {
   BatisimplyUser,
+  ChantierFieldChange,
   ChantierSource,
   ConnectionDiagnosis,
   DevisSource,
@@ -65,6 +66,12 @@ export interface BatigestPort {
   /** Applies a batch of SuiviMO changes in one transaction with a bounded number of statements. */
   applySuiviMo(ops: SuiviMoOp[], opts?: Cancellable): Promise<{ inserted: number; updated: number; deleted: number }>;
   readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]>;
+  /** Sold hours per chantier code: sum of TempsMO of its devis in these states (issue 18). */
+  readDevisHours(states: readonly number[]): Promise<Map<string, number>>;
+  /** Distinct Etat values of ChantierDef with their counts. */
+  chantierEtatCounts(): Promise<{ value: string; count: number }[]>;
+  /** Writes only these fields of these chantiers, in one transaction (opt-in write-back). */
+  writeChantierFields(changes: readonly ChantierFieldChange[], opts?: Cancellable): Promise<{ updated: number }>;
   close(): Promise<void>;
 }
 

@@ -21,6 +21,13 @@ export interface BatigestCompanyOptions {
   withCodebs: boolean;
   /** BatiSimply user ids to give to the first salariés (in order); the others get generated UUIDs. */
   batisimplyUserIds?: string[];
+  /**
+   * A company with this many years of chantiers ending at `today` (issue 18): start dates spread over the years,
+   * old ones finished ('T') or closed ('C'), recent ones open. Without it, the dates of the original generator.
+   */
+  historyYears?: number;
+  /** YYYY-MM-DD, the last day of the history (default 2026-07-15). */
+  today?: string;
 }
 
 export interface GenChantier {
@@ -33,7 +40,7 @@ export interface GenChantier {
   /** YYYY-MM-DD */
   dateDebut: string;
   dateFin: string | null;
-  /** 'E' en cours, 'T' terminé, 'A' en attente, 'P' prospect */
+  /** 'E' en cours, 'T' terminé, 'A' en attente, 'P' prospect, 'C' clôturé (history companies) */
   etat: string;
   heuresVendues: number | null;
   montant: number;
@@ -56,6 +63,8 @@ export interface GenDevis {
   tempsMO: number | null;
   montant: number;
   dateModif: string;
+  /** Code of the chantier the devis belongs to (Devis.CodeChantier / Devis.Chantier), null when unlinked. */
+  chantier: string | null;
 }
 
 export interface GenSalarie {
@@ -108,6 +117,7 @@ export const BATIGEST_COLUMNS = {
     devis: {
       code: 'Code', date: 'Date', nom: 'Nom', adresse: 'Adr', codePostal: 'CP', ville: 'Ville', sujet: 'Sujet',
       dateConcretis: 'DateConcretis', etat: 'Etat', tempsMO: 'TempsMO', montant: 'MontantHT', dateModif: 'DateModif',
+      chantier: 'CodeChantier',
     },
     salarie: { code: 'Code', nom: 'Nom', prenom: 'Prenom', codebs: 'codebs' },
   },
@@ -120,7 +130,7 @@ export const BATIGEST_COLUMNS = {
     devis: {
       code: 'Code', date: 'DateDevis', nom: 'Client', adresse: 'Adresse', codePostal: 'CodePostal', ville: 'Ville',
       sujet: 'Objet', dateConcretis: 'DateConcretisation', etat: 'Etat', tempsMO: 'TotalMO', montant: 'Montant',
-      dateModif: 'DateModification',
+      dateModif: 'DateModification', chantier: 'Chantier',
     },
     salarie: { code: 'Code', nom: 'NomSalarie', prenom: 'PrenomSalarie', codebs: 'codebs' },
   },
@@ -134,7 +144,7 @@ const CHANTIER_TYPES: Record<keyof (typeof BATIGEST_COLUMNS)['v1']['chantier'], 
 const DEVIS_TYPES: Record<keyof (typeof BATIGEST_COLUMNS)['v1']['devis'], ColType> = {
   code: 'code', date: 'timestamp', nom: 'shorttext', adresse: 'text', codePostal: 'postcode', ville: 'shorttext',
   sujet: 'text', dateConcretis: 'timestamp', etat: 'etatint', tempsMO: 'hours', montant: 'money',
-  dateModif: 'timestamp',
+  dateModif: 'timestamp', chantier: 'code',
 };
 
 const PG_TYPES: Record<ColType, string> = {
@@ -333,8 +343,12 @@ export function generateBatigestCompany(opts: BatigestCompanyOptions): BatigestC
       tempsMO: rng.chance(0.9) ? rng.int(4, 2000) / 4 : null,
       montant: round(rng.int(10_000, 20_000_000) / 100, 2),
       dateModif: isoTimestamp(day + rng.int(0, 30), rng.int(0, 86_399)),
+      chantier: null,
     });
   }
+  // Issue 18, with generators of their own so the rows above stay what they were for a given seed.
+  if (opts.historyYears !== undefined) spreadHistory(chantiers, opts.historyYears, opts.today ?? '2026-07-15', new SeededRandom(`${opts.seed}:history`));
+  linkDevis(devis, chantiers, new SeededRandom(`${opts.seed}:links`));
 
   const salaries: GenSalarie[] = [];
   const usedSalCodes = new Set<string>();
@@ -386,6 +400,43 @@ export function generateBatigestCompany(opts: BatigestCompanyOptions): BatigestC
   }
 
   return { options: { ...opts }, variant: opts.variant, withCodebs: opts.withCodebs, chantiers, devis, salaries, suiviMo };
+}
+
+/**
+ * Devis linked to chantiers: about 85 % linked, drawn so that many chantiers get several devis (a few
+ * chantiers take most of them), the others unlinked (devis never accepted, or made before the chantier existed).
+ */
+function linkDevis(devis: GenDevis[], chantiers: readonly GenChantier[], rng: SeededRandom): void {
+  if (chantiers.length === 0) return;
+  for (const d of devis) {
+    if (!rng.chance(0.85)) continue;
+    // two draws, the smaller index: earlier chantiers get more devis (several per chantier)
+    const i = Math.min(rng.int(0, chantiers.length - 1), rng.int(0, chantiers.length - 1));
+    d.chantier = chantiers[i]?.code ?? null;
+  }
+}
+
+/** Spreads the chantiers over `years` years ending at `today`: old ones finished or closed, recent ones open. */
+function spreadHistory(chantiers: GenChantier[], years: number, today: string, rng: SeededRandom): void {
+  const end = Date.parse(`${today}T00:00:00Z`);
+  const span = Math.max(1, Math.round(years * 365.25));
+  const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
+  for (const c of chantiers) {
+    const start = end - rng.int(0, span) * DAY_MS;
+    const duration = rng.int(5, 240) * DAY_MS;
+    const finish = start + duration;
+    c.dateDebut = day(start);
+    if (finish < end - 30 * DAY_MS) {
+      // ended: mostly finished, some closed (soldé), a few abandoned prospects
+      c.etat = rng.pick(['T', 'T', 'C', 'C', 'C', 'P'] as const);
+      c.dateFin = rng.chance(0.9) ? day(finish) : null;
+      c.dateModif = `${day(Math.min(end, finish + rng.int(0, 20) * DAY_MS))}T${String(rng.int(7, 18)).padStart(2, '0')}:15:00`;
+    } else {
+      c.etat = rng.pick(['E', 'E', 'E', 'A', 'P'] as const);
+      c.dateFin = rng.chance(0.4) ? day(finish) : null;
+      c.dateModif = `${day(Math.min(end, start + rng.int(0, 10) * DAY_MS))}T09:30:00`;
+    }
+  }
 }
 
 /** BatiSimply users matching the salariés (one per salarié, mapped or not), for the BatiSimply simulator. */

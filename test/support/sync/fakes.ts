@@ -3,7 +3,7 @@
  * The integration tests (test/integration/sync-*.test.ts) use the real gateway and client against
  * the simulators instead; these fakes only mirror the same semantics.
  */
-import type { ChantierSource, ConnectionDiagnosis, DevisSource, Project, ProjectInput, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../src/shared/domain.js';
+import type { ChantierFieldChange, ChantierSource, ConnectionDiagnosis, DevisSource, Project, ProjectInput, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow, TimeSlot } from '../../../src/shared/domain.js';
 import { batisimplyUserSchema, projectSchema, timeSlotSchema } from '../../../src/shared/domain.js';
 import { AppError } from '../../../src/shared/errors.js';
 import type { BatigestPort, BatisimplyPort } from '../../../src/main/services/ports.js';
@@ -59,6 +59,26 @@ export class MemoryBatigest implements BatigestPort {
   }
   async readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]> {
     return keys.map((x) => this.suivi.get(k(x))).filter((r): r is SuiviMoRow => !!r);
+  }
+  async readDevisHours(states: readonly number[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const d of this.company.devis) if (d.chantier && states.includes(d.etat)) out.set(d.chantier, (out.get(d.chantier) ?? 0) + (d.tempsMO ?? 0));
+    return out;
+  }
+  async chantierEtatCounts(): Promise<{ value: string; count: number }[]> {
+    const m = new Map<string, number>();
+    for (const c of this.company.chantiers) m.set(c.etat, (m.get(c.etat) ?? 0) + 1);
+    return [...m].map(([value, count]) => ({ value, count }));
+  }
+  async writeChantierFields(changes: readonly ChantierFieldChange[]): Promise<{ updated: number }> {
+    const codes = new Set<string>();
+    for (const ch of changes) {
+      const c = this.company.chantiers.find((x) => x.code === ch.code);
+      if (!c) continue;
+      codes.add(ch.code);
+      Object.assign(c, { [ch.field]: ch.value });
+    }
+    return { updated: codes.size };
   }
   async close(): Promise<void> {}
 }

@@ -76,6 +76,7 @@ const devis = (code: string, etat: number, sujet: string | null): GenDevis => ({
   tempsMO: 35.5,
   montant: 12000,
   dateModif: '2026-03-01T10:00:00',
+  chantier: null,
 });
 
 const salarie = (code: string, prenom: string, nom: string, codebs: string | null, bsId: string): GenSalarie => ({
@@ -248,6 +249,13 @@ class CountingBatigest implements BatigestPort {
   readDevis = (o?: Parameters<BatigestPort['readDevis']>[0]) => this.inner.readDevis(o);
   readSalaries = () => this.inner.readSalaries();
   readSuiviMo = (k: Parameters<BatigestPort['readSuiviMo']>[0]) => this.inner.readSuiviMo(k);
+  readDevisHours = (s: readonly number[]) => this.inner.readDevisHours(s);
+  chantierEtatCounts = () => this.inner.chantierEtatCounts();
+  chantierWrites = 0;
+  writeChantierFields = async (c: Parameters<BatigestPort['writeChantierFields']>[0], o?: Parameters<BatigestPort['writeChantierFields']>[1]) => {
+    this.chantierWrites += c.length;
+    return this.inner.writeChantierFields(c, o);
+  };
   applySuiviMo = async (ops: Parameters<BatigestPort['applySuiviMo']>[0], o?: Parameters<BatigestPort['applySuiviMo']>[1]) => {
     const r = await this.inner.applySuiviMo(ops, o);
     this.calls++;

@@ -73,6 +73,7 @@ export const TABLE_SPECS: Record<ColumnTable, TableSpec> = {
       col('tempsMO', "heures de main-d'œuvre", 'number', ['tempsmo', 'totalmo', 'montantmo', 'heuresvendues']),
       col('montant', 'montant', 'number', ['montantht', 'totalht', 'montant']),
       col('dateModif', 'date de modification', 'timestamp', ['datemodif', 'datemodification', 'datemaj', 'datemiseajour']),
+      col('chantier', 'chantier du devis (heures vendues)', 'code', ['codechantier', 'chantier', 'refchantier', 'numchantier', 'codechant']),
     ],
   },
   salarie: {

@@ -11,14 +11,14 @@
 import sql from 'mssql';
 import type { ConnectionPool, Request as MssqlRequest, Transaction as MssqlTransaction, config as MssqlConfig } from 'mssql';
 import { AppError, cancelledError } from '../../../shared/errors.js';
-import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
+import type { ChantierFieldChange, ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
 import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
 import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable, Logger } from '../ports.js';
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
 import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
-import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, isValidTimeZone, rawRowSchema, type Converted, type RawRow } from './rows.js';
+import { convertChantier, convertDevis, convertSalarie, convertSuiviMo, isValidTimeZone, normaliseBatigestCode, rawRowSchema, toNumber, toText, type Converted, type RawRow } from './rows.js';
 import { chunk, deleteSql, planSuiviMo, selectSql, upsertSql, type SqlParam, type SqlText } from './suivimo.js';
 import { collationKey, LOOSEST_KEY, type StringKey } from './compare.js';
 
@@ -393,6 +393,60 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     yield* this.pageTable(m, (raw) => convertDevis(raw, this.timezone), opts, `${quoteIdent(etat)} IN (0, 3, 4)`);
   }
 
+  /** Distinct Etat values of ChantierDef with their counts (setup: what each value means). */
+  async chantierEtatCounts(): Promise<{ value: string; count: number }[]> {
+    const m = await this.mapping('chantier');
+    const etat = m.columns.etat;
+    if (!etat) return [];
+    const e = quoteIdent(etat);
+    const { rows } = await this.exec({
+      sql: `SELECT ${e} AS [etat], COUNT(*) AS [n] FROM [dbo].${quoteIdent(m.table)} GROUP BY ${e} ORDER BY ${e}`,
+      params: [],
+      statements: 1,
+    });
+    const byKey = new Map<string, number>();
+    for (const r of rows) {
+      const k = (toText(r.etat) ?? '').trim();
+      byKey.set(k, (byKey.get(k) ?? 0) + (toNumber(r.n) ?? 0));
+    }
+    return [...byKey].map(([value, count]) => ({ value, count }));
+  }
+
+  /**
+   * Sold hours per chantier from its devis: the sum of TempsMO of the devis in `states`, grouped by the devis'
+   * chantier column (detected among CodeChantier/Chantier…, or chosen in Réglages › Chantiers). Codes are
+   * normalised as everywhere (numeric codes padded to 8). Throws SQL_COLUMN_MISSING when no link column exists.
+   */
+  async readDevisHours(states: readonly number[]): Promise<Map<string, number>> {
+    const m = await this.mapping('devis');
+    const link = m.columns.chantier;
+    const etat = m.columns.etat;
+    const hours = m.columns.tempsMO;
+    if (!link || !hours || !etat) {
+      throw new AppError('SQL_COLUMN_MISSING', "La table Devis n'a pas de colonne reliant un devis à son chantier (CodeChantier, Chantier…) ou de colonne TempsMO : choisissez-la dans Réglages › Chantiers › Heures vendues, ou prenez les heures du chantier.", {
+        detail: `devis link=${link ?? '-'} tempsMO=${hours ?? '-'}`,
+      });
+    }
+    const out = new Map<string, number>();
+    const ints = [...new Set(states.filter((x) => Number.isInteger(x)))].slice(0, 20);
+    if (ints.length === 0) return out;
+    const l = quoteIdent(link);
+    const { rows } = await this.exec({
+      sql:
+        `SELECT ${l} AS [chantier], SUM(${quoteIdent(hours)}) AS [hours] FROM [dbo].${quoteIdent(m.table)} ` +
+        `WHERE ${quoteIdent(etat)} IN (${ints.map((_, i) => `@s${i}`).join(', ')}) AND ${l} IS NOT NULL GROUP BY ${l}`,
+      params: ints.map((v, i) => ({ name: `s${i}`, kind: 'int' as const, value: v })),
+      statements: 1,
+    });
+    for (const r of rows) {
+      const code = toText(r.chantier);
+      if (code === null) continue;
+      const k = normaliseBatigestCode(code);
+      out.set(k, (out.get(k) ?? 0) + (toNumber(r.hours) ?? 0));
+    }
+    return out;
+  }
+
   /** Every salarié (paged internally), with `codebs` when the column exists. */
   async readSalaries(opts: ReadOptions = {}): Promise<Salarie[]> {
     const m = await this.mapping('salarie');
@@ -489,6 +543,46 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
   }
 
   // ------------------------------------------------------------------------------------------------------------
+  // ChantierDef write-back (opt-in, issue 18)
+
+  /**
+   * Writes the given fields of the given chantiers in ONE transaction: one UPDATE per chantier setting only its
+   * changed columns (`WHERE code = @code`), nothing else. Dates are written as dates, the others as text. A field
+   * without a mapped column fails the whole batch before any round trip. Returns the rows updated.
+   */
+  async writeChantierFields(changes: readonly ChantierFieldChange[], opts: Cancellable = {}): Promise<{ updated: number }> {
+    if (changes.length === 0) return { updated: 0 };
+    const m = await this.mapping('chantier');
+    const texts = chantierUpdates(m, changes);
+    if (opts.signal?.aborted) throw cancelled();
+    const pool = await this.getPool();
+    const tx = new sql.Transaction(pool);
+    this.stats.roundTrips++;
+    try {
+      await tx.begin();
+    } catch (e) {
+      throw classifySqlError(e, this.errorContext([]));
+    }
+    let updated = 0;
+    try {
+      for (const t of texts) {
+        if (opts.signal?.aborted) throw cancelled();
+        updated += (await this.exec(t, tx)).rowsAffected[0] ?? 0;
+      }
+      this.stats.roundTrips++;
+      await tx.commit();
+    } catch (e) {
+      this.stats.roundTrips++;
+      await tx.rollback().catch(() => undefined);
+      const err = classifySqlError(e, this.errorContext([]));
+      this.log.warn('Écriture ChantierDef annulée', { code: err.code, detail: err.detail, changes: changes.length });
+      throw err;
+    }
+    this.log.info('ChantierDef mis à jour depuis BatiSimply', { updated, changes: changes.length });
+    return { updated };
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
   // employee mapping (Salarie.codebs)
 
   private codebsMissing(): AppError {
@@ -558,4 +652,28 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     }
     return { cleared: userId !== null ? (r.rowsAffected[0] ?? 0) : 0 };
   }
+}
+
+/** One UPDATE per chantier, only the changed columns (pure). */
+export function chantierUpdates(m: ResolvedMapping, changes: readonly ChantierFieldChange[]): SqlText[] {
+  const code = m.columns.code;
+  if (!code) throw new AppError('INTERNAL', 'Colonne code absente du mapping.');
+  const byCode = new Map<string, ChantierFieldChange[]>();
+  for (const c of changes) byCode.set(c.code, [...(byCode.get(c.code) ?? []), c]);
+  const out: SqlText[] = [];
+  for (const [k, list] of byCode) {
+    const params: SqlParam[] = [{ name: 'code', kind: 'nvarchar', value: k }];
+    const sets: string[] = [];
+    for (const [i, c] of list.entries()) {
+      const real = m.columns[c.field];
+      if (!real) {
+        throw new AppError('SQL_COLUMN_MISSING', `La colonne « ${c.field} » n'existe pas dans la table ChantierDef : décochez ce champ dans Réglages › Chantiers › Modifications BatiSimply.`, { detail: `no column for ${c.field}` });
+      }
+      const isDate = c.field === 'dateDebut' || c.field === 'dateFin';
+      params.push(isDate ? { name: `v${i}`, kind: 'date', value: c.value === null ? null : new Date(`${c.value}T00:00:00Z`) } : { name: `v${i}`, kind: 'nvarchar', value: c.value });
+      sets.push(`${quoteIdent(real)} = @v${i}`);
+    }
+    out.push({ sql: `UPDATE [dbo].${quoteIdent(m.table)} SET ${sets.join(', ')} WHERE ${quoteIdent(code)} = @code`, params, statements: 1 });
+  }
+  return out;
 }

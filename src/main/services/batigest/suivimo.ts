@@ -80,7 +80,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 export interface SqlParam {
   name: string;
   kind: 'nvarchar' | 'date' | 'decimal' | 'int';
-  value: string | number | Date;
+  value: string | number | Date | null;
 }
 
 export interface SqlText {

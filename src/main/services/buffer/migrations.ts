@@ -180,6 +180,17 @@ ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_flow_check;
 ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}$');
 `,
   },
+  {
+    version: 5,
+    name: 'chantier life: deleted in Batigest, fields last pushed',
+    sql: `
+-- Issue 18. When a chantier pushed to BatiSimply was found missing from ChantierDef (reported once, NULL again if it
+-- comes back), and the values of the fields BatiSimply may change in Batigest as last pushed (JSON), so the
+-- chantiers-back flow can tell which side changed a field.
+ALTER TABLE sync_records ADD COLUMN IF NOT EXISTS source_deleted_at timestamptz NULL;
+ALTER TABLE sync_records ADD COLUMN IF NOT EXISTS pushed_fields text NULL;
+`,
+  },
 ];
 
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */

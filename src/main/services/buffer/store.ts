@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { BufferDb, BufferQueryable } from './db.js';
 import { migrate } from './migrations.js';
+import { ChantierLifeStore } from './chantier-life.js';
 
 const date = z.coerce.date();
 const nullableDate = z.union([z.null(), z.coerce.date()]);
@@ -214,6 +215,11 @@ async function addRunItemsIn(q: BufferQueryable, runId: string, items: RunItemIn
 
 export class BufferStore {
   constructor(readonly db: BufferDb) {}
+
+  /** A chantier's life marks (deleted in Batigest, fields last pushed): buffer/chantier-life.ts. */
+  get chantierLife(): ChantierLifeStore {
+    return new ChantierLifeStore(this.db);
+  }
 
   /** Applies the migrations; call once at start. */
   async init(): Promise<void> {

@@ -34,6 +34,7 @@ export const SECTION_LABELS: Record<string, string> = {
   licence: 'Licence',
   schedule: 'Planification',
   hours: 'Import des heures',
+  chantiers: 'Chantiers',
   imports: 'Import de documents',
   updates: 'Mises à jour',
   protection: 'Protection des réglages',

@@ -89,6 +89,30 @@ export const pushText = {
   },
 };
 
+// ------------------------------------------------------------------ chantier life (issue 18)
+
+const CHANTIERS_SCREEN = 'Réglages › Chantiers';
+
+export const lifeText = {
+  /** Appended to the push message: chantiers of the company not sent because they are out of scope. */
+  outOfScope: (n: number, months: number): string =>
+    n === 0 ? '' : ` ${count(n, 'chantier hors périmètre non envoyé', 'chantiers hors périmètre non envoyés')} (terminés depuis plus de ${count(months, 'mois', 'mois')} ou à un état non synchronisé, voir ${CHANTIERS_SCREEN}).`,
+  finished: (name: string, code: string, sw: string): string => `${name} (${code}) terminé dans ${sw} : marqué terminé dans BatiSimply.`,
+  archived: (name: string, code: string, sw: string): string => `${name} (${code}) terminé dans ${sw} depuis le délai d'archivage : archivé dans BatiSimply.`,
+  reopened: (name: string, code: string, sw: string): string => `${name} (${code}) rouvert dans ${sw} : rouvert dans BatiSimply.`,
+  renamed: (code: string, before: string, after: string): string => `Chantier ${code} renommé dans BatiSimply : « ${before} » devient « ${after} » (source du nom choisie dans ${CHANTIERS_SCREEN}).`,
+  hoursFromDevis: (code: string, before: number | null, after: number | null): string =>
+    `Heures vendues du chantier ${code} d'après ses devis acceptés : ${before === null ? 'aucune' : `${hoursFigure(before)} h`} → ${after === null ? 'aucune' : `${hoursFigure(after)} h`}.`,
+  deletedReported: (code: string, name: string | null, sw: string): string =>
+    `Chantier ${code}${name ? ` (${name})` : ''} supprimé dans ${sw} : le projet reste dans BatiSimply, inchangé (option « Chantier supprimé » de ${CHANTIERS_SCREEN}).`,
+  deletedFinished: (code: string, name: string | null, sw: string, archived: boolean): string =>
+    `Chantier ${code}${name ? ` (${name})` : ''} supprimé dans ${sw} : le projet est ${archived ? 'marqué terminé et archivé' : 'marqué terminé'} dans BatiSimply, jamais supprimé.`,
+  deletedGoneRemotely: (code: string, sw: string): string => `Chantier ${code} supprimé dans ${sw} et introuvable dans BatiSimply : rien à faire.`,
+  deletedFailed: (code: string, reason: string): string => `Chantier ${code} supprimé : le projet BatiSimply n'a pas pu être marqué terminé (${reason}). Nouvel essai au prochain passage.`,
+  reappeared: (code: string, sw: string): string => `Chantier ${code} de nouveau présent dans ${sw} : il est suivi comme avant.`,
+  devisLinkMissing: `La table Devis n'a pas de colonne reliant un devis à son chantier : les heures vendues sont prises du chantier. Choisissez la colonne dans ${CHANTIERS_SCREEN} › Heures vendues.`,
+};
+
 // ------------------------------------------------------------------ hours flow (BatiSimply → Batigest SuiviMO)
 
 /** What an hours run leaves aside: slots refused (unreadable, impossible) and validated hours that wait. */

@@ -4,10 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChantierSource, DevisSource, Project, ProjectInput, TimeSlot } from '../../../shared/domain.js';
-import type { BatisimplySettings } from '../../../shared/settings.js';
+import type { BatisimplySettings, ChantiersSettings } from '../../../shared/settings.js';
 import { isRealIsoDate, parseIsoStrict } from '../../../shared/dates.js';
 import { cleanLabel, hasUnstorable } from '../../../shared/text.js';
 import { pushText } from './journal-text.js';
+import { projectNameOf } from './chantier-life.js';
 
 export type ProjectDefaults = BatisimplySettings['project'];
 
@@ -80,16 +81,27 @@ export type Mapped =
   /** `missing`: skipped because the row has no code / no name (not because of its state). */
   | { ok: false; code: string; reason: string; missing?: 'code' | 'name' };
 
+/** What a chantier's life adds to its project (issue 18): name source, sold hours from devis, finished/archived. */
+export interface ChantierMapOptions {
+  nameSource?: ChantiersSettings['nameSource'];
+  /** Sold hours from another source (the chantier's accepted devis); undefined = the chantier's own column. */
+  hoursSold?: number | null;
+  isFinished?: boolean;
+  isArchived?: boolean;
+}
+
 /** `software`: the name shown in the skip reasons ('Sage Batigest', 'Codial'). */
-export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, software = 'Batigest'): Mapped {
+export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, software = 'Batigest', o: ChantierMapOptions = {}): Mapped {
   const code = normaliseCode(c.code);
   if (!code) return { ok: false, code, reason: pushText.chantierWithoutCode(software), missing: 'code' };
   // A code the buffer cannot store could not be found again next run: refused, never altered.
   if (hasUnstorable(code)) return { ok: false, code, reason: pushText.unreadableCode('Chantier', code, software) };
-  const name = clean(c.description) ?? clean(c.nomClient);
+  const name = projectNameOf(code, clean(c.description), clean(c.nomClient), o.nameSource ?? 'libelle');
   if (!name) {
     return { ok: false, code, reason: pushText.chantierWithoutName(code, software), missing: 'name' };
   }
+  const hours = o.hoursSold === undefined ? c.heuresVendues : o.hoursSold;
+  const life = o.isFinished === undefined ? {} : { isFinished: o.isFinished, isArchived: o.isArchived ?? false };
   return {
     ok: true,
     code,
@@ -100,10 +112,11 @@ export function mapChantier(c: ChantierSource, defaults: ProjectDefaults, softwa
       customerName: clean(c.nomClient),
       address: address(clean(c.adresse), clean(c.codePostal), clean(c.ville), defaults),
       budget: budget(c.montant, defaults),
-      hoursSold: c.heuresVendues === null ? null : round2(c.heuresVendues),
+      hoursSold: hours === null ? null : round2(hours),
       startEstimated: ymd(c.dateDebut),
       endEstimated: ymd(c.dateFin),
       ...common(defaults),
+      ...life,
     },
   };
 }
@@ -159,6 +172,9 @@ export function comparable(p: ProjectInput | Project): Record<string, unknown> {
     headQuarter: p.headQuarter ? String(p.headQuarter.id) : null,
     projectManager: clean(p.projectManager ?? null),
     projectColor: clean(p.projectColor ?? null)?.toLowerCase() ?? null,
+    // Only when true: an open project hashes as before these fields were managed (no update of every project).
+    isFinished: p.isFinished === true ? true : null,
+    isArchived: p.isArchived === true ? true : null,
   };
 }
 

@@ -6,13 +6,15 @@
 import type { ChantierSource, DevisSource, Project } from '../../../../../shared/domain.js';
 import { AppError } from '../../../../../shared/errors.js';
 import type { Settings } from '../../../../../shared/settings.js';
-import type { RecordKind } from '../../../buffer/store.js';
+import type { RecordKind, RecordRow } from '../../../buffer/store.js';
 import type { SkippedSourceRow } from '../../../ports.js';
 import type { FlowContext, FlowModule, FlowOutcome } from '../../flow.js';
-import { engineText, inSoftware, pushText } from '../../journal-text.js';
-import { mapChantier, mapDevis, parseDate } from '../../mapping.js';
+import { engineText, inSoftware, lifeText, pushText } from '../../journal-text.js';
+import type { ChantierMark } from '../../../buffer/chantier-life.js';
+import { backFieldsOfProject, chantierLife } from '../../chantier-life.js';
+import { mapChantier, mapDevis, normaliseCode, parseDate } from '../../mapping.js';
 import { isRecordLevel, isRetryable, reasonOf, throwIfCancelled } from '../../retry.js';
-import { classifyMapped, decideKnown, decideUnknown, indexProjects, type MappedRow, type ProjectIndex, type PushStep, type PushWork } from './plan.js';
+import { classifyMapped, decideKnown, decideUnknown, indexProjects, lifeNotes, sourceDeletions, type MappedRow, type ProjectIndex, type PushStep, type PushWork } from './plan.js';
 
 export const pushFlow: FlowModule = {
   name: 'push',
@@ -41,6 +43,8 @@ async function runPush(ctx: FlowContext): Promise<FlowOutcome> {
   const left: LeftAside = { noCode: 0, noName: 0 };
   const mapped = await readSource(ctx, kind, left);
 
+  // Chantiers missing from ChantierDef (issue 18); those back are compared with BatiSimply again.
+  const gone = kind === 'chantier' ? await deletions(ctx, new Set(mapped.map((r) => r.m.code).filter(Boolean)), records) : [];
   // Compare with the buffer: only new or changed records are worked on.
   const plan = classifyMapped(mapped, records, kind, ctx.sw);
   ctx.counts.skipped += plan.skipped.length;
@@ -51,12 +55,60 @@ async function runPush(ctx: FlowContext): Promise<FlowOutcome> {
   ctx.counts.unchanged += plan.unchanged.length;
   await buffer.touchRecords(kind, plan.unchanged, clock.now());
   await ctx.progress('push', pushText.sending, 0, plan.work.length, null);
-  if (plan.work.length > 0) {
+  let index: ProjectIndex | null = null;
+  if (plan.work.length > 0 || gone.length > 0) {
     // One listing of the BatiSimply projects per run: adoption by code (empty buffer) and conflicts.
-    const index = indexProjects(await ctx.retryBatisimply(() => batisimply.listProjects({ signal: ctx.signal })));
-    await sendAll(ctx, kind, plan.work, index);
+    index = indexProjects(await ctx.retryBatisimply(() => batisimply.listProjects({ signal: ctx.signal })));
   }
-  return { message: pushText.summary(ctx.counts) + pushText.note(left, ctx.sw), leftUndone: false };
+  if (index && plan.work.length > 0) await sendAll(ctx, kind, plan.work, index);
+  if (index && gone.length > 0) await handleDeleted(ctx, gone, index);
+  const scope = kind === 'chantier' ? lifeText.outOfScope(plan.outOfScope, ctx.settings.chantiers.scopeMonths) : '';
+  return { message: pushText.summary(ctx.counts) + pushText.note(left, ctx.sw) + scope, leftUndone: false };
+}
+
+/** Chantiers sent to BatiSimply and missing from ChantierDef this run (those back are followed again). */
+async function deletions(ctx: FlowContext, sourceCodes: ReadonlySet<string>, records: Map<string, RecordRow>): Promise<ChantierMark[]> {
+  const store = ctx.ports.buffer.chantierLife;
+  const { deleted, back } = sourceDeletions(await store.load(), sourceCodes);
+  for (const code of back) {
+    ctx.journal.push({ recordKey: `chantier:${code}`, action: 'reported', reason: lifeText.reappeared(code, ctx.sw) });
+    const rec = records.get(code);
+    if (rec) records.set(code, { ...rec, pushed_hash: null });
+  }
+  await store.clearDeleted(back);
+  return deleted;
+}
+
+/** Reports each chantier deleted in Batigest and, by setting, marks its project finished (archived): never deletes. */
+async function handleDeleted(ctx: FlowContext, gone: readonly ChantierMark[], index: ProjectIndex): Promise<void> {
+  const how = ctx.settings.chantiers.deleted;
+  const store = ctx.ports.buffer.chantierLife;
+  for (const g of gone) {
+    throwIfCancelled(ctx.signal);
+    const key = `chantier:${g.code}`;
+    const p = g.batisimplyId ? (index.byId.get(g.batisimplyId) ?? null) : null;
+    if (how === 'report' || !p || !g.batisimplyId) {
+      ctx.journal.push({ recordKey: key, action: 'reported', reason: p || how === 'report' ? lifeText.deletedReported(g.code, p?.projectName ?? null, ctx.sw) : lifeText.deletedGoneRemotely(g.code, ctx.sw) });
+      await store.markDeleted([g.code], ctx.ports.clock.now());
+      continue;
+    }
+    const archive = how === 'archive' || p.isArchived === true;
+    try {
+      if (p.isFinished !== true || archive !== (p.isArchived === true)) {
+        const id = g.batisimplyId;
+        await ctx.retryBatisimply(() => ctx.ports.batisimply.updateProject(id, { projectCode: p.projectCode, projectName: p.projectName, isFinished: true, isArchived: archive }, { signal: ctx.signal }));
+        ctx.counts.writes++;
+        ctx.counts.updated++;
+      }
+      ctx.journal.push({ recordKey: key, action: 'reported', reason: lifeText.deletedFinished(g.code, p.projectName, ctx.sw, archive) });
+      await store.markDeleted([g.code], ctx.ports.clock.now());
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'CANCELLED') throw e;
+      if (!isRecordLevel(e)) throw e;
+      ctx.counts.failed++;
+      ctx.journal.push({ recordKey: key, action: 'failed', reason: lifeText.deletedFailed(g.code, reasonOf(e)) });
+    }
+  }
 }
 
 /** Reads Batigest page by page (mode guard: only the table of the configured mode is read) and maps each row. */
@@ -72,16 +124,34 @@ async function readSource(ctx: FlowContext, kind: RecordKind, left: LeftAside): 
     left.noCode++;
     ctx.journal.push({ recordKey: r.code !== null ? `${kind}:${r.code}` : pushText.keyWithoutCodeLine(kind, ++noCode), action: 'skipped', reason: inSoftware(r.reason, ctx.sw) });
   };
+  const toRow = kind === 'chantier' ? await chantierMapper(ctx) : (row: ChantierSource | DevisSource): MappedRow => ({ m: mapDevis(row as DevisSource, defaults, ctx.sw), modified: parseDate(row.dateModif) });
   const pages = kind === 'chantier' ? batigest.readChantiers({ signal: ctx.signal, onSkip }) : batigest.readDevis({ signal: ctx.signal, onSkip });
   for await (const page of pages as AsyncIterable<(ChantierSource | DevisSource)[]>) {
     throwIfCancelled(ctx.signal);
-    for (const row of page) {
-      const m = kind === 'chantier' ? mapChantier(row as ChantierSource, defaults, ctx.sw) : mapDevis(row as DevisSource, defaults, ctx.sw);
-      mapped.push({ m, modified: parseDate(row.dateModif) });
-    }
+    for (const row of page) mapped.push(toRow(row));
     await ctx.progress('read', pushText.readingPages(ctx.sw), mapped.length, null, null);
   }
   return mapped;
+}
+
+/**
+ * Chantier mode (issue 18): each row's life (scope, finished, archived) and name source, and its sold hours from
+ * its accepted devis when so chosen (read once per run, one grouped statement).
+ */
+async function chantierMapper(ctx: FlowContext): Promise<(row: ChantierSource | DevisSource) => MappedRow> {
+  const defaults = ctx.settings.batisimply.project;
+  const life = ctx.settings.chantiers;
+  const now = ctx.ports.clock.now();
+  const fromDevis = life.hoursSource === 'devis';
+  const devisHours = fromDevis ? await ctx.retry(() => ctx.ports.batigest.readDevisHours(life.devisStates)) : null;
+  return (row) => {
+    const c = row as ChantierSource;
+    const l = chantierLife(c, life, now);
+    const code = normaliseCode(c.code);
+    const hoursSold = devisHours ? (devisHours.get(code) ?? null) : undefined;
+    const m = mapChantier(c, defaults, ctx.sw, { nameSource: life.nameSource, hoursSold, isFinished: l.isFinished, isArchived: l.isArchived });
+    return { m, modified: parseDate(c.dateModif), inScope: l.inScope, hoursFromDevis: fromDevis };
+  };
 }
 
 /**
@@ -141,9 +211,11 @@ async function pushOne(ctx: FlowContext, kind: RecordKind, w: PushWork, index: P
     ctx.counts.unchanged++;
     return commit(ctx, kind, w, step.id, step.remoteModified);
   }
+  const before = index.byId.get(step.id) ?? null;
   const p = await update(ctx, kind, w, step.id);
   ctx.counts.updated++;
   ctx.journal.push(step.after);
+  if (before && kind === 'chantier') ctx.journal.push(...lifeNotes(before, w, kind, ctx.sw));
   await commit(ctx, kind, w, p.id || step.id, parseDate(p.lastModifiedDate ?? null));
 }
 
@@ -176,6 +248,8 @@ async function commit(ctx: FlowContext, kind: RecordKind, w: PushWork, id: strin
     remoteModified,
     now: ctx.ports.clock.now(),
   });
+  // The baseline of the chantiers-back flow: which side changed a field since this push.
+  if (kind === 'chantier' && ctx.settings.chantiers.back.enabled) await ctx.ports.buffer.chantierLife.savePushedFields(w.code, backFieldsOfProject(w.input.input));
   await ctx.checkpoint('push:after-commit', `${kind}:${w.code}`);
 }
 

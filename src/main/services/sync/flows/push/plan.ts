@@ -5,14 +5,19 @@
  */
 import type { Project } from '../../../../../shared/domain.js';
 import type { RecordKind, RecordRow } from '../../../buffer/store.js';
-import { pushText } from '../../journal-text.js';
-import { normaliseCode, parseDate, projectHash, type Mapped } from '../../mapping.js';
+import type { ChantierMark } from '../../../buffer/chantier-life.js';
+import { lifeText, pushText } from '../../journal-text.js';
+import { clean, normaliseCode, parseDate, projectHash, type Mapped } from '../../mapping.js';
 import type { RunItemInput } from '../../model.js';
 
 /** A source row mapped to a project, with its source modification date. */
 export interface MappedRow {
   m: Mapped;
   modified: Date | null;
+  /** Chantier mode: in the scope sent to BatiSimply (issue 18); absent = in scope. */
+  inScope?: boolean;
+  /** The sold hours come from the chantier's devis. */
+  hoursFromDevis?: boolean;
 }
 
 /** A record to send: new, changed, or left with an unfinished intent by an earlier run. */
@@ -23,6 +28,8 @@ export interface PushWork {
   hash: string;
   rec: RecordRow | undefined;
   modified: Date | null;
+  /** The sold hours come from the chantier's devis (journaled when they change). */
+  hoursFromDevis?: boolean;
 }
 
 export interface PushClassification {
@@ -33,14 +40,23 @@ export interface PushClassification {
   /** Codes already sent with this very content. */
   unchanged: string[];
   work: PushWork[];
+  /** Rows out of scope never sent to BatiSimply: not sent now either (a record already sent stays followed). */
+  outOfScope: number;
+  /** Every code the source has (sent, skipped or out of scope): what is missing was deleted in the source. */
+  sourceCodes: Set<string>;
 }
 
 /** Sorts the mapped rows against the buffer's records: only new or changed records are worked on. */
 export function classifyMapped(mapped: readonly MappedRow[], records: ReadonlyMap<string, RecordRow>, kind: RecordKind, sw: string): PushClassification {
-  const out: PushClassification = { skipped: [], noCode: 0, noName: 0, unchanged: [], work: [] };
+  const out: PushClassification = { skipped: [], noCode: 0, noName: 0, unchanged: [], work: [], outOfScope: 0, sourceCodes: new Set() };
   const seen = new Set<string>();
   let anonymous = 0;
-  for (const { m, modified } of mapped) {
+  for (const { m, modified, inScope, hoursFromDevis } of mapped) {
+    if (m.code) out.sourceCodes.add(m.code);
+    if (inScope === false && !known(records.get(m.code))) {
+      out.outOfScope++;
+      continue;
+    }
     if (!m.ok) {
       if (m.missing === 'code') out.noCode++;
       else if (m.missing === 'name') out.noName++;
@@ -59,8 +75,44 @@ export function classifyMapped(mapped: readonly MappedRow[], records: ReadonlyMa
       out.unchanged.push(m.code);
       continue;
     }
-    out.work.push({ code: m.code, name: m.name, input: m, hash, rec, modified });
+    out.work.push({ code: m.code, name: m.name, input: m, hash, rec, modified, hoursFromDevis });
   }
+  return out;
+}
+
+/** A record BatiSimply has (or may have: an unfinished create): followed whatever its scope. */
+function known(rec: RecordRow | undefined): boolean {
+  return !!rec && (rec.batisimply_id !== null || rec.intent !== null);
+}
+
+/**
+ * Chantiers sent to BatiSimply and now missing from the source (`deleted`, not reported yet), and those reported
+ * missing that are back (`back`).
+ */
+export function sourceDeletions(marks: ReadonlyMap<string, ChantierMark>, sourceCodes: ReadonlySet<string>): { deleted: ChantierMark[]; back: string[] } {
+  const deleted: ChantierMark[] = [];
+  const back: string[] = [];
+  for (const m of marks.values()) {
+    if (sourceCodes.has(m.code)) {
+      if (m.deletedAt !== null) back.push(m.code);
+    } else if (m.batisimplyId !== null && m.deletedAt === null) deleted.push(m);
+  }
+  return { deleted, back };
+}
+
+/** Journal lines of an update that changes a chantier's life (finished, archived, reopened) or its name. */
+export function lifeNotes(existing: Project, w: PushWork, kind: RecordKind, sw: string): RunItemInput[] {
+  const key = `${kind}:${w.code}`;
+  const input = w.input.input;
+  const out: RunItemInput[] = [];
+  const line = (reason: string): void => void out.push({ recordKey: key, action: 'updated', reason });
+  if (input.isFinished === true && existing.isFinished !== true) line(lifeText.finished(w.name, w.code, sw));
+  if (input.isArchived === true && existing.isArchived !== true) line(lifeText.archived(w.name, w.code, sw));
+  if (input.isFinished === false && existing.isFinished === true) line(lifeText.reopened(w.name, w.code, sw));
+  if (clean(existing.projectName) !== clean(input.projectName)) line(lifeText.renamed(w.code, existing.projectName, input.projectName));
+  const before = existing.hoursSold ?? null;
+  const after = input.hoursSold ?? null;
+  if (w.hoursFromDevis && before !== after) line(lifeText.hoursFromDevis(w.code, before, after));
   return out;
 }
 
