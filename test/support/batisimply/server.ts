@@ -243,6 +243,10 @@ export async function startBatisimplySimulator(opts: StartOptions = {}): Promise
     if (p.hoursSold !== undefined && p.hoursSold !== null && typeof p.hoursSold !== 'number') {
       fieldErrors.push({ objectName: 'project', field: 'hoursSold', message: 'TypeMismatch' });
     }
+    // JHipster Boolean fields: true/false (or absent/null), anything else is a type mismatch.
+    for (const f of ['isFinished', 'isArchived']) {
+      if (p[f] !== undefined && p[f] !== null && typeof p[f] !== 'boolean') fieldErrors.push({ objectName: 'project', field: f, message: 'TypeMismatch' });
+    }
     if (fieldErrors.length > 0) {
       return {
         ok: false,

@@ -181,6 +181,11 @@ export class SimState {
     return undefined;
   }
 
+  /** The projects the workers' phones list: not finished, not archived (as the BatiSimply app shows them). */
+  projectsOnPhones(): SimProject[] {
+    return this.sortedProjects().filter((p) => p.isFinished !== true && p.isArchived !== true);
+  }
+
   sortedProjects(): SimProject[] {
     return [...this.projects.values()].sort((a, b) => a.id - b.id);
   }

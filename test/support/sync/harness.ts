@@ -140,6 +140,10 @@ export interface Harness {
   /** Back to the initial state: company reloaded, BatiSimply emptied (users kept), buffer emptied, clock at NOW. */
   reset(): Promise<void>;
   close(): Promise<void>;
+  /** Runs PostgreSQL-dialect SQL on the Batigest database (simulators harness only). */
+  adminExec?: (sql: string) => Promise<void>;
+  /** Fields written to ChantierDef through the port since the start (simulators harness only). */
+  chantierWrites?: () => number;
   /** Simulator handles (simulators harness only): fault injection, request logs. */
   sims?: { bs: import('../batisimply/index.js').BatisimplySimulator; tds: import('../tds/index.js').TdsSimulator };
 }
@@ -308,6 +312,8 @@ export async function simHarness(makeCompany = smallCompany, makeSettings = () =
   const col = BATIGEST_COLUMNS[company.variant];
   return {
     sims: { bs: sim, tds },
+    adminExec: (text) => backend.adminExec(database, text),
+    chantierWrites: () => bg.chantierWrites,
     get settings() {
       return settings;
     },
