@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { errorCodeSchema, type SerializedError } from './errors.js';
 import { connectionDiagnosisSchema, progressEventSchema, salarieSchema, syncFlowSchema } from './domain.js';
 import {
+  chantierEtatRoleSchema,
   SECRET_PATHS,
   scheduleSettingsSchema,
   secretMetaOf,
@@ -188,6 +189,25 @@ export type AppInfo = z.infer<typeof appInfoSchema>;
 
 export const columnTableSchema = z.enum(['chantier', 'devis', 'salarie']);
 export type ColumnTable = z.infer<typeof columnTableSchema>;
+
+/** Réglages › Chantiers: what the chosen settings would do with the company's chantiers, before the first run. */
+export const chantiersPreviewSchema = z.object({
+  total: z.number().int(),
+  inScope: z.number().int(),
+  scopeMonths: z.number().int(),
+  byRole: z.object({ open: z.number().int(), finished: z.number().int(), closed: z.number().int(), ignored: z.number().int() }),
+  /** Distinct Etat values with their counts, the meaning guessed and the one used. */
+  etats: z.array(z.object({ value: z.string(), count: z.number().int(), detected: chantierEtatRoleSchema, role: chantierEtatRoleSchema })),
+  /** The Devis column linking a devis to its chantier. */
+  devisLink: z.object({ detected: z.string().nullable(), effective: z.string().nullable(), candidates: z.array(z.string()) }),
+  /** Why the devis hours cannot be read (French), null when they can. */
+  devisHoursError: z.string().nullable(),
+  /** A few chantiers in scope: sold hours from each source. */
+  samples: z.array(z.object({ code: z.string(), name: z.string(), fromChantier: z.number().nullable(), fromDevis: z.number().nullable() })),
+  /** The project name of the first chantier in scope by each source. */
+  nameExamples: z.object({ libelle: z.string().nullable(), client: z.string().nullable(), codeLibelle: z.string().nullable() }),
+});
+export type ChantiersPreview = z.infer<typeof chantiersPreviewSchema>;
 
 export const detectedTableSchema = z.object({
   table: columnTableSchema,
@@ -624,6 +644,7 @@ export const contract = {
     output: z.object({ tables: z.array(detectedTableSchema) }),
   }),
   'buffer.test': defineChannel({ input: sectionOverride('buffer'), output: connectionDiagnosisSchema }),
+  'chantiers.preview': defineChannel({ input: sectionOverride('chantiers'), output: chantiersPreviewSchema }),
   'batisimply.test': defineChannel({ input: sectionOverride('batisimply'), output: connectionDiagnosisSchema }),
 
   // employee mapping

@@ -8,6 +8,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateBatigestCompany, pgLiteral, type BatigestCompany, type BatigestVariant, type GenChantier } from '../support/datasets/batigest.js';
 import { simHarness, testSettings, type Harness } from '../support/sync/harness.js';
 import type { Settings } from '../../src/shared/settings.js';
+import { BatigestGateway } from '../../src/main/services/batigest/gateway.js';
+import { previewChantiers } from '../../src/main/services/sync/chantier-preview.js';
+import { memoryLogger } from '../support/foundation/memory-logger.js';
+import { BATIGEST_COLUMNS } from '../support/datasets/batigest.js';
 
 const TODAY = '2026-07-15'; // the harness clock (NOW)
 const SCOPE_FROM = '2024-07-15'; // 24 months before
@@ -172,5 +176,36 @@ describe.each(['v1', 'v2'] as const)('chantier life (%s)', (variant) => {
     const [again] = await h.engine().run('push');
     expect(again!.counts).toMatchObject({ updated: 0, unchanged: n });
     expect(await h.writes()).toMatchObject({ bsPost: 0, bsPut: 0 });
+  });
+
+  it('previews before the first run: chantiers in scope, Etat values with counts, each source of sold hours, name examples', async () => {
+    const g = new BatigestGateway({ settings: h.settings.sqlServer, logger: memoryLogger() });
+    try {
+      const p = await previewChantiers(g, h.settings.chantiers, h.clock.now());
+      const all = h.company.chantiers;
+      expect(p.total).toBe(all.length);
+      expect(p.inScope).toBe(all.filter(expectedInScope).length);
+      const counts = new Map<string, number>();
+      for (const c of all) counts.set(c.etat, (counts.get(c.etat) ?? 0) + 1);
+      expect(Object.fromEntries(p.etats.map((e) => [e.value, e.count]))).toEqual(Object.fromEntries(counts));
+      expect(Object.fromEntries(p.etats.map((e) => [e.value, e.detected]))).toMatchObject({ E: 'open', T: 'finished', C: 'closed', P: 'ignored' });
+      expect(p.devisLink).toMatchObject({ detected: BATIGEST_COLUMNS[variant].devis.chantier, effective: BATIGEST_COLUMNS[variant].devis.chantier });
+      expect(p.devisHoursError).toBeNull();
+      expect(p.samples.length).toBeGreaterThan(0);
+      for (const x of p.samples) {
+        const c = all.find((y) => y.code === x.code)!;
+        expect(x.fromChantier).toBe(c.heuresVendues);
+        const mine = h.company.devis.filter((d) => d.chantier === x.code && [0, 3, 4].includes(d.etat));
+        expect(x.fromDevis).toBe(mine.length === 0 ? null : round2(mine.reduce((a, d) => a + (d.tempsMO ?? 0), 0)));
+      }
+      expect(p.nameExamples.codeLibelle).toMatch(/^\S+ — /);
+
+      // the integrator says 'P' means open and widens the scope: the preview follows, nothing is written
+      const wider = await previewChantiers(g, { ...h.settings.chantiers, etatRoles: { P: 'open' }, scopeMonths: 600 }, h.clock.now());
+      expect(wider.inScope).toBe(all.length);
+      expect(wider.etats.find((e) => e.value === 'P')).toMatchObject({ detected: 'ignored', role: 'open' });
+    } finally {
+      await g.close();
+    }
   });
 });

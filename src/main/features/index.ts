@@ -6,9 +6,11 @@
  *   sync         → sync.*, buffer.status, journal.*, mapping.get / save, schedule.* (engine, buffer, scheduler),
  *                  status.overview (event 'status:overview'), maintenance.*, diagnostics.*;
  *   protection   → protection.* and the guard of the protected channels (PIN on a shared PC);
- *   updates      → updates.status / check, event 'updates:status'.
+ *   updates      → updates.status / check, event 'updates:status';
+ *   chantiers    → chantiers.preview (Réglages › Chantiers: scope, Etat values, sold hours, name source).
  */
 import type { AppFeature } from './types.js';
+import { chantiersFeature } from './chantiers.js';
 import { connectionsFeature } from './connections.js';
 import { licenceFeature, type LicenceFeatureOptions } from './licence.js';
 import { protectionFeature } from './protection.js';
@@ -22,5 +24,5 @@ export interface DefaultFeaturesOptions {
 }
 
 export function defaultFeatures(opts: DefaultFeaturesOptions = {}): AppFeature[] {
-  return [licenceFeature(opts.licence), connectionsFeature(), syncFeature(opts.sync), protectionFeature(), updatesFeature(opts.updates)];
+  return [licenceFeature(opts.licence), connectionsFeature(), syncFeature(opts.sync), protectionFeature(), updatesFeature(opts.updates), chantiersFeature()];
 }

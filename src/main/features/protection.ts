@@ -28,6 +28,7 @@ export const PROTECTED: ReadonlySet<ChannelName> = new Set<ChannelName>([
   'settings.update',
   'schedule.set',
   'sqlServer.detectColumns',
+  'chantiers.preview',
   'mapping.get',
   'mapping.save',
   'mapping.codebsStatus',
