@@ -29,6 +29,7 @@ import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, Sql
 import { useToast } from '../components/toast.js';
 import { Button, Card, ErrorBanner, Field, Loading, Select, Switch } from '../components/ui.js';
 import { MaintenanceCard, ProtectionCard, SupportCard, UpdatesCard } from './settings-tools.js';
+import { ChantiersCard } from './settings-chantiers.js';
 
 type Section = NonNullable<NavTarget['section']>;
 
@@ -262,6 +263,7 @@ function SettingsEditor({
           if (!hasErrors(e)) void save('options', optionsPatch(opts));
         },
       )}
+      <ChantiersCard view={view} onSaved={onSaved} software={software} />
       <Anchor id="schedule" active={sectionAsked === 'schedule'}>
         <ScheduleCard software={software} />
       </Anchor>
