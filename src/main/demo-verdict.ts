@@ -11,6 +11,7 @@
  * when the claim holds; every number in the message is one of the facts given.
  */
 import type { RunStatus } from '../shared/contract.js';
+import type { SyncFlow } from '../shared/domain.js';
 
 export interface SecondRunFacts {
   /** Requests seen by BatiSimply during the second run. */
@@ -21,7 +22,7 @@ export interface SecondRunFacts {
   /** Project codes present more than once in BatiSimply after the second run. */
   duplicateCodes: readonly string[];
   /** The second run's flows as the engine ended them. */
-  runs: { flow: 'push' | 'hours'; status: RunStatus; failed: number; message: string }[];
+  runs: { flow: Exclude<SyncFlow, 'all'>; status: RunStatus; failed: number; message: string }[];
   /** BatiSimply users without a Batigest salarié, and how many of their validated slots wait. */
   waiting: { name: string; slots: number }[];
 }

@@ -205,6 +205,7 @@ export const fr = {
   flows: {
     push: (software: string) => `${software} → BatiSimply`,
     hours: (software: string) => `BatiSimply → ${software}`,
+    'chantiers-back': (software: string) => `Chantiers BatiSimply → ${software}`,
     all: 'Tout synchroniser',
   },
   dashboard: {

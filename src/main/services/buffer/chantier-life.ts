@@ -79,12 +79,14 @@ export class ChantierLifeStore {
     await this.q.query("UPDATE sync_records SET pushed_fields = $2 WHERE kind = 'chantier' AND source_code = $1", [code, JSON.stringify(fields)]);
   }
 
-  /** After a write-back: the record's content is the merged one, as if pushed (no update, no false conflict next push). */
-  async commitBack(r: { code: string; hash: string; fields: PushedFields; remoteModified: Date | null; now: Date }): Promise<void> {
+  /**
+   * After a chantiers-back run: the record's baseline, and BatiSimply's modification date of the project as seen
+   * (the same change is not looked at again, and the next push sees no conflict in it).
+   */
+  async saveBack(r: { code: string; fields: PushedFields; remoteModified: Date | null }): Promise<void> {
     await this.q.query(
-      `UPDATE sync_records SET source_hash = $2, pushed_hash = $2, pushed_fields = $3, remote_modified = COALESCE($4, remote_modified), pushed_at = $5, last_seen = $5
-        WHERE kind = 'chantier' AND source_code = $1`,
-      [r.code, r.hash, JSON.stringify(r.fields), r.remoteModified, r.now],
+      "UPDATE sync_records SET pushed_fields = $2, remote_modified = COALESCE($3, remote_modified) WHERE kind = 'chantier' AND source_code = $1",
+      [r.code, JSON.stringify(r.fields), r.remoteModified],
     );
   }
 }

@@ -84,6 +84,8 @@ export class SyncEngine {
     const out: RunSummary[] = [];
     for (const f of this.d.flows) {
       if (out.length > 0 && opts.signal?.aborted) break;
+      // An opt-in flow that is off is not part of « Tout synchroniser » (no run, no journal line).
+      if (f.enabled && !f.enabled(this.d.settings())) continue;
       out.push(await this.runFlow(f.name, opts));
     }
     return out;

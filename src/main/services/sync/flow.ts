@@ -56,5 +56,7 @@ export interface FlowModule {
   label(sw: string): string;
   /** The sync mode journaled with the run, when the flow depends on it. */
   runMode?(settings: Settings): 'chantier' | 'devis' | null;
+  /** An opt-in flow: `run('all')` skips it while this says false (it may still be run by name). */
+  enabled?(settings: Settings): boolean;
   run(ctx: FlowContext): Promise<FlowOutcome>;
 }

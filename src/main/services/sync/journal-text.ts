@@ -6,9 +6,9 @@
  */
 import { count, pick as plural } from '../../../shared/plural.js';
 import { fr } from '../../../shared/strings.fr.js';
-import { SOFTWARE_LABELS } from '../../../shared/settings.js';
+import { SOFTWARE_LABELS, type ChantierBackField } from '../../../shared/settings.js';
 import { storable } from '../../../shared/text.js';
-import type { RunCounts } from './model.js';
+import type { FlowName, RunCounts } from './model.js';
 
 const integer = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
@@ -34,7 +34,7 @@ const MAPPING_SCREEN = `« ${fr.mapping.title} »`;
 
 export const engineText = {
   /** The flows' names, as the dashboard's buttons and the journal's filter show them. */
-  flowLabel: (flow: 'push' | 'hours', sw: string): string => fr.flows[flow](sw),
+  flowLabel: (flow: FlowName, sw: string): string => fr.flows[flow](sw),
   unknownFlow: (flow: string): string => `Flux de synchronisation inconnu : « ${flow} ». Choisissez l'envoi vers BatiSimply, l'import des heures ou les deux.`,
   alreadyRunningHere: (label: string): string => `La synchronisation « ${label} » est déjà en cours sur ce poste. Attendez la fin de l'exécution.`,
   lockedElsewhere: (label: string, machine: string | null): string =>
@@ -111,6 +111,37 @@ export const lifeText = {
   deletedFailed: (code: string, reason: string): string => `Chantier ${code} supprimé : le projet BatiSimply n'a pas pu être marqué terminé (${reason}). Nouvel essai au prochain passage.`,
   reappeared: (code: string, sw: string): string => `Chantier ${code} de nouveau présent dans ${sw} : il est suivi comme avant.`,
   devisLinkMissing: `La table Devis n'a pas de colonne reliant un devis à son chantier : les heures vendues sont prises du chantier. Choisissez la colonne dans ${CHANTIERS_SCREEN} › Heures vendues.`,
+};
+
+// ------------------------------------------------------------------ chantiers-back flow (BatiSimply → ChantierDef, opt-in)
+
+const shown = (v: string | null): string => (v === null ? 'vide' : `« ${v} »`);
+
+/** The write-back fields as a sentence names them, with their gender (« la date de fin modifiée »). */
+const FIELD_WORDS: Record<ChantierBackField, { label: string; fem: boolean }> = {
+  dateDebut: { label: 'la date de début', fem: true },
+  dateFin: { label: 'la date de fin', fem: true },
+  adresse: { label: "l'adresse", fem: true },
+  codePostal: { label: 'le code postal', fem: false },
+  ville: { label: 'la ville', fem: true },
+};
+const agreed = (f: ChantierBackField, word: string): string => `${word}${FIELD_WORDS[f].fem ? 'e' : ''}`;
+
+export const backText = {
+  reading: 'Lecture des projets modifiés dans BatiSimply',
+  writing: (sw: string): string => `Report des modifications dans ${sw}`,
+  disabled: (sw: string): string => `Report des modifications BatiSimply désactivé (${CHANTIERS_SCREEN}) : rien n'est écrit dans ${sw}.`,
+  applied: (code: string, f: ChantierBackField, before: string | null, after: string | null, sw: string): string =>
+    `Chantier ${code} : ${FIELD_WORDS[f].label} ${agreed(f, 'modifié')} dans BatiSimply (${shown(before)} → ${shown(after)}), ${agreed(f, 'reporté')} dans ${sw}.`,
+  conflictRemote: (code: string, f: ChantierBackField, ours: string | null, theirs: string | null, sw: string, local: Date | null, remote: Date): string =>
+    `Chantier ${code} : ${FIELD_WORDS[f].label} ${agreed(f, 'modifié')} dans ${sw} (${shown(ours)}, ${local ? dateTime(local) : 'date inconnue'}) et dans BatiSimply (${shown(theirs)}, ${dateTime(remote)}) : la modification BatiSimply, plus récente, est reportée dans ${sw}.`,
+  conflictLocal: (code: string, f: ChantierBackField, ours: string | null, theirs: string | null, sw: string, local: Date | null, remote: Date | null): string =>
+    `Chantier ${code} : ${FIELD_WORDS[f].label} ${agreed(f, 'modifié')} dans ${sw} (${shown(ours)}, ${local ? dateTime(local) : 'date inconnue'}) et dans BatiSimply (${shown(theirs)}, ${remote ? dateTime(remote) : 'date inconnue'}) : la valeur de ${sw} est conservée${local ? ' (plus récente)' : ''} et sera envoyée à BatiSimply.`,
+  noBaseline: (code: string, sw: string): string =>
+    `Chantier ${code} modifié dans BatiSimply avant l'activation du report : rien n'est reporté cette fois ; les prochaines modifications le seront dans ${sw}.`,
+  goneInSource: (code: string, sw: string): string => `Chantier ${code} modifié dans BatiSimply mais absent de ${sw} : rien n'est reporté.`,
+  summary: (fields: number, chantiers: number, conflicts: number, sw: string): string =>
+    `Report vers ${sw} : ${count(fields, 'champ reporté', 'champs reportés')} sur ${count(chantiers, 'chantier', 'chantiers')}${conflicts > 0 ? `, ${count(conflicts, 'conflit', 'conflits')}` : ''}.`,
 };
 
 // ------------------------------------------------------------------ hours flow (BatiSimply → Batigest SuiviMO)

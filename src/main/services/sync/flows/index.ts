@@ -4,6 +4,7 @@
  * FlowName and the runs table's CHECK, services/buffer: the buffer journals every flow's runs.)
  */
 import type { FlowModule } from '../flow.js';
+import { chantiersBackFlow } from './chantiers-back/index.js';
 import { createHoursFlow, type HoursFlowOptions } from './hours/index.js';
 import { pushFlow } from './push/index.js';
 
@@ -13,6 +14,7 @@ export interface SyncFlowOptions {
 
 export function createSyncFlows(o: SyncFlowOptions = {}): FlowModule[] {
   return [
+    chantiersBackFlow, // opt-in: ticked fields changed in BatiSimply → ChantierDef (before the push, field by field)
     pushFlow, // Batigest chantiers/devis → BatiSimply projects
     createHoursFlow(o.hours), // BatiSimply validated hours → Batigest SuiviMO
   ];
