@@ -42,6 +42,13 @@ async function fullSync(): Promise<CapturedStatement[]> {
       await gw.codebsStatus();
       await gw.writeEmployeeMapping('S01', U1);
       await gw.writeEmployeeMapping('PL', null);
+      // Réglages › Chantiers (issue 18): Etat values, devis hours; the opt-in write-back to ChantierDef
+      await gw.chantierEtatCounts();
+      await gw.readDevisHours([0, 3, 4]);
+      await gw.writeChantierFields([
+        { code: '00000101', field: 'ville', value: 'Lyon' },
+        { code: '00000101', field: 'dateFin', value: '2026-08-01' },
+      ]);
     } finally {
       await gw.close();
     }
