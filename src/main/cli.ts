@@ -135,8 +135,12 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
   program
     .command('sync')
     .description('lance une synchronisation')
-    .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest) ou all').choices(['push', 'hours', 'all']).default('all'))
-    .action(async (o: { flow: 'push' | 'hours' | 'all' }) => {
+    .addOption(
+      new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest), chantiers-back (chantiers modifiés dans BatiSimply → Batigest, si activé) ou all')
+        .choices(['push', 'hours', 'chantiers-back', 'all'])
+        .default('all'),
+    )
+    .action(async (o: { flow: 'push' | 'hours' | 'chantiers-back' | 'all' }) => {
       code = await withApp((c) => syncCommand(c, o.flow, io));
     });
 
@@ -293,7 +297,7 @@ function exitCodeOf(code: string): number {
 }
 
 /** `connecteur sync`: one job through sync.run, progress from the app's events, Ctrl+C through sync.cancel. */
-async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'all', io: CliIo): Promise<number> {
+async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'chantiers-back' | 'all', io: CliIo): Promise<number> {
   const bar = progressPrinter(io);
   let interrupted = false;
   const offProgress = app.onEvent((event, payload) => {
