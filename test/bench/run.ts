@@ -187,6 +187,10 @@ async function scenario(
       const buf = await bufferSettings(bufferKind);
       try {
         const settings = settingsSchema.parse({ machineName: 'BENCH', mode: 'chantier' });
+        // Same work as the baseline (which sends every chantier): the whole company in scope (issue 18's scope
+        // is measured by test/bench/chantier-history.ts).
+        settings.chantiers.scopeMonths = 600;
+        settings.chantiers.etatRoles = { P: 'open' };
         settings.buffer = buf.settings;
         settings.sqlServer = { ...settings.sqlServer, server: `127.0.0.1,${tds.port}`, database: db, user: 'bench', password: 'Bench#2026', encrypt: false, trustServerCertificate: true, requestTimeoutMs: 120_000 };
         settings.batisimply = {

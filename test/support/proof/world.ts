@@ -273,6 +273,10 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       project: { headQuarterId: '7', projectManager: 'Conducteur Travaux', projectColor: '#1e6fd9', countryCode: 'FR', currency: 'EUR' },
     };
     s.hours.windowDays = 90;
+    // The proofs count every chantier of the company once in BatiSimply: the whole company is in scope
+    // (every state sent, no age limit; the scope itself is proven in test/integration/chantier-life.test.ts).
+    s.chantiers.scopeMonths = 600;
+    s.chantiers.etatRoles = { P: 'open' };
     return s;
   };
 
