@@ -295,6 +295,34 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     expect(stack.app.settings.get().sqlServer.password).toBe(SQL_PASSWORD);
   });
 
+  it('Réglages › Chantiers shows, before a run, how many chantiers the scope sends and what each Etat means', async () => {
+    const { page } = stack;
+    await gotoPage('nav-settings', 'page-settings');
+    const card = page.getByTestId('settings-chantiers');
+    // written independently of the connector: E/A open, P not sent, the others when they ended in the last 24 months
+    const cutoff = new Date();
+    cutoff.setUTCMonth(cutoff.getUTCMonth() - 24);
+    const from = cutoff.toISOString().slice(0, 10);
+    const sent = (pOpen: boolean) =>
+      company.chantiers.filter((c) => c.etat === 'E' || c.etat === 'A' || (c.etat === 'P' ? pOpen : (c.dateFin ?? c.dateModif.slice(0, 10)) >= from)).length;
+    const line = (n: number) => `${n} ${n > 1 ? 'chantiers seront envoyés' : 'chantier sera envoyé'} sur ${company.chantiers.length} chantiers au premier passage.`;
+    await card.getByRole('button', { name: 'Calculer l’aperçu' }).click();
+    await expect.poll(() => card.getByTestId('chantiers-preview').locator('strong').first().textContent(), POLL).toBe(line(sent(false)));
+    const prospects = company.chantiers.filter((c) => c.etat === 'P').length;
+    expect(prospects).toBeGreaterThan(0);
+    expect(await card.getByTestId('chantiers-etats').textContent()).toContain(String(prospects));
+    // the integrator says P means open: the preview follows, then the choice is saved
+    await card.getByLabel('Signification : P').selectOption('open');
+    await card.getByRole('button', { name: 'Calculer l’aperçu' }).click();
+    await expect.poll(() => card.getByTestId('chantiers-preview').locator('strong').first().textContent(), POLL).toBe(line(sent(true)));
+    await card.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => stack.app.settings.get().chantiers.etatRoles, POLL).toEqual({ P: 'open' });
+    await stack.screenshot('settings-chantiers-preview');
+    expect(await overflowingTables(page)).toEqual([]);
+    stack.app.settings.update({ chantiers: { etatRoles: {} } });
+    await gotoPage('nav-dashboard', 'page-dashboard');
+  });
+
   it('mapping an unmapped employee makes their hours flow on the next sync', async () => {
     const { page } = stack;
     const project = [...bs.state.projects.values()][0]!;

@@ -136,3 +136,16 @@ describe('chantiers-back planner', () => {
     expect(noBase.journal[0]).toMatchObject({ action: 'reported' });
   });
 });
+
+describe('settings of Réglages › Chantiers', () => {
+  it('replaces the Etat meanings whole (a value given back to detection disappears) and validates the section', async () => {
+    const { applyPatch } = await import('../../src/main/services/settings/service.js');
+    const s0 = settingsSchema.parse({});
+    const s1 = applyPatch(s0, { chantiers: { etatRoles: { P: 'open', Z: 'closed' } } });
+    expect(s1.chantiers.etatRoles).toEqual({ P: 'open', Z: 'closed' });
+    expect(applyPatch(s1, { chantiers: { etatRoles: { Z: 'closed' } } }).chantiers.etatRoles).toEqual({ Z: 'closed' });
+    expect(applyPatch(s1, { chantiers: { scopeMonths: 12 } }).chantiers).toMatchObject({ scopeMonths: 12, etatRoles: { P: 'open', Z: 'closed' } });
+    expect(() => applyPatch(s0, { chantiers: { etatRoles: { P: 'sometimes' as 'open' } } })).toThrow(/Réglage invalide/);
+    expect(() => applyPatch(s0, { chantiers: { back: { enabled: true, fields: ['montant' as 'ville'] } } })).toThrow(/Réglage invalide/);
+  });
+});

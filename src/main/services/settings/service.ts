@@ -80,6 +80,9 @@ export function applyPatch(s: Settings, patch: SettingsPatch): Settings {
   const co = getPath(p, 'sqlServer.columnOverrides');
   let merged = deepMerge(s as unknown as Raw, p);
   if (isPlainObject(co)) for (const [t, rec] of Object.entries(co)) setPath(merged, `sqlServer.columnOverrides.${t}`, rec);
+  // so are the Etat meanings of Réglages › Chantiers (a value given back to detection is removed)
+  const roles = getPath(p, 'chantiers.etatRoles');
+  if (isPlainObject(roles)) setPath(merged, 'chantiers.etatRoles', roles);
   merged = structuredClone(merged);
   for (const [sp, v] of secrets) if (v !== null) setPath(merged, sp, v);
   const parsed = settingsSchema.safeParse(merged);
