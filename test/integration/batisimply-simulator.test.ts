@@ -111,6 +111,19 @@ describe('simulated API', () => {
     expect((await api('GET', '/api/project/999')).status).toBe(404);
   });
 
+  it('keeps isFinished / isArchived as booleans (type mismatch otherwise); the phones list only open projects', async () => {
+    const c = await api('POST', '/api/project', { projectCode: 'FIN00001', projectName: 'À finir' });
+    const id = (c.json as { id: number }).id;
+    const bad = await api('PUT', `/api/project/${id}`, { id, projectCode: 'FIN00001', projectName: 'À finir', isFinished: 'oui' });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ fieldErrors: [{ field: 'isFinished', message: 'TypeMismatch' }] });
+    expect(sim.state.projectsOnPhones().some((p) => p.id === id)).toBe(true);
+    const done = await api('PUT', `/api/project/${id}`, { id, projectCode: 'FIN00001', projectName: 'À finir', isFinished: true, isArchived: false });
+    expect(done.status).toBe(200);
+    expect(done.json).toMatchObject({ isFinished: true, isArchived: false });
+    expect(sim.state.projectsOnPhones().some((p) => p.id === id)).toBe(false);
+  });
+
   it('serves time slots overlapping the window; editSlot and deleteSlot change what is served', async () => {
     const win = '/api/timeSlotManagement/allUsers?startDate=2026-01-06T00:00:00Z&endDate=2026-01-06T12:00:00Z';
     expect((await api('GET', win)).json).toEqual([]);
