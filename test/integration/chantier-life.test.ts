@@ -153,11 +153,21 @@ describe.each(['v1', 'v2'] as const)('chantier life (%s)', (variant) => {
     expect((await items(again!.runId)).filter((i) => i.record_key === `chantier:${a!.code}`)).toHaveLength(0);
 
     h.settings.chantiers.deleted = 'archive';
+    await h.adminExec!(`DROP TABLE IF EXISTS "kept_row"`);
+    await h.adminExec!(`CREATE TABLE "kept_row" AS SELECT * FROM "ChantierDef" WHERE "Code" = ${pgLiteral(b!.code)}`);
     await h.adminExec!(`DELETE FROM "ChantierDef" WHERE "Code" = ${pgLiteral(b!.code)}`);
     const [r2] = await h.engine().run('push');
     expect(h.state.findProjectByCode(b!.code)).toMatchObject({ isFinished: true, isArchived: true });
     expect((await items(r2!.runId)).find((i) => i.record_key === `chantier:${b!.code}`)?.reason).toMatch(/marqué terminé et archivé dans BatiSimply, jamais supprimé/);
     expect(h.projectsByCode(a!.code)).toHaveLength(1);
+    expect(h.projectsByCode(b!.code)).toHaveLength(1);
+
+    // b is back in Batigest (restored): journaled, and its project reopened by the normal update, no duplicate
+    await h.adminExec!(`INSERT INTO "ChantierDef" SELECT * FROM "kept_row"`);
+    const [r3] = await h.engine().run('push');
+    expect((await items(r3!.runId)).map((i) => i.reason)).toContain(`Chantier ${b!.code} de nouveau présent dans Sage Batigest : il est suivi comme avant.`);
+    expect(r3!.counts).toMatchObject({ created: 0, updated: 1 });
+    expect(h.state.findProjectByCode(b!.code)).toMatchObject({ isFinished: false, isArchived: false });
     expect(h.projectsByCode(b!.code)).toHaveLength(1);
   });
 
