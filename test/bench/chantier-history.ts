@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   const bs = await startBatisimplySimulator({ latencyMs, tokenLifetimeSeconds: 3600, pageSizeMax: 2000 });
   const s = settingsSchema.parse({ machineName: 'BENCH', mode: 'chantier' });
   s.chantiers.hoursSource = arg('hours', 'devis') === 'devis' ? 'devis' : 'chantier';
+  // --all: the whole history as the reference connector sends it (for comparison)
+  if (process.argv.includes('--all')) Object.assign(s.chantiers, { scopeMonths: 600, etatRoles: { P: 'open' } });
   s.sqlServer = { ...s.sqlServer, server: `127.0.0.1,${tds.port}`, database: 'HISTO', user: 'bench', password: 'Bench#2026', encrypt: false, trustServerCertificate: true, requestTimeoutMs: 120_000 };
   Object.assign(s.batisimply, { environment: 'custom', ssoUrl: bs.ssoUrl, apiUrl: bs.apiUrl, ...SIM_DEFAULT_CREDENTIALS, timeoutMs: 60_000 });
   const clock = { now: () => new Date() };
