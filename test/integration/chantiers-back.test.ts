@@ -119,6 +119,30 @@ describe.each(['v1', 'v2'] as const)('chantiers-back (%s)', (variant: BatigestVa
     expect(h.state.findProjectByCode(a!.code)?.address?.city).toBe('Lyon 2');
   });
 
+  it('a value SQL Server refuses (too long for its column) holds back only its chantier, journaled; the others are written', async () => {
+    await h.engine().run('push');
+    const [a, b] = h.company.chantiers.filter((c) => c.etat === 'E' && c.description);
+    const long = 'Saint-Rémy-de-Provence '.repeat(10).trim(); // wider than the column
+    const pa = editRemote(a!.code, {}, '2026-07-15T13:00:00Z');
+    pa.address = { ...(pa.address ?? {}), city: long };
+    const pb = editRemote(b!.code, {}, '2026-07-15T13:00:00Z');
+    pb.address = { ...(pb.address ?? {}), city: 'Chamonix' };
+    h.clock.set(new Date('2026-07-15T14:00:00Z'));
+    const [r] = await h.engine().run('chantiers-back');
+    expect(r).toMatchObject({ status: 'partial', counts: { updated: 1, failed: 1 } });
+    const snap = await snapshot();
+    expect(snap.get(a!.code)![cols.ville]).toBe(a!.ville);
+    expect(snap.get(b!.code)![cols.ville]).toBe('Chamonix');
+    const failed = (await items(r!.runId)).filter((i) => i.action === 'failed');
+    expect(failed).toEqual([expect.objectContaining({ record_key: `chantier:${a!.code}`, reason: expect.stringMatching(/a refusé les valeurs venues de BatiSimply .* Nouvel essai au prochain passage\.$/) })]);
+    // corrected in BatiSimply: written on the next run
+    editRemote(a!.code, { address: { ...(pa.address ?? {}), city: 'Saint-Rémy' } }, '2026-07-15T15:00:00Z');
+    h.clock.set(new Date('2026-07-15T16:00:00Z'));
+    const [r2] = await h.engine().run('chantiers-back');
+    expect(r2!.counts).toMatchObject({ updated: 1, failed: 0 });
+    expect((await snapshot()).get(a!.code)![cols.ville]).toBe('Saint-Rémy');
+  });
+
   it('option off: nothing is ever written to ChantierDef, by any flow, run by name or within « Tout synchroniser »', async () => {
     on = false;
     await h.reset();

@@ -131,6 +131,12 @@ describe('chantiers-back planner', () => {
     expect(undated).toMatchObject({ writes: [], conflicts: 1 });
     expect(undated.journal[0]!.reason).toMatch(/la valeur de Sage Batigest est conservée et sera envoyée/);
 
+    const garbled = planBack([{ mark: mark(), project: project({ endEstimated: '31/12/2026' }), source: src() }], ['dateFin'], 'Sage Batigest');
+    expect(garbled.writes).toEqual([]);
+    expect(garbled.journal[0]).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/« 31\/12\/2026 »\) n'est pas une date lisible/) });
+    const impossible = planBack([{ mark: mark(), project: project({ endEstimated: '2026-02-30' }), source: src() }], ['dateFin'], 'Sage Batigest');
+    expect(impossible.writes).toEqual([]);
+
     const noBase = planBack([{ mark: mark({ pushedFields: null }), project: p, source: src() }], ['ville'], 'Sage Batigest');
     expect(noBase.writes).toEqual([]);
     expect(noBase.journal[0]).toMatchObject({ action: 'reported' });

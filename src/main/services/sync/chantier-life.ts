@@ -7,6 +7,7 @@
 import type { ChantierSource, ProjectInput } from '../../../shared/domain.js';
 import { CHANTIER_BACK_FIELDS, type ChantierBackField, type ChantierEtatRole, type ChantiersSettings } from '../../../shared/settings.js';
 import { cleanLabel } from '../../../shared/text.js';
+import { isRealIsoDate } from '../../../shared/dates.js';
 
 const DAY_MS = 86_400_000;
 
@@ -117,7 +118,7 @@ const text = (v: string | null | undefined): string | null => {
 };
 const day = (v: string | null | undefined): string | null => {
   const t = (v ?? '').trim();
-  return /^\d{4}-\d{2}-\d{2}/.test(t) ? t.slice(0, 10) : null;
+  return /^\d{4}-\d{2}-\d{2}/.test(t) && isRealIsoDate(t.slice(0, 10)) ? t.slice(0, 10) : null;
 };
 
 /** The write-back fields of a project (as sent, or as BatiSimply has it now). */

@@ -139,6 +139,9 @@ export const backText = {
     `Chantier ${code} : ${FIELD_WORDS[f].label} ${agreed(f, 'modifié')} dans ${sw} (${shown(ours)}, ${local ? dateTime(local) : 'date inconnue'}) et dans BatiSimply (${shown(theirs)}, ${remote ? dateTime(remote) : 'date inconnue'}) : la valeur de ${sw} est conservée${local ? ' (plus récente)' : ''} et sera envoyée à BatiSimply.`,
   noBaseline: (code: string, sw: string): string =>
     `Chantier ${code} modifié dans BatiSimply avant l'activation du report : rien n'est reporté cette fois ; les prochaines modifications le seront dans ${sw}.`,
+  unreadableDate: (code: string, f: ChantierBackField, raw: string, sw: string): string =>
+    `Chantier ${code} : ${FIELD_WORDS[f].label} de BatiSimply (« ${storable(raw)} ») n'est pas une date lisible : rien n'est reporté dans ${sw}. Corrigez-la dans BatiSimply.`,
+  refused: (code: string, reason: string, sw: string): string => `Chantier ${code} : ${sw} a refusé les valeurs venues de BatiSimply (${reason}) ; rien n'est écrit pour ce chantier. Nouvel essai au prochain passage.`,
   goneInSource: (code: string, sw: string): string => `Chantier ${code} modifié dans BatiSimply mais absent de ${sw} : rien n'est reporté.`,
   summary: (fields: number, chantiers: number, conflicts: number, sw: string): string =>
     `Report vers ${sw} : ${count(fields, 'champ reporté', 'champs reportés')} sur ${count(chantiers, 'chantier', 'chantiers')}${conflicts > 0 ? `, ${count(conflicts, 'conflit', 'conflits')}` : ''}.`,

@@ -4,13 +4,14 @@
  * transaction (gateway), nothing else; each change and each conflict is journaled (old value, new value, winner).
  * Off (the default), it is not part of « Tout synchroniser » and, run by name, reads and writes nothing.
  */
-import type { ChantierSource } from '../../../../../shared/domain.js';
+import type { ChantierFieldChange, ChantierSource } from '../../../../../shared/domain.js';
+import { AppError } from '../../../../../shared/errors.js';
 import type { Settings } from '../../../../../shared/settings.js';
 import type { FlowContext, FlowModule, FlowOutcome } from '../../flow.js';
 import { backFieldsOfProject } from '../../chantier-life.js';
 import { backText, engineText } from '../../journal-text.js';
 import { normaliseCode } from '../../mapping.js';
-import { throwIfCancelled } from '../../retry.js';
+import { reasonOf, throwIfCancelled } from '../../retry.js';
 import { changedSince, planBack, type BackRecord } from './plan.js';
 
 const isOn = (s: Settings): boolean => s.mode === 'chantier' && s.chantiers.back.enabled && s.chantiers.back.fields.length > 0;
@@ -52,16 +53,44 @@ async function runBack(ctx: FlowContext): Promise<FlowOutcome> {
   const records = await changedRecords(ctx);
   const plan = planBack(records, ctx.settings.chantiers.back.fields, ctx.sw);
   throwIfCancelled(ctx.signal);
-  if (plan.writes.length > 0) {
-    await ctx.progress('write', backText.writing(ctx.sw), 0, plan.writes.length, null);
-    await ctx.retry(() => ctx.ports.batigest.writeChantierFields(plan.writes, { signal: ctx.signal }));
-    ctx.counts.writes += plan.writes.length;
-  }
-  ctx.journal.push(...plan.journal);
-  ctx.counts.updated += plan.chantiers;
+  const refused = plan.writes.length > 0 ? await write(ctx, plan.writes) : new Set<string>();
+  const written = plan.writes.filter((w) => !refused.has(w.code));
+  ctx.counts.writes += written.length;
+  ctx.journal.push(...plan.journal.filter((j) => !refused.has(j.recordKey.slice('chantier:'.length))));
+  const chantiers = new Set(written.map((w) => w.code)).size;
+  ctx.counts.updated += chantiers;
   ctx.counts.conflicts += plan.conflicts;
-  ctx.counts.unchanged += records.length - plan.chantiers;
+  ctx.counts.unchanged += records.length - chantiers - refused.size;
   // after the Batigest transaction committed: a crash before this point redoes the same writes (idempotent)
-  for (const c of plan.commits) await ctx.ports.buffer.chantierLife.saveBack(c);
-  return { message: backText.summary(plan.writes.length, plan.chantiers, plan.conflicts, ctx.sw), leftUndone: false };
+  for (const c of plan.commits) if (!refused.has(c.code)) await ctx.ports.buffer.chantierLife.saveBack(c);
+  return { message: backText.summary(written.length, chantiers, plan.conflicts, ctx.sw), leftUndone: false };
+}
+
+/**
+ * All the writes in one transaction. When SQL Server refuses the batch for its content (a value too long for its
+ * column…), each chantier is written on its own so that one bad value does not hold back the others: the refused
+ * ones are journaled and tried again next run. Returns the codes refused.
+ */
+async function write(ctx: FlowContext, writes: readonly ChantierFieldChange[]): Promise<Set<string>> {
+  const g = ctx.ports.batigest;
+  await ctx.progress('write', backText.writing(ctx.sw), 0, writes.length, null);
+  try {
+    await ctx.retry(() => g.writeChantierFields(writes, { signal: ctx.signal }));
+    return new Set();
+  } catch (e) {
+    if (!(e instanceof AppError) || e.retryable || e.code !== 'SQL_ERROR') throw e;
+  }
+  const refused = new Set<string>();
+  for (const code of new Set(writes.map((w) => w.code))) {
+    throwIfCancelled(ctx.signal);
+    try {
+      await ctx.retry(() => g.writeChantierFields(writes.filter((w) => w.code === code), { signal: ctx.signal }));
+    } catch (e) {
+      if (!(e instanceof AppError) || e.retryable || e.code !== 'SQL_ERROR') throw e;
+      refused.add(code);
+      ctx.counts.failed++;
+      ctx.journal.push({ recordKey: `chantier:${code}`, action: 'failed', reason: backText.refused(code, reasonOf(e), ctx.sw) });
+    }
+  }
+  return refused;
 }

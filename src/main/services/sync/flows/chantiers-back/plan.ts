@@ -5,6 +5,7 @@
  * to different values → a conflict decided by the later modification date (BatiSimply's lastModifiedDate against
  * ChantierDef's modification date; without a Batigest date nothing is written); never any other field.
  */
+import { isRealIsoDate } from '../../../../../shared/dates.js';
 import type { ChantierFieldChange, ChantierSource, Project } from '../../../../../shared/domain.js';
 import type { ChantierBackField } from '../../../../../shared/settings.js';
 import type { ChantierMark, PushedFields } from '../../../buffer/chantier-life.js';
@@ -43,6 +44,13 @@ export interface BackPlan {
   chantiers: number;
 }
 
+/** A date field BatiSimply holds as something that is not a YYYY-MM-DD date. */
+function unreadableDate(p: Project, f: ChantierBackField): boolean {
+  if (f !== 'dateDebut' && f !== 'dateFin') return false;
+  const raw = (f === 'dateDebut' ? p.startEstimated : p.endEstimated) ?? '';
+  return raw.trim() !== '' && !isRealIsoDate(raw.trim().slice(0, 10));
+}
+
 /** Decides one record; pushes its writes, journal lines and commit into `out`. */
 function planOne(r: BackRecord, fields: readonly ChantierBackField[], sw: string, out: BackPlan): void {
   const code = r.mark.code;
@@ -66,6 +74,11 @@ function planOne(r: BackRecord, fields: readonly ChantierBackField[], sw: string
   let wrote = false;
   for (const f of fields) {
     const was = base[f] ?? null;
+    if (unreadableDate(r.project, f)) {
+      // never clear or garble a Batigest date because BatiSimply holds text that is not a real date
+      out.journal.push({ recordKey: key, action: 'skipped', reason: backText.unreadableDate(code, f, String(f === 'dateDebut' ? r.project.startEstimated : r.project.endEstimated), sw) });
+      continue;
+    }
     if (theirs[f] === was) continue; // not changed in BatiSimply
     if (theirs[f] === ours[f]) {
       next[f] = ours[f];
