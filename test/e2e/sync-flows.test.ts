@@ -203,6 +203,9 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await step4.waitFor();
     await step4.getByTestId('columns-chantier').waitFor();
     expect(await step4.getByTestId('columns-chantier').textContent()).toContain('TotalMO');
+    // before the first run: how many chantiers it will send (Réglages › Chantiers gives the detail)
+    await step4.getByTestId('wizard-scope').getByRole('button', { name: 'Calculer l’aperçu' }).click();
+    await expect.poll(() => step4.getByTestId('wizard-scope').locator('strong').textContent(), POLL).toMatch(/^\d+ chantiers? (sera|seront) envoyés? sur 12 chantiers au premier passage\.$/);
     await stack.screenshot('wizard-5-options');
     await next.click();
 

@@ -236,3 +236,35 @@ function PreviewView({ preview, draft, onRoles }: { preview: ChantiersPreview; d
     </div>
   );
 }
+
+/** The wizard's line (mode « chantiers »): how many chantiers the first run will send, on request. */
+export function ScopeSummary() {
+  const call = useCall();
+  const [busy, setBusy] = useState(false);
+  const [line, setLine] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const ask = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const p = await call('chantiers.preview');
+      setLine(t.inScope(p.inScope, p.total));
+    } catch (x) {
+      setError(errorMessage(x));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="stack" aria-live="polite" data-testid="wizard-scope">
+      <p className="muted small">{t.scopeMonthsHelp}</p>
+      <div className="row">
+        <Button onClick={() => void ask()} busy={busy}>
+          {t.preview}
+        </Button>
+        {line ? <strong>{line}</strong> : null}
+      </div>
+      {error ? <ErrorBanner message={error} /> : null}
+    </div>
+  );
+}

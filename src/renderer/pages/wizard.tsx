@@ -29,6 +29,7 @@ import {
   type Errors,
 } from '../lib/drafts.js';
 import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
+import { ScopeSummary } from './settings-chantiers.js';
 import { MappingPanel } from '../components/mapping-panel.js';
 import { atTime } from '../../shared/connector-state.js';
 import { Button, Card, ErrorBanner, Facts, Loading, Select, Stepper, Switch, WarnBanner } from '../components/ui.js';
@@ -277,6 +278,7 @@ export function Wizard({
       body = (
         <>
           <OptionsForm draft={opts} onChange={setOpts} errors={errors} />
+          {opts.mode === 'chantier' ? <ScopeSummary /> : null}
           <h3>{fr.options.columns}</h3>
           <p className="muted small">{fr.options.columnsIntro(software)}</p>
           {tablesError ? <ErrorBanner message={tablesError} onRetry={() => void detect()} /> : null}
