@@ -217,5 +217,32 @@ describe.each(['v1', 'v2'] as const)('chantier life (%s)', (variant) => {
     } finally {
       await g.close();
     }
+    // the integrator chooses another devis column (here the client's name): the preview and the push use it
+    const other = BATIGEST_COLUMNS[variant].devis.nom;
+    const g2 = new BatigestGateway({ settings: { ...h.settings.sqlServer, columnOverrides: { chantier: {}, devis: { chantier: other }, salarie: {} } }, logger: memoryLogger() });
+    try {
+      const p2 = await previewChantiers(g2, h.settings.chantiers, h.clock.now());
+      expect(p2.devisLink).toMatchObject({ detected: BATIGEST_COLUMNS[variant].devis.chantier, effective: other });
+      expect(p2.samples.every((x) => x.fromDevis === null)).toBe(true);
+    } finally {
+      await g2.close();
+    }
+    // a devis table without any chantier column: the preview says why, in French
+    await h.adminExec!(`ALTER TABLE "Devis" DROP COLUMN "${BATIGEST_COLUMNS[variant].devis.chantier}"`);
+    const g3 = new BatigestGateway({ settings: h.settings.sqlServer, logger: memoryLogger() });
+    try {
+      const p3 = await previewChantiers(g3, h.settings.chantiers, h.clock.now());
+      expect(p3.devisLink.effective).toBeNull();
+      expect(p3.devisHoursError).toMatch(/Réglages › Chantiers › Heures vendues/);
+    } finally {
+      await g3.close();
+    }
+    // and a push asked to take the hours from the devis stops before sending anything, saying why
+    h.settings.chantiers.hoursSource = 'devis';
+    const [r] = await h.engine().run('push');
+    expect(r).toMatchObject({ status: 'failed', errorCode: 'SQL_COLUMN_MISSING', counts: { created: 0 } });
+    // (the harness gateway detected the columns before the drop: it names the missing column its own way)
+    expect(r!.message).toMatch(/colonne .*absente|colonne reliant un devis à son chantier/);
+    expect(h.state.projects.size).toBe(0);
   });
 });
