@@ -88,7 +88,7 @@ async function handleDeleted(ctx: FlowContext, gone: readonly ChantierMark[], in
     const key = `chantier:${g.code}`;
     const p = g.batisimplyId ? (index.byId.get(g.batisimplyId) ?? null) : null;
     if (how === 'report' || !p || !g.batisimplyId) {
-      ctx.journal.push({ recordKey: key, action: 'reported', reason: p || how === 'report' ? lifeText.deletedReported(g.code, p?.projectName ?? null, ctx.sw) : lifeText.deletedGoneRemotely(g.code, ctx.sw) });
+      ctx.journal.push({ recordKey: key, action: 'reported', reason: p ? lifeText.deletedReported(g.code, p.projectName, ctx.sw) : lifeText.deletedGoneRemotely(g.code, ctx.sw) });
       await store.markDeleted([g.code], ctx.ports.clock.now());
       continue;
     }
