@@ -48,6 +48,15 @@ const FIELD_LABELS: Record<string, string> = {
   'updates.feedUrl': fr.updates.feedUrl,
   'protection.pinHash': 'Code',
   'protection.idleMinutes': fr.protection.idle,
+  'chantiers.scopeMonths': fr.chantiers.scopeMonths,
+  'chantiers.archiveAfterDays': fr.chantiers.archiveDays,
+  'chantiers.etatRoles': fr.chantiers.etats,
+  'chantiers.hoursSource': fr.chantiers.hoursSource,
+  'chantiers.devisStates': fr.chantiers.devisStates,
+  'chantiers.deleted': fr.chantiers.deleted,
+  'chantiers.nameSource': fr.chantiers.nameSource,
+  'chantiers.back.enabled': fr.chantiers.back,
+  'chantiers.back.fields': fr.chantiers.back,
   software: fr.options.software,
   mode: fr.options.mode,
   machineName: fr.settings.machineName,
@@ -74,6 +83,8 @@ function sectionTitle(section: string, software: Software): string | null {
       return fr.updates.title;
     case 'protection':
       return fr.protection.title;
+    case 'chantiers':
+      return fr.chantiers.title;
     default:
       return null;
   }
