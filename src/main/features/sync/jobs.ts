@@ -47,7 +47,9 @@ export interface LaunchedJob {
   done: Promise<EngineRunSummary[]>;
 }
 
-const conflicts = (a: EngineFlow, b: EngineFlow): boolean => a === 'all' || b === 'all' || a === b;
+/** The push and the chantiers-back flow work on the same records: never at once. */
+const CHANTIER_FLOWS: ReadonlySet<EngineFlow> = new Set<EngineFlow>(['push', 'chantiers-back']);
+const conflicts = (a: EngineFlow, b: EngineFlow): boolean => a === 'all' || b === 'all' || a === b || (CHANTIER_FLOWS.has(a) && CHANTIER_FLOWS.has(b));
 
 /** The settings a runtime depends on: a change of any of them rebuilds it (after the running job). */
 const connectionKey = (s: Settings): string => JSON.stringify([s.sqlServer, s.buffer, s.batisimply, s.mode, s.machineName]);
