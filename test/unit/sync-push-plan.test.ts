@@ -156,3 +156,24 @@ describe('push planner: one record against BatiSimply', () => {
     });
   });
 });
+
+describe('scope (issue 18)', () => {
+  it('leaves out rows out of scope that BatiSimply never got, follows the ones it has, and lists every source code', () => {
+    const rows = [
+      { m: mapChantier(chantier('00000001', 'Ancien, jamais envoyé'), defaults), modified: null, inScope: false },
+      { m: mapChantier(chantier('00000002', 'Ancien, déjà envoyé'), defaults), modified: null, inScope: false },
+      { m: mapChantier(chantier('00000003', 'Création interrompue'), defaults), modified: null, inScope: false },
+      { m: mapChantier(chantier('00000004', 'Ouvert'), defaults), modified: null, inScope: true },
+      { m: mapChantier(chantier('00000005', null), defaults), modified: null, inScope: false },
+    ];
+    const records = new Map([
+      ['00000002', record('00000002')],
+      ['00000003', record('00000003', { batisimply_id: null, intent: 'create' })],
+    ]);
+    const plan = classifyMapped(rows, records, 'chantier', SW);
+    expect(plan.outOfScope).toBe(2);
+    expect(plan.work.map((w) => w.code)).toEqual(['00000002', '00000003', '00000004']);
+    expect(plan.skipped).toEqual([]); // an out-of-scope row without name is not reported either
+    expect([...plan.sourceCodes].sort()).toEqual(['00000001', '00000002', '00000003', '00000004', '00000005']);
+  });
+});
