@@ -11,6 +11,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, E2E_TEST_MS, ROOT, SCREENSHOT_DIR, WAIT_MS } from './harness.js';
+import { generateBatigestCompany } from '../support/datasets/batigest.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-try-'));
 let child: ChildProcess | null = null;
@@ -140,10 +141,17 @@ describe('npm run try', { timeout: E2E_TEST_MS }, () => {
       }, { timeout: 90_000, interval: 250 })
       .toBe(true);
     const cells = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())));
-    // Chantiers sent (40, 6 of them adopted), hours of the mapped salariés imported, the others waiting.
+    // Chantiers sent (those of the 40 in scope: open, or ended within 24 months — written here independently of
+    // the connector), hours of the mapped salariés imported, the others waiting.
+    const cutoff = new Date();
+    cutoff.setUTCMonth(cutoff.getUTCMonth() - 24);
+    const from = cutoff.toISOString().slice(0, 10);
+    const company = generateBatigestCompany({ seed: 'essai', chantiers: 40, devis: 12, salaries: 12, suiviMo: 0, variant: 'v1', withCodebs: true });
+    const inScope = company.chantiers.filter((c) => c.etat === 'E' || c.etat === 'A' || (c.etat !== 'P' && (c.dateFin ?? c.dateModif.slice(0, 10)) >= from)).length;
+    expect(inScope).toBeGreaterThan(5);
     const [hours, push] = cells;
     expect(push![2]).toBe('Réussie');
-    expect(Number(push![3]) + Number(push![4])).toBe(40);
+    expect(Number(push![3]) + Number(push![4])).toBe(inScope);
     expect(hours![2]).toBe('Partielle');
     expect(Number(hours![3])).toBeGreaterThan(0);
     await shot(page, 'try-dashboard-after-first-sync');
