@@ -171,6 +171,22 @@ describe.each(['v1', 'v2'] as const)('chantier life (%s)', (variant) => {
     expect(h.projectsByCode(b!.code)).toHaveLength(1);
   });
 
+  it('a ChantierDef emptied at once (another database, a restore) is not taken for deletions: nothing archived', async () => {
+    await h.engine().run('push');
+    const n = h.state.projects.size;
+    h.settings.chantiers.deleted = 'archive';
+    await h.adminExec!(`DELETE FROM "ChantierDef"`);
+    h.resetWrites();
+    const [r] = await h.engine().run('push');
+    expect(await h.writes()).toMatchObject({ bsPost: 0, bsPut: 0 });
+    expect([...h.state.projects.values()].filter((p) => p.isArchived || p.isFinished).length).toBe(
+      h.company.chantiers.filter((c) => expectedInScope(c) && (c.etat === 'T' || c.etat === 'C')).length,
+    );
+    expect(h.state.projects.size).toBe(n);
+    const line = (await items(r!.runId)).find((i) => i.record_key === 'chantier:*');
+    expect(line?.reason).toMatch(new RegExp(`^${n} chantiers envoyés à BatiSimply sont absents de Sage Batigest sur ${n} chantiers suivis : .* Rien n'est marqué ni modifié dans BatiSimply`));
+  });
+
   it('changes the project names once when the name source changes, without duplicates', async () => {
     await h.engine().run('push');
     const n = h.state.projects.size;

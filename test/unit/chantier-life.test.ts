@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { chantierLife, etatRole, guessEtatRole, projectNameOf } from '../../src/main/services/sync/chantier-life.js';
 import { mapChantier, projectHash } from '../../src/main/services/sync/mapping.js';
-import { sourceDeletions } from '../../src/main/services/sync/flows/push/plan.js';
+import { looksLikeWrongSource, sourceDeletions } from '../../src/main/services/sync/flows/push/plan.js';
 import { changedSince, planBack } from '../../src/main/services/sync/flows/chantiers-back/plan.js';
 import type { ChantierSource, Project } from '../../src/shared/domain.js';
 import { settingsSchema } from '../../src/shared/settings.js';
@@ -94,6 +94,12 @@ describe('deletions', () => {
     const r = sourceDeletions(marks, new Set(['D']));
     expect(r.deleted.map((m) => m.code)).toEqual(['A']);
     expect(r.back).toEqual(['D']);
+  });
+
+  it('does not take a whole company gone (another database) for deletions', () => {
+    expect(looksLikeWrongSource(3, 4)).toBe(false); // a few chantiers of a small company
+    expect(looksLikeWrongSource(11, 100)).toBe(false);
+    expect(looksLikeWrongSource(60, 100)).toBe(true);
   });
 });
 

@@ -14,7 +14,7 @@ import type { ChantierMark } from '../../../buffer/chantier-life.js';
 import { backFieldsOfProject, chantierLife } from '../../chantier-life.js';
 import { mapChantier, mapDevis, normaliseCode, parseDate } from '../../mapping.js';
 import { isRecordLevel, isRetryable, reasonOf, throwIfCancelled } from '../../retry.js';
-import { classifyMapped, decideKnown, decideUnknown, indexProjects, lifeNotes, sourceDeletions, type MappedRow, type ProjectIndex, type PushStep, type PushWork } from './plan.js';
+import { classifyMapped, decideKnown, decideUnknown, indexProjects, lifeNotes, looksLikeWrongSource, sourceDeletions, type MappedRow, type ProjectIndex, type PushStep, type PushWork } from './plan.js';
 
 export const pushFlow: FlowModule = {
   name: 'push',
@@ -69,7 +69,13 @@ async function runPush(ctx: FlowContext): Promise<FlowOutcome> {
 /** Chantiers sent to BatiSimply and missing from ChantierDef this run (those back are followed again). */
 async function deletions(ctx: FlowContext, sourceCodes: ReadonlySet<string>, records: Map<string, RecordRow>): Promise<ChantierMark[]> {
   const store = ctx.ports.buffer.chantierLife;
-  const { deleted, back } = sourceDeletions(await store.load(), sourceCodes);
+  const marks = await store.load();
+  const { deleted, back } = sourceDeletions(marks, sourceCodes);
+  const known = [...marks.values()].filter((m) => m.batisimplyId !== null && m.deletedAt === null).length;
+  if (looksLikeWrongSource(deleted.length, known)) {
+    ctx.journal.push({ recordKey: 'chantier:*', action: 'reported', reason: lifeText.massDeletion(deleted.length, known, ctx.sw) });
+    return [];
+  }
   for (const code of back) {
     ctx.journal.push({ recordKey: `chantier:${code}`, action: 'reported', reason: lifeText.reappeared(code, ctx.sw) });
     const rec = records.get(code);

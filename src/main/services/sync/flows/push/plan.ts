@@ -100,6 +100,14 @@ export function sourceDeletions(marks: ReadonlyMap<string, ChantierMark>, source
   return { deleted, back };
 }
 
+/**
+ * Too many chantiers missing at once to be real deletions (another database chosen, a table emptied by a restore):
+ * more than 10 and more than half of those BatiSimply has. Then nothing is marked or changed, only reported.
+ */
+export function looksLikeWrongSource(deleted: number, known: number): boolean {
+  return deleted > 10 && deleted * 2 > known;
+}
+
 /** Journal lines of an update that changes a chantier's life (finished, archived, reopened) or its name. */
 export function lifeNotes(existing: Project, w: PushWork, kind: RecordKind, sw: string): RunItemInput[] {
   const key = `${kind}:${w.code}`;
