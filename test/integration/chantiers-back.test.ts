@@ -143,6 +143,24 @@ describe.each(['v1', 'v2'] as const)('chantiers-back (%s)', (variant: BatigestVa
     expect((await snapshot()).get(a!.code)![cols.ville]).toBe('Saint-Rémy');
   });
 
+  it('a crash after the ChantierDef transaction and before the buffer commit: the rerun writes nothing twice, sees no conflict', async () => {
+    await h.engine().run('push');
+    const [a] = h.company.chantiers.filter((c) => c.etat === 'E' && c.description);
+    const pa = editRemote(a!.code, {}, '2026-07-15T13:00:00Z');
+    pa.address = { ...(pa.address ?? {}), city: 'Annecy' };
+    h.clock.set(new Date('2026-07-15T14:00:00Z'));
+    const w0 = h.chantierWrites!();
+    const [crashed] = await h.engine({ hooks: { checkpoint: (n) => { if (n === 'back:after-write') throw new Error('killed'); } } }).run('chantiers-back');
+    expect(crashed!.status).toBe('failed');
+    expect((await snapshot()).get(a!.code)![cols.ville]).toBe('Annecy'); // committed in Batigest
+    const [r] = await h.engine().run('chantiers-back');
+    expect(r).toMatchObject({ status: 'succeeded', counts: { writes: 0, conflicts: 0 } });
+    expect(h.chantierWrites!() - w0).toBe(1);
+    const [p] = await h.engine().run('push');
+    expect(p!.counts).toMatchObject({ conflicts: 0, failed: 0 });
+    expect(h.state.findProjectByCode(a!.code)?.address?.city).toBe('Annecy');
+  });
+
   it('option off: nothing is ever written to ChantierDef, by any flow, run by name or within « Tout synchroniser »', async () => {
     on = false;
     await h.reset();

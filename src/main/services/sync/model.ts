@@ -19,7 +19,8 @@ export type CheckpointName =
   | 'hours:after-intent'
   | 'hours:before-remote'
   | 'hours:after-remote'
-  | 'hours:after-commit';
+  | 'hours:after-commit'
+  | 'back:after-write';
 
 export interface SyncHooks {
   checkpoint?(name: CheckpointName, detail: { runId: string; key?: string }): void | Promise<void>;

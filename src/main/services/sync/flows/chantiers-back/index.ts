@@ -54,6 +54,7 @@ async function runBack(ctx: FlowContext): Promise<FlowOutcome> {
   const plan = planBack(records, ctx.settings.chantiers.back.fields, ctx.sw);
   throwIfCancelled(ctx.signal);
   const refused = plan.writes.length > 0 ? await write(ctx, plan.writes) : new Set<string>();
+  if (plan.writes.length > 0) await ctx.checkpoint('back:after-write');
   const written = plan.writes.filter((w) => !refused.has(w.code));
   ctx.counts.writes += written.length;
   ctx.journal.push(...plan.journal.filter((j) => !refused.has(j.recordKey.slice('chantier:'.length))));
