@@ -322,6 +322,16 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await expect.poll(() => stack.app.settings.get().chantiers.etatRoles, POLL).toEqual({ P: 'open' });
     await stack.screenshot('settings-chantiers-preview');
     expect(await overflowingTables(page)).toEqual([]);
+    // the card with its preview and the write-back choices open: no accessibility violation (axe-core)
+    await card.getByRole('switch', { name: /Reporter dans Sage Batigest/ }).click();
+    await card.getByLabel('Ville').waitFor();
+    // (evaluated through the devtools protocol: the page's CSP rightly refuses injected script tags)
+    await page.evaluate(fs.readFileSync(path.join(process.cwd(), 'node_modules/axe-core/axe.min.js'), 'utf8'));
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: string): Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe;
+      return (await axe.run('[data-testid=settings-chantiers]')).violations.map((v) => `${v.id} (${v.nodes.length})`);
+    });
+    expect(violations).toEqual([]);
     stack.app.settings.update({ chantiers: { etatRoles: {} } });
     await gotoPage('nav-dashboard', 'page-dashboard');
   });
