@@ -8,12 +8,13 @@ import { fr } from '../../shared/strings.fr.js';
 import { TIMEZONES, type BsDraft, type BufferDraft, type Errors, type OptionsDraft, type SqlDraft } from '../lib/drafts.js';
 import { ErrorBanner, Field, RadioGroup, SecretField, Select, SuccessBanner, Switch, Table, WarnBanner, type Column } from './ui.js';
 
-export function DiagnosisView({ diagnosis }: { diagnosis: ConnectionDiagnosis | null }) {
+/** A connection test's result; `id` lets the page move the focus to it once the test is done. */
+export function DiagnosisView({ diagnosis, id }: { diagnosis: ConnectionDiagnosis | null; id?: string }) {
   if (!diagnosis) return null;
   return diagnosis.ok ? (
-    <SuccessBanner title={fr.diagnosis.ok} message={diagnosis.message} details={diagnosis.details} />
+    <SuccessBanner title={fr.diagnosis.ok} message={diagnosis.message} details={diagnosis.details} {...(id ? { id } : {})} />
   ) : (
-    <ErrorBanner title={fr.diagnosis.failed} message={diagnosis.message} details={diagnosis.details} />
+    <ErrorBanner title={fr.diagnosis.failed} message={diagnosis.message} details={diagnosis.details} {...(id ? { id } : {})} />
   );
 }
 

@@ -1,0 +1,32 @@
+/**
+ * Focus moved on purpose: after an action whose result replaces what had the focus (a wizard step, a
+ * test's result, « Accepter », « Enregistrer »), the focus goes to the new heading or the result message,
+ * not back to the top of the page. `focusAfterRender(selector)` is called with the state updates; the
+ * element is focused once React has drawn it (elements without tabIndex get tabIndex=-1).
+ */
+import { useCallback, useEffect, useRef } from 'react';
+
+export function focusElement(el: HTMLElement | null): boolean {
+  if (!el) return false;
+  if (!el.hasAttribute('tabindex') && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) el.setAttribute('tabindex', '-1');
+  el.focus();
+  return document.activeElement === el;
+}
+
+export function useFocusAfterRender(): (selector: string) => void {
+  const wanted = useRef<{ selector: string; tries: number } | null>(null);
+  useEffect(() => {
+    const w = wanted.current;
+    if (!w) return;
+    if (focusElement(document.querySelector<HTMLElement>(w.selector))) wanted.current = null;
+    else if (++w.tries > 20) wanted.current = null;
+  });
+  return useCallback((selector: string) => {
+    wanted.current = { selector, tries: 0 };
+    // The element may already be there (no render follows): try once the current events are done.
+    window.setTimeout(() => {
+      const w = wanted.current;
+      if (w && w.selector === selector && focusElement(document.querySelector<HTMLElement>(selector))) wanted.current = null;
+    }, 30);
+  }, []);
+}
