@@ -184,11 +184,13 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     // 4. BatiSimply account on the simulator.
     const step3 = page.getByTestId('wizard-step-3');
     await step3.waitFor();
+    // The simulator is another BatiSimply: « Personnalisé », under « Avancé » (production is the default).
+    await step3.getByText('Avancé', { exact: true }).click();
     await step3.getByLabel('Personnalisé').check();
-    await step3.getByLabel('Adresse du serveur d’authentification (SSO)').fill(bs.ssoUrl);
+    await step3.getByLabel('Adresse du serveur de connexion').fill(bs.ssoUrl);
     await step3.getByLabel('Adresse de l’API').fill(bs.apiUrl);
-    await step3.getByLabel('Identifiant client (client_id)').fill(SIM_DEFAULT_CREDENTIALS.clientId);
-    await step3.getByLabel('Secret client (client_secret)').fill(SIM_DEFAULT_CREDENTIALS.clientSecret);
+    await step3.getByLabel('Identifiant client').fill(SIM_DEFAULT_CREDENTIALS.clientId);
+    await step3.getByLabel('Secret client').fill(SIM_DEFAULT_CREDENTIALS.clientSecret);
     await step3.getByLabel('Utilisateur BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.username);
     await step3.getByLabel('Mot de passe BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.password);
     await step3.getByRole('button', { name: 'Tester la connexion' }).click();
@@ -201,6 +203,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     // 5. Options with the detected column mapping.
     const step4 = page.getByTestId('wizard-step-4');
     await step4.waitFor();
+    await step4.getByText('Avancé', { exact: true }).click();
     await step4.getByTestId('columns-chantier').waitFor();
     expect(await step4.getByTestId('columns-chantier').textContent()).toContain('TotalMO');
     await stack.screenshot('wizard-5-options');

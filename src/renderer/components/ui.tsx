@@ -258,6 +258,7 @@ export function RadioGroup<T extends string>({
   onChange,
   options,
   cards = false,
+  help,
 }: {
   legend: ReactNode;
   name: string;
@@ -265,10 +266,17 @@ export function RadioGroup<T extends string>({
   onChange: (value: T) => void;
   options: readonly { value: T; label: ReactNode; help?: ReactNode }[];
   cards?: boolean;
+  help?: ReactNode;
 }) {
+  const helpId = `${name}-help`;
   return (
-    <fieldset>
+    <fieldset aria-describedby={help ? helpId : undefined}>
       <legend>{legend}</legend>
+      {help ? (
+        <span id={helpId} className="help">
+          {help}
+        </span>
+      ) : null}
       <div className="radio-row" role="radiogroup">
         {options.map((o) => (
           <label key={o.value} className={cards ? 'radio-card' : undefined}>

@@ -27,7 +27,7 @@ import {
   validateSql,
   type Errors,
 } from '../lib/drafts.js';
-import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
+import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { useToast } from '../components/toast.js';
 import { Button, Card, ErrorBanner, Field, Loading, Select, Switch } from '../components/ui.js';
 import { MaintenanceCard, ProtectionCard, SupportCard, UpdatesCard } from './settings-tools.js';
@@ -253,6 +253,7 @@ function SettingsEditor({
         fr.options.title,
         <>
           <OptionsForm draft={opts} onChange={edit('options', opts, setOpts)} errors={errors.options ?? {}} />
+          <Advanced testId="options-advanced" open={(tables ?? []).some((t) => !t.exists || t.warnings.length > 0)}>
           <h3>{fr.options.columns}</h3>
           <p className="muted small">{fr.options.columnsIntro(software)}</p>
           {tables
@@ -270,6 +271,7 @@ function SettingsEditor({
               {fr.options.detect}
             </Button>
           </div>
+          </Advanced>
         </>,
         () => {
           const e = validateOptions(opts);

@@ -31,7 +31,7 @@ import {
   validateSql,
   type Errors,
 } from '../lib/drafts.js';
-import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
+import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { MappingPanel } from '../components/mapping-panel.js';
 import { atTime } from '../../shared/connector-state.js';
 import { Button, Card, ErrorBanner, Facts, Loading, Select, Stepper, Switch, WarnBanner } from '../components/ui.js';
@@ -309,6 +309,7 @@ export function Wizard({
       body = (
         <>
           <OptionsForm draft={opts} onChange={edit(opts, setOpts)} errors={errors} />
+          <Advanced testId="options-advanced" open={Boolean(tablesError) || (tables ?? []).some((t) => !t.exists || t.warnings.length > 0)}>
           <h3>{fr.options.columns}</h3>
           <p className="muted small">{fr.options.columnsIntro(software)}</p>
           {tablesError ? <ErrorBanner message={tablesError} onRetry={() => void detect()} /> : null}
@@ -330,6 +331,7 @@ export function Wizard({
               {fr.options.detect}
             </Button>
           </div>
+          </Advanced>
         </>
       );
       break;
