@@ -8,7 +8,7 @@
  * another salarié is moved only once confirmed, the arrow keys never change a closed list, and leaving
  * with unsaved changes asks first. The search ignores case and accents.
  */
-import { useCallback, useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
 import type { MappingUser, MappingView } from '../../shared/contract.js';
 import type { Salarie } from '../../shared/domain.js';
 import { SAFE_CONFIDENCE, suggestMappings, type Suggestion } from '../../shared/mapping-suggest.js';
@@ -54,35 +54,47 @@ export function MappingPanel({
   const call = useCall();
   const [view, setView] = useState<MappingView | null>(() => mappingSession.get());
   const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(() => mappingSession.get() === null);
   const [refreshed, setRefreshed] = useState(0);
   /** « 2 correspondances enregistrées. »: shown (and focused) once the saved mapping is drawn again. */
   const [result, setResult] = useState<string | null>(null);
   const focusAfter = useFocusAfterRender();
-  const load = useCallback(async () => {
+  /** Asked reads (« Actualiser », « Réessayer »); 0 = only when the session has no lists yet. */
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (tick === 0 && mappingSession.get()) return undefined;
+    let alive = true;
+    call('mapping.get')
+      .then(
+        (v) => {
+          if (!alive) return;
+          mappingSession.set(v);
+          setView(v);
+          setRefreshed((n) => n + 1);
+        },
+        (e: unknown) => {
+          if (alive) setError(errorMessage(e));
+        },
+      )
+      .finally(() => {
+        if (alive) setLoading(false);
+      });
+    return () => {
+      alive = false;
+    };
+  }, [call, tick]);
+  const load = () => {
     setLoading(true);
     setError(null);
     setResult(null);
-    try {
-      const v = await call('mapping.get');
-      mappingSession.set(v);
-      setView(v);
-      setRefreshed((n) => n + 1);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setLoading(false);
-    }
-  }, [call]);
-  useEffect(() => {
-    if (!mappingSession.get()) void load();
-  }, [load]);
+    setTick((t) => t + 1);
+  };
   if (loading && !view) return <Loading />;
-  if (error && !view) return <ErrorBanner message={error} onRetry={() => void load()} />;
+  if (error && !view) return <ErrorBanner message={error} onRetry={load} />;
   if (!view) return null;
   return (
     <>
-      {error ? <ErrorBanner message={error} onRetry={() => void load()} /> : null}
+      {error ? <ErrorBanner message={error} onRetry={load} /> : null}
       <MappingEditor
         key={`${refreshed}|${JSON.stringify(view.salaries.map((s) => [s.code, s.codebs]))}`}
         view={view}
@@ -97,7 +109,7 @@ export function MappingPanel({
           focusAfter('#mapping-result');
           onSaved?.();
         }}
-        onReload={() => void load()}
+        onReload={load}
         onPendingChange={onPendingChange}
       />
     </>

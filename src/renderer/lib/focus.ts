@@ -4,7 +4,7 @@
  * not back to the top of the page. `focusAfterRender(selector)` is called with the state updates; the
  * element is focused once React has drawn it (elements without tabIndex get tabIndex=-1).
  */
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
 export function focusElement(el: HTMLElement | null): boolean {
   if (!el) return false;
@@ -29,4 +29,28 @@ export function useFocusAfterRender(): (selector: string) => void {
       if (w && w.selector === selector && focusElement(document.querySelector<HTMLElement>(selector))) wanted.current = null;
     }, 30);
   }, []);
+}
+
+/** How often a live region may speak: a progress that changes 30 times a second is read every few seconds. */
+export const LIVE_REGION_MS = 4000;
+
+/**
+ * `value`, but changed at most once every `ms`: the latest value is shown when the delay is over (nothing
+ * is lost, the in-between values are skipped). For aria-live regions fed by fast events.
+ */
+export function useThrottled<T>(value: T, ms: number = LIVE_REGION_MS): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    const t = window.setTimeout(
+      () => {
+        last.current = Date.now();
+        setShown(value);
+      },
+      Math.max(0, wait),
+    );
+    return () => window.clearTimeout(t);
+  }, [value, ms]);
+  return shown;
 }
