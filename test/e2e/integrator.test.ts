@@ -71,7 +71,7 @@ async function expectNoViolations(name: string): Promise<void> {
 async function expectStepFocused(n: number): Promise<void> {
   await step(n).waitFor();
   await expect.poll(focusedId, POLL).toBe('wizard-step-title');
-  expect(await page.locator('#wizard-step-title').textContent()).toMatch(new RegExp(`^Étape ${n + 1} sur 7 : `));
+  expect(await page.locator('#wizard-step-title').textContent()).toMatch(new RegExp(`^Étape ${n + 1} sur 7\u00a0: `));
 }
 
 describe('the screens of an integrator and an office manager', { timeout: E2E_TEST_MS }, () => {
@@ -216,7 +216,7 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
     });
     await page.getByTestId('nav-journal').click();
     await expect.poll(() => dialogs.length, POLL).toBe(1);
-    expect(dialogs[0]).toBe('1 correspondance modifiée n’est pas enregistrée. Quitter la page sans les enregistrer ?');
+    expect(dialogs[0]).toBe('1 correspondance modifiée n’est pas enregistrée. Quitter la page sans les enregistrer\u00a0?');
     expect(await page.getByTestId('page-mapping').isVisible()).toBe(true);
     expect(await page.getByTestId(`map-${u.code}`).inputValue()).toBe(u.userId);
 

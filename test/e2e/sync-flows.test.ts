@@ -327,10 +327,10 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     const waiting = page.getByTestId('unmapped-users');
     await waiting.waitFor();
     expect(await waiting.textContent()).toContain(unmapped.nom);
-    expect(await waiting.textContent()).toContain('7,5 h en attente');
+    expect(await waiting.textContent()).toContain('7,5\u00a0h en attente');
     // The salarié's row shows the hours waiting for the suggested user.
     const row = page.getByTestId('mapping-table').locator(`tbody tr[data-key="${unmapped.code}"]`);
-    expect(await row.locator('td').last().textContent()).toContain('7,5 h');
+    expect(await row.locator('td').last().textContent()).toContain('7,5\u00a0h');
     // The table fits the page (no horizontal scrolling) at 1280×800 and at 1920×1080.
     expect(await overflowingTables(page)).toEqual([]);
     await stack.screenshot('mapping-before');
@@ -396,7 +396,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await page.getByTestId('page-journal').waitFor();
     const items = page.getByTestId('items-table');
     await items.waitFor();
-    expect(await page.getByTestId('items-filter').textContent()).toContain('Filtre : échec');
+    expect(await page.getByTestId('items-filter').textContent()).toContain('Filtre\u00a0: échec');
     expect(await items.locator('tbody tr').count()).toBe(1);
     // The focus went to the detail that was asked for.
     expect(await page.evaluate(() => document.activeElement?.closest('[data-testid=run-items]') !== null)).toBe(true);

@@ -273,7 +273,7 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await maint.getByRole('button', { name: 'Purger' }).click();
     await failDuring('maintenance.purgeJournal', 'Réglages, maintenance, « Purger » confirmé', () => maint.getByRole('button', { name: /^Confirmer la suppression/ }).click(), maint);
     await maint.getByLabel('Pour confirmer, tapez OUBLIER').fill('OUBLIER');
-    await failDuring('maintenance.forget', "Réglages, maintenance, « Oublier l'état »", () => maint.getByRole('button', { name: "Oublier l'état" }).click(), maint);
+    await failDuring('maintenance.forget', "Réglages, maintenance, « Oublier l'état »", () => maint.getByRole('button', { name: 'Oublier l’état' }).click(), maint);
 
     // Assistance.
     const support = card('settings-support');

@@ -103,7 +103,7 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
     expect(await check.textContent()).toContain('Schéma version 3 (attendue 3)');
     expect(await check.locator('li[data-check=orphan-slot-keys]').textContent()).toContain('Aucune clé SuiviMO sans son créneau.');
 
-    const forget = card.getByRole('button', { name: "Oublier l'état" });
+    const forget = card.getByRole('button', { name: 'Oublier l’état' });
     expect(await forget.isDisabled()).toBe(true);
     await card.getByLabel('Pour confirmer, tapez OUBLIER').fill('oublier');
     expect(await forget.isDisabled()).toBe(false);
