@@ -266,6 +266,8 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
     });
     const bs = stack.simulators.batisimply;
     bs.config.latencyMs = 800;
+    // BatiSimply refuses one project with its own reason: the journal item must keep it.
+    const refusal = bs.faults.add({ route: 'POST /api/project', status: 400, body: { title: 'Bad Request', detail: 'projectName invalide', message: 'error.http.400' } });
     try {
       await page.getByTestId('sync-push').click();
       await expect.poll(focusedId, POLL).toBe('sync-state');
@@ -275,6 +277,7 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
     } finally {
       bs.config.latencyMs = 0;
     }
+    expect(refusal.hits).toBe(1);
     await expect.poll(() => page.getByTestId('progress-announce').textContent(), POLL).toMatch(/^Synchronisation terminée/);
     const { announced, panelChanges } = await page.evaluate(() => {
       const w = window as unknown as { announced: { at: number; text: string }[]; panelChanges: number };
@@ -302,6 +305,12 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
     const firstRun = page.getByTestId('journal-runs').locator('tbody tr').first();
     await firstRun.click();
     await page.getByTestId('run-items').waitFor();
+    // The refused chantier: named as a person knows it, with BatiSimply's reason.
+    const failed = page.getByTestId('items-table').locator('tbody tr').first();
+    await failed.waitFor();
+    const [reference, reason] = await Promise.all([failed.locator('td').nth(1).textContent(), failed.locator('td').nth(3).textContent()]);
+    expect(reference).toMatch(/^Chantier \S+/);
+    expect(reason).toContain('« projectName invalide »');
     await expectNoViolations('journal-run');
     expect(checkedStates.filter((s) => s.violations.length > 0)).toEqual([]);
   });

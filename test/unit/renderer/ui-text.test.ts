@@ -189,7 +189,7 @@ describe('search, field messages, journal and server reasons', () => {
 
   it('BatiSimply’s own reason is kept, cleaned and bounded', () => {
     expect(serverReason([undefined, 'projectName invalide', 'Bad Request'])).toBe('projectName invalide');
-    expect(serverReason(['', 'a\u0000b\nc'])).toBe('a b c');
+    expect(serverReason(['', 'a\u0000b\nc'])).toBe('ab c');
     expect(serverReason(['x'.repeat(500)])).toHaveLength(200);
     expect(serverReason([undefined])).toBe('');
   });

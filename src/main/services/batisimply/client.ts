@@ -20,6 +20,7 @@ import {
   type TimeSlot,
 } from '../../../shared/domain.js';
 import { AppError } from '../../../shared/errors.js';
+import { cleanLabel } from '../../../shared/text.js';
 import type { BatisimplySettings } from '../../../shared/settings.js';
 import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, Logger, TimeSlotListOptions } from '../ports.js';
 import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
@@ -772,7 +773,7 @@ export class BatisimplyClient implements BatisimplyPort {
  */
 export function serverReason(parts: readonly (string | undefined)[]): string {
   const first = parts.find((x) => x !== undefined && x.trim() !== '') ?? '';
-  const clean = first.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = cleanLabel(first);
   return clean.length > 200 ? `${clean.slice(0, 199)}…` : clean;
 }
 
