@@ -107,8 +107,9 @@ export const fr = {
     keyHint: 'Clé enregistrée',
     expiredTitle: 'Licence expirée',
     blockedTitle: 'Synchronisation suspendue',
-    recheckEvery: 'La licence est vérifiée de nouveau toutes les 5 minutes.',
-    lastCheck: (when: string) => `Dernière vérification\u00a0: ${when}`,
+    checksLine: (last: string, next: string) =>
+      `Dernière vérification\u00a0: ${last}. Prochaine vérification\u00a0: ${next} (la licence est vérifiée de nouveau toutes les 5\u00a0minutes).`,
+    neverValidated: 'jamais',
     enterOtherKey: 'Saisir une autre clé',
     openSettings: 'Ouvrir les réglages',
     notAllowed: 'La licence ne permet pas de synchroniser.',

@@ -309,9 +309,27 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
     const failed = page.getByTestId('items-table').locator('tbody tr').first();
     await failed.waitFor();
     const [reference, reason] = await Promise.all([failed.locator('td').nth(1).textContent(), failed.locator('td').nth(3).textContent()]);
-    expect(reference).toMatch(/^Chantier \S+/);
+    expect(reference).toMatch(/^Chantier \S+$/);
     expect(reason).toContain('« projectName invalide »');
     await expectNoViolations('journal-run');
     expect(checkedStates.filter((s) => s.violations.length > 0)).toEqual([]);
+  });
+
+  it('the « licence blocked » screen says each check once', async () => {
+    stack.simulators.licences.setActive(TRY_VALUES.licenceKey, false);
+    await page.getByTestId('nav-licence').click();
+    await page.getByTestId('page-licence').getByRole('button', { name: 'Vérifier la licence' }).click();
+    await page.getByTestId('page-licence').getByText('Désactivée', { exact: true }).first().waitFor();
+    await page.getByTestId('nav-dashboard').click();
+    const screen = page.getByTestId('licence-expired');
+    await screen.waitFor();
+    const text = (await screen.innerText()).replace(/\s+/g, ' ');
+    expect(text.match(/Dernière vérification/g)).toHaveLength(1);
+    expect(text.match(/Prochaine vérification/g)).toHaveLength(1);
+    expect(await screen.getByTestId('licence-checks').textContent()).toMatch(
+      /^Dernière vérification\u00a0: \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}\. Prochaine vérification\u00a0: \d{2}\/\d{2}\/\d{4} \d{2}:\d{2} \(la licence est vérifiée de nouveau toutes les 5\u00a0minutes\)\.$/,
+    );
+    await expectNoViolations('licence-blocked');
+    stack.simulators.licences.setActive(TRY_VALUES.licenceKey, true);
   });
 });

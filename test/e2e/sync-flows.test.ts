@@ -469,7 +469,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await page.getByRole('button', { name: 'Vérifier la licence' }).click();
     await page.getByTestId('page-licence').getByText('Expirée', { exact: true }).waitFor();
     await gotoPage('nav-dashboard', 'licence-expired');
-    expect(await page.getByTestId('licence-expired').textContent()).toContain('toutes les 5 minutes');
+    expect(await page.getByTestId('licence-expired').textContent()).toContain('toutes les 5\u00a0minutes');
     await stack.screenshot('licence-expired');
     // Sync is refused by the main process too, not only hidden by the page.
     const refused = await page.evaluate(async () => {

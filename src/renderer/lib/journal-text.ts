@@ -18,15 +18,15 @@ export interface Reference {
   technical: string | null;
 }
 
+/** The reference column (the label has its own column: a chantier is « Chantier 00000101 »). */
 export function itemReference(i: Pick<JournalItem, 'kind' | 'key' | 'label'>): Reference {
-  const named = (what: string) => (i.label ? `${what} — ${i.label}` : what);
   switch (i.kind) {
     case 'chantier':
-      return { text: named(fr.journal.refChantier(i.key)), technical: null };
+      return { text: fr.journal.refChantier(i.key), technical: null };
     case 'devis':
-      return { text: named(fr.journal.refDevis(i.key)), technical: null };
+      return { text: fr.journal.refDevis(i.key), technical: null };
     case 'import':
-      return { text: named(fr.journal.refImport(i.key)), technical: null };
+      return { text: fr.journal.refImport(i.key), technical: null };
     case 'salarie':
       return { text: i.label ?? fr.journal.refUser, technical: i.key };
     case 'timeslot': {

@@ -166,7 +166,7 @@ describe('search, field messages, journal and server reasons', () => {
 
   it('journal references a person knows, never a UUID or a raw key', () => {
     const uuid = '3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8';
-    expect(itemReference({ kind: 'chantier', key: '00000101', label: 'Rénovation école' }).text).toBe('Chantier 00000101 — Rénovation école');
+    expect(itemReference({ kind: 'chantier', key: '00000101', label: 'Rénovation école' }).text).toBe('Chantier 00000101');
     expect(itemReference({ kind: 'timeslot', key: 'not-validated', label: null }).text).toBe('Créneaux non validés');
     expect(itemReference({ kind: 'timeslot', key: '00000101/SAL01/2026-07-02', label: null }).text).toBe('Chantier 00000101, salarié SAL01, le 02/07/2026');
     const slot = itemReference({ kind: 'timeslot', key: uuid, label: null });
