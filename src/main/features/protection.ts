@@ -28,6 +28,8 @@ export const PROTECTED: ReadonlySet<ChannelName> = new Set<ChannelName>([
   'settings.update',
   'schedule.set',
   'sqlServer.detectColumns',
+  'sqlServer.discover',
+  'sqlServer.databases',
   'mapping.get',
   'mapping.save',
   'mapping.codebsStatus',
