@@ -24,8 +24,8 @@ let browser: SqlBrowser;
 
 beforeAll(async () => {
   backend = await createPgliteBackend();
-  await loadBatigestCompany(backend, 'BTG_DUPONT', generateBatigestCompany({ seed: 'dupont', chantiers: 5, devis: 2, salaries: 3, suiviMo: 2, variant: 'v1' }));
-  await loadBatigestCompany(backend, 'BTG_MARTIN', generateBatigestCompany({ seed: 'martin', chantiers: 4, devis: 1, salaries: 2, suiviMo: 1, variant: 'v1' }));
+  await loadBatigestCompany(backend, 'BTG_DUPONT', generateBatigestCompany({ seed: 'dupont', chantiers: 5, devis: 2, salaries: 3, suiviMo: 2, variant: 'v1', withCodebs: true }));
+  await loadBatigestCompany(backend, 'BTG_MARTIN', generateBatigestCompany({ seed: 'martin', chantiers: 4, devis: 1, salaries: 2, suiviMo: 1, variant: 'v1', withCodebs: true }));
   await backend.adminExec('COMPTA_2025', 'CREATE TABLE "Ecriture" ("Id" integer PRIMARY KEY, "Montant" numeric(18,2))');
   await backend.adminExec('RH_PRIVE', 'CREATE TABLE "Salarie" ("Code" varchar(8) PRIMARY KEY)');
   tds = await startTdsSimulator({ backend, host: HOST, port: 0, logins: { [USER]: PASSWORD }, access: { [USER]: ['BTG_DUPONT', 'BTG_MARTIN', 'COMPTA_2025'] }, tls: { mode: 'off' } });
