@@ -134,6 +134,27 @@ export const fr = {
     trust: 'Faire confiance au certificat du serveur',
     trustHelp: 'Les serveurs installés sur site ont souvent un certificat auto-signé.',
   },
+  discovery: {
+    searchServers: 'Rechercher les serveurs',
+    listBases: 'Lister les bases',
+    help: 'Sans nom de serveur, la recherche interroge tout le réseau local. Les bases sont celles que l’utilisateur saisi peut ouvrir.',
+    loginFirst: 'Saisissez le serveur, l’utilisateur et le mot de passe avant de lister les bases.',
+    serversFound: (n: number, host: string) =>
+      `${count(n, 'serveur trouvé', 'serveurs trouvés')} ${host ? `sur ${host}` : 'sur le réseau local'}`,
+    noServer: (host: string) =>
+      `Aucun serveur n’a répondu ${host ? `sur ${host}` : 'sur le réseau local'}. Vérifiez que le service « SQL Server Browser » est démarré sur le serveur, ou saisissez son nom à la main.`,
+    instanceFacts: (instance: string | null, version: string | null) =>
+      `${instance ? `instance ${instance}` : 'instance par défaut'}${version ? `, version ${version}` : ''}`,
+    basesFound: (n: number, companies: number, software: string) =>
+      `${count(n, 'base accessible', 'bases accessibles')}, dont ${count(companies, `société ${software}`, `sociétés ${software}`)}`,
+    noBase: 'Cet utilisateur ne peut ouvrir aucune base sur ce serveur.',
+    company: (software: string) => `Société ${software}`,
+    notCompany: 'pas une société (tables absentes)',
+    unreadable: 'illisible pour cet utilisateur',
+    use: 'Utiliser',
+    useServer: (server: string) => `Utiliser le serveur ${server}`,
+    useBase: (base: string) => `Utiliser la base ${base}`,
+  },
   buffer: {
     title: 'Base tampon',
     intro:

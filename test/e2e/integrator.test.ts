@@ -17,6 +17,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTryStack, TRY_VALUES, type TryStack } from '../../src/main/try.js';
 import { foldForSearch } from '../../src/shared/text-search.js';
+import { startSqlBrowser, startTdsSimulator, type SqlBrowser } from '../support/tds/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, E2E_TEST_MS, POLL, WAIT_MS } from './harness.js';
 import { checkedStates, reviewState } from './a11y.js';
 
@@ -26,6 +27,10 @@ let context: BrowserContext;
 let page: Page;
 /** mapping.get calls seen by the app (the lists are kept for the session). */
 let mappingReads = 0;
+/** The office's SQL Server as discovery finds it: a SQL Browser on its own loopback address, instance SAGE. */
+const SQL_HOST = '127.0.21.34';
+let tds: Awaited<ReturnType<typeof startTdsSimulator>>;
+let browser: SqlBrowser;
 
 beforeAll(async () => {
   stack = await startTryStack({
@@ -39,6 +44,20 @@ beforeAll(async () => {
       },
     }),
   });
+  // The same company database, served on the office server's address; two other databases, one the login
+  // may not open; the browser lists SAGE and a second instance.
+  const backend = stack.simulators.backend;
+  await backend.adminExec('COMPTA_2025', 'CREATE TABLE "Ecriture" ("Id" integer PRIMARY KEY)');
+  await backend.adminExec('RH_PRIVE', 'CREATE TABLE "Salarie" ("Code" varchar(8) PRIMARY KEY)');
+  tds = await startTdsSimulator({
+    backend,
+    host: SQL_HOST,
+    port: 0,
+    logins: { [stack.sql.user]: stack.sql.password },
+    access: { [stack.sql.user]: [stack.sql.database, 'COMPTA_2025'] },
+    tls: { mode: 'off' },
+  });
+  browser = await startSqlBrowser({ host: SQL_HOST, port: 1434, serverName: 'SRV-BUREAU', instances: [{ name: 'SAGE', tcpPort: tds.port }, { name: 'COMPTA', tcpPort: 1 }] });
   context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -55,6 +74,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close().catch(() => undefined);
+  await browser?.close();
+  await tds?.close();
   await stack?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -98,12 +119,34 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
     // The focus goes to the first field refused.
     await expect.poll(focusedId, POLL).toBe('sql-server');
     await expectNoViolations('wizard-2-sql-required');
-    await page.getByLabel('Serveur SQL Server').fill(stack.sql.server);
+    // Discovery: the office server's SQL Browser lists its instances; one click fills the field.
+    await page.getByLabel('Serveur SQL Server').fill(SQL_HOST);
     // The server's message goes as soon as it is typed; the others stay until their field is.
     expect(await page.locator('#sql-server-error').count()).toBe(0);
     expect(await page.locator('#sql-database-error').textContent()).toBe('Ce champ est obligatoire.');
-    await page.getByLabel('Base de données Sage Batigest').fill(stack.sql.database);
+    await page.getByTestId('discover-servers').click();
+    const servers = page.getByTestId('discovered-servers');
+    await servers.waitFor();
+    await expect.poll(focusedId, POLL).toBe('sql-discovery-servers');
+    expect(await servers.locator('code').allTextContents()).toEqual([`${SQL_HOST}\\COMPTA`, `${SQL_HOST}\\SAGE`]);
+    await expectNoViolations('wizard-2-sql-servers');
+    await servers.getByRole('button', { name: `Utiliser le serveur ${SQL_HOST}\\SAGE` }).click();
+    expect(await page.getByLabel('Serveur SQL Server').inputValue()).toBe(`${SQL_HOST}\\SAGE`);
+    await expect.poll(focusedId, POLL).toBe('sql-server');
+    // The databases this login may open, the company first and marked; RH_PRIVE (no access) is not listed.
     await page.getByLabel('Utilisateur').fill(stack.sql.user);
+    await page.getByLabel('Mot de passe').fill(stack.sql.password);
+    await page.getByTestId('discover-bases').click();
+    const bases = page.getByTestId('discovered-bases');
+    await bases.waitFor();
+    await expect.poll(focusedId, POLL).toBe('sql-discovery-bases');
+    expect(await bases.locator('code').allTextContents()).toEqual([stack.sql.database, 'COMPTA_2025']);
+    expect(await bases.getByTestId(`base-${stack.sql.database}`).textContent()).toContain('Société Sage Batigest');
+    expect(await bases.getByTestId('base-COMPTA_2025').textContent()).toContain('pas une société');
+    await expectNoViolations('wizard-2-sql-bases');
+    await bases.getByRole('button', { name: `Utiliser la base ${stack.sql.database}` }).click();
+    expect(await page.getByLabel('Base de données Sage Batigest').inputValue()).toBe(stack.sql.database);
+    expect(await page.locator('#sql-database-error').count()).toBe(0);
     await page.getByLabel('Mot de passe').fill('pas-le-bon');
     await step(1).getByRole('button', { name: 'Tester la connexion' }).click();
     await step(1).getByText('Connexion impossible', { exact: true }).waitFor();

@@ -136,6 +136,8 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await next();
 
     await step(1).waitFor();
+    await failDuring('sqlServer.discover', 'assistant SQL Server, « Rechercher les serveurs »', () => step(1).getByTestId('discover-servers').click(), step(1));
+    await failDuring('sqlServer.databases', 'assistant SQL Server, « Lister les bases »', () => step(1).getByTestId('discover-bases').click(), step(1));
     await failDuring('sqlServer.test', 'assistant SQL Server, « Tester la connexion »', () => step(1).getByRole('button', { name: 'Tester la connexion' }).click(), step(1));
     await failDuring('settings.update', 'assistant SQL Server, « Suivant »', () => next(), step(1));
     await next();

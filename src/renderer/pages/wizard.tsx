@@ -33,6 +33,7 @@ import {
 } from '../lib/drafts.js';
 import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { MappingPanel } from '../components/mapping-panel.js';
+import { SqlDiscovery } from '../components/sql-discovery.js';
 import { atTime } from '../../shared/connector-state.js';
 import { Button, Card, ErrorBanner, Facts, Loading, Select, Stepper, Switch, WarnBanner } from '../components/ui.js';
 import { LicenceFacts, LicenceKeyForm } from './licence.js';
@@ -275,6 +276,7 @@ export function Wizard({
       body = (
         <>
           <SqlForm draft={sql} onChange={edit(sql, setSql)} errors={errors} passwordSaved={view.sqlServer.password.set} software={software} />
+          <SqlDiscovery draft={sql} onChange={edit(sql, setSql)} passwordSaved={view.sqlServer.password.set} software={software} />
           <TestRow id="wizard-diag-sql" busy={busy === 'sql'} onTest={() => void testAndSave('sql', false)} diagnosis={diag.sql ?? null} />
         </>
       );
