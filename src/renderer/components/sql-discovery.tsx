@@ -67,7 +67,7 @@ export function SqlDiscovery({ draft, onChange, passwordSaved, software }: { dra
           {fr.discovery.listBases}
         </Button>
       </div>
-      <p className="help">{fr.discovery.help}</p>
+      <p className="muted small">{fr.discovery.help}</p>
       {error ? <ErrorBanner id="sql-discovery-error" message={error} /> : null}
       {instances ? (
         <section aria-labelledby="sql-discovery-servers" data-testid="discovered-servers">

@@ -566,8 +566,8 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
       table: 'Salarie',
       column: CODEBS_COLUMN,
       message: exists
-        ? 'La colonne « codebs » de la table Salarie contient la correspondance avec les utilisateurs BatiSimply.'
-        : "La table Salarie n'a pas de colonne « codebs ». Pour enregistrer la correspondance, le connecteur peut l'ajouter (colonne texte vide, sans effet sur Batigest) après votre confirmation.",
+        ? 'Batigest mémorise l’utilisateur BatiSimply de chaque salarié (colonne « codebs » de la table Salarie).'
+        : 'Batigest n’a pas encore où mémoriser l’utilisateur BatiSimply de chaque salarié. Le connecteur peut ajouter cette colonne (texte vide, sans effet sur Batigest) après votre confirmation. Détail technique : colonne « codebs » de la table Salarie.',
     };
   }
 
