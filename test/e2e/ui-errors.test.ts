@@ -331,9 +331,9 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await stack.simulators.backend.adminExec(TRY_VALUES.database, 'ALTER TABLE "Salarie" DROP COLUMN "codebs"');
     // Columns are detected once per connection: a change of the SQL Server settings reconnects.
     stack.app.settings.update({ sqlServer: { requestTimeoutMs: 61_000 } });
-    await nav('dashboard');
-    await nav('mapping');
-    // The page keeps its lists for the session: « Actualiser » reads them again.
+    // The page keeps its lists for the session: « Actualiser » reads them again, once the unsaved choice is
+    // given up (the page asks).
+    page.once('dialog', (d) => void d.accept());
     await page.getByTestId('mapping-refresh').click();
     const create = page.getByRole('button', { name: 'Créer la colonne de correspondance' });
     await create.waitFor();

@@ -16,7 +16,7 @@ import { formatHours, fr } from '../../shared/strings.fr.js';
 import { matchesSearch } from '../../shared/text-search.js';
 import { errorMessage, useCall } from '../lib/backend.js';
 import { useFocusAfterRender } from '../lib/focus.js';
-import { mappingSession, setLeaveGuard } from '../lib/session.js';
+import { mappingSession, mayLeave, setLeaveGuard } from '../lib/session.js';
 import { useToast } from './toast.js';
 import { Button, Card, EmptyState, ErrorBanner, Field, Loading, StatusBadge, SuccessBanner, Switch, Table, WarnBanner, type Column } from './ui.js';
 
@@ -84,6 +84,8 @@ export function MappingPanel({
     };
   }, [call, tick]);
   const load = () => {
+    // Reading the lists again drops the unsaved choices: the page asks first.
+    if (!mayLeave()) return;
     setLoading(true);
     setError(null);
     setResult(null);
