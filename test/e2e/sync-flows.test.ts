@@ -225,7 +225,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     //    what will happen next, said in words that follow the choices.
     const step6 = page.getByTestId('wizard-step-6');
     await step6.waitFor();
-    expect(await step6.getByRole('heading', { level: 2 }).textContent()).toBe('Planification');
+    expect(await step6.getByRole('heading', { level: 2 }).textContent()).toBe('Étape 7 sur 7\u00a0: Planification');
     const auto = step6.getByRole('switch', { name: 'Synchroniser automatiquement' });
     const windows = step6.getByRole('switch', { name: 'Démarrer avec Windows' });
     expect(await auto.getAttribute('aria-checked')).toBe('true');

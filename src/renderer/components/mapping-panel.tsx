@@ -245,7 +245,6 @@ function MappingEditor({
     setError(null);
     try {
       const res = await call('mapping.save', { entries: changes.map(([salarieCode, userId]) => ({ salarieCode, userId: userId || null })) });
-      toast.show(fr.mapping.saved(res.saved), 'ok');
       setLeaveGuard(null);
       // The editor is drawn again for the saved mapping; the message says what was done and takes the focus.
       onSaved(res.mapping, fr.mapping.saved(res.saved));
