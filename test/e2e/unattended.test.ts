@@ -125,7 +125,7 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
 
     const support = page.getByTestId('settings-support');
     await support.getByTestId('export-diagnostic').click();
-    await support.getByRole('status').filter({ hasText: /Diagnostic enregistré : diagnostic-PC-ACCUEIL-\d{8}-\d{6}\.zip \(\d+ Ko\)\./ }).waitFor();
+    await support.getByRole('status').filter({ hasText: /Diagnostic enregistré\s: diagnostic-PC-ACCUEIL-\d{8}-\d{6}\.zip \(\d+ Ko\)\./ }).waitFor();
     expect(fs.readdirSync(path.join(stack.dataDir, 'diagnostics')).filter((f) => f.endsWith('.zip'))).toHaveLength(1);
     // Through the web bridge nothing opens a folder: the path is shown instead.
     await support.getByTestId('open-logs').click();
