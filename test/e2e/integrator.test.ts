@@ -344,8 +344,35 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
       await expect.poll(() => page.locator('#main [role=status], #main table, #main form').count(), POLL).toBeGreaterThan(0);
       await expectNoViolations(p);
     }
+    // An import of the hours: the salarié left without a user waits, and the journal links to the fixing screen.
+    await page.getByTestId('nav-dashboard').click();
+    await page.getByTestId('sync-hours').click();
+    // Over once the journal has it with its result (two runs, the newest not « En cours »).
+    const runRows = page.getByTestId('journal-runs').locator('tbody tr');
+    await expect
+      .poll(
+        async () => {
+          await page.getByTestId('nav-dashboard').click();
+          await page.getByTestId('nav-journal').click();
+          await runRows.first().waitFor();
+          return (await runRows.count()) === 2 && !((await runRows.first().textContent()) ?? '').includes('En cours');
+        },
+        { timeout: 120_000, interval: 500 },
+      )
+      .toBe(true);
+    const hoursRun = runRows.first();
+    await hoursRun.click();
+    const link = page.getByTestId('items-table').getByRole('link', { name: 'Correspondance des salariés' }).first();
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe('#/mapping');
+    const itemsText = (await page.getByTestId('items-table').textContent()) ?? '';
+    expect(itemsText).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}/);
+    expect(itemsText).not.toMatch(/not-validated/);
+    await expectNoViolations('journal-hours-run');
+    await link.click();
+    await page.getByTestId('page-mapping').waitFor();
     await page.getByTestId('nav-journal').click();
-    const firstRun = page.getByTestId('journal-runs').locator('tbody tr').first();
+    const firstRun = page.getByTestId('journal-runs').locator('tbody tr').nth(1);
     await firstRun.click();
     await page.getByTestId('run-items').waitFor();
     // The refused chantier: named as a person knows it, with BatiSimply's reason.

@@ -29,6 +29,7 @@ import {
 } from '../lib/drafts.js';
 import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { useToast } from '../components/toast.js';
+import { SqlDiscovery } from '../components/sql-discovery.js';
 import { Button, Card, ErrorBanner, Field, Loading, Select, Switch } from '../components/ui.js';
 import { MaintenanceCard, ProtectionCard, SupportCard, UpdatesCard } from './settings-tools.js';
 
@@ -213,7 +214,10 @@ function SettingsEditor({
       {section(
         'sql',
         fr.sql.title(software),
-        <SqlForm draft={sql} onChange={edit('sql', sql, setSql)} errors={errors.sql ?? {}} passwordSaved={view.sqlServer.password.set} software={software} />,
+        <>
+          <SqlForm draft={sql} onChange={edit('sql', sql, setSql)} errors={errors.sql ?? {}} passwordSaved={view.sqlServer.password.set} software={software} />
+          <SqlDiscovery draft={sql} onChange={edit('sql', sql, setSql)} passwordSaved={view.sqlServer.password.set} software={software} />
+        </>,
         () => {
           const e = validateSql(sql, view.sqlServer.password.set);
           setErrors((x) => ({ ...x, sql: e }));
