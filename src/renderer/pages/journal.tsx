@@ -246,7 +246,11 @@ function RunItems({ runId, software, focusAction = null, takeFocus = false }: { 
           {fr.journal.trigger} : {fr.trigger[run.trigger]}
         </span>
       </div>
-      {run.message ? <p>{run.message}</p> : null}
+      {run.message ? (
+        <p>
+          <Reason text={run.message} />
+        </p>
+      ) : null}
       <CountsLine counts={run.counts} />
       {onlyAction ? (
         <div className="row" data-testid="items-filter">
