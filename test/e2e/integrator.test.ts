@@ -344,6 +344,21 @@ describe('the screens of an integrator and an office manager', { timeout: E2E_TE
       await expect.poll(() => page.locator('#main [role=status], #main table, #main form').count(), POLL).toBeGreaterThan(0);
       await expectNoViolations(p);
     }
+    // Réglages: a field's message goes once the field is typed again; a test's result takes the focus.
+    await page.getByTestId('nav-settings').click();
+    const sqlCard = page.getByTestId('settings-sql');
+    await sqlCard.getByLabel('Serveur SQL Server').fill('');
+    await sqlCard.getByRole('button', { name: 'Enregistrer cette section' }).click();
+    await expect.poll(() => sqlCard.locator('#sql-server-error').count(), POLL).toBe(1);
+    await expect.poll(focusedId, POLL).toBe('sql-server');
+    await sqlCard.getByLabel('Serveur SQL Server').fill(`${SQL_HOST}\\SAGE`);
+    expect(await sqlCard.locator('#sql-server-error').count()).toBe(0);
+    await sqlCard.getByRole('button', { name: 'Tester la connexion' }).click();
+    await sqlCard.getByText('Connexion réussie', { exact: true }).waitFor();
+    await expect.poll(focusedId, POLL).toBe('settings-diag-sql');
+    await page.getByTestId('settings-options').getByText('Avancé', { exact: true }).click();
+    await expectNoViolations('settings-tested-advanced');
+
     // An import of the hours: the salarié left without a user waits, and the journal links to the fixing screen.
     await page.getByTestId('nav-dashboard').click();
     await page.getByTestId('sync-hours').click();

@@ -221,7 +221,8 @@ function SettingsEditor({
         () => {
           const e = validateSql(sql, view.sqlServer.password.set);
           setErrors((x) => ({ ...x, sql: e }));
-          if (!hasErrors(e)) void save('sql', { sqlServer: sqlPatch(sql) }, () => setSql((s) => ({ ...s, password: '' })));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-sql"] [aria-invalid="true"]');
+          else void save('sql', { sqlServer: sqlPatch(sql) }, () => setSql((s) => ({ ...s, password: '' })));
         },
         'sql',
       )}
@@ -232,7 +233,8 @@ function SettingsEditor({
         () => {
           const e = validateBuffer(buffer);
           setErrors((x) => ({ ...x, buffer: e }));
-          if (!hasErrors(e)) void save('buffer', { buffer: bufferPatch(buffer) }, () => setBuffer((s) => ({ ...s, password: '' })));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-buffer"] [aria-invalid="true"]');
+          else void save('buffer', { buffer: bufferPatch(buffer) }, () => setBuffer((s) => ({ ...s, password: '' })));
         },
         'buffer',
       )}
@@ -248,7 +250,8 @@ function SettingsEditor({
         () => {
           const e = validateBs(bs, { clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set });
           setErrors((x) => ({ ...x, bs: e }));
-          if (!hasErrors(e)) void save('bs', { batisimply: bsPatch(bs) }, () => setBs((s) => ({ ...s, password: '', clientSecret: '' })));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-bs"] [aria-invalid="true"]');
+          else void save('bs', { batisimply: bsPatch(bs) }, () => setBs((s) => ({ ...s, password: '', clientSecret: '' })));
         },
         'bs',
       )}
@@ -280,7 +283,8 @@ function SettingsEditor({
         () => {
           const e = validateOptions(opts);
           setErrors((x) => ({ ...x, options: e }));
-          if (!hasErrors(e)) void save('options', optionsPatch(opts));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-options"] [aria-invalid="true"]');
+          else void save('options', optionsPatch(opts));
         },
       )}
       <Anchor id="schedule" active={sectionAsked === 'schedule'}>
