@@ -179,16 +179,12 @@ function MappingEditor({
   useEffect(() => {
     onPendingChange?.(pendingCount);
   }, [pendingCount, onPendingChange]);
-  // Leaving the page (menu, a link) with unsaved choices asks first; so does closing the window.
+  // Leaving the page (menu, a link, « Précédent », « Actualiser ») with unsaved choices asks first. No
+  // beforeunload: in Electron it would silently stop the window from closing (and an update from installing).
   useEffect(() => {
     if (pendingCount === 0) return undefined;
     setLeaveGuard(() => fr.mapping.leaveConfirm(pendingCount));
-    const onBeforeUnload = (e: BeforeUnloadEvent) => e.preventDefault();
-    window.addEventListener('beforeunload', onBeforeUnload);
-    return () => {
-      setLeaveGuard(null);
-      window.removeEventListener('beforeunload', onBeforeUnload);
-    };
+    return () => setLeaveGuard(null);
   }, [pendingCount]);
 
   const chosenUserIds = new Set(Object.values(choices).filter(Boolean));

@@ -34,8 +34,3 @@ export function mayLeave(): boolean {
   guard = null;
   return true;
 }
-
-/** The question a page with unsaved changes asks (also given to the window's beforeunload). */
-export function pendingLeaveQuestion(): string | null {
-  return guard?.() ?? null;
-}
