@@ -6,6 +6,7 @@ import type { ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
+import { keepClosedListValue } from '../lib/focus.js';
 import { TIMEZONES, type BsDraft, type BufferDraft, type Errors, type OptionsDraft, type SqlDraft } from '../lib/drafts.js';
 import { ErrorBanner, Field, RadioGroup, SecretField, Select, SuccessBanner, Switch, Table, WarnBanner, type Column } from './ui.js';
 
@@ -225,6 +226,7 @@ export function ColumnMappingTable({
           className="select"
           aria-label={`${fr.options.override} : ${capitalize(r.label)}`}
           value={overrides[r.logical] ?? ''}
+          onKeyDown={keepClosedListValue}
           onChange={(e) => onChange({ ...overrides, [r.logical]: e.target.value })}
           data-testid={`override-${table.table}-${r.logical}`}
         >

@@ -8,14 +8,14 @@
  * another salarié is moved only once confirmed, the arrow keys never change a closed list, and leaving
  * with unsaved changes asks first. The search ignores case and accents.
  */
-import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { MappingUser, MappingView } from '../../shared/contract.js';
 import type { Salarie } from '../../shared/domain.js';
 import { SAFE_CONFIDENCE, suggestMappings, type Suggestion } from '../../shared/mapping-suggest.js';
 import { formatHours, fr } from '../../shared/strings.fr.js';
 import { matchesSearch } from '../../shared/text-search.js';
 import { errorMessage, useCall } from '../lib/backend.js';
-import { useFocusAfterRender } from '../lib/focus.js';
+import { keepClosedListValue, useFocusAfterRender } from '../lib/focus.js';
 import { mappingSession, mayLeave, setLeaveGuard } from '../lib/session.js';
 import { useToast } from './toast.js';
 import { Button, Card, EmptyState, ErrorBanner, Field, Loading, StatusBadge, SuccessBanner, Switch, Table, WarnBanner, type Column } from './ui.js';
@@ -35,11 +35,6 @@ function salarieName(s: Salarie): string {
 /** A CSS selector for the select of a salarié (codes may hold any character). */
 const selectOf = (code: string) => `[data-testid="map-${CSS.escape(code)}"]`;
 
-/** Keys that change a closed list's value in Chromium without opening it: ignored (Espace or Alt+↓ opens it). */
-function keepClosedListValue(e: KeyboardEvent<HTMLSelectElement>) {
-  if (e.altKey || e.ctrlKey || e.metaKey) return;
-  if (['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End'].includes(e.key) || (e.key.length === 1 && e.key !== ' ')) e.preventDefault();
-}
 
 export function MappingPanel({
   software,

@@ -4,7 +4,7 @@
  * not back to the top of the page. `focusAfterRender(selector)` is called with the state updates; the
  * element is focused once React has drawn it (elements without tabIndex get tabIndex=-1).
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 
 export function focusElement(el: HTMLElement | null): boolean {
   if (!el) return false;
@@ -53,4 +53,13 @@ export function useThrottled<T>(value: T, ms: number = LIVE_REGION_MS): T {
     return () => window.clearTimeout(t);
   }, [value, ms]);
   return shown;
+}
+
+/**
+ * For a list (select) whose change matters: the keys that change a CLOSED list's value in Chromium without opening
+ * it are ignored (Espace or Alt+Flèche bas opens the list, where the arrows choose as usual).
+ */
+export function keepClosedListValue(e: KeyboardEvent<HTMLSelectElement>): void {
+  if (e.altKey || e.ctrlKey || e.metaKey) return;
+  if (['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End'].includes(e.key) || (e.key.length === 1 && e.key !== ' ')) e.preventDefault();
 }
