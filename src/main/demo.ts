@@ -200,7 +200,7 @@ async function main(): Promise<number> {
       puts,
       suiviMoWrites: suivi,
       duplicateCodes: [...codes].filter(([, n]) => n > 1).map(([c]) => c),
-      runs: second.flatMap((s) => (s.flow === 'all' ? [] : [{ flow: s.flow, status: s.status, failed: s.counts.failed, message: s.message ?? '' }])),
+      runs: second.flatMap((s) => (s.flow === 'all' || s.flow === 'imports' ? [] : [{ flow: s.flow, status: s.status, failed: s.counts.failed, message: s.message ?? '' }])),
       waiting: waitingIds.map((id) => {
         const u = users.find((x) => x.id === id);
         return { name: u ? `${u.firstName} ${u.lastName}` : id, slots: validated.filter((sl) => sl.userId === id).length };

@@ -201,14 +201,25 @@ export const hoursSettingsSchema = z.object({
 });
 
 export const importsSettingsSchema = z.object({
+  /** The import agent (seed 003) is an optional module: off until the integrator turns it on. */
   enabled: z.boolean().default(false),
+  /** Base URL of the exports API (Saxium-style: /api/batigest/exports/…). */
   apiUrl: z.string().max(512).default(''),
   apiKey: secret(1024, { label: "la clé de l'API d'export", pronoun: 'la', identity: ['imports.apiUrl', 'imports.proxyUrl'] }),
+  /** This PC's agent id sent to the API; empty = the one generated for this machine (shown in Réglages › Imports). */
   agentId: z.string().max(128).default(''),
+  /** Work folder (Downloads, ToImport, Archive, Errors, Logs); empty = `imports` in the connector's data folder. */
   workDir: z.string().max(1024).default(''),
+  /** The folder Batigest imports from (its files disappear once imported). */
   batigestImportPath: z.string().max(1024).default(''),
+  /** Exports asked per cycle (`limit` of the pending listing). */
   pollLimit: z.number().int().min(1).max(500).default(50),
-  importTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+  /** A file still in Batigest's import folder after this delay is taken back and its export marked in error. */
+  importTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  /** Cycle of the import agent when the schedule is on (the seed's scheduled task ran every 5 minutes). */
+  intervalSeconds: z.number().int().min(30).max(86_400).default(300),
+  timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
+  maxRetries: z.number().int().min(0).max(10).default(4),
   proxyUrl: z.string().max(512).default(''),
 });
 

@@ -205,6 +205,7 @@ export const fr = {
   flows: {
     push: (software: string) => `${software} → BatiSimply`,
     hours: (software: string) => `BatiSimply → ${software}`,
+    imports: (software: string) => `Imports vers ${software}`,
     all: 'Tout synchroniser',
   },
   dashboard: {

@@ -5,6 +5,7 @@
  * demo, the try command, the e2e harness and the bench all go through createApp, so they all build their
  * services here.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fetch as undiciFetch } from 'undici';
 import { toAppError } from '../../shared/errors.js';
@@ -13,6 +14,7 @@ import type { LicenceGuard, Services } from '../features/types.js';
 import { BatigestGateway } from '../services/batigest/gateway.js';
 import { BatisimplyClient } from '../services/batisimply/client.js';
 import { diagnoseBuffer } from '../services/buffer/diagnose.js';
+import { ExportsClient } from '../services/exports/client.js';
 import { openBuffer } from '../services/buffer/index.js';
 import { BufferPool } from '../services/buffer/pool.js';
 import type { BufferStore } from '../services/buffer/store.js';
@@ -20,9 +22,10 @@ import { FileLicenceCacheStore } from '../services/licence/cache-store.js';
 import { LicenceService, type FetchLike, type PinnedLicenceConfig } from '../services/licence/licence-service.js';
 import { fileMachineId } from '../services/licence/machine-id.js';
 import { VENDOR_LICENCE_PINNED } from '../services/licence/vendor-config.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger, SecretCipher } from '../services/ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, ImportFs, ImportsPorts, Logger, SecretCipher } from '../services/ports.js';
 import type { SettingsService } from '../services/settings/service.js';
 import type { SyncHooks } from '../services/sync/engine.js';
+import { nodeImportFs } from '../services/sync/flows/imports/files.js';
 import { createSyncRuntime } from '../services/sync/runtime.js';
 import { UpdateService, type UpdateBackend } from '../services/updates/service.js';
 
@@ -63,6 +66,10 @@ export interface ServiceOverrides {
   hooks?: SyncHooks;
   /** HTTP of the licence client. */
   licenceFetch?: FetchLike;
+  /** The import agent's file operations (fault tests: disk full, read-only folder). */
+  importsFs?: ImportFs;
+  /** How often the import agent looks at Batigest's import folder while waiting (ms). */
+  importsPollMs?: number;
 }
 
 export interface ServiceFactoryDeps {
@@ -88,6 +95,14 @@ export function createServices(d: ServiceFactoryDeps): Services {
   /** Leases held by the engines of this app (one set for all its runtimes, see SyncEngineDeps.localLeases). */
   const localLeases = new Set<string>();
   const buffers = new BufferPool((s) => (o.buffer ? Promise.resolve(o.buffer) : openBuffer(s, d.userDataDir, log.child({ service: "buffer" }))));
+
+  const importsPorts = (): ImportsPorts => ({
+    exports: (s) => services.exports(s),
+    fs: o.importsFs ?? nodeImportFs,
+    defaultWorkDir: path.join(d.userDataDir, 'imports'),
+    defaultAgentId: defaultAgentId(d.machineName(), d.userDataDir),
+    ...(o.importsPollMs !== undefined ? { pollMs: o.importsPollMs } : {}),
+  });
 
   const services: Services = {
     licence() {
@@ -117,6 +132,12 @@ export function createServices(d: ServiceFactoryDeps): Services {
       return new BatisimplyClient(s.batisimply, { clock: d.clock, logger: log.child({ service: 'batisimply' }) });
     },
     buffers,
+    exports(s: Settings) {
+      return new ExportsClient(s.imports, { logger: log.child({ service: 'exports' }) });
+    },
+    importsAgentId() {
+      return defaultAgentId(d.machineName(), d.userDataDir);
+    },
     async diagnoseBuffer(s: BufferSettings) {
       // The app's own embedded folder is queried through the open buffer, never opened a second time.
       const current = d.settings.get().buffer;
@@ -148,6 +169,7 @@ export function createServices(d: ServiceFactoryDeps): Services {
         buffer,
         batigest,
         batisimply,
+        imports: importsPorts(),
         localLeases,
         owns: { batigest: !o.batigest, batisimply: !o.batisimply },
         ...((hooks ?? o.hooks) ? { hooks: hooks ?? o.hooks } : {}),
@@ -167,4 +189,14 @@ export function createServices(d: ServiceFactoryDeps): Services {
     },
   };
   return services;
+}
+
+/**
+ * The import agent's id for this machine when the settings give none: the PC's name and a short digest of its data
+ * folder (stable on this PC, different on another one). Shown in Réglages › Imports, where it can be replaced.
+ */
+export function defaultAgentId(machineName: string, userDataDir: string): string {
+  const name = machineName.normalize('NFD').replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'poste';
+  const digest = createHash('sha256').update(`${machineName}\n${path.resolve(userDataDir)}`).digest('hex').slice(0, 8);
+  return `connecteur-${name}-${digest}`.toLowerCase();
 }

@@ -9,7 +9,7 @@ const date = z.coerce.date();
 const nullableDate = z.union([z.null(), z.coerce.date()]);
 
 export type RecordKind = 'chantier' | 'devis';
-export type FlowName = 'push' | 'hours';
+export type FlowName = 'push' | 'hours' | 'imports';
 
 const recordRowSchema = z.object({
   kind: z.enum(['chantier', 'devis']),
@@ -89,7 +89,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const runRowSchema = z.object({
   id: z.string(),
   seq: z.number(),
-  flow: z.enum(['push', 'hours']),
+  flow: z.enum(['push', 'hours', 'imports']),
   machine: z.string(),
   trigger: z.string(),
   started_at: date,
