@@ -46,7 +46,7 @@ export interface CliIo {
 export interface CliOverrides {
   clock?: Clock;
   logger?: Logger;
-  runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer'>;
+  runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer' | 'importsFs' | 'importsPollMs'>;
   /** Engine checkpoints (crash tests: test/support/proof/cli-child.ts kills the process at a named one). */
   hooks?: SyncHooks;
   /** Tests of the release policy: a packaged release, and the licence values it has built in. */
@@ -135,8 +135,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
   program
     .command('sync')
     .description('lance une synchronisation')
-    .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest) ou all').choices(['push', 'hours', 'all']).default('all'))
-    .action(async (o: { flow: 'push' | 'hours' | 'all' }) => {
+    .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest), imports (exports → dossier d’import de Batigest) ou all (push puis hours)').choices(['push', 'hours', 'imports', 'all']).default('all'))
+    .action(async (o: { flow: 'push' | 'hours' | 'imports' | 'all' }) => {
       code = await withApp((c) => syncCommand(c, o.flow, io));
     });
 
@@ -293,7 +293,7 @@ function exitCodeOf(code: string): number {
 }
 
 /** `connecteur sync`: one job through sync.run, progress from the app's events, Ctrl+C through sync.cancel. */
-async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'all', io: CliIo): Promise<number> {
+async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'imports' | 'all', io: CliIo): Promise<number> {
   const bar = progressPrinter(io);
   let interrupted = false;
   const offProgress = app.onEvent((event, payload) => {
@@ -392,6 +392,8 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(rt.batigest ? { batigest: rt.batigest } : {}),
     ...(rt.batisimply ? { batisimply: rt.batisimply } : {}),
     ...(rt.buffer ? { buffer: rt.buffer } : {}),
+    ...(rt.importsFs ? { importsFs: rt.importsFs } : {}),
+    ...(rt.importsPollMs !== undefined ? { importsPollMs: rt.importsPollMs } : {}),
     ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
   };
   // An unreadable or invalid imposed file (--settings / CONNECTEUR_SETTINGS_FILE) or variable is refused by the
@@ -427,7 +429,7 @@ export function progressPrinter(io: CliIo): { update: (e: ProgressEvent) => void
         const width = 24;
         const filled = pct === null ? 0 : Math.round((pct / 100) * width);
         const bar = pct === null ? '·'.repeat(width) : `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-        const line = `${e.flow === 'push' ? 'Envoi ' : 'Heures'} [${bar}] ${pct === null ? '   ' : `${String(pct).padStart(3)}%`} ${e.label}${e.total ? ` ${e.done}/${e.total}` : e.done ? ` ${e.done}` : ''}`;
+        const line = `${e.flow === 'push' ? 'Envoi ' : e.flow === 'imports' ? 'Import' : 'Heures'} [${bar}] ${pct === null ? '   ' : `${String(pct).padStart(3)}%`} ${e.label}${e.total ? ` ${e.done}/${e.total}` : e.done ? ` ${e.done}` : ''}`;
         if (line !== lastLine) {
           io.out(`\r${line.padEnd(Math.max(lastLine.length, line.length))}`);
           lastLine = line;

@@ -133,18 +133,18 @@ async function record(c: Cycle, listed: PendingExport[]): Promise<void> {
     try {
       await c.api.markSynced(id, c.agentId, { signal: ctx.signal });
       ctx.counts.unchanged++;
-      ctx.journal.push({ recordKey: `export:${id}`, action: 'unchanged', reason: importsText.reacked });
+      ctx.journal.push({ recordKey: `import:${id}`, action: 'unchanged', reason: importsText.reacked });
     } catch (e) {
       if (isFatal(e)) throw e;
       c.left++;
-      ctx.journal.push({ recordKey: `export:${id}`, action: 'failed', reason: importsText.markFailed(toAppError(e).message) });
+      ctx.journal.push({ recordKey: `import:${id}`, action: 'failed', reason: importsText.markFailed(toAppError(e).message) });
     }
   }
 }
 
 function reject(c: Cycle, key: string, reason: string): void {
   c.ctx.counts.skipped++;
-  c.ctx.journal.push({ recordKey: `export:${key}`, action: 'skipped', reason });
+  c.ctx.journal.push({ recordKey: `import:${key}`, action: 'skipped', reason });
   void c.log.write('WARN', `Export ${key} ignoré : ${reason}`);
 }
 
@@ -159,7 +159,7 @@ async function guarded(c: Cycle, r: ImportRow, fn: () => Promise<void>): Promise
     const err = toAppError(e);
     c.left++;
     await c.store.noteAttempt(r.export_id, err.message, c.ctx.ports.clock.now());
-    c.ctx.journal.push({ recordKey: `export:${r.export_id}`, action: 'failed', reason: importsText.downloadFailed(err.message) });
+    c.ctx.journal.push({ recordKey: `import:${r.export_id}`, action: 'failed', reason: importsText.downloadFailed(err.message) });
     await c.log.write('WARN', `Export ${r.export_id} : ${err.message}`);
     c.ctx.ports.logger.warn('import step failed', { exportId: r.export_id, state: r.state, code: err.code, detail: err.detail });
   }
@@ -377,7 +377,7 @@ async function confirm(c: Cycle, r: ImportRow): Promise<void> {
   await c.ctx.checkpoint('imports:after-archive', r.export_id);
   await setState(c, r, 'synced', 'imports:after-synced', { reason: null });
   c.ctx.counts.created++;
-  c.ctx.journal.push({ recordKey: `export:${r.export_id}`, action: 'created', reason: importsText.imported(c.ctx.sw, r.import_name) });
+  c.ctx.journal.push({ recordKey: `import:${r.export_id}`, action: 'created', reason: importsText.imported(c.ctx.sw, r.import_name) });
   await c.log.write('INFO', `Export ${r.export_id} importé et confirmé (archivé).`);
 }
 
@@ -394,7 +394,7 @@ async function reportError(c: Cycle, r: ImportRow): Promise<void> {
   }
   await setState(c, r, 'errored', 'imports:after-errored', { reason });
   c.ctx.counts.failed++;
-  c.ctx.journal.push({ recordKey: `export:${r.export_id}`, action: 'failed', reason });
+  c.ctx.journal.push({ recordKey: `import:${r.export_id}`, action: 'failed', reason });
   await c.log.write('ERROR', `Export ${r.export_id} en erreur : ${reason}`);
   c.p.onExportError?.({ exportId: r.export_id, fileName: r.import_name, reason });
 }
