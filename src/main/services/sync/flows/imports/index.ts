@@ -255,8 +255,10 @@ async function downloadVerified(c: Cycle, r: ImportRow): Promise<string | null> 
       await c.log.write('INFO', `Export ${r.export_id} téléchargé (${bytes} octets).`);
       return null;
     }
-    await fs.unlink(aside).catch(() => undefined);
     await c.log.write('WARN', `Export ${r.export_id} : ${mismatch}`);
+    // The last bad file is kept (it goes to Errors with the export) for whoever looks into it.
+    if (attempt === 3) await inWork(c, () => fs.rename(aside, target));
+    else await fs.unlink(aside).catch(() => undefined);
   }
   return mismatch;
 }
