@@ -98,3 +98,15 @@ export function fsAppError(e: unknown, where: { folder: string; setting: string 
   }
   return null;
 }
+
+/** The connection test's check of Batigest's import folder: present and writable (nothing is written). */
+export async function testImportFolder(dir: string, sw: string): Promise<{ ok: boolean; code: string | null; message: string; details: Record<string, string> }> {
+  if (dir.trim() === '') return { ok: false, code: 'NOT_CONFIGURED', message: `Le dossier d'import de ${sw} n'est pas renseigné : Réglages › Imports › Dossier d'import.`, details: {} };
+  try {
+    await nodeImportFs.assertWritableDir(path.resolve(dir));
+    return { ok: true, code: null, message: `Le dossier d'import de ${sw} est accessible en écriture.`, details: { "Dossier d'import": path.resolve(dir) } };
+  } catch (e) {
+    const err = fsAppError(e, { folder: path.resolve(dir), setting: "Réglages › Imports › Dossier d'import" });
+    return { ok: false, code: err?.code ?? 'IMPORT_FOLDER_UNAVAILABLE', message: err?.message ?? `Le dossier ${dir} n'est pas utilisable.`, details: {} };
+  }
+}

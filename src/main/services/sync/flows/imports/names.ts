@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 
+// eslint-disable-next-line no-control-regex -- control characters are what Windows refuses in a name
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 const MAX = 120;

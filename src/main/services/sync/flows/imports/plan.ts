@@ -10,6 +10,7 @@
  * the file Batigest takes: so in `handing`, neither the part nor the file means that the rename happened and that
  * Batigest has taken the file — consumed, never copied a second time.
  */
+import { cleanLabel } from '../../../../../shared/text.js';
 import type { ImportRow, NewImport } from '../../../buffer/imports.js';
 import type { PendingExport } from '../../../exports/client.js';
 import { importsText } from './text.js';
@@ -30,7 +31,7 @@ export function planListing(listed: readonly PendingExport[], known: ReadonlyMap
   for (const e of listed) {
     const id = safeExportId(e.id);
     if (id === null) {
-      plan.refused.push({ key: e.id.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 60), reason: importsText.badId });
+      plan.refused.push({ key: cleanLabel(e.id).slice(0, 60), reason: importsText.badId });
       continue;
     }
     if (seen.has(id)) continue;
