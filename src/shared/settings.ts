@@ -223,6 +223,20 @@ export const importsSettingsSchema = z.object({
   proxyUrl: z.string().max(512).default(''),
 });
 
+/** E-mail alerts (seed 003's « Notifications Email en cas d'Erreur »): off until configured. */
+export const alertsSettingsSchema = z.object({
+  emailEnabled: z.boolean().default(false),
+  smtpHost: z.string().max(255).default(''),
+  smtpPort: z.number().int().min(1).max(65535).default(587),
+  /** true: TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+  smtpSecure: z.boolean().default(false),
+  smtpUser: z.string().max(256).default(''),
+  smtpPassword: secret(512, { label: 'le mot de passe SMTP', pronoun: 'le', identity: ['alerts.smtpHost', 'alerts.smtpPort', 'alerts.smtpUser'] }),
+  from: z.string().max(256).default(''),
+  /** Recipients, separated by commas. */
+  to: z.string().max(1024).default(''),
+});
+
 export const updatesSettingsSchema = z.object({
   /**
    * Address of the update feed (electron-builder « generic » provider: the folder holding latest.yml).
@@ -258,6 +272,7 @@ export const settingsSchema = z.object({
   schedule: scheduleSettingsSchema.default(() => scheduleSettingsSchema.parse({})),
   hours: hoursSettingsSchema.default(() => hoursSettingsSchema.parse({})),
   imports: importsSettingsSchema.default(() => importsSettingsSchema.parse({})),
+  alerts: alertsSettingsSchema.default(() => alertsSettingsSchema.parse({})),
   updates: updatesSettingsSchema.default(() => updatesSettingsSchema.parse({})),
   protection: protectionSettingsSchema.default(() => protectionSettingsSchema.parse({})),
 });
@@ -270,6 +285,7 @@ export type LicenceSettings = z.infer<typeof licenceSettingsSchema>;
 export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;
 export type HoursSettings = z.infer<typeof hoursSettingsSchema>;
 export type ImportsSettings = z.infer<typeof importsSettingsSchema>;
+export type AlertsSettings = z.infer<typeof alertsSettingsSchema>;
 export type UpdatesSettings = z.infer<typeof updatesSettingsSchema>;
 export type ProtectionSettings = z.infer<typeof protectionSettingsSchema>;
 

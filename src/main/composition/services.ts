@@ -13,6 +13,7 @@ import type { BufferSettings, Settings } from '../../shared/settings.js';
 import type { LicenceGuard, Services } from '../features/types.js';
 import { BatigestGateway } from '../services/batigest/gateway.js';
 import { BatisimplyClient } from '../services/batisimply/client.js';
+import { createMailAlerts } from '../services/alerts/mail.js';
 import { diagnoseBuffer } from '../services/buffer/diagnose.js';
 import { ExportsClient } from '../services/exports/client.js';
 import { openBuffer } from '../services/buffer/index.js';
@@ -102,6 +103,11 @@ export function createServices(d: ServiceFactoryDeps): Services {
     defaultWorkDir: path.join(d.userDataDir, 'imports'),
     defaultAgentId: defaultAgentId(d.machineName(), d.userDataDir),
     ...(o.importsPollMs !== undefined ? { pollMs: o.importsPollMs } : {}),
+    onExportError: (e) => {
+      const s = d.settings.get();
+      const mail = createMailAlerts(s.alerts, { logger: log.child({ service: 'alerts' }), machine: d.machineName() });
+      if (mail.active) void mail.exportError(e, s.software === 'codial' ? 'Codial' : 'Sage Batigest');
+    },
   });
 
   const services: Services = {

@@ -19,6 +19,7 @@ const EVERY_SECRET: Record<SecretPath, true> = {
   'licence.key': true,
   'licence.supabaseAnonKey': true,
   'imports.apiKey': true,
+  'alerts.smtpPassword': true,
   'protection.pinHash': true,
 };
 
