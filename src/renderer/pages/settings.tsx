@@ -3,6 +3,7 @@
  * the protection on a shared PC, Maintenance and Assistance (settings-tools.tsx). A link may name a section
  * (`#/settings?section=maintenance`): the page scrolls to it and moves the focus there.
  */
+import { ImportsSettingsCard } from '../components/imports-settings.js';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable, NavTarget, ProtectionStatus, SettingsPatch, SettingsView } from '../../shared/contract.js';
@@ -265,6 +266,7 @@ function SettingsEditor({
       <Anchor id="schedule" active={sectionAsked === 'schedule'}>
         <ScheduleCard software={software} />
       </Anchor>
+      <ImportsSettingsCard view={view} onSaved={onSaved} />
       {section(
         'general',
         fr.settings.general,
