@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fetch as undiciFetch } from 'undici';
 import { toAppError } from '../../shared/errors.js';
 import type { BufferSettings, Settings } from '../../shared/settings.js';
 import type { LicenceGuard, Services } from '../features/types.js';
@@ -15,6 +14,7 @@ import { BatigestGateway } from '../services/batigest/gateway.js';
 import { BatisimplyClient } from '../services/batisimply/client.js';
 import { createMailAlerts } from '../services/alerts/mail.js';
 import { diagnoseBuffer } from '../services/buffer/diagnose.js';
+import { proxiedFetch } from '../services/network/proxy.js';
 import { ExportsClient } from '../services/exports/client.js';
 import { openBuffer } from '../services/buffer/index.js';
 import { BufferPool } from '../services/buffer/pool.js';
@@ -116,7 +116,8 @@ export function createServices(d: ServiceFactoryDeps): Services {
         settings: () => d.settings.get().licence,
         pinned: d.licence.pinned,
         ...(d.licence.requireBuiltInKey ? { requireBuiltInKey: true } : {}),
-        fetch: o.licenceFetch ?? (undiciFetch as unknown as FetchLike),
+        // Through the connector's proxy setting, like the exports API and BatiSimply.
+        fetch: o.licenceFetch ?? (proxiedFetch(() => d.settings.get().proxy, { timeoutMs: 30_000 }) as FetchLike),
         clock: d.clock,
         cipher: d.cipher,
         cache: new FileLicenceCacheStore(path.join(d.userDataDir, 'licence-cache.enc')),
@@ -135,11 +136,11 @@ export function createServices(d: ServiceFactoryDeps): Services {
       return new BatigestGateway({ settings: s.sqlServer, logger: log.child({ service: 'batigest' }), timezone: s.hours.timezone });
     },
     batisimply(s: Settings) {
-      return new BatisimplyClient(s.batisimply, { clock: d.clock, logger: log.child({ service: 'batisimply' }) });
+      return new BatisimplyClient(s.batisimply, { clock: d.clock, logger: log.child({ service: 'batisimply' }), proxy: s.proxy });
     },
     buffers,
     exports(s: Settings) {
-      return new ExportsClient(s.imports, { logger: log.child({ service: 'exports' }) });
+      return new ExportsClient(s.imports, { logger: log.child({ service: 'exports' }), proxy: s.proxy });
     },
     importsAgentId() {
       return defaultAgentId(d.machineName(), d.userDataDir);

@@ -20,6 +20,7 @@ const EVERY_SECRET: Record<SecretPath, true> = {
   'licence.supabaseAnonKey': true,
   'imports.apiKey': true,
   'alerts.smtpPassword': true,
+  'proxy.password': true,
   'protection.pinHash': true,
 };
 

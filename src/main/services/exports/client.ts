@@ -4,10 +4,11 @@
  * Timeouts per request, retries of transient failures (network, 429, 5xx) with exponential backoff and jitter,
  * honouring Retry-After. Every answer is read with zod; errors are typed AppErrors naming the screen and field.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { ConnectionDiagnosis } from '../../../shared/domain.js';
 import { AppError, toAppError } from '../../../shared/errors.js';
-import type { ImportsSettings } from '../../../shared/settings.js';
+import type { ImportsSettings, ProxySettings } from '../../../shared/settings.js';
+import { createHttpDispatcher } from '../network/proxy.js';
 import { abortableSleep, backoffDelay, parseRetryAfter } from '../batisimply/retry.js';
 import { classify, header, TransportError } from '../batisimply/transport.js';
 import type { Cancellable, Logger } from '../ports.js';
@@ -42,7 +43,10 @@ export interface ExportsPort {
 
 export interface ExportsClientDeps {
   logger: Logger;
+  /** undici dispatcher (not closed by the client); by default the client builds its own from `proxy` and closes it. */
   dispatcher?: Dispatcher;
+  /** The connector's proxy setting (settings.proxy). */
+  proxy?: ProxySettings;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   baseDelayMs?: number;
@@ -71,7 +75,7 @@ export class ExportsClient implements ExportsPort {
     private readonly deps: ExportsClientDeps,
   ) {
     this.owns = deps.dispatcher === undefined;
-    this.dispatcher = deps.dispatcher ?? new Agent({ connect: { timeout: s.timeoutMs }, keepAliveTimeout: 10_000 });
+    this.dispatcher = deps.dispatcher ?? createHttpDispatcher(deps.proxy, { timeoutMs: s.timeoutMs });
     this.sleep = deps.sleep ?? abortableSleep;
     this.random = deps.random ?? Math.random;
   }

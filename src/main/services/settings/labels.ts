@@ -44,7 +44,14 @@ const FIELD_LABELS: Record<string, string> = {
   'hours.removeUnvalidated': fr.options.removeUnvalidated,
   'imports.apiUrl': "Adresse de l'API d'export",
   'imports.apiKey': "Clé de l'API d'export",
-  'imports.proxyUrl': "Proxy de l'API d'export",
+  'imports.agentId': fr.imports.agentId,
+  'imports.batigestImportPath': fr.imports.importPath,
+  'imports.workDir': fr.imports.workDir,
+  'proxy.url': 'Adresse du proxy',
+  'proxy.username': 'Utilisateur du proxy',
+  'proxy.password': 'Mot de passe du proxy',
+  'alerts.smtpHost': 'Serveur SMTP',
+  'alerts.smtpPassword': 'Mot de passe SMTP',
   'updates.feedUrl': fr.updates.feedUrl,
   'protection.pinHash': 'Code',
   'protection.idleMinutes': fr.protection.idle,
@@ -72,6 +79,12 @@ function sectionTitle(section: string, software: Software): string | null {
       return fr.settings.general;
     case 'updates':
       return fr.updates.title;
+    case 'imports':
+      return 'Imports';
+    case 'proxy':
+      return 'Proxy';
+    case 'alerts':
+      return 'Alertes';
     case 'protection':
       return fr.protection.title;
     default:

@@ -96,22 +96,16 @@ async function cycle(c: Cycle): Promise<FlowOutcome> {
   await ctx.checkpoint('imports:listed');
   await record(c, listed);
   const open = await c.store.loadOpen();
-  const total = open.length;
-  let done = 0;
-  const tick = async (r: ImportRow): Promise<void> => {
-    done++;
-    await ctx.progress('run', importsText.downloading, done, total, r.export_id);
-  };
   // Local steps first (download, stage), and what only needs the API (confirmations left by a killed run).
-  for (const r of open) {
+  for (const [i, r] of open.entries()) {
     throwIfCancelled(ctx.signal);
+    await ctx.progress('download', importsText.downloading, i, open.length, r.export_id);
     await guarded(c, r, () => localSteps(c, r));
     if (r.state === 'consumed') await guarded(c, r, () => confirm(c, r));
     if (r.state === 'failing') await guarded(c, r, () => reportError(c, r));
   }
   await handAll(c, open);
   await watch(c, open.filter((r) => r.state === 'handed'));
-  for (const r of open) await tick(r);
   const imported = ctx.counts.created;
   const message = imported + ctx.counts.failed + c.left === 0 && listed.length === 0 ? importsText.nothing : importsText.summary(imported, ctx.counts.failed, c.left);
   await c.log.write('INFO', `Fin du cycle : ${message}`);
