@@ -149,9 +149,9 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
 
   program
     .command('test-connections')
-    .description('teste SQL Server, BatiSimply et la base tampon')
+    .description('teste SQL Server, BatiSimply, la base tampon (et l’API d’export quand le module d’import est activé)')
     .action(async () => {
-      code = await withApp(async ({ call }) => {
+      code = await withApp(async ({ app, call }) => {
         let ok = true;
         const show = async (label: string, test: () => Promise<{ ok: boolean; message: string }>) => {
           const d = await test().catch((e: unknown) => ({ ok: false, message: e instanceof Refused ? e.error.message : toAppError(e).message }));
@@ -161,6 +161,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
         await show('SQL Server (Batigest)', () => call('sqlServer.test'));
         await show('BatiSimply', () => call('batisimply.test'));
         await show('Base tampon', () => call('buffer.test'));
+        // The import agent, once turned on (optional module).
+        if (app.settings.get().imports.enabled) await show("API d'export (imports)", () => call('imports.test'));
         return ok ? EXIT.OK : EXIT.FAILED;
       });
     });

@@ -4,6 +4,7 @@
  * (`#/settings?section=maintenance`): the page scrolls to it and moves the focus there.
  */
 import { ImportsSettingsCard } from '../components/imports-settings.js';
+import { NetworkSettingsCard } from '../components/network-settings.js';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable, NavTarget, ProtectionStatus, SettingsPatch, SettingsView } from '../../shared/contract.js';
@@ -267,6 +268,7 @@ function SettingsEditor({
         <ScheduleCard software={software} />
       </Anchor>
       <ImportsSettingsCard view={view} onSaved={onSaved} />
+      <NetworkSettingsCard view={view} onSaved={onSaved} />
       {section(
         'general',
         fr.settings.general,
