@@ -335,9 +335,13 @@ async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> 
   const state = connectorState(await call('status.overview'), new Date());
   io.out(`État : ${state.label} — ${state.headline}\n`);
   for (const p of state.problems) io.out(`  ! ${p.title} (${p.fix.label})\n`);
-  for (const flow of ['push', 'hours'] as const) {
+  for (const flow of ['push', 'hours', ...(s.imports.enabled ? (['imports'] as const) : [])] as const) {
     const [last] = (await call('journal.list', { flow, pageSize: 1 })).runs;
-    io.out(`Dernier ${flow === 'push' ? 'envoi' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);
+    io.out(`Dernier ${flow === 'push' ? 'envoi' : flow === 'imports' ? 'cycle d’import' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);
+  }
+  if (s.imports.enabled) {
+    const v = await call('imports.status');
+    io.out(`Imports (poste ${v.agentId}) : ${v.pending} en attente, ${count(v.importedToday, 'importé', 'importés')} aujourd'hui, ${v.erroredTotal} en erreur${v.lastRun ? ` ; dernier cycle ${v.lastRun.startedAt} — ${UI_STATUS_FR[v.lastRun.status]}` : ''}\n`);
   }
   const b = await call('buffer.status');
   for (const r of b.records) io.out(`${r.kind === 'devis' ? 'Devis' : 'Chantiers'} suivis : ${r.total} (${r.pushed} à jour, ${r.pending} en attente, ${r.errors} en erreur)\n`);

@@ -106,9 +106,16 @@ describe('import agent in the app', () => {
     let err = '';
     const io: CliIo = { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false, env: { CONNECTEUR_DATA_DIR: data } };
     const code = await runCli(['--settings', settingsFile, 'sync', '--flow', 'imports'], io, { runtime: { licence: allow, buffer: tb.store, importsPollMs: 20 } });
-    expect(code, err).toBe(EXIT.OK);
+    expect(code, err + out).toBe(EXIT.OK);
     expect(out).toContain('2 exports importés, 0 en erreur.');
     expect(sim.exports.get('CLI-0001')!.status).toBe('synced');
     expect(fs.readdirSync(path.join(dir, 'travail-cli', 'Archive'))).toHaveLength(2);
+    // `status` (its own data folder and embedded buffer: the CLI closed the buffer it was given).
+    out = '';
+    err = '';
+    const statusIo: CliIo = { ...io, env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data-status') } };
+    expect(await runCli(['--settings', settingsFile, 'status'], statusIo, { runtime: { licence: allow } }), err + out).toBe(EXIT.OK);
+    expect(out).toMatch(/Imports \(poste connecteur-pc-cli-[0-9a-f]{8}\) : 0 en attente, 0 importé aujourd'hui, 0 en erreur/);
+    expect(out).toContain('Dernier cycle d’import : jamais');
   });
 });

@@ -3,7 +3,7 @@
  * consumption by the Batigest importer, mark-synced, Archive), the daily log without the API key, the per-machine
  * agent id, exactly one copy per export across cycles, and the file names Windows refuses.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importsHarness, type ImportsHarness } from '../support/exports/harness.js';
@@ -47,6 +47,9 @@ describe('import agent: one cycle against the simulators', () => {
 
   it('writes a daily log in Logs without the API key, and only inside the work and import folders', async () => {
     h.sim.seed(2);
+    // A log of long ago is removed (rotation, 30 days); one of yesterday is kept.
+    mkdirSync(join(h.workDir, 'Logs'), { recursive: true });
+    writeFileSync(join(h.workDir, 'Logs', 'sync-2020-01-01.log'), 'ancien\n');
     await h.run();
     const logs = readdirSync(join(h.workDir, 'Logs'));
     expect(logs).toHaveLength(1);
