@@ -71,6 +71,18 @@ describe('import agent: one cycle against the simulators', () => {
     expect(existsSync(join(h.root, 'donnees', 'imports', 'Archive'))).toBe(true);
   });
 
+  it("leaves another PC's export in progress alone (its files are in that PC's folders)", async () => {
+    const [mine, theirs] = h.sim.seed(2);
+    await h.store.upsertSeen({ exportId: theirs!.id, docType: 'devis', fileName: theirs!.fileName, importName: `${theirs!.id}_${theirs!.fileName}`, size: null, checksum: null }, 'autre-poste', 'run-x', new Date());
+    await h.store.setState(theirs!.id, 'handed', { now: new Date(), runId: 'run-x', handedAt: new Date() });
+    const run = await h.run();
+    expect(run.counts.created).toBe(1);
+    expect(mine!.status).toBe('synced');
+    expect(theirs!.status).toBe('pending');
+    expect(theirs!.marks).toEqual([]);
+    expect((await h.store.get(theirs!.id))?.state).toBe('handed');
+  });
+
   it('gives Windows-safe names to hostile file names, never writing outside its folders', async () => {
     const names = ['CON', 'lpt1.xml', '..\\..\\evil.xml', '../../../etc/passwd.csv', 'a:b*c?.xml', 'nul.csv', 'devis. ', ''];
     names.forEach((n, i) => h.sim.add({ id: `BAD-${i}`, fileName: n, content: `<x>${i}</x>` }));

@@ -6,6 +6,7 @@ import { afterHanding, afterWithdrawing, planListing, timedOut, verifyDownload }
 
 const row = (id: string, state: ImportRow['state']): ImportRow => ({
   export_id: id,
+  agent_id: 'moi',
   doc_type: null,
   file_name: 'f.xml',
   import_name: `${id}_f.xml`,
@@ -58,8 +59,9 @@ describe('the listing against the buffer', () => {
       ['A', row('A', 'synced')],
       ['B', row('B', 'errored')],
       ['C', row('C', 'handed')],
+      ['F', { ...row('F', 'handed'), agent_id: 'autre-poste' }],
     ]);
-    const plan = planListing([listed('A'), listed('B'), listed('C'), listed('D'), listed('D'), listed('../E')], known);
+    const plan = planListing([listed('A'), listed('B'), listed('C'), listed('D'), listed('D'), listed('../E'), listed('F')], known, 'moi');
     expect(plan.reack).toEqual(['A']);
     expect(plan.fresh.map((f) => f.exportId)).toEqual(['B', 'D']);
     expect(plan.refused).toHaveLength(1);

@@ -15,6 +15,7 @@ const date = z.coerce.date();
 const nullableDate = z.union([z.null(), z.coerce.date()]);
 const importRowSchema = z.object({
   export_id: z.string(),
+  agent_id: z.string(),
   doc_type: z.string().nullable(),
   file_name: z.string(),
   import_name: z.string(),
@@ -51,9 +52,12 @@ const rows = (raw: unknown[]): ImportRow[] => raw.map((r) => importRowSchema.par
 export class ImportStore {
   constructor(private readonly db: BufferQueryable) {}
 
-  /** Exports not finished yet (the flow resumes each one at its step). */
-  async loadOpen(): Promise<ImportRow[]> {
-    return rows(await this.db.query(`SELECT * FROM import_exports WHERE state NOT IN ('synced', 'errored') ORDER BY first_seen, export_id`));
+  /**
+   * Exports of this agent not finished yet (the flow resumes each one at its step). Another PC's exports are left
+   * to it: their files are in its folders.
+   */
+  async loadOpen(agentId: string): Promise<ImportRow[]> {
+    return rows(await this.db.query(`SELECT * FROM import_exports WHERE agent_id = $1 AND state NOT IN ('synced', 'errored') ORDER BY first_seen, export_id`, [agentId]));
   }
 
   async get(exportId: string): Promise<ImportRow | null> {
@@ -67,14 +71,14 @@ export class ImportStore {
   }
 
   /** A newly listed export (or one listed again after an error: back to 'seen' with its new metadata). */
-  async upsertSeen(e: NewImport, runId: string, now: Date): Promise<void> {
+  async upsertSeen(e: NewImport, agentId: string, runId: string, now: Date): Promise<void> {
     await this.db.query(
-      `INSERT INTO import_exports (export_id, doc_type, file_name, import_name, size, checksum, state, reason, attempts, first_seen, updated_at, run_id)
-       VALUES ($1, $2, $3, $4, $5, $6, 'seen', NULL, 0, $7, $7, $8)
-       ON CONFLICT (export_id) DO UPDATE SET doc_type = EXCLUDED.doc_type, file_name = EXCLUDED.file_name, import_name = EXCLUDED.import_name,
+      `INSERT INTO import_exports (export_id, agent_id, doc_type, file_name, import_name, size, checksum, state, reason, attempts, first_seen, updated_at, run_id)
+       VALUES ($1, $9, $2, $3, $4, $5, $6, 'seen', NULL, 0, $7, $7, $8)
+       ON CONFLICT (export_id) DO UPDATE SET agent_id = EXCLUDED.agent_id, doc_type = EXCLUDED.doc_type, file_name = EXCLUDED.file_name, import_name = EXCLUDED.import_name,
          size = EXCLUDED.size, checksum = EXCLUDED.checksum, state = 'seen', reason = NULL, attempts = 0, handed_at = NULL, done_at = NULL,
          updated_at = EXCLUDED.updated_at, run_id = EXCLUDED.run_id`,
-      [e.exportId, e.docType, e.fileName, e.importName, e.size, e.checksum, now, runId],
+      [e.exportId, e.docType, e.fileName, e.importName, e.size, e.checksum, now, runId, agentId],
     );
   }
 

@@ -190,6 +190,8 @@ ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}
 -- Batigest did not consume (services/sync/flows/imports/, docs/crash-safety.md).
 CREATE TABLE IF NOT EXISTS import_exports (
   export_id        text        PRIMARY KEY,
+  -- The agent (PC) that works on it: its files are in that PC's folders, so only that PC resumes it.
+  agent_id         text        NOT NULL DEFAULT '',
   doc_type         text        NULL,
   file_name        text        NOT NULL,
   import_name      text        NOT NULL,
@@ -204,7 +206,7 @@ CREATE TABLE IF NOT EXISTS import_exports (
   done_at          timestamptz NULL,
   run_id           text        NULL
 );
-CREATE INDEX IF NOT EXISTS import_exports_state ON import_exports (state);
+CREATE INDEX IF NOT EXISTS import_exports_state ON import_exports (agent_id, state);
 CREATE INDEX IF NOT EXISTS import_exports_done ON import_exports (done_at DESC);
 `,
   },

@@ -95,7 +95,7 @@ async function cycle(c: Cycle): Promise<FlowOutcome> {
   });
   await ctx.checkpoint('imports:listed');
   await record(c, listed);
-  const open = await c.store.loadOpen();
+  const open = await c.store.loadOpen(c.agentId);
   // Local steps first (download, stage), and what only needs the API (confirmations left by a killed run).
   for (const [i, r] of open.entries()) {
     throwIfCancelled(ctx.signal);
@@ -116,10 +116,10 @@ async function cycle(c: Cycle): Promise<FlowOutcome> {
 async function record(c: Cycle, listed: PendingExport[]): Promise<void> {
   const { ctx } = c;
   const known = await c.store.getMany(listed.map((e) => e.id));
-  const plan = planListing(listed, known);
+  const plan = planListing(listed, known, c.agentId);
   for (const r of plan.refused) reject(c, r.key, r.reason);
   for (const e of plan.fresh) {
-    await c.store.upsertSeen(e, ctx.runId, ctx.ports.clock.now());
+    await c.store.upsertSeen(e, c.agentId, ctx.runId, ctx.ports.clock.now());
     await c.log.write('INFO', `Export ${e.exportId} en attente (${e.fileName}).`);
     await ctx.checkpoint('imports:after-seen', e.exportId);
   }

@@ -25,7 +25,7 @@ export interface ListingPlan {
   refused: { key: string; reason: string }[];
 }
 
-export function planListing(listed: readonly PendingExport[], known: ReadonlyMap<string, ImportRow>): ListingPlan {
+export function planListing(listed: readonly PendingExport[], known: ReadonlyMap<string, ImportRow>, agentId: string): ListingPlan {
   const plan: ListingPlan = { fresh: [], reack: [], refused: [] };
   const seen = new Set<string>();
   for (const e of listed) {
@@ -37,6 +37,8 @@ export function planListing(listed: readonly PendingExport[], known: ReadonlyMap
     if (seen.has(id)) continue;
     seen.add(id);
     const row = known.get(id);
+    // Another agent's export in progress: its files are on that PC (it is not listed for us by a well-behaved API).
+    if (row && row.agent_id !== agentId && row.state !== 'synced' && row.state !== 'errored') continue;
     if (row?.state === 'synced') plan.reack.push(id);
     else if (!row || row.state === 'errored') {
       plan.fresh.push({ exportId: id, docType: e.type, fileName: e.fileName ?? `export-${id}.xml`, importName: importNameOf(id, e.fileName), size: e.size, checksum: e.checksum });
