@@ -210,6 +210,9 @@ export const fr = {
   },
   imports: {
     title: 'Imports vers Batigest',
+    /** The settings card: the screen the messages name (« Réglages › Imports › Clé de l'API »). */
+    settingsTitle: 'Imports',
+    networkTitle: 'Proxy et alertes',
     pending: 'En attente',
     importedToday: "Importés aujourd'hui",
     errored: 'En erreur',

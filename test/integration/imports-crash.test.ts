@@ -32,8 +32,8 @@ const EXPORTS = 6;
 const NEVER = 'EXP-0004';
 const SEED = 20261201;
 
-type KillPoint = { kind: 'checkpoint'; name: string; n: number } | { kind: 'delay'; ms: number };
-const label = (p: KillPoint): string => (p.kind === 'checkpoint' ? `${p.name}:${p.n}` : `après ${p.ms} ms`);
+type KillPoint = ({ kind: 'checkpoint'; name: string; n: number } | { kind: 'delay'; ms: number }) & { embedded?: boolean };
+const label = (p: KillPoint): string => (p.embedded ? '[tampon intégré] ' : '') + (p.kind === 'checkpoint' ? `${p.name}:${p.n}` : `après ${p.ms} ms`);
 
 const HAPPY = [
   'imports:after-seen',
@@ -62,6 +62,9 @@ function killPlan(runMs: number): KillPoint[] {
     ...['imports:after-download', 'imports:after-copy', 'imports:after-handover', 'imports:after-consumed', 'imports:after-mark-synced'].map((name) => cp(name, rng.int(3, EXPORTS - 1))),
     ...ERROR_PATH.map((name) => cp(name, 1)),
     ...[20, 55].map((pc): KillPoint => ({ kind: 'delay', ms: Math.round((runMs * pc) / 100) })),
+    // The same on the embedded buffer (PGlite on disk, the default install).
+    { kind: 'checkpoint', name: 'imports:after-handover', n: 2, embedded: true },
+    { kind: 'checkpoint', name: 'imports:after-consumed', n: 1, embedded: true },
   ];
 }
 
@@ -120,7 +123,7 @@ afterAll(async () => {
 });
 
 /** A fresh world for one kill point: the API's queue, the importer, the folders, the buffer's tables. */
-async function reset(i: number): Promise<{ env: Record<string, string>; importDir: string; workDir: string }> {
+async function reset(i: number, embedded = false): Promise<{ env: Record<string, string>; importDir: string; workDir: string }> {
   importer?.stop();
   sim.reset();
   sim.seed(EXPORTS);
@@ -131,7 +134,7 @@ async function reset(i: number): Promise<{ env: Record<string, string>; importDi
   importer = startBatigestImporter(importDir, { mode: (name) => !name.startsWith(NEVER), delayMs: 40, pollMs: 10 });
   await admin((c) => c.query(`DO $$ BEGIN IF to_regclass('import_exports') IS NOT NULL THEN TRUNCATE import_exports, run_items, runs, leases; END IF; END $$`), database);
   const settings = testSettings((s) => {
-    s.buffer = { kind: 'remote', embeddedPath: '', remote: { ...PG, database, ssl: false } };
+    s.buffer = embedded ? { kind: 'embedded', embeddedPath: join(dir, 'tampon'), remote: s.buffer.remote } : { kind: 'remote', embeddedPath: '', remote: { ...PG, database, ssl: false } };
     s.imports = { ...s.imports, enabled: true, apiUrl: sim.url, apiKey: sim.apiKey, agentId: 'agent-crash', workDir, batigestImportPath: importDir, importTimeoutSeconds: 2, timeoutMs: 5000, maxRetries: 3 };
   });
   const settingsFile = join(dir, 'settings.json');
@@ -195,7 +198,7 @@ describe('import agent kill test (SIGKILL of the CLI at every step of the cycle)
     let lost = 0;
     const problems: string[] = [];
     for (const [i, point] of plan.entries()) {
-      const w = await reset(i + 1);
+      const w = await reset(i + 1, point.embedded === true);
       const args = ['sync', '--flow', 'imports'];
       const killedRun =
         point.kind === 'checkpoint'

@@ -97,7 +97,7 @@ export function ImportsSettingsCard({ view, onSaved, headingLevel = 2 }: { view:
   };
   const set = (k: keyof Draft) => (v: string) => setD({ ...d, [k]: v });
   return (
-    <Card title={fr.imports.title} headingLevel={headingLevel} data-testid="settings-imports">
+    <Card title={fr.imports.settingsTitle} headingLevel={headingLevel} data-testid="settings-imports">
       <p className="muted small">{fr.imports.wizardIntro}</p>
       {error ? <ErrorBanner message={error} /> : null}
       <Switch id="imp-enabled" label={fr.imports.enabled} checked={d.enabled} onChange={(v) => setD({ ...d, enabled: v })} />

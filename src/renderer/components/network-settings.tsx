@@ -55,7 +55,7 @@ export function NetworkSettingsCard({ view, onSaved }: { view: SettingsView; onS
     }
   };
   return (
-    <Card title="Proxy et alertes" data-testid="settings-network">
+    <Card title={fr.imports.networkTitle} data-testid="settings-network">
       {error ? <ErrorBanner message={error} /> : null}
       <RadioGroup<Mode>
         legend="Proxy (API d’export, BatiSimply, licence)"

@@ -80,11 +80,10 @@ function sectionTitle(section: string, software: Software): string | null {
     case 'updates':
       return fr.updates.title;
     case 'imports':
-      return 'Imports';
+      return fr.imports.settingsTitle;
     case 'proxy':
-      return 'Proxy';
     case 'alerts':
-      return 'Alertes';
+      return fr.imports.networkTitle;
     case 'protection':
       return fr.protection.title;
     default:
