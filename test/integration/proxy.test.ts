@@ -4,10 +4,16 @@
  * the proxy (and no request reaches the API); a host of the bypass list is reached directly; mode « none » never
  * uses it.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createProxy, type ProxyServer } from 'proxy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createNodeApp } from '../../src/main/composition/node-app.js';
+import { defaultFeatures } from '../../src/main/features/index.js';
 import { BatisimplyClient } from '../../src/main/services/batisimply/client.js';
 import { ExportsClient } from '../../src/main/services/exports/client.js';
 import { createHttpDispatcher, proxiedFetch } from '../../src/main/services/network/proxy.js';
@@ -113,5 +119,43 @@ describe('one proxy for every outgoing client', () => {
     expect((await f(`${sim.url}/api/batigest/status`, { headers: { 'x-api-key': sim.apiKey } })).status).toBe(200);
     expect(seen).toHaveLength(1);
     await createHttpDispatcher(manual(), { timeoutMs: 1000 }).close();
+  });
+});
+
+describe('the service factory builds every client on the proxy setting', () => {
+  it('exports API, BatiSimply and licence checks of the app all go through the proxy', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbs-proxy-app-'));
+    // A licence service of its own (any HTTP server will do: what matters is that its request leaves through the proxy).
+    let licenceRequests = 0;
+    const licenceServer = createServer((_req, res) => {
+      licenceRequests++;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => licenceServer.listen(0, '127.0.0.1', () => r()));
+    const licenceUrl = `http://127.0.0.1:${(licenceServer.address() as AddressInfo).port}`;
+    const app = await createNodeApp({ dataDir: dir, logger: memoryLogger(), host: 'bridge', version: '0.1.0', entry: 'test', features: defaultFeatures({ licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } }) });
+    try {
+      app.settings.update({
+        proxy: { mode: 'manual', url: proxyUrl, username: 'agent', password: 'p@ss wörd', bypass: '' },
+        imports: { apiUrl: sim.url, apiKey: sim.apiKey, batigestImportPath: dir },
+        batisimply: { environment: 'custom', ssoUrl: bs.ssoUrl, apiUrl: bs.apiUrl, ...SIM_DEFAULT_CREDENTIALS },
+        licence: { provider: 'manager', serverUrl: licenceUrl, key: 'ABCD-2345-6789-WXYZ', publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+      });
+      const hosts = () => new Set(seen.map((x) => x.target));
+      const imports = (await app.router.invoke('imports.test')) as { ok: boolean; value: { ok: boolean; message: string } };
+      expect(imports.ok && imports.value.ok, JSON.stringify(imports)).toBe(true);
+      expect(hosts()).toContain(new URL(sim.url).host);
+      const b = (await app.router.invoke('batisimply.test')) as { ok: boolean; value: { ok: boolean } };
+      expect(b.ok && b.value.ok).toBe(true);
+      expect([...hosts()].some((h) => h === new URL(bs.apiUrl).host || h === new URL(bs.ssoUrl).host)).toBe(true);
+      await app.router.invoke('licence.check');
+      expect(licenceRequests).toBeGreaterThan(0);
+      expect(hosts()).toContain(new URL(licenceUrl).host);
+      expect(seen.every((x) => x.auth)).toBe(true);
+    } finally {
+      await app.dispose();
+      await new Promise<void>((r) => licenceServer.close(() => r()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
