@@ -142,13 +142,13 @@ describe('the service factory builds every client on the proxy setting', () => {
         licence: { provider: 'manager', serverUrl: licenceUrl, key: 'ABCD-2345-6789-WXYZ', publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString() },
       });
       const hosts = () => new Set(seen.map((x) => x.target));
-      const imports = (await app.router.invoke('imports.test')) as { ok: boolean; value: { ok: boolean; message: string } };
+      const imports = (await app.router.invoke('imports.test', undefined)) as { ok: boolean; value: { ok: boolean; message: string } };
       expect(imports.ok && imports.value.ok, JSON.stringify(imports)).toBe(true);
       expect(hosts()).toContain(new URL(sim.url).host);
-      const b = (await app.router.invoke('batisimply.test')) as { ok: boolean; value: { ok: boolean } };
+      const b = (await app.router.invoke('batisimply.test', undefined)) as { ok: boolean; value: { ok: boolean } };
       expect(b.ok && b.value.ok).toBe(true);
       expect([...hosts()].some((h) => h === new URL(bs.apiUrl).host || h === new URL(bs.ssoUrl).host)).toBe(true);
-      await app.router.invoke('licence.check');
+      await app.router.invoke('licence.check', undefined);
       expect(licenceRequests).toBeGreaterThan(0);
       expect(hosts()).toContain(new URL(licenceUrl).host);
       expect(seen.every((x) => x.auth)).toBe(true);
