@@ -181,6 +181,25 @@ describe('import agent faults: folders and Batigest', () => {
     for (const e of seeded) expect(e.marks).toHaveLength(1);
   });
 
+  it('cancelled while waiting for Batigest: the run ends « cancelled », the next one finishes without a second copy', async () => {
+    const [a] = h.sim.seed(1);
+    h.importer.mode = 'never';
+    const ctrl = new AbortController();
+    const running = h.run(undefined, ctrl.signal);
+    const name = `${a!.id}_${a!.fileName}`;
+    for (let i = 0; i < 400 && !existsSync(join(h.importDir, name)); i++) await new Promise((r) => setTimeout(r, 10));
+    ctrl.abort();
+    const run = await running;
+    expect(run.status).toBe('cancelled');
+    expect((await h.store.get(a!.id))?.state).toBe('handed');
+    h.importer.mode = 'consume';
+    const next = await h.run();
+    expect(next.status).toBe('succeeded');
+    expect(a!.status).toBe('synced');
+    expect(h.importer.consumed.get(name)).toBe(1);
+    expect(h.importer.appearances.get(name)).toBe(1);
+  });
+
   it('disk full while downloading: the cycle stops with « disque plein », no half file is left; it resumes once there is room', async () => {
     h.sim.seed(2);
     let full = 0;

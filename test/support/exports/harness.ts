@@ -35,7 +35,7 @@ export interface ImportsHarness {
   fs: ImportFs;
   /** Replaces the file operations (fault tests); `null` restores node:fs. */
   useFs(fs: ImportFs | null): void;
-  run(hooks?: SyncHooks): Promise<RunSummary>;
+  run(hooks?: SyncHooks, signal?: AbortSignal): Promise<RunSummary>;
   /** Every file under the temporary root, relative to it (nothing may be written outside work and import). */
   files(): string[];
   close(): Promise<void>;
@@ -97,7 +97,7 @@ export async function importsHarness(o: { importer?: ImporterMode; delayMs?: num
       return fs;
     },
     useFs: (f) => (fs = f ?? nodeImportFs),
-    run: async (hooks) => (await runtime(hooks).engine.runFlow('imports')),
+    run: async (hooks, signal) => runtime(hooks).engine.runFlow('imports', signal ? { signal } : {}),
     files: () => walk(root),
     close: async () => {
       importer.stop();
