@@ -18,6 +18,13 @@ export function ImportsCard({ software }: { software: string }) {
   const [busy, setBusy] = useState<string | null>(null);
   useEvent('sync:status', () => q.reload());
   const v: ImportsView | null = q.data;
+  if (!v && q.error) {
+    return (
+      <Card title={`Imports vers ${software}`} data-testid="card-imports">
+        <ErrorBanner message={q.error.message} onRetry={q.reload} />
+      </Card>
+    );
+  }
   if (!v || !v.enabled) return null;
 
   const retry = async (exportId: string) => {
