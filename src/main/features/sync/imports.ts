@@ -13,7 +13,7 @@ import type { Handlers } from '../../ipc/router.js';
 import { ImportStore } from '../../services/buffer/imports.js';
 import { JournalQueries } from '../../services/buffer/journal.js';
 import { activePause, nodeTimers, type Timers } from '../../services/scheduler/scheduler.js';
-import { importsText } from '../../services/sync/flows/imports/text.js';
+import { importsText } from '../../services/sync/journal-text.js';
 import type { AppContext } from '../types.js';
 import type { SyncJobs } from './jobs.js';
 import { toUiRun } from './ui.js';

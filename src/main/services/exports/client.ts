@@ -6,7 +6,7 @@
  */
 import { request, type Dispatcher } from 'undici';
 import type { ConnectionDiagnosis } from '../../../shared/domain.js';
-import { AppError, toAppError } from '../../../shared/errors.js';
+import { AppError, cancelledError, toAppError } from '../../../shared/errors.js';
 import type { ImportsSettings, ProxySettings } from '../../../shared/settings.js';
 import { createHttpDispatcher } from '../network/proxy.js';
 import { abortableSleep, backoffDelay, parseRetryAfter } from '../batisimply/retry.js';
@@ -192,7 +192,7 @@ export class ExportsClient implements ExportsPort {
         wait = parseRetryAfter(header(a.headers, 'retry-after'), (this.deps.now ?? Date.now)());
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
-        if (e.kind === 'cancelled') throw new AppError('CANCELLED', 'Opération annulée à votre demande.', { detail: 'exports: cancelled' });
+        if (e.kind === 'cancelled') throw cancelledError('Opération', 'exports: cancelled');
         failure = this.transportError(e);
       }
       if (!failure.retryable || attempt + 1 >= attempts) throw failure;
@@ -241,7 +241,7 @@ export class ExportsClient implements ExportsPort {
   }
 
   private transportError(e: TransportError): AppError {
-    if (e.kind === 'cancelled') return new AppError('CANCELLED', 'Opération annulée à votre demande.', { detail: 'exports: cancelled' });
+    if (e.kind === 'cancelled') return cancelledError('Opération', 'exports: cancelled');
     if (e.kind === 'truncated') return new AppError('EXPORTS_DOWNLOAD_CUT', "Le téléchargement depuis l'API d'export a été interrompu : il sera repris.", { detail: `${e.code}: ${e.message}`, retryable: true });
     if (e.kind === 'tls') return new AppError('EXPORTS_UNREACHABLE', `Le certificat de l'API d'export est refusé : vérifiez ${SCREEN} › Adresse de l'API.`, { detail: `${e.code}: ${e.message}` });
     const what = e.kind === 'timeout' ? 'ne répond pas à temps' : 'est injoignable';

@@ -6,6 +6,7 @@ import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../../../shared/errors.js';
 import type { ImportFs } from '../../../ports.js';
+import { importsText } from '../../journal-text.js';
 
 export const nodeImportFs: ImportFs = {
   mkdir: async (dir) => {
@@ -86,27 +87,28 @@ const errno = (e: unknown): string => String((e as { code?: unknown } | null)?.c
 /** A file-system failure as the user reads it: disk full, folder missing or read-only; otherwise null. */
 export function fsAppError(e: unknown, where: { folder: string; setting: string }): AppError | null {
   const code = errno(e);
-  const detail = `${code}: ${e instanceof Error ? e.message : String(e)}`;
+  const detail = [code, e instanceof Error ? e.message : String(e)].join(': ');
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new AppError('DISK_FULL', `Le disque du dossier ${where.folder} est plein : libérez de la place, le cycle reprendra où il s'est arrêté.`, { detail, cause: e });
+    return new AppError('DISK_FULL', importsText.diskFull(where.folder), { detail, cause: e });
   }
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new AppError('IMPORT_FOLDER_UNAVAILABLE', `Le dossier ${where.folder} est introuvable : vérifiez ${where.setting}.`, { detail, cause: e });
+    return new AppError('IMPORT_FOLDER_UNAVAILABLE', importsText.folderMissing(where.folder, where.setting), { detail, cause: e });
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EBUSY') {
-    return new AppError('IMPORT_FOLDER_UNAVAILABLE', `Le dossier ${where.folder} n'est pas accessible en écriture : vérifiez ses droits ou ${where.setting}.`, { detail, cause: e });
+    return new AppError('IMPORT_FOLDER_UNAVAILABLE', importsText.folderReadOnly(where.folder, where.setting), { detail, cause: e });
   }
   return null;
 }
 
 /** The connection test's check of Batigest's import folder: present and writable (nothing is written). */
 export async function testImportFolder(dir: string, sw: string): Promise<{ ok: boolean; code: string | null; message: string; details: Record<string, string> }> {
-  if (dir.trim() === '') return { ok: false, code: 'NOT_CONFIGURED', message: `Le dossier d'import de ${sw} n'est pas renseigné : Réglages › Imports › Dossier d'import.`, details: {} };
+  if (dir.trim() === '') return { ok: false, code: 'NOT_CONFIGURED', message: importsText.noImportFolder(sw), details: {} };
+  const full = path.resolve(dir);
   try {
-    await nodeImportFs.assertWritableDir(path.resolve(dir));
-    return { ok: true, code: null, message: `Le dossier d'import de ${sw} est accessible en écriture.`, details: { "Dossier d'import": path.resolve(dir) } };
+    await nodeImportFs.assertWritableDir(full);
+    return { ok: true, code: null, message: importsText.importFolderOk(sw), details: { [importsText.importFolderDetail]: full } };
   } catch (e) {
-    const err = fsAppError(e, { folder: path.resolve(dir), setting: "Réglages › Imports › Dossier d'import" });
-    return { ok: false, code: err?.code ?? 'IMPORT_FOLDER_UNAVAILABLE', message: err?.message ?? `Le dossier ${dir} n'est pas utilisable.`, details: {} };
+    const err = fsAppError(e, { folder: full, setting: importsText.importSetting });
+    return { ok: false, code: err?.code ?? 'IMPORT_FOLDER_UNAVAILABLE', message: err?.message ?? importsText.folderUnusable(full), details: {} };
   }
 }

@@ -19,7 +19,7 @@ import { DayLog } from './daylog.js';
 import { fsAppError, moveAtomic, WORK_FOLDERS, type WorkFolder } from './files.js';
 import { inside, partName } from './names.js';
 import { afterHanding, afterWithdrawing, planListing, timedOut, verifyDownload } from './plan.js';
-import { importsText } from './text.js';
+import { importsText } from '../../journal-text.js';
 
 export const importsFlow: FlowModule = {
   name: 'imports',
@@ -59,7 +59,7 @@ async function runImports(ctx: FlowContext): Promise<FlowOutcome> {
     try {
       return await cycle(c);
     } catch (e) {
-      await c.log.write('ERROR', `Cycle arrêté : ${toAppError(e).message}`);
+      await c.log.write('ERROR', importsText.log.stopped(toAppError(e).message));
       throw e;
     }
   } finally {
@@ -85,7 +85,7 @@ async function prepare(ctx: FlowContext, p: ImportsPorts, api: ExportsPort): Pro
 
 async function cycle(c: Cycle): Promise<FlowOutcome> {
   const { ctx } = c;
-  await c.log.write('INFO', `Début du cycle (poste ${c.agentId}).`);
+  await c.log.write('INFO', importsText.log.started(c.agentId));
   await ctx.progress('list', importsText.listing, 0, null, null);
   const listed = await c.api.listPending({
     limit: ctx.settings.imports.pollLimit,
@@ -108,7 +108,7 @@ async function cycle(c: Cycle): Promise<FlowOutcome> {
   await watch(c, open.filter((r) => r.state === 'handed'));
   const imported = ctx.counts.created;
   const message = imported + ctx.counts.failed + c.left === 0 && listed.length === 0 ? importsText.nothing : importsText.summary(imported, ctx.counts.failed, c.left);
-  await c.log.write('INFO', `Fin du cycle : ${message}`);
+  await c.log.write('INFO', importsText.log.ended(message));
   return { message, leftUndone: c.left > 0 };
 }
 
@@ -120,7 +120,7 @@ async function record(c: Cycle, listed: PendingExport[]): Promise<void> {
   for (const r of plan.refused) reject(c, r.key, r.reason);
   for (const e of plan.fresh) {
     await c.store.upsertSeen(e, c.agentId, ctx.runId, ctx.ports.clock.now());
-    await c.log.write('INFO', `Export ${e.exportId} en attente (${e.fileName}).`);
+    await c.log.write('INFO', importsText.log.seen(e.exportId, e.fileName));
     await ctx.checkpoint('imports:after-seen', e.exportId);
   }
   for (const id of plan.reack) {
@@ -139,7 +139,7 @@ async function record(c: Cycle, listed: PendingExport[]): Promise<void> {
 function reject(c: Cycle, key: string, reason: string): void {
   c.ctx.counts.skipped++;
   c.ctx.journal.push({ recordKey: `import:${key}`, action: 'skipped', reason });
-  void c.log.write('WARN', `Export ${key} ignoré : ${reason}`);
+  void c.log.write('WARN', importsText.log.ignored(key, reason));
 }
 
 const isFatal = (e: unknown): boolean => FATAL.has(toAppError(e).code);
@@ -154,7 +154,7 @@ async function guarded(c: Cycle, r: ImportRow, fn: () => Promise<void>): Promise
     c.left++;
     await c.store.noteAttempt(r.export_id, err.message, c.ctx.ports.clock.now());
     c.ctx.journal.push({ recordKey: `import:${r.export_id}`, action: 'failed', reason: importsText.downloadFailed(err.message) });
-    await c.log.write('WARN', `Export ${r.export_id} : ${err.message}`);
+    await c.log.write('WARN', importsText.log.step(r.export_id, err.message));
     c.ctx.ports.logger.warn('import step failed', { exportId: r.export_id, state: r.state, code: err.code, detail: err.detail });
   }
 }
@@ -239,17 +239,17 @@ async function downloadVerified(c: Cycle, r: ImportRow): Promise<string | null> 
     } catch (e) {
       await fs.unlink(aside).catch(() => undefined);
       if (toAppError(e).code !== 'EXPORTS_DOWNLOAD_CUT' || attempt === 3) throw e;
-      await c.log.write('WARN', `Export ${r.export_id} : téléchargement interrompu, nouvel essai.`);
+      await c.log.write('WARN', importsText.log.cut(r.export_id));
       continue;
     }
     mismatch = verifyDownload(r, { bytes, sha256: hash.digest('hex') });
     if (mismatch === null) {
       await inWork(c, () => fs.rename(aside, target));
       await inWork(c, () => fs.syncDir(path.dirname(target)));
-      await c.log.write('INFO', `Export ${r.export_id} téléchargé (${bytes} octets).`);
+      await c.log.write('INFO', importsText.log.downloaded(r.export_id, bytes));
       return null;
     }
-    await c.log.write('WARN', `Export ${r.export_id} : ${mismatch}`);
+    await c.log.write('WARN', importsText.log.step(r.export_id, mismatch));
     // The last bad file is kept (it goes to Errors with the export) for whoever looks into it.
     if (attempt === 3) await inWork(c, () => fs.rename(aside, target));
     else await fs.unlink(aside).catch(() => undefined);
@@ -311,7 +311,7 @@ async function handOver(c: Cycle, r: ImportRow): Promise<void> {
     await c.ctx.checkpoint('imports:after-handover', r.export_id);
   }
   await setState(c, r, 'handed', 'imports:after-handed', { handedAt: r.handed_at ?? c.ctx.ports.clock.now() });
-  await c.log.write('INFO', `Export ${r.export_id} déposé dans le dossier d'import (${r.import_name}).`);
+  await c.log.write('INFO', importsText.log.handed(r.export_id, r.import_name));
 }
 
 /** Waits until Batigest has taken each handed file (consumed → confirm) or its timeout has passed (withdraw → error). */
@@ -374,7 +374,7 @@ async function confirm(c: Cycle, r: ImportRow): Promise<void> {
   await setState(c, r, 'synced', 'imports:after-synced', { reason: null });
   c.ctx.counts.created++;
   c.ctx.journal.push({ recordKey: `import:${r.export_id}`, action: 'created', reason: importsText.imported(c.ctx.sw, r.import_name) });
-  await c.log.write('INFO', `Export ${r.export_id} importé et confirmé (archivé).`);
+  await c.log.write('INFO', importsText.log.synced(r.export_id));
 }
 
 /** failing → (take back the part) → mark-error → Errors → errored. */
@@ -391,6 +391,6 @@ async function reportError(c: Cycle, r: ImportRow): Promise<void> {
   await setState(c, r, 'errored', 'imports:after-errored', { reason });
   c.ctx.counts.failed++;
   c.ctx.journal.push({ recordKey: `import:${r.export_id}`, action: 'failed', reason });
-  await c.log.write('ERROR', `Export ${r.export_id} en erreur : ${reason}`);
+  await c.log.write('ERROR', importsText.log.errored(r.export_id, reason));
   c.p.onExportError?.({ exportId: r.export_id, fileName: r.import_name, reason });
 }

@@ -13,7 +13,7 @@
 import { cleanLabel } from '../../../../../shared/text.js';
 import type { ImportRow, NewImport } from '../../../buffer/imports.js';
 import type { PendingExport } from '../../../exports/client.js';
-import { importsText } from './text.js';
+import { importsText } from '../../journal-text.js';
 import { importNameOf, safeExportId } from './names.js';
 
 export interface ListingPlan {
