@@ -341,7 +341,7 @@ async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> 
   }
   if (s.imports.enabled) {
     const v = await call('imports.status');
-    io.out(`Imports (poste ${v.agentId}) : ${v.pending} en attente, ${count(v.importedToday, 'importé', 'importés')} aujourd'hui, ${v.erroredTotal} en erreur${v.lastRun ? ` ; dernier cycle ${v.lastRun.startedAt} — ${UI_STATUS_FR[v.lastRun.status]}` : ''}\n`);
+    io.out(`Imports (poste ${v.agentId}) : ${v.pending} en attente, ${count(v.importedToday, 'importé', 'importés')} aujourd’hui, ${v.erroredTotal} en erreur${v.lastRun ? ` ; dernier cycle ${v.lastRun.startedAt} — ${UI_STATUS_FR[v.lastRun.status]}` : ''}\n`);
   }
   const b = await call('buffer.status');
   for (const r of b.records) io.out(`${r.kind === 'devis' ? 'Devis' : 'Chantiers'} suivis : ${r.total} (${r.pushed} à jour, ${r.pending} en attente, ${r.errors} en erreur)\n`);

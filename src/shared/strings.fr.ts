@@ -245,11 +245,11 @@ export const fr = {
   },
   imports: {
     title: 'Imports vers Batigest',
-    /** The settings card: the screen the messages name (« Réglages › Imports › Clé de l'API »). */
+    /** The settings card: the screen the messages name (« Réglages › Imports › Clé de l’API »). */
     settingsTitle: 'Imports',
     networkTitle: 'Proxy et alertes',
     pending: 'En attente',
-    importedToday: "Importés aujourd'hui",
+    importedToday: "Importés aujourd’hui",
     errored: 'En erreur',
     lastCycle: 'Dernier cycle',
     never: 'Aucun cycle pour l’instant',
@@ -260,16 +260,16 @@ export const fr = {
     more: (n: number) => `… et ${count(n, 'autre', 'autres')} (voir le journal)`,
     agentId: 'Identifiant du poste',
     workDir: 'Dossier de travail',
-    importPath: "Dossier d'import",
-    apiUrl: "Adresse de l'API",
-    apiKey: "Clé de l'API",
-    enabled: "Activer le module d'import",
+    importPath: "Dossier d’import",
+    apiUrl: "Adresse de l’API",
+    apiKey: "Clé de l’API",
+    enabled: "Activer le module d’import",
     pollLimit: 'Exports par cycle',
-    timeout: "Délai d'import par Batigest (secondes)",
+    timeout: "Délai d’import par Batigest (secondes)",
     interval: 'Cycle (secondes)',
     wizardStep: 'Imports (facultatif)',
     wizardIntro:
-      "Le module d'import dépose dans le dossier d'import de Batigest les devis et bons de commande exportés par votre application (API d'export). Facultatif : vous pourrez l'activer plus tard dans Réglages › Imports.",
+      "Le module d’import dépose dans le dossier d’import de Batigest les devis et bons de commande exportés par votre application (API d’export). Facultatif\u00a0: vous pourrez l’activer plus tard dans Réglages › Imports.",
   },
   dashboard: {
     title: 'Tableau de bord',

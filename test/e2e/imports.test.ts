@@ -1,6 +1,6 @@
 /**
  * The import agent in Debian Chromium, through the web bridge, against the exports API simulator and a Batigest
- * importer: Réglages › Imports tests the connection (French diagnosis), the dashboard's « Imports vers Sage Batigest »
+ * importer: Réglages › Imports tests the connection (French diagnosis), the dashboard’s « Imports vers Sage Batigest »
  * card runs a cycle and shows imported today and the export Batigest did not take, with its reason; « Réessayer »
  * imports it once Batigest takes files again. (The licence has its own journeys: an accepting guard here.)
  */
@@ -46,7 +46,7 @@ describe('import agent (browser)', () => {
     await page.goto(`${stack.bridge.origin}/#/settings`);
     const card = page.getByTestId('settings-imports');
     await card.getByTestId('imports-test').click();
-    await expect.poll(() => card.textContent(), POLL).toContain("Connexion à l'API d'export réussie. 3 exports en attente.");
+    await expect.poll(() => card.textContent(), POLL).toContain("Connexion à l’API d’export réussie. 3 exports en attente.");
 
     await page.goto(`${stack.bridge.origin}/#/dashboard`);
     const imports = page.getByTestId('card-imports');
@@ -54,7 +54,7 @@ describe('import agent (browser)', () => {
     await expect.poll(() => imports.getByTestId('imports-today').textContent(), POLL).toBe('2');
     await expect.poll(() => imports.getByTestId('imports-errored').textContent(), POLL).toBe('1');
     const item = imports.locator('[data-export="EXP-0002"]');
-    await expect.poll(() => item.textContent(), POLL).toContain("n'a pas importé le fichier");
+    await expect.poll(() => item.textContent(), POLL).toContain("n’a pas importé le fichier");
     await stack.screenshot('imports-dashboard-error');
 
     importer.mode = 'consume';

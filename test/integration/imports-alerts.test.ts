@@ -58,7 +58,7 @@ const alertSettings = (patch: Partial<ReturnType<typeof defaultSettings>['alerts
   to: 'gerant@entreprise.fr, integrateur@exemple.fr',
   ...patch,
 });
-const error = { exportId: 'EXP-0042', fileName: 'EXP-0042_devis.xml', reason: "Sage Batigest n'a pas importé le fichier « EXP-0042_devis.xml » en 120 secondes." };
+const error = { exportId: 'EXP-0042', fileName: 'EXP-0042_devis.xml', reason: "Sage Batigest n’a pas importé le fichier « EXP-0042_devis.xml » en 120 secondes." };
 
 describe('e-mail alerts', () => {
   it('sends the error and the way out in French to every recipient, authenticated', async () => {

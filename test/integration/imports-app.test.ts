@@ -1,8 +1,8 @@
 /**
  * The import agent through the app, as the UI and the CLI reach it: imports.test (connection test in French),
  * sync.run { flow: 'imports' } and `connecteur sync --flow imports` (the same handler map), imports.status (pending,
- * imported today, in error with the reason), imports.retry (« Réessayer »), the journal's imports runs, and the
- * overview's « imports en erreur » (what the desktop notification policy reads).
+ * imported today, in error with the reason), imports.retry (« Réessayer »), the journal’s imports runs, and the
+ * overview’s « imports en erreur » (what the desktop notification policy reads).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,10 +57,10 @@ describe('import agent in the app', () => {
     sim.seed(3);
     const d = await call('imports.test');
     expect(d.ok, d.message).toBe(true);
-    expect(d.message).toBe("Connexion à l'API d'export réussie. 3 exports en attente. Le dossier d'import de Sage Batigest est accessible en écriture.");
+    expect(d.message).toBe("Connexion à l’API d’export réussie. 3 exports en attente. Le dossier d’import de Sage Batigest est accessible en écriture.");
     const bad = await call('imports.test', { override: { apiKey: 'mauvaise-cle' } });
     expect(bad.ok).toBe(false);
-    expect(bad.message).toContain("Réglages › Imports › Clé de l'API");
+    expect(bad.message).toContain("Réglages › Imports › Clé de l’API");
     const noFolder = await call('imports.test', { override: { batigestImportPath: path.join(dir, 'absent') } });
     expect(noFolder.ok).toBe(false);
     expect(noFolder.message).toContain('introuvable');
@@ -76,7 +76,7 @@ describe('import agent in the app', () => {
     expect(v.pending).toBe(0);
     expect(v.erroredTotal).toBe(1);
     expect(v.errored[0]!.exportId).toBe('EXP-0003');
-    expect(v.errored[0]!.reason).toContain("n'a pas importé le fichier");
+    expect(v.errored[0]!.reason).toContain("n’a pas importé le fichier");
     expect(v.agentId).toMatch(/^connecteur-pc-import-[0-9a-f]{8}$/);
     expect(v.lastRun?.id).toBe(r.runs![0]!.id);
     const journal = await call('journal.list', { flow: 'imports' });
@@ -94,7 +94,7 @@ describe('import agent in the app', () => {
     for (let i = 0; i < 200 && (await call('sync.status')).running; i++) await new Promise((res) => setTimeout(res, 50));
     expect(sim.exports.get('EXP-0003')!.status).toBe('synced');
     expect((await call('imports.status')).importedToday).toBe(3);
-    await expect(call('imports.retry', { exportId: 'EXP-0003' })).rejects.toThrow("n'est pas en erreur");
+    await expect(call('imports.retry', { exportId: 'EXP-0003' })).rejects.toThrow("n’est pas en erreur");
   });
 
   it('runs a cycle from the CLI through the same handler map', async () => {
@@ -115,7 +115,7 @@ describe('import agent in the app', () => {
     err = '';
     const statusIo: CliIo = { ...io, env: { CONNECTEUR_DATA_DIR: path.join(dir, 'data-status') } };
     expect(await runCli(['--settings', settingsFile, 'status'], statusIo, { runtime: { licence: allow } }), err + out).toBe(EXIT.OK);
-    expect(out).toMatch(/Imports \(poste connecteur-pc-cli-[0-9a-f]{8}\) : 0 en attente, 0 importé aujourd'hui, 0 en erreur/);
+    expect(out).toMatch(/Imports \(poste connecteur-pc-cli-[0-9a-f]{8}\) : 0 en attente, 0 importé aujourd’hui, 0 en erreur/);
     expect(out).toContain('Dernier cycle d’import : jamais');
   });
 });

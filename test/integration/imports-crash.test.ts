@@ -1,7 +1,7 @@
 /**
  * Kill test of the import agent: the CLI `sync --flow imports` runs as a child process (the real app, settings file,
  * remote buffer on the local PostgreSQL, the real exports client) against the exports API simulator and a Batigest
- * importer running in this process, and is killed with SIGKILL at the flow's checkpoints spread over the whole cycle
+ * importer running in this process, and is killed with SIGKILL at the flow’s checkpoints spread over the whole cycle
  * of an export (listing, recorded, downloaded, staged, part reserved, intent, copied, renamed into the import folder,
  * handed, consumed, mark-synced, archived, synced; and for an export Batigest never takes: withdraw intent,
  * withdrawn, mark-error, errored), at the first and at later exports, and after seeded delays. After each kill the
@@ -122,7 +122,7 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A fresh world for one kill point: the API's queue, the importer, the folders, the buffer's tables. */
+/** A fresh world for one kill point: the API’s queue, the importer, the folders, the buffer’s tables. */
 async function reset(i: number, embedded = false): Promise<{ env: Record<string, string>; importDir: string; workDir: string }> {
   importer?.stop();
   sim.reset();
@@ -172,10 +172,10 @@ function check(importDir: string, workDir: string): Check {
       lost++;
       problems.push(`${e.id} : statut ${e.status}, importé ${consumed} fois (attendu ${want})`);
     }
-    if (e.id === NEVER && !/n'a pas importé le fichier/.test(e.error ?? '')) problems.push(`${e.id} : raison ${e.error}`);
+    if (e.id === NEVER && !/n’a pas importé le fichier/.test(e.error ?? '')) problems.push(`${e.id} : raison ${e.error}`);
   }
   const left = readdirSync(importDir);
-  if (left.length) problems.push(`dossier d'import non vide : ${left.join(', ')}`);
+  if (left.length) problems.push(`dossier d’import non vide : ${left.join(', ')}`);
   const archived = readdirSync(join(workDir, 'Archive')).length;
   const errors = readdirSync(join(workDir, 'Errors'));
   if (archived !== EXPORTS - 1 || errors.length !== 1 || !errors[0]!.startsWith(NEVER)) problems.push(`Archive ${archived}, Errors ${errors.join(', ')}`);

@@ -1,7 +1,7 @@
 /**
  * Faults of the import agent, each one injected in the simulators or the file operations and each asserted to have
  * fired: the exports API down, 401, 429 with Retry-After, 5xx, a download cut half-way (once, and for good), a
- * checksum that does not match, Batigest's import folder missing or read-only, Batigest never taking the file
+ * checksum that does not match, Batigest’s import folder missing or read-only, Batigest never taking the file
  * (timeout → mark-error with a French reason, file in Errors, then « Réessayer »), a full disk, an unreadable export.
  */
 import { existsSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
@@ -29,7 +29,7 @@ describe('import agent faults: the exports API', () => {
     expect(h.sim.fired.down).toBeGreaterThan(0);
     expect(run.status).toBe('failed');
     expect(run.errorCode).toBe('EXPORTS_UNREACHABLE');
-    expect(run.message).toContain("L'API d'export est injoignable");
+    expect(run.message).toContain("L’API d’export est injoignable");
     expect(run.message).toContain('Réglages › Imports › Adresse de l');
     expect(h.importer.appearances.size).toBe(0);
   });
@@ -41,7 +41,7 @@ describe('import agent faults: the exports API', () => {
     expect(h.sim.fired['401']).toBe(1);
     expect(run.status).toBe('failed');
     expect(run.errorCode).toBe('EXPORTS_AUTH_FAILED');
-    expect(run.message).toContain("Réglages › Imports › Clé de l'API");
+    expect(run.message).toContain("Réglages › Imports › Clé de l’API");
   });
 
   it('429 with Retry-After: waits what the API asks, then goes on', async () => {
@@ -92,7 +92,7 @@ describe('import agent faults: the exports API', () => {
     expect(h.sim.fired.checksum).toBeGreaterThan(0);
     expect(run.status).toBe('partial');
     expect(a!.status).toBe('error');
-    expect(a!.error).toContain("ne correspond pas à l'empreinte");
+    expect(a!.error).toContain("ne correspond pas à l’empreinte");
     expect(h.importer.appearances.has(`${a!.id}_${a!.fileName}`)).toBe(false);
     expect(readdirSync(join(h.workDir, 'Errors'))).toEqual([`${a!.id}_${a!.fileName}`]);
     expect(b!.status).toBe('synced');
@@ -110,13 +110,13 @@ describe('import agent faults: the exports API', () => {
 });
 
 describe('import agent faults: folders and Batigest', () => {
-  it("Batigest's import folder missing: the cycle stops before handing over, nothing is created outside; it resumes once the folder is back", async () => {
+  it("Batigest’s import folder missing: the cycle stops before handing over, nothing is created outside; it resumes once the folder is back", async () => {
     h.sim.seed(3);
     rmSync(h.importDir, { recursive: true });
     const run = await h.run();
     expect(run.status).toBe('failed');
     expect(run.errorCode).toBe('IMPORT_FOLDER_UNAVAILABLE');
-    expect(run.message).toContain("Réglages › Imports › Dossier d'import");
+    expect(run.message).toContain("Réglages › Imports › Dossier d’import");
     expect(existsSync(h.importDir)).toBe(false);
     expect((await h.store.listAll()).map((r) => r.state)).toEqual(['staged', 'staged', 'staged']);
     mkdirSync(h.importDir);
@@ -125,7 +125,7 @@ describe('import agent faults: folders and Batigest', () => {
     expect(next.counts.created).toBe(3);
   });
 
-  it("Batigest's import folder read-only: the cycle says so, the exports wait", async () => {
+  it("Batigest’s import folder read-only: the cycle says so, the exports wait", async () => {
     h.sim.seed(2);
     let refused = 0;
     const readOnly: ImportFs = {
@@ -142,7 +142,7 @@ describe('import agent faults: folders and Batigest', () => {
     const run = await h.run();
     expect(refused).toBe(1);
     expect(run.status).toBe('failed');
-    expect(run.message).toContain("n'est pas accessible en écriture");
+    expect(run.message).toContain("n’est pas accessible en écriture");
     expect(h.importer.appearances.size).toBe(0);
     h.useFs(null);
     expect((await h.run()).counts.created).toBe(2);
@@ -156,7 +156,7 @@ describe('import agent faults: folders and Batigest', () => {
     expect(run.status).toBe('partial');
     expect(run.counts.failed).toBe(1);
     expect(a!.status).toBe('error');
-    expect(a!.error).toMatch(/^Sage Batigest n'a pas importé le fichier « EXP-0001_devis-EXP-0001\.xml » en 1 seconde/);
+    expect(a!.error).toMatch(/^Sage Batigest n’a pas importé le fichier « EXP-0001_devis-EXP-0001\.xml » en 1 seconde/);
     expect(readdirSync(h.importDir)).toEqual([]);
     expect(readdirSync(join(h.workDir, 'Errors'))).toEqual([`${a!.id}_${a!.fileName}`]);
     expect(h.alerts.map((x) => x.exportId)).toEqual([a!.id]);

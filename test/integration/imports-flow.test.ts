@@ -71,7 +71,7 @@ describe('import agent: one cycle against the simulators', () => {
     expect(existsSync(join(h.root, 'donnees', 'imports', 'Archive'))).toBe(true);
   });
 
-  it("leaves another PC's export in progress alone (its files are in that PC's folders)", async () => {
+  it("leaves another PC’s export in progress alone (its files are in that PC’s folders)", async () => {
     const [mine, theirs] = h.sim.seed(2);
     await h.store.upsertSeen({ exportId: theirs!.id, docType: 'devis', fileName: theirs!.fileName, importName: `${theirs!.id}_${theirs!.fileName}`, size: null, checksum: null }, 'autre-poste', 'run-x', new Date());
     await h.store.setState(theirs!.id, 'handed', { now: new Date(), runId: 'run-x', handedAt: new Date() });

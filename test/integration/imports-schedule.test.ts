@@ -1,5 +1,5 @@
 /**
- * The import agent's own cycle: with the schedule and the module on, a cycle is planned every
+ * The import agent’s own cycle: with the schedule and the module on, a cycle is planned every
  * imports.intervalSeconds, runs as a scheduled run of the 'imports' flow when its timer fires, and the next one is
  * planned; off (module or schedule), nothing is planned. Timers are injected (no waiting).
  */
@@ -62,7 +62,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe("the import agent's cycle", () => {
+describe("the import agent’s cycle", () => {
   it('is planned only with the schedule and the module on, runs when due, and plans the next one', async () => {
     const importTimers = () => timers.filter((t) => t.ms === 120_000);
     expect(importTimers()).toHaveLength(0);

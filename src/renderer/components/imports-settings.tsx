@@ -1,7 +1,7 @@
 /**
- * Réglages › Imports (import agent, optional module): the exports API (address, key, this PC's agent id), Batigest's
+ * Réglages › Imports (import agent, optional module): the exports API (address, key, this PC’s agent id), Batigest’s
  * import folder, the work folder, the cycle; « Tester » (imports.test, the values typed, nothing saved) and
- * « Enregistrer ». Also the wizard's optional step.
+ * « Enregistrer ». Also the wizard’s optional step.
  */
 import { useState } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
@@ -61,7 +61,7 @@ export function ImportsSettingsCard({ view, onSaved, headingLevel = 2 }: { view:
     if (timeout === null) errs.timeout = 'Indiquez un nombre de secondes entre 1 et 3600.';
     if (interval === null) errs.interval = 'Indiquez un nombre de secondes entre 30 et 86400.';
     if (d.enabled && !/^https?:\/\/\S+$/i.test(d.apiUrl.trim())) errs.apiUrl = 'Indiquez une adresse qui commence par https:// (ou http://).';
-    if (d.enabled && !d.batigestImportPath.trim()) errs.batigestImportPath = "Indiquez le dossier d'import de Batigest.";
+    if (d.enabled && !d.batigestImportPath.trim()) errs.batigestImportPath = "Indiquez le dossier d’import de Batigest.";
     setFieldErrors(errs);
     if (Object.keys(errs).length > 0) return null;
     return {
@@ -103,7 +103,7 @@ export function ImportsSettingsCard({ view, onSaved, headingLevel = 2 }: { view:
       <Switch id="imp-enabled" label={fr.imports.enabled} checked={d.enabled} onChange={(v) => setD({ ...d, enabled: v })} />
       <Field id="imp-url" label={fr.imports.apiUrl} value={d.apiUrl} onChange={set('apiUrl')} error={fieldErrors.apiUrl ?? null} placeholder="https://votre-app.exemple.fr" />
       <SecretField id="imp-key" label={fr.imports.apiKey} saved={saved} value={d.apiKey} onChange={set('apiKey')} />
-      <Field id="imp-agent" label={fr.imports.agentId} value={d.agentId} onChange={set('agentId')} placeholder={status.data?.defaultAgentId ?? ''} help="Vide : l'identifiant généré pour ce poste." />
+      <Field id="imp-agent" label={fr.imports.agentId} value={d.agentId} onChange={set('agentId')} placeholder={status.data?.defaultAgentId ?? ''} help="Vide : l’identifiant généré pour ce poste." />
       <Field id="imp-folder" label={fr.imports.importPath} value={d.batigestImportPath} onChange={set('batigestImportPath')} error={fieldErrors.batigestImportPath ?? null} placeholder="C:\Program Files\Sage\Batigest\Import" />
       <Field id="imp-work" label={fr.imports.workDir} value={d.workDir} onChange={set('workDir')} placeholder={status.data?.workDir ?? ''} help="Vide : le dossier imports des données du connecteur (Downloads, ToImport, Archive, Errors, Logs)." />
       <Field id="imp-limit" label={fr.imports.pollLimit} value={d.pollLimit} onChange={set('pollLimit')} error={fieldErrors.pollLimit ?? null} inputMode="numeric" />

@@ -1,4 +1,4 @@
-/** The import agent's pure parts: Windows-safe names, the listing against the buffer, the recovery decisions. */
+/** The import agent’s pure parts: Windows-safe names, the listing against the buffer, the recovery decisions. */
 import { describe, expect, it } from 'vitest';
 import type { ImportRow } from '../../../src/main/services/buffer/imports.js';
 import { importNameOf, inside, partName, safeExportId, safeFileName } from '../../../src/main/services/sync/flows/imports/names.js';
@@ -87,6 +87,6 @@ describe('recovery decisions', () => {
     expect(timedOut(null, new Date(), 1)).toBe(false);
     expect(verifyDownload({ size: 10, checksum: 'ab' }, { bytes: 10, sha256: 'ab' })).toBeNull();
     expect(verifyDownload({ size: 10, checksum: null }, { bytes: 9, sha256: 'x' })).toContain('9 octets au lieu de 10');
-    expect(verifyDownload({ size: null, checksum: 'ab' }, { bytes: 9, sha256: 'cd' })).toContain("l'empreinte");
+    expect(verifyDownload({ size: null, checksum: 'ab' }, { bytes: 9, sha256: 'cd' })).toContain("l’empreinte");
   });
 });

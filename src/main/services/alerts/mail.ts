@@ -1,6 +1,6 @@
 /**
  * E-mail alerts over SMTP (nodemailer): an export in error is told, with the reason and the way out, to the
- * addresses of Réglages › Alertes. Off unless `alerts.emailEnabled` and a server and recipients are set. A mail that
+ * addresses of Réglages › Proxy et alertes. Off unless `alerts.emailEnabled` and a server and recipients are set. A mail that
  * cannot be sent is logged (never fails the cycle). The SMTP password is a secret: never logged.
  */
 import nodemailer from 'nodemailer';
@@ -19,14 +19,14 @@ export interface MailAlerts {
   exportError(e: ExportErrorAlert, software: string): Promise<boolean>;
 }
 
-/** The alert's subject and text, in French. Pure. */
+/** The alert’s subject and text, in French. Pure. */
 export function exportErrorMail(e: ExportErrorAlert, software: string, machine: string): { subject: string; text: string } {
   return {
     subject: `Connecteur ${software} : export ${e.exportId} en erreur`,
     text: [
       `Bonjour,`,
       ``,
-      `Sur le poste ${machine}, l'export ${e.exportId} (fichier « ${e.fileName} ») n'a pas pu être importé dans ${software}.`,
+      `Sur le poste ${machine}, l’export ${e.exportId} (fichier « ${e.fileName} ») n’a pas pu être importé dans ${software}.`,
       ``,
       `Raison : ${e.reason}`,
       ``,

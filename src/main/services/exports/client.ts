@@ -1,5 +1,5 @@
 /**
- * The exports API client (import agent, seed 003): the pending listing, the download of an export's file, the
+ * The exports API client (import agent, seed 003): the pending listing, the download of an export’s file, the
  * mark-synced / mark-error acknowledgements and the status endpoint (connection test). Every path is in paths.ts.
  * Timeouts per request, retries of transient failures (network, 429, 5xx) with exponential backoff and jitter,
  * honouring Retry-After. Every answer is read with zod; errors are typed AppErrors naming the screen and field.
@@ -45,7 +45,7 @@ export interface ExportsClientDeps {
   logger: Logger;
   /** undici dispatcher (not closed by the client); by default the client builds its own from `proxy` and closes it. */
   dispatcher?: Dispatcher;
-  /** The connector's proxy setting (settings.proxy). */
+  /** The connector’s proxy setting (settings.proxy). */
   proxy?: ProxySettings;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -88,7 +88,7 @@ export class ExportsClient implements ExportsPort {
     for (const raw of list.data) {
       const e = pendingExportSchema.safeParse(raw);
       if (e.success) out.push(e.data);
-      else o.onInvalid?.({ id: idOf(raw), reason: "Export illisible envoyé par l'API (identifiant ou champs manquants) : il est ignoré." });
+      else o.onInvalid?.({ id: idOf(raw), reason: "Export illisible envoyé par l’API (identifiant ou champs manquants) : il est ignoré." });
     }
     return out;
   }
@@ -120,7 +120,7 @@ export class ExportsClient implements ExportsPort {
       }
       return { bytes };
     } catch (err) {
-      // The sink's own failure (disk full, folder gone) is the caller's to name.
+      // The sink’s own failure (disk full, folder gone) is the caller’s to name.
       if (err instanceof AppError || (sinkFailure !== undefined && err === sinkFailure)) throw err;
       throw this.transportError(classify(err, timeout.aborted, opts.signal?.aborted === true, phase));
     }
@@ -144,7 +144,7 @@ export class ExportsClient implements ExportsPort {
       if (st.data.errors !== undefined) details['En erreur'] = String(st.data.errors);
       const n = st.data.pending;
       const waiting = n === undefined ? '' : n === 0 ? ' Aucun export en attente.' : n === 1 ? ' 1 export en attente.' : ` ${n} exports en attente.`;
-      return { ok: true, code: null, message: `Connexion à l'API d'export réussie.${waiting}`, details };
+      return { ok: true, code: null, message: `Connexion à l’API d’export réussie.${waiting}`, details };
     } catch (e) {
       const err = toAppError(e);
       return { ok: false, code: err.code, message: err.message, details: { 'Identifiant du poste': agentId } };
@@ -158,11 +158,11 @@ export class ExportsClient implements ExportsPort {
   // ------------------------------------------------------------------ internals
 
   private headers(json = false): Record<string, string> {
-    if (this.s.apiUrl.trim() === '') throw new AppError('NOT_CONFIGURED', `L'adresse de l'API d'export n'est pas renseignée : ${SCREEN} › Adresse de l'API.`);
+    if (this.s.apiUrl.trim() === '') throw new AppError('NOT_CONFIGURED', `L’adresse de l’API d’export n’est pas renseignée : ${SCREEN} › Adresse de l’API.`);
     return { accept: 'application/json, */*', [EXPORTS_AUTH_HEADER]: this.s.apiKey, ...(json ? { 'content-type': 'application/json' } : {}) };
   }
 
-  /** The listing's download address, resolved on the API's URL; another origin is refused (the key goes only to the API). */
+  /** The listing’s download address, resolved on the API’s URL; another origin is refused (the key goes only to the API). */
   private downloadUrl(e: PendingExport): string {
     const base = exportsUrl(this.s.apiUrl, '');
     if (!e.downloadUrl) return exportsUrl(this.s.apiUrl, EXPORTS_PATHS.download(e.id));
@@ -173,7 +173,7 @@ export class ExportsClient implements ExportsPort {
       throw badResponse(`unreadable download address for ${e.id}`);
     }
     if (u.origin !== new URL(base).origin) {
-      throw new AppError('EXPORTS_BAD_RESPONSE', `L'API d'export donne pour l'export ${e.id} une adresse de téléchargement sur un autre serveur (${u.host}) : elle est refusée, la clé de l'API n'est envoyée qu'à ${SCREEN} › Adresse de l'API.`, { detail: u.href });
+      throw new AppError('EXPORTS_BAD_RESPONSE', `L’API d’export donne pour l’export ${e.id} une adresse de téléchargement sur un autre serveur (${u.host}) : elle est refusée, la clé de l’API n’est envoyée qu’à ${SCREEN} › Adresse de l’API.`, { detail: u.href });
     }
     return u.href;
   }
@@ -229,23 +229,23 @@ export class ExportsClient implements ExportsPort {
   private httpError(a: Answer, what: 'read' | 'write' | 'download'): AppError {
     const detail = `HTTP ${a.status}: ${a.text.slice(0, 300)}`;
     if (a.status === 401 || a.status === 403) {
-      return new AppError('EXPORTS_AUTH_FAILED', `L'API d'export refuse la clé (HTTP ${a.status}) : vérifiez ${SCREEN} › Clé de l'API.`, { detail });
+      return new AppError('EXPORTS_AUTH_FAILED', `L’API d’export refuse la clé (HTTP ${a.status}) : vérifiez ${SCREEN} › Clé de l’API.`, { detail });
     }
-    if (a.status === 429) return new AppError('EXPORTS_RATE_LIMITED', "L'API d'export limite les appels (trop de requêtes) : nouvel essai au prochain cycle.", { detail, retryable: true });
-    if (a.status >= 500) return new AppError('EXPORTS_SERVER_ERROR', `L'API d'export est en erreur (HTTP ${a.status}) : nouvel essai au prochain cycle.`, { detail, retryable: true });
+    if (a.status === 429) return new AppError('EXPORTS_RATE_LIMITED', "L’API d’export limite les appels (trop de requêtes) : nouvel essai au prochain cycle.", { detail, retryable: true });
+    if (a.status >= 500) return new AppError('EXPORTS_SERVER_ERROR', `L’API d’export est en erreur (HTTP ${a.status}) : nouvel essai au prochain cycle.`, { detail, retryable: true });
     if (a.status === 404) {
-      const msg = what === 'read' ? `L'API d'export est introuvable à cette adresse (HTTP 404) : vérifiez ${SCREEN} › Adresse de l'API.` : "L'export est introuvable sur l'API d'export (HTTP 404).";
+      const msg = what === 'read' ? `L’API d’export est introuvable à cette adresse (HTTP 404) : vérifiez ${SCREEN} › Adresse de l’API.` : "L’export est introuvable sur l’API d’export (HTTP 404).";
       return new AppError('EXPORTS_NOT_FOUND', msg, { detail });
     }
-    return new AppError('EXPORTS_BAD_RESPONSE', `L'API d'export a refusé la demande (HTTP ${a.status}).`, { detail });
+    return new AppError('EXPORTS_BAD_RESPONSE', `L’API d’export a refusé la demande (HTTP ${a.status}).`, { detail });
   }
 
   private transportError(e: TransportError): AppError {
     if (e.kind === 'cancelled') return cancelledError('Opération', 'exports: cancelled');
-    if (e.kind === 'truncated') return new AppError('EXPORTS_DOWNLOAD_CUT', "Le téléchargement depuis l'API d'export a été interrompu : il sera repris.", { detail: `${e.code}: ${e.message}`, retryable: true });
-    if (e.kind === 'tls') return new AppError('EXPORTS_UNREACHABLE', `Le certificat de l'API d'export est refusé : vérifiez ${SCREEN} › Adresse de l'API.`, { detail: `${e.code}: ${e.message}` });
+    if (e.kind === 'truncated') return new AppError('EXPORTS_DOWNLOAD_CUT', "Le téléchargement depuis l’API d’export a été interrompu : il sera repris.", { detail: `${e.code}: ${e.message}`, retryable: true });
+    if (e.kind === 'tls') return new AppError('EXPORTS_UNREACHABLE', `Le certificat de l’API d’export est refusé : vérifiez ${SCREEN} › Adresse de l’API.`, { detail: `${e.code}: ${e.message}` });
     const what = e.kind === 'timeout' ? 'ne répond pas à temps' : 'est injoignable';
-    return new AppError('EXPORTS_UNREACHABLE', `L'API d'export ${what} : vérifiez ${SCREEN} › Adresse de l'API et le réseau (proxy).`, { detail: `${e.code}: ${e.message}`, retryable: true });
+    return new AppError('EXPORTS_UNREACHABLE', `L’API d’export ${what} : vérifiez ${SCREEN} › Adresse de l’API et le réseau (proxy).`, { detail: `${e.code}: ${e.message}`, retryable: true });
   }
 }
 
@@ -258,7 +258,7 @@ function parseJson(text: string): unknown {
 }
 
 function badResponse(detail: string): AppError {
-  return new AppError('EXPORTS_BAD_RESPONSE', "L'API d'export a envoyé une réponse illisible.", { detail });
+  return new AppError('EXPORTS_BAD_RESPONSE', "L’API d’export a envoyé une réponse illisible.", { detail });
 }
 
 function idOf(raw: unknown): string | null {
