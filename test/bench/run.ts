@@ -46,6 +46,8 @@ interface Measure extends ChildResult {
   tokenRequests: number;
   bsWrites: number;
   tdsRequests: number;
+  /** CPU of this process (the simulators: SQL Server over PGlite, BatiSimply) during the measured part, ms. */
+  simulatorsCpuMs: number;
 }
 
 // =============================================================================================== parent side
@@ -68,7 +70,9 @@ function recordsOf(id: ScenarioId, nCh: number, nSlots: number): number {
   return id === 'a' ? nCh : id === 'b' ? nCh + nSlots : nSlots;
 }
 
-function runChild(childFile: string, cfg: ChildConfig, onReady: () => void): Promise<ChildResult> {
+function runChild(childFile: string, cfg: ChildConfig, onReady: () => void): Promise<ChildResult & { simulatorsCpuMs: number }> {
+  let c0: NodeJS.CpuUsage | null = null;
+  let simulatorsCpuMs = 0;
   return new Promise((res, rej) => {
     const c = fork(childFile, ['--child'], { execArgv: process.env.BENCH_CHILD_NODE_OPTIONS ? process.env.BENCH_CHILD_NODE_OPTIONS.split(' ') : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: ChildResult | null = null;
@@ -76,11 +80,16 @@ function runChild(childFile: string, cfg: ChildConfig, onReady: () => void): Pro
       if (m.t === 'hello') c.send(cfg);
       else if (m.t === 'ready') {
         onReady();
+        c0 = process.cpuUsage();
         c.send('go');
-      } else if (m.t === 'done' && m.result) result = m.result;
+      } else if (m.t === 'done' && m.result) {
+        result = m.result;
+        const d = process.cpuUsage(c0 ?? undefined);
+        simulatorsCpuMs = (d.user + d.system) / 1000;
+      }
     });
     c.on('error', rej);
-    c.on('exit', (code) => (result ? res(result) : rej(new Error(`child ${cfg.contender}/${cfg.scenario} exited with ${code}`))));
+    c.on('exit', (code) => (result ? res({ ...result, simulatorsCpuMs }) : rej(new Error(`child ${cfg.contender}/${cfg.scenario} exited with ${code}`))));
   });
 }
 
@@ -250,7 +259,7 @@ async function main(): Promise<void> {
     if (!r.baseline) {
       const line =
         `${TITLES[id]} — moteur seul : ${fmtMs(e.wallMs)} (borne ${fmtMs(eBound)}, rapport ${fmtBoundRatio(e.wallMs, eBound)}), ` +
-        `CPU ${fmtCpu(e)} (${fmtPerRecord(e)} par enregistrement, ${e.records} enregistrements), ` +
+        `CPU ${fmtCpu(e)} (${fmtPerRecord(e)} par enregistrement, ${e.records} enregistrements ; simulateurs ${fmtMs(e.simulatorsCpuMs)}), ` +
         `${e.apiCalls} appels API (${e.bsWrites} écritures), ${e.sqlRoundTrips} allers-retours SQL, ${e.suiviWrites} écritures SuiviMO, pic mémoire ${fmtPeak(e)}\n  ${e.detail}`;
       console.log(line + '\n');
       verdicts.push(`(${id}) pic mémoire moteur < 400 Mo : ${e.maxRssMb < 400 ? 'OK' : 'NON'} (${Math.round(e.maxRssMb)} Mo)`);
@@ -265,6 +274,7 @@ async function main(): Promise<void> {
       `  ${'borne (API)'.padEnd(22)}${fmtMs(eBound).padStart(14)}${fmtMs(bBound).padStart(14)}${''.padStart(10)}`,
       `  ${'durée / borne'.padEnd(22)}${fmtBoundRatio(e.wallMs, eBound).padStart(14)}${fmtBoundRatio(b.wallMs, bBound).padStart(14)}${''.padStart(10)}`,
       `  ${'CPU (user+sys)'.padEnd(22)}${fmtCpu(e).padStart(14)}${fmtCpu(b).padStart(14)}${ratio(b.cpuUserMs + b.cpuSystemMs, e.cpuUserMs + e.cpuSystemMs).padStart(10)}`,
+      `  ${'CPU des simulateurs'.padEnd(22)}${fmtMs(e.simulatorsCpuMs).padStart(14)}${fmtMs(b.simulatorsCpuMs).padStart(14)}${''.padStart(10)}`,
       `  ${'CPU par enregistrement'.padEnd(22)}${fmtPerRecord(e).padStart(14)}${fmtPerRecord(b).padStart(14)}${''.padStart(10)}`,
       `  ${'appels API'.padEnd(22)}${String(e.apiCalls).padStart(14)}${String(b.apiCalls).padStart(14)}${ratio(b.apiCalls, e.apiCalls).padStart(10)}`,
       `  ${'écritures API'.padEnd(22)}${String(e.bsWrites).padStart(14)}${String(b.bsWrites).padStart(14)}${ratio(b.bsWrites, e.bsWrites).padStart(10)}`,
