@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
+import { LATEST_BUFFER_VERSION as latest } from '../../src/main/services/buffer/migrations.js';
 import { buildRenderer, E2E_TEST_MS, POLL, SCREENSHOT_DIR, startStack, type Stack } from './harness.js';
 
 /** A screenshot of one card (the settings page is too tall to review whole). */
@@ -100,7 +101,7 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
     await card.getByTestId('maint-verify').click();
     const check = card.getByTestId('buffer-check');
     await check.waitFor();
-    expect(await check.textContent()).toContain('Schéma version 3 (attendue 3)');
+    expect(await check.textContent()).toContain(`Schéma version ${latest} (attendue ${latest})`);
     expect(await check.locator('li[data-check=orphan-slot-keys]').textContent()).toContain('Aucune clé SuiviMO sans son créneau.');
 
     const forget = card.getByRole('button', { name: "Oublier l'état" });

@@ -177,10 +177,14 @@ CREATE INDEX IF NOT EXISTS maintenance_log_at ON maintenance_log (at DESC);
 -- The runs table journals every flow (push, hours, and the flows added since): the list of names lives in the
 -- code (FlowName); the buffer only keeps the name well-formed.
 ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_flow_check;
+ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_flow_name;
 ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}$');
 `,
   },
 ];
+
+/** The schema version this build of the connector brings (the highest migration). */
+export const LATEST_BUFFER_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */
 export async function migrate(db: BufferDb): Promise<number[]> {
