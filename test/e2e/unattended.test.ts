@@ -104,7 +104,7 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
     expect(await check.textContent()).toContain(`Schéma version ${latest} (attendue ${latest})`);
     expect(await check.locator('li[data-check=orphan-slot-keys]').textContent()).toContain('Aucune clé SuiviMO sans son créneau.');
 
-    const forget = card.getByRole('button', { name: "Oublier l'état" });
+    const forget = card.getByRole('button', { name: 'Oublier l’état' });
     expect(await forget.isDisabled()).toBe(true);
     await card.getByLabel('Pour confirmer, tapez OUBLIER').fill('oublier');
     expect(await forget.isDisabled()).toBe(false);
@@ -126,7 +126,7 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
 
     const support = page.getByTestId('settings-support');
     await support.getByTestId('export-diagnostic').click();
-    await support.getByRole('status').filter({ hasText: /Diagnostic enregistré : diagnostic-PC-ACCUEIL-\d{8}-\d{6}\.zip \(\d+ Ko\)\./ }).waitFor();
+    await support.getByRole('status').filter({ hasText: /Diagnostic enregistré\s: diagnostic-PC-ACCUEIL-\d{8}-\d{6}\.zip \(\d+ Ko\)\./ }).waitFor();
     expect(fs.readdirSync(path.join(stack.dataDir, 'diagnostics')).filter((f) => f.endsWith('.zip'))).toHaveLength(1);
     // Through the web bridge nothing opens a folder: the path is shown instead.
     await support.getByTestId('open-logs').click();
