@@ -169,13 +169,13 @@ export const connectionDiagnosisSchema = z.object({
 });
 export type ConnectionDiagnosis = z.infer<typeof connectionDiagnosisSchema>;
 
-export const syncFlowSchema = z.enum(['push', 'hours', 'chantiers-back', 'all']);
+export const syncFlowSchema = z.enum(['push', 'hours', 'imports', 'chantiers-back', 'all']);
 export type SyncFlow = z.infer<typeof syncFlowSchema>;
 
 /** Progress of a long operation, sent as an event to the renderer and drawn as a bar in the CLI. */
 export const progressEventSchema = z.object({
   runId: z.string(),
-  flow: z.enum(['push', 'hours', 'chantiers-back']),
+  flow: z.enum(['push', 'hours', 'imports', 'chantiers-back']),
   phase: z.string(),
   /** French label of the phase. */
   label: z.string(),

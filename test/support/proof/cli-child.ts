@@ -5,6 +5,7 @@
  *
  *  - CONNECTEUR_TEST_CRASH_AT=<checkpoint>:<n> — at the n-th time the engine reaches that checkpoint the
  *    process prints `CRASH <checkpoint> <n>` and sends itself SIGKILL (no cleanup, no finally, no flush);
+ *  - CONNECTEUR_TEST_IMPORTS_POLL_MS — how often the import agent looks at Batigest's import folder (ms);
  *  - CONNECTEUR_TEST_CLOCK_OFFSET_MS — the run's clock is shifted (a restart "later": the lease of the
  *    killed process has expired, as it would have when a user restarts after a crash);
  *  - the licence check is replaced by an accepting stub (the licence service has its own tests; the crash
@@ -86,9 +87,10 @@ async function killingBuffer(spec: string | undefined): Promise<BufferStore | un
 const offset = Number(process.env.CONNECTEUR_TEST_CLOCK_OFFSET_MS ?? 0);
 const hooks = crashHooks(process.env.CONNECTEUR_TEST_CRASH_AT);
 const buffer = await killingBuffer(process.env.CONNECTEUR_TEST_KILL_BUFFER_TX);
+const pollMs = process.env.CONNECTEUR_TEST_IMPORTS_POLL_MS ? Number(process.env.CONNECTEUR_TEST_IMPORTS_POLL_MS) : undefined;
 const code = await runCli(process.argv.slice(2), undefined, {
   clock: { now: () => new Date(Date.now() + offset) },
-  runtime: { licence: { assertSyncAllowed: async () => undefined }, ...(buffer ? { buffer } : {}) },
+  runtime: { licence: { assertSyncAllowed: async () => undefined }, ...(buffer ? { buffer } : {}), ...(pollMs !== undefined ? { importsPollMs: pollMs } : {}) },
   ...(hooks ? { hooks } : {}),
 });
 await buffer?.db.close().catch(() => undefined);

@@ -8,6 +8,7 @@
  *   overview.ts  status.overview and the 'status:overview' event (the facts of the connector's state)
  *   maintenance.ts maintenance.verify / recompare / purgeJournal / forget / log
  *   diagnostics.ts diagnostics.export / reveal / openLogFolder
+ *   imports.ts   imports.status / retry and the import agent's own cycle (flow 'imports')
  */
 import type { AppFeature, AppFeatureInstance, DesktopOpener } from '../types.js';
 import type { Timers } from '../../services/scheduler/scheduler.js';
@@ -20,6 +21,7 @@ import { maintenanceHandlers } from './maintenance.js';
 import { mappingHandlers } from './mapping.js';
 import { runHandlers } from './runs.js';
 import { overviewParts } from './overview.js';
+import { importsParts } from './imports.js';
 import { scheduleParts } from './schedule.js';
 
 export { csvCell, toCsv } from './ui.js';
@@ -46,6 +48,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       run: opts.schedule !== false,
       onAttempt: (error) => overview?.noteAttempt(error),
     });
+    const imports = importsParts(ctx, jobs, { run: opts.schedule !== false, ...(opts.timers ? { timers: opts.timers } : {}) });
     overview = overviewParts(ctx, jobs, schedule.nextRunAt);
     const ov = overview;
     jobs.onStatus = (lastRun) => {
@@ -75,18 +78,21 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
           return out;
         },
         ...schedule.handlers,
+        ...imports.handlers,
         ...ov.handlers,
         ...maintenanceHandlers(ctx, jobs, () => ov.refresh()),
         ...diagnosticsHandlers(ctx, jobs, ov, opts.opener),
       },
       onSettingsChanged: async (s) => {
         schedule.onSettingsChanged(s);
+        imports.onSettingsChanged(s);
         await jobs.closeIfStale();
         ov.refresh();
       },
       dispose: async () => {
         ov.dispose();
         schedule.stop();
+        imports.stop();
         await jobs.dispose();
       },
     };

@@ -49,7 +49,9 @@ export interface LaunchedJob {
 
 /** The push and the chantiers-back flow work on the same records: never at once. */
 const CHANTIER_FLOWS: ReadonlySet<EngineFlow> = new Set<EngineFlow>(['push', 'chantiers-back']);
-const conflicts = (a: EngineFlow, b: EngineFlow): boolean => a === 'all' || b === 'all' || a === b || (CHANTIER_FLOWS.has(a) && CHANTIER_FLOWS.has(b));
+/** Two jobs that cannot run together here ('all' is push then hours; the import agent runs beside them). */
+const conflicts = (a: EngineFlow, b: EngineFlow): boolean =>
+  a === b || ((a === 'all' || b === 'all') && a !== 'imports' && b !== 'imports') || (CHANTIER_FLOWS.has(a) && CHANTIER_FLOWS.has(b));
 
 /** The settings a runtime depends on: a change of any of them rebuilds it (after the running job). */
 const connectionKey = (s: Settings): string => JSON.stringify([s.sqlServer, s.buffer, s.batisimply, s.mode, s.machineName]);

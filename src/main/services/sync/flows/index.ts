@@ -6,6 +6,7 @@
 import type { FlowModule } from '../flow.js';
 import { chantiersBackFlow } from './chantiers-back/index.js';
 import { createHoursFlow, type HoursFlowOptions } from './hours/index.js';
+import { importsFlow } from './imports/index.js';
 import { pushFlow } from './push/index.js';
 
 export interface SyncFlowOptions {
@@ -17,5 +18,6 @@ export function createSyncFlows(o: SyncFlowOptions = {}): FlowModule[] {
     chantiersBackFlow, // opt-in: ticked fields changed in BatiSimply → ChantierDef (before the push, field by field)
     pushFlow, // Batigest chantiers/devis → BatiSimply projects
     createHoursFlow(o.hours), // BatiSimply validated hours → Batigest SuiviMO
+    importsFlow, // exports API → Batigest's import folder (optional module, own cycle: not part of 'all')
   ];
 }
