@@ -76,6 +76,7 @@ const SECTIONS = new Set<string>([
   fr.support.title,
   fr.imports.settingsTitle,
   fr.imports.networkTitle,
+  fr.chantiers.title,
 ]);
 /** What a section shows: every label of strings.fr.ts, and « Avancé ». */
 const LABELS = new Set<string>([...allTexts(fr, '').map((t) => t.text), fr.common.advanced]);

@@ -723,7 +723,7 @@ export function chantierUpdates(m: ResolvedMapping, changes: readonly ChantierFi
     for (const [i, c] of list.entries()) {
       const real = m.columns[c.field];
       if (!real) {
-        throw new AppError('SQL_COLUMN_MISSING', `La colonne « ${c.field} » n'existe pas dans la table ChantierDef : décochez ce champ dans Réglages › Chantiers › Modifications BatiSimply.`, { detail: `no column for ${c.field}` });
+        throw new AppError('SQL_COLUMN_MISSING', `La colonne « ${c.field} » n'existe pas dans la table ChantierDef : décochez ce champ dans Réglages › Chantiers › Modifications BatiSimply reportées dans le logiciel.`, { detail: `no column for ${c.field}` });
       }
       const isDate = c.field === 'dateDebut' || c.field === 'dateFin';
       params.push(isDate ? { name: `v${i}`, kind: 'date', value: c.value === null ? null : new Date(`${c.value}T00:00:00Z`) } : { name: `v${i}`, kind: 'nvarchar', value: c.value });

@@ -110,7 +110,7 @@ export const lifeText = {
   deletedGoneRemotely: (code: string, sw: string): string => `Chantier ${code} supprimé dans ${sw} et introuvable dans BatiSimply : rien à faire.`,
   deletedFailed: (code: string, reason: string): string => `Chantier ${code} supprimé : le projet BatiSimply n'a pas pu être marqué terminé (${reason}). Nouvel essai au prochain passage.`,
   massDeletion: (n: number, known: number, sw: string): string =>
-    `${count(n, 'chantier envoyé à BatiSimply est absent', 'chantiers envoyés à BatiSimply sont absents')} de ${sw} sur ${count(known, 'chantier suivi', 'chantiers suivis')} : plutôt qu'une suppression, la base choisie n'est sans doute pas la bonne. Rien n'est marqué ni modifié dans BatiSimply ; vérifiez la base dans Réglages › Base ${sw} (SQL Server).`,
+    `${count(n, 'chantier envoyé à BatiSimply est absent', 'chantiers envoyés à BatiSimply sont absents')} de ${sw} sur ${count(known, 'chantier suivi', 'chantiers suivis')} : plutôt qu'une suppression, la base choisie n'est sans doute pas la bonne. Rien n'est marqué ni modifié dans BatiSimply ; vérifiez la base dans Réglages › ${fr.sql.title(sw)}.`,
   reappeared: (code: string, sw: string): string => `Chantier ${code} de nouveau présent dans ${sw} : il est suivi comme avant.`,
   devisLinkMissing: `La table Devis n'a pas de colonne reliant un devis à son chantier : les heures vendues sont prises du chantier. Choisissez la colonne dans ${CHANTIERS_SCREEN} › Heures vendues.`,
 };

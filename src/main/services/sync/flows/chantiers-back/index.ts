@@ -1,5 +1,5 @@
 /**
- * Chantiers-back flow (issue 18, opt-in, Réglages › Chantiers › Modifications BatiSimply): the ticked fields of
+ * Chantiers-back flow (issue 18, opt-in, Réglages › Chantiers › Modifications BatiSimply reportées dans le logiciel): the ticked fields of
  * the projects changed in BatiSimply since the connector last saw them are written to ChantierDef, in ONE
  * transaction (gateway), nothing else; each change and each conflict is journaled (old value, new value, winner).
  * Off (the default), it is not part of « Tout synchroniser » and, run by name, reads and writes nothing.
