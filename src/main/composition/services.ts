@@ -23,6 +23,7 @@ import { VENDOR_LICENCE_PINNED } from '../services/licence/vendor-config.js';
 import type { BatigestPort, BatisimplyPort, Clock, Logger, SecretCipher } from '../services/ports.js';
 import type { SettingsService } from '../services/settings/service.js';
 import type { SyncHooks } from '../services/sync/engine.js';
+import type { LeaseTimers } from '../services/sync/lease.js';
 import { createSyncRuntime } from '../services/sync/runtime.js';
 import { UpdateService, type UpdateBackend } from '../services/updates/service.js';
 
@@ -63,6 +64,8 @@ export interface ServiceOverrides {
   hooks?: SyncHooks;
   /** HTTP of the licence client. */
   licenceFetch?: FetchLike;
+  /** Timers of the sync's lease heartbeat (time-scaled multi-process tests). */
+  timers?: LeaseTimers;
 }
 
 export interface ServiceFactoryDeps {
@@ -151,6 +154,7 @@ export function createServices(d: ServiceFactoryDeps): Services {
         localLeases,
         owns: { batigest: !o.batigest, batisimply: !o.batisimply },
         ...((hooks ?? o.hooks) ? { hooks: hooks ?? o.hooks } : {}),
+        ...(o.timers ? { timers: o.timers } : {}),
       });
     },
     updates({ isBusy, onStatus }) {

@@ -29,6 +29,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   trigger?: 'manual' | 'schedule' | 'cli' | 'demo';
+  /**
+   * Scheduled runs: the schedule's interval (ms). A flow already run to its end (succeeded or partial) by any PC
+   * of the buffer since the start of the current interval (intervals aligned on the clock) is not run again
+   * (SYNC_ALREADY_DONE; in 'all', the other flows still run).
+   */
+  oncePerMs?: number;
 }
 
 export interface RunSummary {
