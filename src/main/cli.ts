@@ -1,5 +1,5 @@
 /**
- * Headless command line: `connecteur sync|status|test-connections|journal|mapping|maintenance|diagnostic`.
+ * Headless command line: `connecteur sync|service|status|test-connections|journal|mapping|maintenance|diagnostic`.
  * For a server without a desktop session, or for the integrator.
  *
  * The CLI is a client of the app's handler map, like the window and the web bridge: it builds the app
@@ -29,6 +29,7 @@ export { applyMemoryProfile } from './memory-profile.js';
 import type { PinnedLicenceConfig } from './services/licence/licence-service.js';
 import type { Clock, Logger } from './services/ports.js';
 import { userDataDir as defaultUserDataDir } from './services/settings/node-cipher.js';
+import type { Timers } from './services/scheduler/scheduler.js';
 import type { RunSummary, SyncHooks } from './services/sync/engine.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, LICENCE: 3, CANCELLED: 130 } as const;
@@ -49,6 +50,8 @@ export interface CliOverrides {
   runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer'>;
   /** Engine checkpoints (crash tests: test/support/proof/cli-child.ts kills the process at a named one). */
   hooks?: SyncHooks;
+  /** Timers of the scheduler and of the lease heartbeat (time-scaled multi-process tests). */
+  timers?: Timers;
   /** Tests of the release policy: a packaged release, and the licence values it has built in. */
   release?: boolean;
   licencePinned?: PinnedLicenceConfig;
@@ -118,8 +121,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
 
-  const withApp = async (fn: (c: CliApp) => Promise<number>): Promise<number> => {
-    const app = await openApp(program.opts<GlobalOpts>(), io, overrides);
+  const withApp = async (fn: (c: CliApp) => Promise<number>, background = false): Promise<number> => {
+    const app = await openApp(program.opts<GlobalOpts>(), io, overrides, background);
     const call = async <K extends ChannelName>(channel: K, ...args: InvokeArgs<K>): Promise<ChannelOutput<K>> => {
       const r = (await app.router.invoke(channel, args[0], { host: 'cli' })) as Result<ChannelOutput<K>>;
       if (!r.ok) throw new Refused(r.error);
@@ -138,6 +141,13 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest) ou all').choices(['push', 'hours', 'all']).default('all'))
     .action(async (o: { flow: 'push' | 'hours' | 'all' }) => {
       code = await withApp((c) => syncCommand(c, o.flow, io));
+    });
+
+  program
+    .command('service')
+    .description('reste en marche et synchronise selon la planification (Réglages › Planification), comme l’application sur un poste')
+    .action(async () => {
+      code = await withApp((c) => serviceCommand(c, io), true);
     });
 
   program
@@ -323,6 +333,36 @@ async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'all'
   }
 }
 
+/**
+ * `connecteur service`: the schedule of the settings runs until Ctrl+C or SIGTERM (a PC without the desktop app,
+ * or several connector processes in the multi-PC tests). Refused when the schedule is off or the buffer cannot be
+ * used by this version (« mettez à jour ce poste »).
+ */
+async function serviceCommand({ app, call }: CliApp, io: CliIo): Promise<number> {
+  const s = app.settings.get();
+  if (!s.schedule.enabled) {
+    io.err('La planification est désactivée (Réglages › Planification › Synchroniser automatiquement) : rien à faire en service.\n');
+    return EXIT.USAGE;
+  }
+  await call('buffer.status');
+  io.out(`Service démarré sur le poste ${app.context.machineName()} : ${s.schedule.flows === 'all' ? 'tous les flux' : `flux ${s.schedule.flows}`} toutes les ${s.schedule.intervalSeconds} s.\n`);
+  // The scheduler's timers do not hold the process (unref): this one does, until asked to stop.
+  const keepAlive = setInterval(() => undefined, 3_600_000);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      offInterrupt?.();
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    const offInterrupt = io.onInterrupt?.(stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(keepAlive);
+  io.out('Arrêt du service : la synchronisation en cours est annulée proprement.\n');
+  await call('sync.cancel', {}).catch(() => undefined);
+  return EXIT.OK;
+}
+
 /** `connecteur status`: the main settings, the last run of each flow, what the buffer tracks. */
 async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> {
   const s = app.settings.get();
@@ -378,7 +418,7 @@ async function journalCommand({ call }: CliApp, o: { limit: number; run?: string
 }
 
 /** The app for one CLI command: the data folder's settings (plus the imposed file and variables), no background schedule. */
-async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promise<App> {
+async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides, background = false): Promise<App> {
   const env = { ...io.env };
   if (g.settings) env.CONNECTEUR_SETTINGS_FILE = path.resolve(g.settings);
   // --machine is an imposed value of this run, like a CONNECTEUR_* variable: never saved.
@@ -393,6 +433,7 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(rt.batisimply ? { batisimply: rt.batisimply } : {}),
     ...(rt.buffer ? { buffer: rt.buffer } : {}),
     ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
+    ...(overrides.timers ? { timers: overrides.timers } : {}),
   };
   // An unreadable or invalid imposed file (--settings / CONNECTEUR_SETTINGS_FILE) or variable is refused by the
   // settings service (SETTINGS_INVALID, exit 2), naming the field.
@@ -406,8 +447,13 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(overrides.licencePinned ? { licencePinned: overrides.licencePinned } : {}),
     env,
     overrides: serviceOverrides,
-    // One command, then exit: no background schedule, the licence is checked when a sync asks for it.
-    features: defaultFeatures({ licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } }),
+    // One command, then exit: no background schedule, the licence is checked when a sync asks for it. `service`: the
+    // schedule runs, as in the app.
+    features: defaultFeatures(
+      background
+        ? { sync: { ...(overrides.timers ? { timers: overrides.timers } : {}) } }
+        : { licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } },
+    ),
   });
   // What the app shows as settings notices (values reset, keys ignored, secrets unreadable) goes to stderr here.
   for (const n of app.settings.notices()) if (n.level !== 'info') io.err(`${n.message}\n`);

@@ -34,8 +34,14 @@ export async function checkFence(q: BufferQueryable, fence: LeaseFence): Promise
     [fence.flow],
   );
   const row = rows[0];
-  const now = row ? { holder: row.holder, machine: row.machine, generation: Number(row.generation) } : null;
-  if (!now || now.holder !== fence.holder || now.generation !== fence.generation) throw leaseLostError(fence, now);
+  if (row && row.holder === fence.holder && Number(row.generation) === fence.generation) return;
+  throw leaseLostError(fence, row ? { holder: row.holder, machine: row.machine, generation: Number(row.generation) } : await lastRunner(q, fence.flow));
+}
+
+/** Released since: the PC of the flow's latest run took it over (and finished). */
+export async function lastRunner(q: BufferQueryable, flow: string): Promise<{ holder: string; machine: string; generation: number } | null> {
+  const rows = await q.query<{ machine: string }>('SELECT machine FROM runs WHERE flow = $1 ORDER BY seq DESC LIMIT 1', [flow]);
+  return rows[0] ? { holder: '(released)', machine: rows[0].machine, generation: 0 } : null;
 }
 
 /** `db` whose every query and transaction is fenced (close is left to the owner of `db`). */

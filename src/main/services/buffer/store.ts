@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import type { BufferDb, BufferQueryable } from './db.js';
-import { fencedDb, type LeaseFence } from './fence.js';
+import { fencedDb, lastRunner, type LeaseFence } from './fence.js';
 import { migrate } from './migrations.js';
 
 const date = z.coerce.date();
@@ -509,6 +509,12 @@ export class BufferStore {
   /** The flow's lease row as it is now (null: nobody holds it). */
   async getLease(flow: FlowName): Promise<LeaseRow | null> {
     return parseRows(leaseRowSchema, await this.db.query('SELECT * FROM leases WHERE flow = $1', [flow]))[0] ?? null;
+  }
+
+  /** Who holds the flow's lease now, or (released since) the PC of its latest run; null when neither is known. */
+  async leaseTakenBy(flow: FlowName): Promise<{ holder: string; machine: string; generation: number } | null> {
+    const row = await this.getLease(flow);
+    return row ? { holder: row.holder, machine: row.machine, generation: row.generation } : lastRunner(this.db, flow);
   }
 
   /**

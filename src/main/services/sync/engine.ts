@@ -189,7 +189,9 @@ export class SyncEngine {
       const status = counts.failed > 0 || outcome.leftUndone ? 'partial' : 'succeeded';
       end = { status, errorCode: null, message: outcome.message };
     } catch (e) {
-      // Lease taken over (heartbeat or a fenced write): whatever the flow was doing when it noticed, it is that.
+      // Lease taken over (heartbeat, a fenced write, or found now: a failure after a freeze is usually that one),
+      // whatever the flow was doing when it noticed, it is that.
+      if (!lease.lost && !(e instanceof AppError && e.code === 'CANCELLED')) await lease.confirm().catch(() => undefined);
       const err = lease.lost ?? toAppError(e, engineText.unexpected);
       end = { status: err.code === 'CANCELLED' ? 'cancelled' : 'failed', errorCode: err.code, message: err.message };
       if (err.code !== 'CANCELLED') log.error('sync run failed', { code: err.code, detail: err.detail });

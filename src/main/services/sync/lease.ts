@@ -139,7 +139,7 @@ export class FlowLease {
     const { buffer, clock, holder, ttlMs } = this.d;
     const now = clock.now();
     const ok = await buffer.renewLease({ flow: this.flow, holder, now, ttlMs, generation: this.gen });
-    if (!ok) throw this.markLost(await buffer.getLease(this.flow).catch(() => null));
+    if (!ok) throw this.markLost(await buffer.leaseTakenBy(this.flow).catch(() => null));
     this.lastRenew = now.getTime();
   }
 
@@ -176,9 +176,9 @@ export class FlowLease {
     }
   }
 
-  private markLost(now: LeaseRow | null): AppError {
+  private markLost(now: { machine: string; holder: string; generation: number } | null): AppError {
     if (!this.lostError) {
-      this.lostError = leaseLostError(this.fence(), now ? { machine: now.machine, holder: now.holder, generation: now.generation } : null);
+      this.lostError = leaseLostError(this.fence(), now);
       this.d.logger.warn('lease lost: another PC took the flow over', { flow: this.flow, generation: this.gen, now: now?.holder ?? null });
       this.onLost(this.lostError);
     }
