@@ -150,6 +150,52 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
       code = await withApp((c) => serviceCommand(c, io), true);
     });
 
+  const config = program.command('config').description('configuration partagée entre postes (sans aucun secret)');
+  config
+    .command('export <fichier>')
+    .description("écrit la configuration de ce poste dans un fichier, pour un autre poste (aucun mot de passe ni clé)")
+    .action(async (file: string) => {
+      code = await withApp(async ({ call }) => {
+        const { content } = await call('config.export');
+        fs.writeFileSync(path.resolve(file), content);
+        io.out(`Configuration exportée : ${path.resolve(file)} (aucun secret : ils seront demandés sur l'autre poste).\n`);
+        return EXIT.OK;
+      });
+    });
+  config
+    .command('import <fichier>')
+    .description("applique la configuration exportée par un autre poste (le nom de ce poste est gardé)")
+    .action(async (file: string) => {
+      code = await withApp(async ({ call }) => {
+        let content: string;
+        try {
+          content = fs.readFileSync(path.resolve(file), 'utf8');
+        } catch {
+          io.err(`Fichier illisible : ${path.resolve(file)}\n`);
+          return EXIT.USAGE;
+        }
+        const r = await call('config.import', { content });
+        io.out(`Configuration du poste ${r.from} importée.\n`);
+        if (r.secretsToType.length > 0) io.out(`À saisir sur ce poste (Réglages) : ${r.secretsToType.join(', ')}.\n`);
+        return EXIT.OK;
+      });
+    });
+
+  program
+    .command('postes')
+    .description('les postes vus sur la base tampon partagée (comme Réglages › Postes)')
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const v = await call('machines.list');
+        for (const m of v.machines) {
+          const what = m.holding.length > 0 ? `synchronise ${m.holding.join(', ')}` : m.lastRun ? `dernier passage ${m.lastRun.flow} ${m.lastRun.startedAt}` : 'aucun passage';
+          io.out(`${m.name}${m.self ? ' (ce poste)' : ''}  ${m.appVersion}  ${m.reachable ? 'répond' : 'ne répond plus'}${m.outdated ? ', à mettre à jour' : ''}  vu ${m.lastHeartbeat}  ${what}\n`);
+        }
+        if (!v.shared) io.out('Base tampon intégrée : ce poste est le seul à synchroniser.\n');
+        return EXIT.OK;
+      });
+    });
+
   program
     .command('status')
     .description("affiche l'état : réglages principaux, dernières exécutions, base tampon")

@@ -20,6 +20,7 @@ import { maintenanceHandlers } from './maintenance.js';
 import { mappingHandlers } from './mapping.js';
 import { runHandlers } from './runs.js';
 import { overviewParts } from './overview.js';
+import { machinesParts } from './machines.js';
 import { scheduleParts } from './schedule.js';
 
 export { csvCell, toCsv } from './ui.js';
@@ -47,6 +48,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       onAttempt: (error) => overview?.noteAttempt(error),
     });
     overview = overviewParts(ctx, jobs, schedule.nextRunAt);
+    const machines = machinesParts(ctx, jobs, { ...(opts.timers ? { timers: opts.timers } : {}), run: opts.schedule !== false });
     const ov = overview;
     jobs.onStatus = (lastRun) => {
       ctx.emit('sync:status', { running: jobs.currentRun(), lastRun, nextRunAt: schedule.nextRunAt(), jobActive: jobs.runningFlows().length > 0 });
@@ -56,7 +58,10 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       // Open the buffer now rather than on the first question (creating an embedded one takes seconds).
       void jobs
         .getRuntime()
-        .then(() => ov.refresh())
+        .then(() => {
+          ov.refresh();
+          return machines.beat();
+        })
         .catch((e: unknown) => {
           ctx.logger.warn('the sync runtime could not be prepared at start', { code: toAppError(e).code });
           ov.refresh();
@@ -78,6 +83,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
         ...ov.handlers,
         ...maintenanceHandlers(ctx, jobs, () => ov.refresh()),
         ...diagnosticsHandlers(ctx, jobs, ov, opts.opener),
+        ...machines.handlers,
       },
       onSettingsChanged: async (s) => {
         schedule.onSettingsChanged(s);
@@ -87,6 +93,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       dispose: async () => {
         ov.dispose();
         schedule.stop();
+        machines.stop();
         await jobs.dispose();
       },
     };
