@@ -26,9 +26,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/shared/settings.js';
 import { PG, startWorld, type World } from '../support/proof/world.js';
+import { PROOF_BUNDLE_DIR } from '../support/proof/bundle-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', 'cbs-proof');
+const BUNDLE_DIR = PROOF_BUNDLE_DIR;
 const BUNDLE = join(BUNDLE_DIR, 'cli-child-multi.mjs');
 const SCALE = 30;
 const TTL_REAL_MS = 120_000 / SCALE;

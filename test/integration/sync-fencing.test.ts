@@ -115,10 +115,14 @@ describe.each(BUFFER_KINDS)('lease fencing on %s', (kind) => {
         order.push('takeover B');
         return r;
       });
-      // The takeover is waiting on the lease row (pg_locks shows a lock not granted).
-      for (;;) {
-        const waiting = await other.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'leases'::regclass");
+      // The takeover is waiting on the lease row: a session of this database waits for a lock.
+      for (let i = 0; ; i++) {
+        const waiting = await other.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
         if ((waiting[0]?.n ?? 0) > 0) break;
+        if (i > 500) {
+          release();
+          throw new Error('the takeover never waited');
+        }
         await new Promise((r) => setTimeout(r, 10));
       }
       release();
