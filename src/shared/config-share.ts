@@ -78,6 +78,27 @@ export function readConfigFile(text: string): { ok: true; file: ConfigFile; patc
   return { ok: true, file: r.data, patch: patch as SettingsPatch };
 }
 
+/**
+ * The patch to apply on this PC: a secret saved here whose receiver the file changes (another server, account…)
+ * is cleared, to be typed again, rather than sent to the new receiver (the settings refuse that) or kept with it.
+ */
+export function withChangedSecretsCleared(patch: SettingsPatch, here: Settings): SettingsPatch {
+  const out = structuredClone(patch) as unknown as Record<string, unknown>;
+  for (const sec of SECRETS) {
+    if (!valueAt(here, sec.path)) continue;
+    const changed = sec.meta.identity.some((p) => {
+      const v = valueAt(out, p);
+      return v !== undefined && JSON.stringify(v) !== JSON.stringify(valueAt(here, p));
+    });
+    if (!changed) continue;
+    const parts = sec.path.split('.');
+    let cur = out;
+    for (const k of parts.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+    cur[parts[parts.length - 1]!] = { clear: true };
+  }
+  return out as SettingsPatch;
+}
+
 /** The labels of the secrets set on the source PC that this PC still lacks (« le mot de passe SQL Server »…). */
 export function secretsToType(file: ConfigFile, here: Settings): string[] {
   return SECRETS.filter((sec) => file.secretsSet.includes(sec.path) && !valueAt(here, sec.path)).map((sec) => sec.meta.label);

@@ -115,7 +115,10 @@ describe('configuration sharing', () => {
     expect(file.secretsSet).toEqual(expect.arrayContaining(['sqlServer.password', 'batisimply.clientSecret', 'batisimply.password']));
 
     const b = await newPc('PC-NOUVEAU');
+    // A password saved here for another server is cleared (to be typed again), never sent to the imported server.
+    b.settings.update({ sqlServer: { server: 'ANCIEN-SERVEUR', user: 'sage', password: 'ancien-mot-de-passe' } });
     const r = await ok(b, 'config.import', { content });
+    expect(b.settings.get().sqlServer.password).toBe('');
     expect(r.from).toBe('PC-SOURCE');
     expect(r.view.machineName).toBe('PC-NOUVEAU');
     expect(r.view.sqlServer).toMatchObject({ server: 'SRV-BATIGEST\\SAGE', database: 'BTG_SARL', user: 'sage', password: { set: false } });

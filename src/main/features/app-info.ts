@@ -2,7 +2,7 @@
  * The app itself and its settings as a feature: app.info, settings.get / update / notices / dismissNotice, and the
  * configuration shared with another PC (config.export / config.import: no secret, this PC's name and id kept).
  */
-import { exportConfig, readConfigFile, secretsToType } from '../../shared/config-share.js';
+import { exportConfig, readConfigFile, secretsToType, withChangedSecretsCleared } from '../../shared/config-share.js';
 import { AppError } from '../../shared/errors.js';
 import { SOFTWARE_LABELS } from '../../shared/settings.js';
 import type { AppFeature } from './types.js';
@@ -43,7 +43,7 @@ export function appInfoFeature(): AppFeature {
       'config.import': ({ content }) => {
         const r = readConfigFile(content);
         if (!r.ok) throw new AppError('INVALID_INPUT', r.reason);
-        const view = ctx.settings.update(r.patch);
+        const view = ctx.settings.update(withChangedSecretsCleared(r.patch, ctx.settings.get()));
         ctx.logger.info('configuration imported', { from: r.file.exportedFrom });
         return { view, from: r.file.exportedFrom, secretsToType: secretsToType(r.file, ctx.settings.get()) };
       },

@@ -48,7 +48,8 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       onAttempt: (error) => overview?.noteAttempt(error),
     });
     overview = overviewParts(ctx, jobs, schedule.nextRunAt);
-    const machines = machinesParts(ctx, jobs, { ...(opts.timers ? { timers: opts.timers } : {}), run: opts.schedule !== false });
+    // The PCs panel's heartbeat runs on real timers (the injected ones are the scheduler's).
+    const machines = machinesParts(ctx, jobs, { run: opts.schedule !== false });
     const ov = overview;
     jobs.onStatus = (lastRun) => {
       ctx.emit('sync:status', { running: jobs.currentRun(), lastRun, nextRunAt: schedule.nextRunAt(), jobActive: jobs.runningFlows().length > 0 });
