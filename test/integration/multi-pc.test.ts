@@ -232,6 +232,31 @@ describe('several PCs on one PostgreSQL buffer (real processes)', () => {
     await checkWorld('gel');
   }, 60_000);
 
+  it('a holder frozen before a SuiviMO batch and resumed after another PC took over writes no SuiviMO row', async () => {
+    await world.reset({ buffer: 'postgres' });
+    const go = join(work, `go-freeze-hours-${++seq}`);
+    const a = start('PC-A', ['sync', '--flow', 'hours'], { CONNECTEUR_TEST_PAUSE_AT: `hours:before-remote:1:${go}` });
+    await a.waitFor(/PAUSE hours:before-remote 1/);
+    a.proc.kill('SIGSTOP');
+    totals.freezes++;
+    await sleep(TTL_REAL_MS + 1500);
+    const b = await runToEnd('PC-B', ['sync', '--flow', 'all']);
+    expect(b.code, b.err).toBe(0);
+    // Every row PC-B wrote is marked (+1000 h) in the TDS backend: a later write of PC-A would show as a row without it.
+    await world.adminExec('UPDATE "SuiviMO" SET "NbH0" = "NbH0" + 1000');
+    const before = (await world.suiviRows()).length;
+    writeFileSync(go, '');
+    a.proc.kill('SIGCONT');
+    const endA = await a.exited;
+    expect(a.out).toMatch(/RESUMED hours:before-remote 1/);
+    const rows = await world.suiviRows();
+    const seen = { rowsWrittenAfterResume: rows.filter((r) => r.nbH0 < 1000).length, rowsBefore: before, rowsAfter: rows.length, exit: endA.code };
+    expect(seen).toEqual({ rowsWrittenAfterResume: 0, rowsBefore: before, rowsAfter: before, exit: 1 });
+    expect(a.out + a.err).toMatch(/repris par le poste PC-B/);
+    await world.adminExec('UPDATE "SuiviMO" SET "NbH0" = "NbH0" - 1000');
+    await checkWorld('gel avant SuiviMO');
+  }, 60_000);
+
   it('a holder killed mid-run is taken over by another PC, exactly once', async () => {
     for (const point of ['push:after-remote:5', 'hours:after-remote:1']) {
       await world.reset({ buffer: 'postgres' });
@@ -278,6 +303,25 @@ describe('several PCs on one PostgreSQL buffer (real processes)', () => {
     } finally {
       await proxy.close();
     }
+  }, 60_000);
+
+  it('a PC whose connector is older than the buffer is refused: « mettez à jour ce poste »', async () => {
+    await world.reset({ buffer: 'postgres' });
+    const first = await runToEnd('PC-1', ['sync', '--flow', 'push']);
+    expect(first.code, first.err).toBe(0);
+    // Another PC, updated first, migrated the buffer further than this version knows.
+    await bufferQuery("INSERT INTO schema_migrations (version, name) VALUES (9999, 'migration d''une version plus récente')");
+    const old = start('PC-ANCIEN', ['service'], {}, (s) => {
+      s.schedule = { ...s.schedule, enabled: true, intervalSeconds: INTERVAL_S, flows: 'all' };
+    });
+    const end = await old.exited;
+    expect(end.code).toBe(1);
+    expect(old.err).toMatch(/mettez à jour ce poste/);
+    expect(old.out).not.toMatch(/Service démarré/);
+    const sync = await runToEnd('PC-ANCIEN', ['sync', '--flow', 'hours']);
+    expect(sync.code).toBe(1);
+    expect(sync.err).toMatch(/mettez à jour ce poste/);
+    expect(await bufferQuery("SELECT 1 FROM runs WHERE machine = 'PC-ANCIEN'")).toEqual([]);
   }, 60_000);
 
   for (const n of [2, 3]) {

@@ -14,7 +14,7 @@ import { AppError, cancelledError } from '../../../shared/errors.js';
 import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
 import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
-import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable, Logger } from '../ports.js';
+import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable, FencedWrite, Logger } from '../ports.js';
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
 import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
@@ -443,7 +443,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
    * A move counts as one deletion plus one insertion (or update when the new key already existed).
    * Any error rolls everything back; a deadlock is AppError SQL_DEADLOCK (retryable): retry the whole batch.
    */
-  async applySuiviMo(ops: SuiviMoOp[], opts: Cancellable = {}): Promise<SuiviMoResult> {
+  async applySuiviMo(ops: SuiviMoOp[], opts: FencedWrite = {}): Promise<SuiviMoResult> {
     let plan = planSuiviMo(ops); // invalid input fails before any round trip
     // keys that may be one row under the database collation ('S01' / 's01 '): plan again with the real comparison
     const loose = new Set([...plan.deletes, ...plan.upserts].map((k) => `${LOOSEST_KEY(k.codeChantier)}\u0000${LOOSEST_KEY(k.codeSalarie)}\u0000${k.date}`));
@@ -471,6 +471,8 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
         result.updated += r.rowsAffected[0] ?? 0;
         result.inserted += r.rowsAffected[1] ?? 0;
       }
+      // Fencing: the batch becomes visible only if the run's lease is still its own right now.
+      await opts.confirm?.();
       this.stats.roundTrips++;
       await tx.commit();
     } catch (e) {

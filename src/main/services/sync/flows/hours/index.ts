@@ -286,7 +286,7 @@ async function applyBatch(ctx: FlowContext, ops: SuiviMoOp[]): Promise<Set<strin
   try {
     await ctx.retry(async () => {
       await ctx.confirmLease(); // fencing: never write SuiviMO with a lease another PC took over
-      return ctx.ports.batigest.applySuiviMo(ops, { signal: ctx.signal });
+      return ctx.ports.batigest.applySuiviMo(ops, { signal: ctx.signal, confirm: () => ctx.confirmLease() });
     });
     return failed;
   } catch (e) {

@@ -186,7 +186,7 @@ async function update(ctx: FlowContext, kind: RecordKind, w: PushWork, id: strin
   await ctx.checkpoint('push:before-remote', key);
   const p = await ctx.retryBatisimply(async () => {
     await ctx.confirmLease(); // fencing: never write with a lease another PC took over
-    return batisimply.updateProject(id, w.input.input, { signal: ctx.signal });
+    return batisimply.updateProject(id, w.input.input, { signal: ctx.signal, confirm: () => ctx.confirmLease() });
   });
   ctx.counts.writes++;
   await ctx.checkpoint('push:after-remote', key);
@@ -209,7 +209,7 @@ async function create(ctx: FlowContext, kind: RecordKind, w: PushWork, index: Pr
     }
     await ctx.confirmLease(); // fencing: never write with a lease another PC took over
     posted = true;
-    return batisimply.createProject(w.input.input, { signal: ctx.signal });
+    return batisimply.createProject(w.input.input, { signal: ctx.signal, confirm: () => ctx.confirmLease() });
   });
   ctx.counts.writes++;
   await ctx.checkpoint('push:after-remote', key);
