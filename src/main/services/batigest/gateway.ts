@@ -14,7 +14,7 @@ import { AppError, cancelledError } from '../../../shared/errors.js';
 import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
 import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
-import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable, FencedWrite, Logger } from '../ports.js';
+import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, FencedWrite, Logger } from '../ports.js';
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
 import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
