@@ -324,6 +324,46 @@ describe('several PCs on one PostgreSQL buffer (real processes)', () => {
     expect(await bufferQuery("SELECT 1 FROM runs WHERE machine = 'PC-ANCIEN'")).toEqual([]);
   }, 60_000);
 
+  it('3 PCs with the schedule on, the one running a flow killed: the others take over after the lease, exactly once', async () => {
+    await world.reset({ buffer: 'postgres' });
+    const pcs = [1, 2, 3].map((i) =>
+      start(`PC-${i}`, ['service'], {}, (s) => {
+        s.schedule = { ...s.schedule, enabled: true, intervalSeconds: INTERVAL_S, flows: 'all', retries: 0 };
+      }),
+    );
+    await Promise.all(pcs.map((p) => p.waitFor(/Service démarré/)));
+    // The first interval's job imports everything: kill the PC whose run is in progress.
+    let victim: Child | undefined;
+    for (let i = 0; i < 2000 && !victim; i++) {
+      const held = await bufferQuery<{ machine: string }>("SELECT machine FROM runs WHERE status = 'running' LIMIT 1");
+      const name = held[0]?.machine;
+      if (name) victim = pcs[Number(name.slice(3)) - 1];
+      else await sleep(5);
+    }
+    expect(victim).toBeDefined();
+    victim!.proc.kill('SIGKILL');
+    totals.kills++;
+    const killedAt = Date.now();
+    await sleep(TTL_REAL_MS + 4 * INTERVAL_REAL_MS);
+    const others = pcs.filter((p) => p !== victim);
+    for (const p of others) p.proc.kill('SIGTERM');
+    await Promise.all(pcs.map((p) => p.exited));
+    const runs = await bufferQuery<{ flow: string; machine: string; status: string; started_at: Date }>('SELECT flow, machine, status, started_at FROM runs ORDER BY seq');
+    // The killed run was found dead by the PC that took the flow over (interrupted); the flows went on after it.
+    expect(runs.filter((r) => r.status === 'interrupted').length).toBeGreaterThanOrEqual(1);
+    const later = runs.filter((r) => new Date(r.started_at).getTime() > T0 + (killedAt - T0) * SCALE && r.status === 'succeeded');
+    expect(new Set(later.map((r) => r.flow))).toEqual(new Set(['push', 'hours']));
+    const slotOf = (ms: number): number => Math.floor(ms / (INTERVAL_S * 1000));
+    const per = new Map<string, number>();
+    for (const r of runs.filter((x) => x.status === 'succeeded')) {
+      const k = `${r.flow} ${slotOf(new Date(r.started_at).getTime())}`;
+      per.set(k, (per.get(k) ?? 0) + 1);
+    }
+    expect([...per.entries()].filter(([, c]) => c > 1)).toEqual([]);
+    console.log(`poste tué : ${victim!.proc.pid}, ${runs.length} exécutions, ${runs.filter((r) => r.status === 'interrupted').length} interrompue(s)`);
+    await checkWorld('poste planifié tué');
+  }, 60_000);
+
   for (const n of [2, 3]) {
     it(`${n} PCs with the schedule on: each flow runs once per interval in total`, async () => {
       await world.reset({ buffer: 'postgres' });

@@ -191,7 +191,8 @@ ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}
 CREATE SEQUENCE IF NOT EXISTS lease_generation;
 ALTER TABLE leases ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT nextval('lease_generation');
 
--- Every PC (connector process) seen on this buffer: its heartbeat, version, and what it holds or ran last.
+-- Every PC (connector installation) seen on this buffer: its heartbeat and version. What it holds or ran last comes
+-- from the leases and the journal (by its name).
 CREATE TABLE IF NOT EXISTS machines (
   machine_id       text        PRIMARY KEY,
   name             text        NOT NULL,
@@ -199,9 +200,7 @@ CREATE TABLE IF NOT EXISTS machines (
   schema_version   integer     NOT NULL,
   first_seen       timestamptz NOT NULL,
   last_heartbeat   timestamptz NOT NULL,
-  heartbeat_ms     integer     NOT NULL,
-  last_flow        text,
-  last_run_at      timestamptz
+  heartbeat_ms     integer     NOT NULL
 );
 `,
   },
