@@ -160,8 +160,12 @@ describe('scheduled runs once per interval over all PCs', () => {
       // 'all': the flow already done is skipped, the other one runs.
       const all = await h.engine({ machineName: 'PC-B' }).run('all', { trigger: 'schedule', oncePerMs: every });
       expect(all.map((r) => r.flow)).toEqual(['hours']);
-      // A manual run is never skipped; the next interval runs again.
+      // A manual run is never skipped, and does not make the schedule skip; the next interval runs again.
       expect((await h.engine({ machineName: 'PC-B' }).run('push'))[0]?.status).toBe('succeeded');
+      expect((await lostOf(h.engine({ machineName: 'PC-C' }).run('push', { trigger: 'schedule', oncePerMs: every })) as AppError).code).toBe('SYNC_ALREADY_DONE');
+      h.clock.set(new Date(h.clock.now().getTime() + every));
+      expect((await h.engine({ machineName: 'PC-B' }).run('hours'))[0]?.status).toBe('succeeded');
+      expect((await h.engine({ machineName: 'PC-C' }).run('hours', { trigger: 'schedule', oncePerMs: every }))[0]?.status).toBe('succeeded');
       h.clock.set(new Date(h.clock.now().getTime() + every));
       expect((await h.engine({ machineName: 'PC-B' }).run('push', { trigger: 'schedule', oncePerMs: every }))[0]?.status).toBe('succeeded');
     } finally {

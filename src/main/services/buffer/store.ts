@@ -496,10 +496,11 @@ export class BufferStore {
     return rows.length > 0;
   }
 
-  /** The latest run of the flow ended succeeded or partial that started at `since` or later (any PC), or null. */
+  /** The latest scheduled run of the flow ended succeeded or partial that started at `since` or later (any PC), or null. */
   async lastDoneSince(flow: FlowName, since: Date): Promise<{ id: string; machine: string; started_at: Date } | null> {
     const rows = await this.db.query(
-      `SELECT id, machine, started_at FROM runs WHERE flow = $1 AND started_at >= $2 AND status IN ('succeeded', 'partial')
+      `SELECT id, machine, started_at FROM runs
+        WHERE flow = $1 AND started_at >= $2 AND trigger = 'schedule' AND status IN ('succeeded', 'partial')
         ORDER BY started_at DESC LIMIT 1`,
       [flow, since],
     );

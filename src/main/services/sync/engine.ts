@@ -144,8 +144,8 @@ export class SyncEngine {
   }
 
   /**
-   * A scheduled run (`oncePerMs`: the schedule's interval) of a flow already run to its end in this interval by
-   * any PC of the buffer is not run again: several PCs with the schedule on run each flow once per interval in
+   * A scheduled run (`oncePerMs`: the schedule's interval) of a flow whose scheduled run already ended in this
+   * interval on any PC of the buffer is not run again: several PCs with the schedule on run each flow once per interval in
    * total. Checked while holding the lease, so two PCs cannot both find the interval free.
    */
   private async assertDue(flow: FlowModule, lease: FlowLease, opts: RunOptions): Promise<void> {
