@@ -231,7 +231,7 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       `  1. Licence — Clé de licence : ${TRY_VALUES.licenceKey}, puis « Valider la clé » et « Suivant ».`,
       `  2. SQL Server — ${typed(`Serveur ${sql.server} ; Base de données ${sql.database} ; Utilisateur ${sql.user} ; Mot de passe ${sql.password} ; sans chiffrement`)} : « Suivant ».`,
       '  3. Base tampon — Intégrée (recommandé) : « Suivant ».',
-      `  4. BatiSimply — ${typed(`Personnalisé ; SSO ${batisimply.ssoUrl} ; API ${batisimply.apiUrl} ; client_id ${batisimply.clientId} ; client_secret ${batisimply.clientSecret} ; utilisateur ${batisimply.username} ; mot de passe ${batisimply.password}`)} : « Suivant ».`,
+      `  4. BatiSimply — ${typed(`Utilisateur BatiSimply ${batisimply.username} ; Mot de passe BatiSimply ${batisimply.password} ; Identifiant client ${batisimply.clientId} ; Secret client ${batisimply.clientSecret} ; sous « Avancé » : Personnalisé, serveur de connexion ${batisimply.ssoUrl}, API ${batisimply.apiUrl}`)} : « Suivant ».`,
       '  5. Options — colonnes détectées : « Suivant ».',
       `  6. Salariés — ${unmapped.map((u) => u.name).join(' et ')} n’ont pas d’utilisateur BatiSimply : associez-les (${unmapped.map((u) => u.user).join(', ')}) puis « Enregistrer », ou plus tard ; « Suivant ».`,
       '  7. Résumé — « Terminer », puis « Tout synchroniser » sur le tableau de bord.',

@@ -23,6 +23,7 @@ import { Notices } from './components/notices.js';
 import { ProtectionGate } from './components/protection-gate.js';
 import { useToast } from './components/toast.js';
 import { PAGES, PROTECTED_PAGES, hrefOf, parseHash, type Page, type Route } from './lib/nav.js';
+import { mappingSession, mayLeave } from './lib/session.js';
 
 export type { Page } from './lib/nav.js';
 
@@ -100,6 +101,8 @@ export function App() {
 
   const navigate = useCallback(
     (t: NavTarget | Route) => {
+      // A page with unsaved changes (the mapping) asks before they are lost.
+      if (!mayLeave()) return;
       if (t.page === 'setup') {
         setWizard(true);
         return;
@@ -116,6 +119,10 @@ export function App() {
 
   const setLicence = useCallback((licence: LicenceStatus) => setBoot((b) => (b ? { ...b, licence, licenceError: null } : b)), []);
   useEvent('licence:status', setLicence);
+  // A finished run changes the hours waiting for each user: the mapping page fetches its lists again.
+  useEvent('sync:status', (e) => {
+    if (e.lastRun) mappingSession.forget();
+  });
   useEvent('protection:status', setProtection);
   useEvent('app:navigate', (e) => navigate(e));
 
@@ -194,7 +201,10 @@ export function App() {
             section={route.section ?? null}
             protection={protection}
             onProtection={setProtection}
-            onSaved={(settings) => setBoot((b) => (b ? { ...b, settings } : b))}
+            onSaved={(settings) => {
+              mappingSession.forget();
+              setBoot((b) => (b ? { ...b, settings } : b));
+            }}
             onRerunWizard={() => setWizard(true)}
           />
         </ProtectionGate>

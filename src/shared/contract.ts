@@ -255,6 +255,30 @@ export const codebsStatusSchema = z.object({
 });
 export type CodebsStatus = z.infer<typeof codebsStatusSchema>;
 
+// --- SQL Server discovery --------------------------------------------------------------------------
+
+export const discoveredInstanceSchema = z.object({
+  /** What goes in « Serveur SQL Server »: HOST\INSTANCE, or HOST for the default instance. */
+  server: z.string().max(300),
+  host: z.string().max(255),
+  instance: z.string().max(128).nullable(),
+  tcpPort: z.number().int().nullable(),
+  version: z.string().max(32).nullable(),
+  answeredBy: z.string().max(64),
+});
+export type DiscoveredInstanceView = z.infer<typeof discoveredInstanceSchema>;
+
+export const databaseCandidateSchema = z.object({
+  name: z.string().max(128),
+  /** ChantierDef, Salarie and SuiviMO are there: a Batigest (or Codial) company. */
+  batigest: z.boolean(),
+  /** Which of those tables are there. */
+  tables: z.array(z.string()),
+  /** false when the login could list it but not read it. */
+  readable: z.boolean(),
+});
+export type DatabaseCandidate = z.infer<typeof databaseCandidateSchema>;
+
 export const mappingViewSchema = z.object({
   salaries: z.array(salarieSchema),
   users: z.array(mappingUserSchema),
@@ -652,6 +676,16 @@ export const contract = {
   'sqlServer.detectColumns': defineChannel({
     input: sectionOverride('sqlServer'),
     output: z.object({ tables: z.array(detectedTableSchema) }),
+  }),
+  /** SQL Browser (UDP 1434): the instances of a host, or of the local network when `host` is ''. */
+  'sqlServer.discover': defineChannel({
+    input: z.object({ host: z.string().max(255) }).strict(),
+    output: z.object({ instances: z.array(discoveredInstanceSchema), broadcast: z.boolean() }),
+  }),
+  /** The databases the typed login may open, marked when they look like a Batigest company. */
+  'sqlServer.databases': defineChannel({
+    input: sectionOverride('sqlServer'),
+    output: z.object({ databases: z.array(databaseCandidateSchema) }),
   }),
   'buffer.test': defineChannel({ input: sectionOverride('buffer'), output: connectionDiagnosisSchema }),
   'batisimply.test': defineChannel({ input: sectionOverride('batisimply'), output: connectionDiagnosisSchema }),

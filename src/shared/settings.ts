@@ -127,10 +127,11 @@ export const BATISIMPLY_ENVIRONMENTS = {
 } as const;
 
 export const batisimplySettingsSchema = z.object({
-  environment: z.enum(['staging', 'production', 'custom']).default('staging'),
+  // Production by default: real credentials typed on a first setup go to the real service (staging is under « Avancé »).
+  environment: z.enum(['staging', 'production', 'custom']).default('production'),
   /** Base URL of the SSO (Keycloak); the token path is appended by the client. */
-  ssoUrl: z.string().max(512).default(BATISIMPLY_ENVIRONMENTS.staging.ssoUrl),
-  apiUrl: z.string().max(512).default(BATISIMPLY_ENVIRONMENTS.staging.apiUrl),
+  ssoUrl: z.string().max(512).default(BATISIMPLY_ENVIRONMENTS.production.ssoUrl),
+  apiUrl: z.string().max(512).default(BATISIMPLY_ENVIRONMENTS.production.apiUrl),
   realm: z.string().max(128).default('jhipster'),
   grantType: z.enum(['password', 'client_credentials']).default('password'),
   clientId: z.string().max(256).default(''),

@@ -184,11 +184,13 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     // 4. BatiSimply account on the simulator.
     const step3 = page.getByTestId('wizard-step-3');
     await step3.waitFor();
+    // The simulator is another BatiSimply: « Personnalisé », under « Avancé » (production is the default).
+    await step3.getByText('Avancé', { exact: true }).click();
     await step3.getByLabel('Personnalisé').check();
-    await step3.getByLabel('Adresse du serveur d’authentification (SSO)').fill(bs.ssoUrl);
+    await step3.getByLabel('Adresse du serveur de connexion').fill(bs.ssoUrl);
     await step3.getByLabel('Adresse de l’API').fill(bs.apiUrl);
-    await step3.getByLabel('Identifiant client (client_id)').fill(SIM_DEFAULT_CREDENTIALS.clientId);
-    await step3.getByLabel('Secret client (client_secret)').fill(SIM_DEFAULT_CREDENTIALS.clientSecret);
+    await step3.getByLabel('Identifiant client').fill(SIM_DEFAULT_CREDENTIALS.clientId);
+    await step3.getByLabel('Secret client').fill(SIM_DEFAULT_CREDENTIALS.clientSecret);
     await step3.getByLabel('Utilisateur BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.username);
     await step3.getByLabel('Mot de passe BatiSimply').fill(SIM_DEFAULT_CREDENTIALS.password);
     await step3.getByRole('button', { name: 'Tester la connexion' }).click();
@@ -201,6 +203,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     // 5. Options with the detected column mapping.
     const step4 = page.getByTestId('wizard-step-4');
     await step4.waitFor();
+    await step4.getByText('Avancé', { exact: true }).click();
     await step4.getByTestId('columns-chantier').waitFor();
     expect(await step4.getByTestId('columns-chantier').textContent()).toContain('TotalMO');
     await stack.screenshot('wizard-5-options');
@@ -222,7 +225,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     //    what will happen next, said in words that follow the choices.
     const step6 = page.getByTestId('wizard-step-6');
     await step6.waitFor();
-    expect(await step6.getByRole('heading', { level: 2 }).textContent()).toBe('Planification');
+    expect(await step6.getByRole('heading', { level: 2 }).textContent()).toBe('Étape 7 sur 7\u00a0: Planification');
     const auto = step6.getByRole('switch', { name: 'Synchroniser automatiquement' });
     const windows = step6.getByRole('switch', { name: 'Démarrer avec Windows' });
     expect(await auto.getAttribute('aria-checked')).toBe('true');
@@ -324,10 +327,10 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     const waiting = page.getByTestId('unmapped-users');
     await waiting.waitFor();
     expect(await waiting.textContent()).toContain(unmapped.nom);
-    expect(await waiting.textContent()).toContain('7,5 h en attente');
+    expect(await waiting.textContent()).toContain('7,5\u00a0h en attente');
     // The salarié's row shows the hours waiting for the suggested user.
     const row = page.getByTestId('mapping-table').locator(`tbody tr[data-key="${unmapped.code}"]`);
-    expect(await row.locator('td').last().textContent()).toContain('7,5 h');
+    expect(await row.locator('td').last().textContent()).toContain('7,5\u00a0h');
     // The table fits the page (no horizontal scrolling) at 1280×800 and at 1920×1080.
     expect(await overflowingTables(page)).toEqual([]);
     await stack.screenshot('mapping-before');
@@ -393,7 +396,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await page.getByTestId('page-journal').waitFor();
     const items = page.getByTestId('items-table');
     await items.waitFor();
-    expect(await page.getByTestId('items-filter').textContent()).toContain('Filtre : échec');
+    expect(await page.getByTestId('items-filter').textContent()).toContain('Filtre\u00a0: échec');
     expect(await items.locator('tbody tr').count()).toBe(1);
     // The focus went to the detail that was asked for.
     expect(await page.evaluate(() => document.activeElement?.closest('[data-testid=run-items]') !== null)).toBe(true);
@@ -466,7 +469,7 @@ describe.skipIf(missing.length > 0)('user journeys in the browser', { timeout: E
     await page.getByRole('button', { name: 'Vérifier la licence' }).click();
     await page.getByTestId('page-licence').getByText('Expirée', { exact: true }).waitFor();
     await gotoPage('nav-dashboard', 'licence-expired');
-    expect(await page.getByTestId('licence-expired').textContent()).toContain('toutes les 5 minutes');
+    expect(await page.getByTestId('licence-expired').textContent()).toContain('toutes les 5\u00a0minutes');
     await stack.screenshot('licence-expired');
     // Sync is refused by the main process too, not only hidden by the page.
     const refused = await page.evaluate(async () => {

@@ -136,6 +136,8 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await next();
 
     await step(1).waitFor();
+    await failDuring('sqlServer.discover', 'assistant SQL Server, « Rechercher les serveurs »', () => step(1).getByTestId('discover-servers').click(), step(1));
+    await failDuring('sqlServer.databases', 'assistant SQL Server, « Lister les bases »', () => step(1).getByTestId('discover-bases').click(), step(1));
     await failDuring('sqlServer.test', 'assistant SQL Server, « Tester la connexion »', () => step(1).getByRole('button', { name: 'Tester la connexion' }).click(), step(1));
     await failDuring('settings.update', 'assistant SQL Server, « Suivant »', () => next(), step(1));
     await next();
@@ -145,6 +147,7 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await step(3).waitFor();
     await failDuring('batisimply.test', 'assistant BatiSimply, « Tester la connexion »', () => step(3).getByRole('button', { name: 'Tester la connexion' }).click(), step(3));
     await next();
+    await step(4).getByText('Avancé', { exact: true }).click();
     await step(4).getByTestId('columns-chantier').waitFor();
     await failDuring('sqlServer.detectColumns', 'assistant options, « Détecter les colonnes »', () => step(4).getByRole('button', { name: 'Détecter les colonnes' }).click(), step(4));
     await failDuring('mapping.get', 'assistant, étape Salariés', () => next(), step(5));
@@ -238,6 +241,7 @@ describe('errors from the main process are shown by every UI action', { timeout:
       await failDuring(channel, `Réglages, ${id}, « Tester la connexion »`, () => section.getByRole('button', { name: 'Tester la connexion' }).click(), section);
     }
     const options = page.getByTestId('settings-options');
+    await options.getByText('Avancé', { exact: true }).click();
     await failDuring('sqlServer.detectColumns', 'Réglages, options, « Détecter les colonnes »', () => options.getByRole('button', { name: 'Détecter les colonnes' }).click(), options);
     const general = page.getByTestId('settings-general');
     await failDuring('settings.update', 'Réglages, général, « Enregistrer cette section »', () => general.getByRole('button', { name: 'Enregistrer cette section' }).click(), general);
@@ -271,7 +275,7 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await maint.getByRole('button', { name: 'Purger' }).click();
     await failDuring('maintenance.purgeJournal', 'Réglages, maintenance, « Purger » confirmé', () => maint.getByRole('button', { name: /^Confirmer la suppression/ }).click(), maint);
     await maint.getByLabel('Pour confirmer, tapez OUBLIER').fill('OUBLIER');
-    await failDuring('maintenance.forget', "Réglages, maintenance, « Oublier l'état »", () => maint.getByRole('button', { name: "Oublier l'état" }).click(), maint);
+    await failDuring('maintenance.forget', "Réglages, maintenance, « Oublier l'état »", () => maint.getByRole('button', { name: 'Oublier l’état' }).click(), maint);
 
     // Assistance.
     const support = card('settings-support');
@@ -316,7 +320,9 @@ describe('errors from the main process are shown by every UI action', { timeout:
 
   it('mapping page: the list, saving, creating the codebs column', async () => {
     await nav('dashboard');
-    await failDuring('mapping.get', 'page Correspondance salariés', () => page.getByTestId('nav-mapping').click(), page.getByTestId('page-mapping'));
+    await page.getByTestId('nav-mapping').click();
+    await page.getByTestId('mapping-table').waitFor();
+    await failDuring('mapping.get', 'page Correspondance salariés, « Actualiser »', () => page.getByTestId('mapping-refresh').click(), page.getByTestId('page-mapping'));
     await retry(page.getByTestId('page-mapping'));
     const u = stack.unmapped[1]!;
     await page.getByTestId(`map-${u.code}`).selectOption(u.userId);
@@ -325,11 +331,13 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await stack.simulators.backend.adminExec(TRY_VALUES.database, 'ALTER TABLE "Salarie" DROP COLUMN "codebs"');
     // Columns are detected once per connection: a change of the SQL Server settings reconnects.
     stack.app.settings.update({ sqlServer: { requestTimeoutMs: 61_000 } });
-    await nav('dashboard');
-    await nav('mapping');
-    const create = page.getByRole('button', { name: 'Créer la colonne codebs' });
+    // The page keeps its lists for the session: « Actualiser » reads them again, once the unsaved choice is
+    // given up (the page asks).
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('mapping-refresh').click();
+    const create = page.getByRole('button', { name: 'Créer la colonne de correspondance' });
     await create.waitFor();
-    await failDuring('mapping.createCodebsColumn', 'page Correspondance salariés, « Créer la colonne codebs »', () => create.click(), page.getByTestId('page-mapping'));
+    await failDuring('mapping.createCodebsColumn', 'page Correspondance salariés, « Créer la colonne de correspondance »', () => create.click(), page.getByTestId('page-mapping'));
   });
 
   it('the « licence blocked » screen: check and key', async () => {

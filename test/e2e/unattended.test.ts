@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
+import { LATEST_BUFFER_VERSION as latest } from '../../src/main/services/buffer/migrations.js';
 import { buildRenderer, E2E_TEST_MS, POLL, SCREENSHOT_DIR, startStack, type Stack } from './harness.js';
 
 /** A screenshot of one card (the settings page is too tall to review whole). */
@@ -100,10 +101,10 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
     await card.getByTestId('maint-verify').click();
     const check = card.getByTestId('buffer-check');
     await check.waitFor();
-    expect(await check.textContent()).toContain('Schéma version 3 (attendue 3)');
+    expect(await check.textContent()).toContain(`Schéma version ${latest} (attendue ${latest})`);
     expect(await check.locator('li[data-check=orphan-slot-keys]').textContent()).toContain('Aucune clé SuiviMO sans son créneau.');
 
-    const forget = card.getByRole('button', { name: "Oublier l'état" });
+    const forget = card.getByRole('button', { name: 'Oublier l’état' });
     expect(await forget.isDisabled()).toBe(true);
     await card.getByLabel('Pour confirmer, tapez OUBLIER').fill('oublier');
     expect(await forget.isDisabled()).toBe(false);
@@ -125,7 +126,7 @@ describe('unattended on a shared PC', { timeout: E2E_TEST_MS }, () => {
 
     const support = page.getByTestId('settings-support');
     await support.getByTestId('export-diagnostic').click();
-    await support.getByRole('status').filter({ hasText: /Diagnostic enregistré : diagnostic-PC-ACCUEIL-\d{8}-\d{6}\.zip \(\d+ Ko\)\./ }).waitFor();
+    await support.getByRole('status').filter({ hasText: /Diagnostic enregistré\s: diagnostic-PC-ACCUEIL-\d{8}-\d{6}\.zip \(\d+ Ko\)\./ }).waitFor();
     expect(fs.readdirSync(path.join(stack.dataDir, 'diagnostics')).filter((f) => f.endsWith('.zip'))).toHaveLength(1);
     // Through the web bridge nothing opens a folder: the path is shown instead.
     await support.getByTestId('open-logs').click();

@@ -15,6 +15,7 @@ import { configuredSecrets, recentLogFiles } from '../../src/main/features/sync/
 import { syncFeature } from '../../src/main/features/sync/index.js';
 import type { DesktopOpener } from '../../src/main/features/types.js';
 import { scrubSecrets } from '../../src/main/services/diagnostics/archive.js';
+import { LATEST_BUFFER_VERSION } from '../../src/main/services/buffer/migrations.js';
 import { BufferStore } from '../../src/main/services/buffer/store.js';
 import { createNodeCipher } from '../../src/main/services/settings/node-cipher.js';
 import { createNodeSettingsStore } from '../../src/main/services/settings/store.js';
@@ -196,7 +197,7 @@ describe('diagnostic archive', { timeout: 120_000 }, () => {
     expect(runs[0]!.items.some((i) => i.reason === 'Connexion refusée avec [masqué] et [masqué]')).toBe(true);
     expect(json('connexions.json')).toMatchObject({ sqlServer: { ok: true }, batisimply: { ok: true }, baseTampon: { ok: true } });
     expect(json('versions.json')).toMatchObject({ version: '0.1.0', poste: 'PC-SUPPORT', moteurs: { node: process.versions.node } });
-    expect(json('base-tampon.json')).toMatchObject({ verification: { ok: true, schemaVersion: 3 } });
+    expect(json('base-tampon.json')).toMatchObject({ verification: { ok: true, schemaVersion: LATEST_BUFFER_VERSION } });
     expect(json('etat.json')).toMatchObject({ softwareLabel: 'Sage Batigest' });
     const log = files.get(`journaux/connecteur-${localDay(new Date())}.log`)!.toString('utf8');
     expect(log).toContain('démarrage');

@@ -163,7 +163,7 @@ describe('saved secrets stay with the identity they were saved for (through the 
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.code).toBe('SETTINGS_INVALID');
-      expect(r.error.message).toContain('Secret client (client_secret)');
+      expect(r.error.message).toContain('Secret client');
       expect(r.error.message).toContain('Mot de passe BatiSimply');
       expect(r.error.message).toMatch(/saisissez-le de nouveau/);
     }

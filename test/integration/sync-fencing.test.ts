@@ -6,7 +6,7 @@
  * cut connection, schedulers): test/integration/multi-pc.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../src/main/services/buffer/migrations.js';
+import { LATEST_BUFFER_VERSION } from '../../src/main/services/buffer/migrations.js';
 import { BufferStore } from '../../src/main/services/buffer/store.js';
 import { FlowLease, localProcessProbe } from '../../src/main/services/sync/lease.js';
 import { AppError } from '../../src/shared/errors.js';
@@ -135,13 +135,13 @@ describe.each(BUFFER_KINDS)('lease fencing on %s', (kind) => {
   }
 
   it('refuses a buffer migrated by a newer connector: « mettez à jour ce poste »', async () => {
-    await tb.store.db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [SCHEMA_VERSION + 1, 'from a newer PC']);
+    await tb.store.db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [LATEST_BUFFER_VERSION + 1, 'from a newer PC']);
     try {
       const err = await lostOf(new BufferStore(tb.store.db).init());
       expect((err as AppError).code).toBe('BUFFER_SCHEMA_NEWER');
       expect((err as AppError).message).toMatch(/mettez à jour ce poste/);
     } finally {
-      await tb.store.db.query('DELETE FROM schema_migrations WHERE version = $1', [SCHEMA_VERSION + 1]);
+      await tb.store.db.query('DELETE FROM schema_migrations WHERE version = $1', [LATEST_BUFFER_VERSION + 1]);
     }
     await new BufferStore(tb.store.db).init();
   });

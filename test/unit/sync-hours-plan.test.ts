@@ -99,7 +99,7 @@ describe('hours planner: listed slots', () => {
     const kept = decide(pending, view(written));
     expect(kept.change).toMatchObject({ keepMapping: true, reason: 'Créneau dévalidé : heures conservées' });
     expect(kept.item?.reason).toBe(
-      "Créneau de Julie Martin du 2026-07-02 (chantier 00000101) n'est plus validé dans BatiSimply ; ses heures restent dans Sage Batigest (option « Supprimer de SuiviMO les heures dévalidées ou supprimées dans BatiSimply » (Réglages › Options de synchronisation) désactivée).",
+      "Créneau de Julie Martin du 2026-07-02 (chantier 00000101) n'est plus validé dans BatiSimply ; ses heures restent dans Sage Batigest (option « Retirer les heures dévalidées ou supprimées dans BatiSimply » (Réglages › Options de synchronisation) désactivée).",
     );
   });
 

@@ -11,6 +11,8 @@ import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { Settings } from '../../shared/settings.js';
 import type { BatigestGateway } from '../services/batigest/gateway.js';
 import { applyPatch } from '../services/settings/service.js';
+import { parseServerAddress } from '../services/batigest/config.js';
+import { discoverInstances } from '../services/batigest/discovery.js';
 import type { AppContext, AppFeature } from './types.js';
 
 function withOverride<K extends 'sqlServer' | 'buffer' | 'batisimply'>(ctx: AppContext, section: K, input: { override?: unknown } | undefined): Settings {
@@ -35,6 +37,13 @@ export function connectionsFeature(): AppFeature {
         'sqlServer.test': (input) => withGateway(withOverride(ctx, 'sqlServer', input), (g) => g.testConnection()),
         'sqlServer.detectColumns': async (input) => ({
           tables: await withGateway(withOverride(ctx, 'sqlServer', input), (g) => g.detectColumns()),
+        }),
+        'sqlServer.discover': async (input) => {
+          const host = input.host.trim() === '' ? '' : parseServerAddress(input.host).host;
+          return { instances: await discoverInstances({ host }), broadcast: host === '' };
+        },
+        'sqlServer.databases': async (input) => ({
+          databases: await withGateway(withOverride(ctx, 'sqlServer', input), (g) => g.listDatabases()),
         }),
         'batisimply.test': async (input): Promise<ConnectionDiagnosis> => {
           const client = ctx.services.batisimply(withOverride(ctx, 'batisimply', input));

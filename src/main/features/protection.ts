@@ -28,6 +28,8 @@ export const PROTECTED: ReadonlySet<ChannelName> = new Set<ChannelName>([
   'settings.update',
   'schedule.set',
   'sqlServer.detectColumns',
+  'sqlServer.discover',
+  'sqlServer.databases',
   'mapping.get',
   'mapping.save',
   'mapping.codebsStatus',
@@ -96,7 +98,7 @@ const FREE_TRIES = 5;
 const MAX_WAIT_MS = 15 * 60_000;
 
 const locked = () =>
-  new AppError('PROTECTION_LOCKED', 'Cette page est protégée par un code : saisissez le code de protection pour continuer (Réglages › Protection).', {
+  new AppError('PROTECTION_LOCKED', 'Cette page est protégée par un code : saisissez le code de protection pour continuer (Réglages › Protection des réglages).', {
     detail: 'protected channel while locked',
   });
 

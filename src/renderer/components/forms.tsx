@@ -2,18 +2,21 @@
  * The settings section forms, shared by the first-run wizard and the Settings page. Each form is
  * controlled: it shows a draft and reports changes; the container validates, tests and saves.
  */
+import type { ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
+import { keepClosedListValue } from '../lib/focus.js';
 import { TIMEZONES, type BsDraft, type BufferDraft, type Errors, type OptionsDraft, type SqlDraft } from '../lib/drafts.js';
 import { ErrorBanner, Field, RadioGroup, SecretField, Select, SuccessBanner, Switch, Table, WarnBanner, type Column } from './ui.js';
 
-export function DiagnosisView({ diagnosis }: { diagnosis: ConnectionDiagnosis | null }) {
+/** A connection test's result; `id` lets the page move the focus to it once the test is done. */
+export function DiagnosisView({ diagnosis, id }: { diagnosis: ConnectionDiagnosis | null; id?: string }) {
   if (!diagnosis) return null;
   return diagnosis.ok ? (
-    <SuccessBanner title={fr.diagnosis.ok} message={diagnosis.message} details={diagnosis.details} />
+    <SuccessBanner title={fr.diagnosis.ok} message={diagnosis.message} details={diagnosis.details} {...(id ? { id } : {})} />
   ) : (
-    <ErrorBanner title={fr.diagnosis.failed} message={diagnosis.message} details={diagnosis.details} />
+    <ErrorBanner title={fr.diagnosis.failed} message={diagnosis.message} details={diagnosis.details} {...(id ? { id } : {})} />
   );
 }
 
@@ -89,6 +92,16 @@ export function BufferForm({ draft, onChange, errors, passwordSaved }: FormProps
   );
 }
 
+/** Technical settings folded under « Avancé », each with a sentence of help; open when one differs from the default. */
+export function Advanced({ children, open, testId }: { children: ReactNode; open?: boolean; testId?: string }) {
+  return (
+    <details className="advanced" open={open} data-testid={testId}>
+      <summary>{fr.common.advanced}</summary>
+      <div className="advanced-body">{children}</div>
+    </details>
+  );
+}
+
 export function BsForm({
   draft,
   onChange,
@@ -96,45 +109,50 @@ export function BsForm({
   saved,
 }: FormProps<BsDraft> & { saved: { clientSecret: boolean; password: boolean } }) {
   const set = <K extends keyof BsDraft>(k: K, v: BsDraft[K]) => onChange({ ...draft, [k]: v });
+  const advancedOpen = draft.environment !== 'production' || draft.grantType !== 'password' || Boolean(errors.ssoUrl || errors.apiUrl);
   return (
     <div>
-      <RadioGroup
-        legend={fr.batisimply.environment}
-        name="bs-env"
-        value={draft.environment}
-        onChange={(v) => set('environment', v)}
-        options={[
-          { value: 'production', label: fr.batisimply.production },
-          { value: 'staging', label: fr.batisimply.staging },
-          { value: 'custom', label: fr.batisimply.custom },
-        ]}
-      />
-      {draft.environment === 'custom' ? (
-        <div className="form-grid">
-          <Field id="bs-sso" label={fr.batisimply.ssoUrl} value={draft.ssoUrl} onChange={(v) => set('ssoUrl', v)} error={errors.ssoUrl} type="url" spellCheck={false} />
-          <Field id="bs-api" label={fr.batisimply.apiUrl} value={draft.apiUrl} onChange={(v) => set('apiUrl', v)} error={errors.apiUrl} type="url" spellCheck={false} />
-        </div>
-      ) : null}
-      <Select
-        id="bs-grant"
-        label={fr.batisimply.grantType}
-        value={draft.grantType}
-        onChange={(v) => set('grantType', v === 'client_credentials' ? 'client_credentials' : 'password')}
-        options={[
-          { value: 'password', label: fr.batisimply.grantPassword },
-          { value: 'client_credentials', label: fr.batisimply.grantClient },
-        ]}
-      />
       <div className="form-grid">
-        <Field id="bs-client-id" label={fr.batisimply.clientId} value={draft.clientId} onChange={(v) => set('clientId', v)} error={errors.clientId} autoComplete="off" spellCheck={false} />
-        <SecretField id="bs-client-secret" label={fr.batisimply.clientSecret} saved={saved.clientSecret} value={draft.clientSecret} onChange={(v) => set('clientSecret', v)} error={errors.clientSecret} />
+        {draft.grantType === 'password' ? (
+          <>
+            <Field id="bs-username" label={fr.batisimply.username} value={draft.username} onChange={(v) => set('username', v)} error={errors.username} autoComplete="off" spellCheck={false} />
+            <SecretField id="bs-password" label={fr.batisimply.password} saved={saved.password} value={draft.password} onChange={(v) => set('password', v)} error={errors.password} />
+          </>
+        ) : null}
+        <Field id="bs-client-id" label={fr.batisimply.clientId} value={draft.clientId} onChange={(v) => set('clientId', v)} help={fr.batisimply.clientIdHelp} error={errors.clientId} autoComplete="off" spellCheck={false} />
+        <SecretField id="bs-client-secret" label={fr.batisimply.clientSecret} saved={saved.clientSecret} value={draft.clientSecret} onChange={(v) => set('clientSecret', v)} help={fr.batisimply.clientSecretHelp} error={errors.clientSecret} />
       </div>
-      {draft.grantType === 'password' ? (
-        <div className="form-grid">
-          <Field id="bs-username" label={fr.batisimply.username} value={draft.username} onChange={(v) => set('username', v)} error={errors.username} autoComplete="off" spellCheck={false} />
-          <SecretField id="bs-password" label={fr.batisimply.password} saved={saved.password} value={draft.password} onChange={(v) => set('password', v)} error={errors.password} />
-        </div>
-      ) : null}
+      <Advanced open={advancedOpen} testId="bs-advanced">
+        <RadioGroup
+          legend={fr.batisimply.environment}
+          name="bs-env"
+          value={draft.environment}
+          onChange={(v) => set('environment', v)}
+          help={fr.batisimply.environmentHelp}
+          options={[
+            { value: 'production', label: fr.batisimply.production },
+            { value: 'staging', label: fr.batisimply.staging },
+            { value: 'custom', label: fr.batisimply.custom },
+          ]}
+        />
+        {draft.environment === 'custom' ? (
+          <div className="form-grid">
+            <Field id="bs-sso" label={fr.batisimply.ssoUrl} value={draft.ssoUrl} onChange={(v) => set('ssoUrl', v)} help={fr.batisimply.ssoUrlHelp} error={errors.ssoUrl} type="url" spellCheck={false} />
+            <Field id="bs-api" label={fr.batisimply.apiUrl} value={draft.apiUrl} onChange={(v) => set('apiUrl', v)} help={fr.batisimply.apiUrlHelp} error={errors.apiUrl} type="url" spellCheck={false} />
+          </div>
+        ) : null}
+        <Select
+          id="bs-grant"
+          label={fr.batisimply.grantType}
+          value={draft.grantType}
+          onChange={(v) => set('grantType', v === 'client_credentials' ? 'client_credentials' : 'password')}
+          help={fr.batisimply.grantTypeHelp}
+          options={[
+            { value: 'password', label: fr.batisimply.grantPassword },
+            { value: 'client_credentials', label: fr.batisimply.grantClient },
+          ]}
+        />
+      </Advanced>
     </div>
   );
 }
@@ -172,7 +190,7 @@ export function OptionsForm({
         <Select id="opt-tz" label={fr.options.timezone} value={draft.timezone} onChange={(v) => set('timezone', v)} options={TIMEZONES.map((t) => ({ value: t, label: t }))} />
         <Field id="opt-window" label={fr.options.windowDays} value={draft.windowDays} onChange={(v) => set('windowDays', v)} help={fr.options.windowHelp} error={errors.windowDays} inputMode="numeric" />
       </div>
-      <Switch id="opt-remove" label={fr.options.removeUnvalidated} checked={draft.removeUnvalidated} onChange={(v) => set('removeUnvalidated', v)} />
+      <Switch id="opt-remove" label={fr.options.removeUnvalidated} checked={draft.removeUnvalidated} onChange={(v) => set('removeUnvalidated', v)} help={fr.options.removeUnvalidatedHelp} />
     </div>
   );
 }
@@ -208,6 +226,7 @@ export function ColumnMappingTable({
           className="select"
           aria-label={`${fr.options.override} : ${capitalize(r.label)}`}
           value={overrides[r.logical] ?? ''}
+          onKeyDown={keepClosedListValue}
           onChange={(e) => onChange({ ...overrides, [r.logical]: e.target.value })}
           data-testid={`override-${table.table}-${r.logical}`}
         >

@@ -2,15 +2,23 @@
  * Employee mapping: Batigest salariés beside BatiSimply users, suggestions with a confidence, manual
  * choice, unmapped users highlighted with the hours waiting for them, and "Enregistrer".
  * Used by the Mapping page and by the wizard's "Salariés" step.
+ *
+ * Nothing changes without the user knowing: the lists are kept for the session (« Actualiser » fetches
+ * them again), salariés without a user come first, changed rows are marked, a user already given to
+ * another salarié is moved only once confirmed, the arrow keys never change a closed list, and leaving
+ * with unsaved changes asks first. The search ignores case and accents.
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { MappingUser, MappingView } from '../../shared/contract.js';
 import type { Salarie } from '../../shared/domain.js';
 import { SAFE_CONFIDENCE, suggestMappings, type Suggestion } from '../../shared/mapping-suggest.js';
 import { formatHours, fr } from '../../shared/strings.fr.js';
-import { errorMessage, useCall, useQuery } from '../lib/backend.js';
+import { matchesSearch } from '../../shared/text-search.js';
+import { errorMessage, useCall } from '../lib/backend.js';
+import { keepClosedListValue, useFocusAfterRender } from '../lib/focus.js';
+import { mappingSession, mayLeave, setLeaveGuard } from '../lib/session.js';
 import { useToast } from './toast.js';
-import { Button, Card, EmptyState, ErrorBanner, Field, Loading, StatusBadge, Switch, Table, WarnBanner, type Column } from './ui.js';
+import { Button, Card, EmptyState, ErrorBanner, Field, Loading, StatusBadge, SuccessBanner, Switch, Table, WarnBanner, type Column } from './ui.js';
 
 type Choices = Record<string, string>; // salarieCode -> userId ('' = none)
 
@@ -24,6 +32,10 @@ function salarieName(s: Salarie): string {
   return [s.nom, s.prenom].filter(Boolean).join(' ');
 }
 
+/** A CSS selector for the select of a salarié (codes may hold any character). */
+const selectOf = (code: string) => `[data-testid="map-${CSS.escape(code)}"]`;
+
+
 export function MappingPanel({
   software,
   onSaved,
@@ -34,51 +46,111 @@ export function MappingPanel({
   /** Told how many choices are not saved yet (the wizard refuses to move on while some are). */
   onPendingChange?: (n: number) => void;
 }) {
-  const q = useQuery((call) => call('mapping.get'));
-  if (q.loading && !q.data) return <Loading />;
-  if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
-  if (!q.data) return null;
+  const call = useCall();
+  const [view, setView] = useState<MappingView | null>(() => mappingSession.get());
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(() => mappingSession.get() === null);
+  const [refreshed, setRefreshed] = useState(0);
+  /** « 2 correspondances enregistrées. »: shown (and focused) once the saved mapping is drawn again. */
+  const [result, setResult] = useState<string | null>(null);
+  const focusAfter = useFocusAfterRender();
+  /** Asked reads (« Actualiser », « Réessayer »); 0 = only when the session has no lists yet. */
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (tick === 0 && mappingSession.get()) return undefined;
+    let alive = true;
+    call('mapping.get')
+      .then(
+        (v) => {
+          if (!alive) return;
+          mappingSession.set(v);
+          setView(v);
+          setRefreshed((n) => n + 1);
+        },
+        (e: unknown) => {
+          if (alive) setError(errorMessage(e));
+        },
+      )
+      .finally(() => {
+        if (alive) setLoading(false);
+      });
+    return () => {
+      alive = false;
+    };
+  }, [call, tick]);
+  const load = () => {
+    // Reading the lists again drops the unsaved choices: the page asks first.
+    if (!mayLeave()) return;
+    setLoading(true);
+    setError(null);
+    setResult(null);
+    setTick((t) => t + 1);
+  };
+  if (loading && !view) return <Loading />;
+  if (error && !view) return <ErrorBanner message={error} onRetry={load} />;
+  if (!view) return null;
   return (
     <>
-      {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
+      {error ? <ErrorBanner message={error} onRetry={load} /> : null}
       <MappingEditor
-        key={JSON.stringify(q.data.salaries.map((s) => [s.code, s.codebs]))}
-        view={q.data}
+        key={`${refreshed}|${JSON.stringify(view.salaries.map((s) => [s.code, s.codebs]))}`}
+        view={view}
         software={software}
-        onSaved={(v) => {
-          q.setData(v);
+        refreshing={loading}
+        result={result}
+        onEdit={() => setResult(null)}
+        onSaved={(v, message) => {
+          mappingSession.set(v);
+          setView(v);
+          setResult(message);
+          focusAfter('#mapping-result');
           onSaved?.();
         }}
-        onReload={q.reload}
+        onReload={load}
         onPendingChange={onPendingChange}
       />
     </>
   );
 }
 
+interface Reassignment {
+  code: string;
+  userId: string;
+  owner: string;
+}
+
 function MappingEditor({
   view,
   software,
+  refreshing,
+  result,
+  onEdit,
   onSaved,
   onReload,
   onPendingChange,
 }: {
   view: MappingView;
   software: string;
-  onSaved: (v: MappingView) => void;
+  refreshing: boolean;
+  result: string | null;
+  onEdit: () => void;
+  onSaved: (v: MappingView, message: string) => void;
   onReload: () => void;
-  onPendingChange?: (n: number) => void;
+  onPendingChange?: ((n: number) => void) | undefined;
 }) {
   const call = useCall();
   const toast = useToast();
+  const focusAfter = useFocusAfterRender();
   const [choices, setChoices] = useState<Choices>(() => initialChoices(view));
   const [filter, setFilter] = useState('');
   const [onlyUnmapped, setOnlyUnmapped] = useState(false);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [creatingCol, setCreatingCol] = useState(false);
+  const [reassign, setReassign] = useState<Reassignment | null>(null);
 
   const usersById = useMemo(() => new Map(view.users.map((u) => [u.id, u])), [view.users]);
+  const salariesByCode = useMemo(() => new Map(view.salaries.map((s) => [s.code, s])), [view.salaries]);
 
   const suggestions = useMemo(() => {
     const bySal = new Map<string, Suggestion>();
@@ -96,11 +168,19 @@ function MappingEditor({
 
   const original = useMemo(() => initialChoices(view), [view]);
   const changes = Object.entries(choices).filter(([code, uid]) => (original[code] ?? '') !== uid);
+  const changed = new Set(changes.map(([code]) => code));
 
   const pendingCount = changes.length;
   useEffect(() => {
     onPendingChange?.(pendingCount);
   }, [pendingCount, onPendingChange]);
+  // Leaving the page (menu, a link, « Précédent », « Actualiser ») with unsaved choices asks first. No
+  // beforeunload: in Electron it would silently stop the window from closing (and an update from installing).
+  useEffect(() => {
+    if (pendingCount === 0) return undefined;
+    setLeaveGuard(() => fr.mapping.leaveConfirm(pendingCount));
+    return () => setLeaveGuard(null);
+  }, [pendingCount]);
 
   const chosenUserIds = new Set(Object.values(choices).filter(Boolean));
   const unmappedUsers = view.users
@@ -109,13 +189,28 @@ function MappingEditor({
 
   const ownerOf = (userId: string): string | undefined => Object.entries(choices).find(([, u]) => u === userId)?.[0];
 
-  const choose = (code: string, userId: string) => {
+  const apply = (code: string, userId: string) => {
     setChoices((c) => {
       const next = { ...c };
       if (userId) for (const [k, v] of Object.entries(next)) if (v === userId && k !== code) next[k] = '';
       next[code] = userId;
       return next;
     });
+  };
+
+  /** A user already given to another salarié is moved only once the user confirms. */
+  const choose = (code: string, userId: string, focusSelect = false) => {
+    onEdit();
+    const owner = userId ? ownerOf(userId) : undefined;
+    if (owner && owner !== code) {
+      setReassign({ code, userId, owner });
+      focusAfter('#mapping-reassign');
+      return;
+    }
+    setReassign(null);
+    apply(code, userId);
+    // « Accepter » disappears with the suggestion: the focus goes to the list it filled.
+    if (focusSelect) focusAfter(selectOf(code));
   };
 
   const acceptSafe = () => {
@@ -141,10 +236,12 @@ function MappingEditor({
     setError(null);
     try {
       const res = await call('mapping.save', { entries: changes.map(([salarieCode, userId]) => ({ salarieCode, userId: userId || null })) });
-      toast.show(fr.mapping.saved(res.saved), 'ok');
-      onSaved(res.mapping);
+      setLeaveGuard(null);
+      // The editor is drawn again for the saved mapping; the message says what was done and takes the focus.
+      onSaved(res.mapping, fr.mapping.saved(res.saved));
     } catch (e) {
       setError(errorMessage(e));
+      focusAfter('#mapping-error');
     } finally {
       setSaving(false);
     }
@@ -163,45 +260,76 @@ function MappingEditor({
     }
   };
 
-  const needle = filter.trim().toLowerCase();
-  const rows = view.salaries.filter((s) => {
-    if (onlyUnmapped && choices[s.code]) return false;
-    if (!needle) return true;
-    return `${s.code} ${salarieName(s)}`.toLowerCase().includes(needle);
-  });
+  const rows = view.salaries
+    .filter((s) => {
+      if (onlyUnmapped && choices[s.code]) return false;
+      return matchesSearch(`${s.code} ${salarieName(s)} ${s.prenom ?? ''} ${s.nom}`, filter);
+    })
+    // Salariés without a saved user first (the order does not move while choosing).
+    .sort((a, b) => Number(Boolean(original[a.code])) - Number(Boolean(original[b.code])) || salarieName(a).localeCompare(salarieName(b), 'fr'));
 
   const salarieLabel = (code: string) => {
-    const o = view.salaries.find((x) => x.code === code);
+    const o = salariesByCode.get(code);
     return o ? salarieName(o) || code : code;
   };
   const userLabel = (u: MappingUser) => `${u.displayName}${u.email ? ` — ${u.email}` : ''}`;
 
   const columns: Column<Salarie>[] = [
     { key: 'code', header: fr.mapping.code, render: (s) => <code>{s.code}</code> },
-    { key: 'name', header: fr.mapping.salarie(software), render: (s) => <strong>{salarieName(s)}</strong> },
+    {
+      key: 'name',
+      header: fr.mapping.salarie(software),
+      render: (s) => (
+        <>
+          <strong>{salarieName(s)}</strong>
+          {changed.has(s.code) ? (
+            <span className="map-changed">
+              {' '}
+              <StatusBadge tone="info">{fr.mapping.changed}</StatusBadge>
+            </span>
+          ) : null}
+        </>
+      ),
+    },
     {
       key: 'user',
       header: fr.mapping.user,
-      render: (s) => (
-        <select
-          className="select"
-          value={choices[s.code] ?? ''}
-          aria-label={`${fr.mapping.user} pour ${salarieName(s)}`}
-          data-testid={`map-${s.code}`}
-          onChange={(e) => choose(s.code, e.target.value)}
-        >
-          <option value="">{fr.mapping.noUser}</option>
-          {view.users.map((u) => {
-            const owner = ownerOf(u.id);
-            return (
-              <option key={u.id} value={u.id}>
-                {userLabel(u)}
-                {owner && owner !== s.code ? ` (→ ${salarieLabel(owner)})` : ''}
-              </option>
-            );
-          })}
-        </select>
-      ),
+      render: (s) => {
+        const chosen = usersById.get(choices[s.code] ?? '');
+        const before = original[s.code] ? usersById.get(original[s.code] ?? '') : undefined;
+        return (
+          <div className="map-user">
+            <select
+              className="select"
+              value={choices[s.code] ?? ''}
+              aria-label={`${fr.mapping.user} pour ${salarieName(s)}`}
+              aria-describedby="mapping-keyboard-help"
+              data-testid={`map-${s.code}`}
+              onKeyDown={keepClosedListValue}
+              onChange={(e) => choose(s.code, e.target.value)}
+            >
+              <option value="">{fr.mapping.noUser}</option>
+              {view.users.map((u) => {
+                const owner = ownerOf(u.id);
+                return (
+                  <option key={u.id} value={u.id}>
+                    {userLabel(u)}
+                    {owner && owner !== s.code ? ` (→ ${salarieLabel(owner)})` : ''}
+                  </option>
+                );
+              })}
+            </select>
+            {chosen?.email ? (
+              <span className="small muted map-email" data-testid={`map-email-${s.code}`}>
+                {chosen.email}
+              </span>
+            ) : null}
+            {changed.has(s.code) ? (
+              <span className="small muted">{fr.mapping.before(before ? before.displayName : fr.mapping.noUserPlain)}</span>
+            ) : null}
+          </div>
+        );
+      },
     },
     {
       key: 'suggestion',
@@ -217,7 +345,7 @@ function MappingEditor({
             <span>{u.displayName}</span>
             <StatusBadge tone={sg.confidence >= SAFE_CONFIDENCE ? 'ok' : 'warn'}>{fr.mapping.confidence(pct)}</StatusBadge>
             <span className="muted map-reason">{sg.reason}</span>
-            <Button size="sm" onClick={() => choose(s.code, sg.userId)} aria-label={`${fr.mapping.accept} : ${u.displayName} pour ${salarieName(s)}`}>
+            <Button size="sm" onClick={() => choose(s.code, sg.userId, true)} aria-label={`${fr.mapping.accept} : ${u.displayName} pour ${salarieName(s)}`}>
               {fr.mapping.accept}
             </Button>
           </div>
@@ -234,7 +362,7 @@ function MappingEditor({
         const sg = chosen ? undefined : suggestions.get(s.code);
         const u = chosen ?? (sg ? usersById.get(sg.userId) : undefined);
         if (!u || u.hoursWaiting <= 0) return <span className="muted">{fr.common.none}</span>;
-        const hours = `${formatHours(u.hoursWaiting)} h`;
+        const hours = fr.common.hours(formatHours(u.hoursWaiting));
         if (chosen) return hours;
         return (
           <span>
@@ -250,7 +378,8 @@ function MappingEditor({
 
   return (
     <div className="stack" data-testid="mapping-panel">
-      {error ? <ErrorBanner message={error} /> : null}
+      {error ? <ErrorBanner id="mapping-error" message={error} /> : null}
+      {result && !error ? <SuccessBanner id="mapping-result" message={result} /> : null}
       {!view.codebs.exists ? (
         <WarnBanner title={fr.mapping.codebsMissing}>
           <p>{view.codebs.message}</p>
@@ -262,7 +391,7 @@ function MappingEditor({
       {view.usersError ? <ErrorBanner message={view.usersError} onRetry={onReload} /> : null}
 
       {unmappedUsers.some((u) => u.hoursWaiting > 0 || u.slotsWaiting > 0) ? (
-        <Card title={fr.mapping.unmappedUsers} headingLevel={3} data-testid="unmapped-users">
+        <Card title={fr.mapping.unmappedUsers} headingLevel={2} data-testid="unmapped-users">
           <p className="muted small">{fr.mapping.unmappedUsersHelp}</p>
           <ul className="stack" style={{ margin: 0, paddingLeft: 18 }}>
             {unmappedUsers
@@ -281,16 +410,49 @@ function MappingEditor({
 
       <div className="row" style={{ alignItems: 'flex-end' }}>
         <div style={{ minWidth: 280 }}>
-          <Field id="map-filter" label={fr.mapping.filter} value={filter} onChange={setFilter} type="search" />
+          <Field id="map-filter" label={fr.mapping.filter} value={filter} onChange={setFilter} type="search" help={fr.mapping.filterHelp} />
         </div>
         <Switch id="map-only-unmapped" label={fr.mapping.onlyUnmapped} checked={onlyUnmapped} onChange={setOnlyUnmapped} />
+        <span className="spacer" />
+        <Button onClick={onReload} busy={refreshing} data-testid="mapping-refresh">
+          {fr.common.refresh}
+        </Button>
       </div>
+      {reassign ? (
+        <div className="banner banner-warn" role="alertdialog" aria-labelledby="mapping-reassign-text" id="mapping-reassign" tabIndex={-1} data-testid="mapping-reassign">
+          <div className="banner-body">
+            <span id="mapping-reassign-text">
+              {fr.mapping.reassignQuestion(usersById.get(reassign.userId)?.displayName ?? reassign.userId, salarieLabel(reassign.owner), salarieLabel(reassign.code))}
+            </span>
+            <div className="row">
+              <Button
+                variant="primary"
+                size="sm"
+                onClick={() => {
+                  apply(reassign.code, reassign.userId);
+                  setReassign(null);
+                  focusAfter(selectOf(reassign.code));
+                }}
+              >
+                {fr.mapping.reassign}
+              </Button>
+              <Button
+                size="sm"
+                onClick={() => {
+                  setReassign(null);
+                  focusAfter(selectOf(reassign.code));
+                }}
+              >
+                {fr.common.cancel}
+              </Button>
+            </div>
+          </div>
+        </div>
+      ) : null}
       <div className="row">
-        {changes.length ? (
-          <span className="small" role="status">
-            {fr.mapping.pending(changes.length)}
-          </span>
-        ) : null}
+        <span className="small" role="status">
+          {changes.length ? fr.mapping.pending(changes.length) : ''}
+        </span>
         <span className="spacer" />
         <Button onClick={acceptSafe}>{fr.mapping.acceptAll}</Button>
         <Button variant="primary" busy={saving} onClick={() => void save()} data-testid="mapping-save">
@@ -298,6 +460,9 @@ function MappingEditor({
           {changes.length ? ` (${changes.length})` : ''}
         </Button>
       </div>
+      <p className="small muted" id="mapping-keyboard-help">
+        {fr.mapping.keyboardHelp}
+      </p>
 
       {view.salaries.length === 0 ? (
         <EmptyState title={fr.mapping.noSalaries(software)}>{fr.mapping.noSalariesHelp}</EmptyState>
@@ -308,7 +473,7 @@ function MappingEditor({
             rows={rows}
             rowKey={(s) => s.code}
             caption={fr.mapping.title}
-            rowClassName={(s) => (choices[s.code] ? undefined : 'highlight')}
+            rowClassName={(s) => [choices[s.code] ? '' : 'highlight', changed.has(s.code) ? 'changed' : ''].filter(Boolean).join(' ') || undefined}
             testId="mapping-table"
           />
         </div>

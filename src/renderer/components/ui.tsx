@@ -258,6 +258,7 @@ export function RadioGroup<T extends string>({
   onChange,
   options,
   cards = false,
+  help,
 }: {
   legend: ReactNode;
   name: string;
@@ -265,10 +266,17 @@ export function RadioGroup<T extends string>({
   onChange: (value: T) => void;
   options: readonly { value: T; label: ReactNode; help?: ReactNode }[];
   cards?: boolean;
+  help?: ReactNode;
 }) {
+  const helpId = `${name}-help`;
   return (
-    <fieldset>
+    <fieldset aria-describedby={help ? helpId : undefined}>
       <legend>{legend}</legend>
+      {help ? (
+        <span id={helpId} className="help">
+          {help}
+        </span>
+      ) : null}
       <div className="radio-row" role="radiogroup">
         {options.map((o) => (
           <label key={o.value} className={cards ? 'radio-card' : undefined}>
@@ -296,21 +304,30 @@ export function Card({
   children,
   className,
   headingLevel = 2,
+  headingId,
   ...rest
 }: {
   title?: ReactNode;
   actions?: ReactNode;
   children?: ReactNode;
   className?: string;
-  headingLevel?: 2 | 3;
+  headingLevel?: 2 | 3 | 4;
+  /** Id of the heading, which can then take the focus (a wizard step, a section reached by a link). */
+  headingId?: string;
   'data-testid'?: string;
 }) {
-  const H = headingLevel === 2 ? 'h2' : 'h3';
+  const H = headingLevel === 2 ? 'h2' : headingLevel === 3 ? 'h3' : 'h4';
   return (
-    <section className={`card ${className ?? ''}`} data-testid={rest['data-testid']}>
+    <section className={`card ${className ?? ''}`} data-testid={rest['data-testid']} aria-labelledby={headingId}>
       {title || actions ? (
         <div className="card-head">
-          {title ? <H>{title}</H> : <span />}
+          {title ? (
+            <H id={headingId} tabIndex={headingId ? -1 : undefined}>
+              {title}
+            </H>
+          ) : (
+            <span />
+          )}
           {actions ? <div className="row">{actions}</div> : null}
         </div>
       ) : null}
@@ -479,14 +496,17 @@ export function ErrorBanner({
   message,
   details,
   onRetry,
+  id,
 }: {
   title?: string;
   message: string;
   details?: Record<string, string>;
   onRetry?: () => void;
+  /** Lets the page move the focus to this message (the result of what the user just did). */
+  id?: string;
 }) {
   return (
-    <div className="banner banner-error" role="alert">
+    <div className="banner banner-error" role="alert" id={id} tabIndex={id ? -1 : undefined}>
       <BannerBody title={title} message={message} details={details} />
       {onRetry ? (
         <Button size="sm" onClick={onRetry}>
@@ -530,9 +550,9 @@ function FactPair({ k, v }: { k: string; v: string }) {
   );
 }
 
-export function SuccessBanner({ title, message, details }: { title?: string; message: string; details?: Record<string, string> }) {
+export function SuccessBanner({ title, message, details, id }: { title?: string; message: string; details?: Record<string, string>; id?: string }) {
   return (
-    <div className="banner banner-ok" role="status">
+    <div className="banner banner-ok" role="status" id={id} tabIndex={id ? -1 : undefined}>
       <BannerBody title={title} message={message} details={details} />
     </div>
   );

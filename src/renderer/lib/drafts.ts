@@ -215,6 +215,19 @@ export function softwareLabel(software: 'batigest' | 'codial'): string {
   return software === 'codial' ? 'Codial' : 'Sage Batigest';
 }
 
+/**
+ * The errors still true after an edit: a field's message belongs to the attempt that produced it, so a
+ * field the user changed loses its message (the next attempt checks it again).
+ */
+export function clearEdited<D extends object>(errors: Errors, before: D, after: D): Errors {
+  const keys = Object.keys(errors);
+  if (keys.length === 0) return errors;
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  const kept = keys.filter((k) => !(k in a) || b[k] === a[k]);
+  return kept.length === keys.length ? errors : Object.fromEntries(kept.map((k) => [k, errors[k] ?? '']));
+}
+
 export function hasErrors(e: Errors): boolean {
   return Object.keys(e).length > 0;
 }

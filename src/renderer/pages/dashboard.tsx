@@ -13,6 +13,7 @@ import { connectorState, untilTime, type ConnectorState, type FlowCardKind, type
 import { formatDateTime, fr } from '../../shared/strings.fr.js';
 import { errorMessage, useCall, useEvent, useQuery } from '../lib/backend.js';
 import { hrefOf } from '../lib/nav.js';
+import { useFocusAfterRender, useThrottled } from '../lib/focus.js';
 import { useNow } from '../lib/use-now.js';
 import { useToast } from '../components/toast.js';
 import { Button, Card, EmptyState, ErrorBanner, Loading, ProgressBar, StatusBadge, Table, WarnBanner, type Column, type Tone } from '../components/ui.js';
@@ -164,6 +165,7 @@ export function Dashboard({
 }) {
   const call = useCall();
   const toast = useToast();
+  const focusAfter = useFocusAfterRender();
   const status = useQuery((c) => c('sync.status'));
   const overview = useQuery((c) => c('status.overview'));
   const now = useNow(30_000);
@@ -237,8 +239,11 @@ export function Dashboard({
       await call('sync.run', { flow });
       // The main process is the truth about what runs (a quick run may already be over).
       status.reload();
+      // The pressed button is disabled while the run goes: the focus goes to what the run says.
+      focusAfter('#sync-state');
     } catch (e) {
       setSyncError(errorMessage(e));
+      focusAfter('#sync-error');
     } finally {
       setStarting(null);
     }
@@ -331,7 +336,7 @@ export function Dashboard({
 
       <Card title={fr.dashboard.sync} data-testid="sync-panel">
         {!syncAllowed ? <ErrorBanner message={licence?.message ?? fr.licence.notAllowed} /> : null}
-        {syncError ? <ErrorBanner message={syncError} /> : null}
+        {syncError ? <ErrorBanner id="sync-error" message={syncError} /> : null}
         <div className="sync-buttons">
           {(['push', 'hours', 'all'] as const).map((f) => (
             <Button
@@ -347,13 +352,14 @@ export function Dashboard({
             </Button>
           ))}
         </div>
-        <div style={{ marginTop: 16 }} aria-live="polite">
+        <div style={{ marginTop: 16 }} id="sync-state" tabIndex={-1} aria-label={fr.dashboard.sync}>
           {running ? (
             <ProgressPanel progress={progress ?? running.progress} flow={running.flow} software={software} cancelling={cancelling} onCancel={() => void cancel()} />
           ) : (
             <p className="muted">{fr.dashboard.idle}</p>
           )}
         </div>
+        <SyncAnnouncer running={running !== null} progress={progress ?? running?.progress ?? null} lastRun={st?.lastRuns[0] ?? null} />
         <div className="row small muted">
           <span data-testid="next-run">
             {st?.scheduleEnabled && st.nextRunAt ? `${fr.dashboard.nextRun} : ${formatDateTime(st.nextRunAt)}` : fr.dashboard.scheduleOff}
@@ -500,6 +506,24 @@ function ConnCard({ title, state, testId }: { title: string; state: ConnState; t
       </div>
       <div className="status-line">{line}</div>
     </Card>
+  );
+}
+
+/**
+ * What a screen reader hears of a sync: the phase and the count, at most every few seconds (the panel
+ * above changes with every event and is not a live region), then the result.
+ */
+function SyncAnnouncer({ running, progress, lastRun }: { running: boolean; progress: ProgressEvent | null; lastRun: RunSummary | null }) {
+  const text = running
+    ? `${fr.dashboard.running} : ${progress?.label ?? fr.common.inProgress}${progress && progress.total !== null ? ` (${progress.done} / ${progress.total})` : ''}`
+    : lastRun && lastRun.status !== 'running'
+      ? fr.dashboard.finished(fr.runStatus[lastRun.status].toLowerCase())
+      : '';
+  const said = useThrottled(text);
+  return (
+    <p className="sr-only" aria-live="polite" data-testid="progress-announce">
+      {said}
+    </p>
   );
 }
 

@@ -8,6 +8,7 @@ import { useToast } from '../components/toast.js';
 import { Button, Card, EmptyState, ErrorBanner, Field, Loading, Select, StatusBadge, Switch, Table, type Column, type Tone } from '../components/ui.js';
 import { CountsLine, RUN_TONE, flowLabel, runColumns } from './dashboard.js';
 import { download } from '../lib/download.js';
+import { itemReference, reasonParts } from '../lib/journal-text.js';
 
 type Filters = { flow: '' | SyncFlow; status: '' | RunSummary['status']; from: string; to: string };
 const EMPTY: Filters = { flow: '', status: '', from: '', to: '' };
@@ -210,9 +211,17 @@ function RunItems({ runId, software, focusAction = null, takeFocus = false }: { 
       : q.data.items;
   const cols: Column<JournalItem>[] = [
     { key: 'action', header: fr.journal.action, render: (i) => <StatusBadge tone={ACTION_TONE[i.action]}>{fr.actions[i.action]}</StatusBadge> },
-    { key: 'key', header: fr.journal.key, minWidth: '7rem', render: (i) => <code>{i.key}</code> },
+    {
+      key: 'key',
+      header: fr.journal.key,
+      minWidth: '9rem',
+      render: (i) => {
+        const ref = itemReference(i);
+        return <span title={ref.technical ?? undefined}>{ref.text}</span>;
+      },
+    },
     { key: 'label', header: fr.journal.label, minWidth: '12rem', render: (i) => i.label ?? '' },
-    { key: 'reason', header: fr.journal.reason, render: (i) => i.reason ?? '' },
+    { key: 'reason', header: fr.journal.reason, render: (i) => (i.reason ? <Reason text={i.reason} /> : '') },
     { key: 'at', header: fr.journal.at, minWidth: '8rem', render: (i) => formatDateTime(i.at) },
   ];
   return (
@@ -225,7 +234,11 @@ function RunItems({ runId, software, focusAction = null, takeFocus = false }: { 
           {fr.journal.trigger} : {fr.trigger[run.trigger]}
         </span>
       </div>
-      {run.message ? <p>{run.message}</p> : null}
+      {run.message ? (
+        <p>
+          <Reason text={run.message} />
+        </p>
+      ) : null}
       <CountsLine counts={run.counts} />
       {onlyAction ? (
         <div className="row" data-testid="items-filter">
@@ -243,5 +256,22 @@ function RunItems({ runId, software, focusAction = null, takeFocus = false }: { 
         <Table columns={cols} rows={items} rowKey={(i) => i.id} caption={fr.journal.items} testId="items-table" />
       )}
     </div>
+  );
+}
+
+/** A reason with the screen that fixes it as a link (« Correspondance des salariés » opens that page). */
+function Reason({ text }: { text: string }) {
+  return (
+    <>
+      {reasonParts(text).map((p, n) =>
+        typeof p === 'string' ? (
+          <span key={n}>{p}</span>
+        ) : (
+          <a key={n} href={p.href}>
+            {p.text}
+          </a>
+        ),
+      )}
+    </>
   );
 }

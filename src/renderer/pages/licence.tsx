@@ -112,7 +112,8 @@ export function LicenceKeyForm({
   );
 }
 
-export function LicenceFacts({ status }: { status: LicenceStatus }) {
+/** `checks`: the last and next check dates (left out where the page says them in its own words). */
+export function LicenceFacts({ status, checks = true }: { status: LicenceStatus; checks?: boolean }) {
   const items: [string, ReactNode][] = [
     [fr.licence.status, <StatusBadge key="s" tone={licenceTone(status)}>{licenceLabel(status)}</StatusBadge>],
   ];
@@ -121,8 +122,10 @@ export function LicenceFacts({ status }: { status: LicenceStatus }) {
   if (status.expiresAt) items.push([fr.licence.expires, formatDate(status.expiresAt)]);
   if (status.daysLeft !== null && status.daysLeft >= 0) items.push([fr.licence.daysLeft, String(status.daysLeft)]);
   if (status.graceDaysLeft !== null) items.push([fr.licence.grace, `${status.graceDaysLeft} j`]);
-  items.push([fr.licence.lastValidated, formatDateTime(status.lastValidatedAt)]);
-  if (status.nextCheckAt) items.push([fr.licence.nextCheck, formatDateTime(status.nextCheckAt)]);
+  if (checks) {
+    items.push([fr.licence.lastValidated, status.lastValidatedAt ? formatDateTime(status.lastValidatedAt) : fr.licence.neverValidated]);
+    if (status.nextCheckAt) items.push([fr.licence.nextCheck, formatDateTime(status.nextCheckAt)]);
+  }
   items.push([fr.licence.machineId, status.machineId ? <code key="m">{status.machineId}</code> : fr.common.none]);
   if (status.features.length) items.push([fr.licence.features, status.features.join(', ')]);
   return <Facts items={items} />;
@@ -237,9 +240,10 @@ export function LicenceExpiredScreen({
           <h1>{title}</h1>
           <p>{status.message}</p>
           {error ? <ErrorBanner message={error} /> : null}
-          <LicenceFacts status={status} />
-          <p className="muted small" aria-live="polite">
-            {fr.licence.recheckEvery} {fr.licence.lastCheck(formatDateTime(lastCheck))}
+          <LicenceFacts status={status} checks={false} />
+          {/* One sentence for both checks: this screen checks again by itself every 5 minutes. */}
+          <p className="muted small" aria-live="polite" data-testid="licence-checks">
+            {fr.licence.checksLine(formatDateTime(lastCheck), formatDateTime(new Date(Date.parse(lastCheck) + LICENCE_RECHECK_MS).toISOString()))}
           </p>
           <div className="row">
             <Button variant="primary" busy={checking} onClick={() => void check()}>

@@ -8,11 +8,13 @@ import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable, NavTarget, ProtectionStatus, SettingsPatch, SettingsView } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
 import { errorMessage, useCall, useQuery } from '../lib/backend.js';
+import { useFocusAfterRender } from '../lib/focus.js';
 import {
   bsDraft,
   bsPatch,
   bufferDraft,
   bufferPatch,
+  clearEdited,
   hasErrors,
   optionsDraft,
   optionsPatch,
@@ -25,8 +27,9 @@ import {
   validateSql,
   type Errors,
 } from '../lib/drafts.js';
-import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
+import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { useToast } from '../components/toast.js';
+import { SqlDiscovery } from '../components/sql-discovery.js';
 import { Button, Card, ErrorBanner, Field, Loading, Select, Switch } from '../components/ui.js';
 import { ConfigShareCard, MachinesCard } from './settings-machines.js';
 import { MaintenanceCard, ProtectionCard, SupportCard, UpdatesCard } from './settings-tools.js';
@@ -122,6 +125,14 @@ function SettingsEditor({
   const [sectionError, setSectionError] = useState<Record<string, string | null>>({});
   const [tables, setTables] = useState<DetectedTable[] | null>(null);
   const software = softwareLabel(opts.software);
+  const focusAfter = useFocusAfterRender();
+  /** A field's message goes as soon as the field is edited (it belonged to the previous attempt). */
+  const edit =
+    <D extends object>(key: string, current: D, set: (d: D) => void) =>
+    (d: D) => {
+      setErrors((x) => ({ ...x, [key]: clearEdited(x[key] ?? {}, current, d) }));
+      set(d);
+    };
 
   const save = async (section: string, patch: SettingsPatch, after?: () => void) => {
     setBusy(`save-${section}`);
@@ -133,6 +144,7 @@ function SettingsEditor({
       toast.show(fr.common.saved, 'ok');
     } catch (e) {
       setSectionError((s) => ({ ...s, [section]: errorMessage(e) }));
+      focusAfter(`#settings-error-${section}`);
     } finally {
       setBusy(null);
     }
@@ -150,8 +162,12 @@ function SettingsEditor({
             ? await call('buffer.test', { override: bufferPatch(buffer) })
             : await call('batisimply.test', { override: bsPatch(bs) });
       setDiag((x) => ({ ...x, [section]: d }));
+      // The connection works with what is typed: the previous attempt's field messages no longer apply.
+      if (d.ok) setErrors((x) => ({ ...x, [section]: {} }));
+      focusAfter(`#settings-diag-${section}`);
     } catch (e) {
       setSectionError((s) => ({ ...s, [section]: errorMessage(e) }));
+      focusAfter(`#settings-error-${section}`);
     } finally {
       setBusy(null);
     }
@@ -177,11 +193,11 @@ function SettingsEditor({
     testKey?: 'sql' | 'buffer' | 'bs',
   ) => (
     <Card title={title} data-testid={`settings-${key}`}>
-      {sectionError[key] ? <ErrorBanner message={sectionError[key] ?? ''} /> : null}
+      {sectionError[key] ? <ErrorBanner id={`settings-error-${key}`} message={sectionError[key] ?? ''} /> : null}
       {body}
       {testKey ? (
         <div aria-live="polite">
-          <DiagnosisView diagnosis={diag[testKey] ?? null} />
+          <DiagnosisView diagnosis={diag[testKey] ?? null} id={`settings-diag-${testKey}`} />
         </div>
       ) : null}
       <div className="row row-end">
@@ -210,22 +226,27 @@ function SettingsEditor({
       {section(
         'sql',
         fr.sql.title(software),
-        <SqlForm draft={sql} onChange={setSql} errors={errors.sql ?? {}} passwordSaved={view.sqlServer.password.set} software={software} />,
+        <>
+          <SqlForm draft={sql} onChange={edit('sql', sql, setSql)} errors={errors.sql ?? {}} passwordSaved={view.sqlServer.password.set} software={software} />
+          <SqlDiscovery draft={sql} onChange={edit('sql', sql, setSql)} passwordSaved={view.sqlServer.password.set} software={software} />
+        </>,
         () => {
           const e = validateSql(sql, view.sqlServer.password.set);
           setErrors((x) => ({ ...x, sql: e }));
-          if (!hasErrors(e)) void save('sql', { sqlServer: sqlPatch(sql) }, () => setSql((s) => ({ ...s, password: '' })));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-sql"] [aria-invalid="true"]');
+          else void save('sql', { sqlServer: sqlPatch(sql) }, () => setSql((s) => ({ ...s, password: '' })));
         },
         'sql',
       )}
       {section(
         'buffer',
         fr.buffer.title,
-        <BufferForm draft={buffer} onChange={setBuffer} errors={errors.buffer ?? {}} passwordSaved={view.buffer.remote.password.set} />,
+        <BufferForm draft={buffer} onChange={edit('buffer', buffer, setBuffer)} errors={errors.buffer ?? {}} passwordSaved={view.buffer.remote.password.set} />,
         () => {
           const e = validateBuffer(buffer);
           setErrors((x) => ({ ...x, buffer: e }));
-          if (!hasErrors(e)) void save('buffer', { buffer: bufferPatch(buffer) }, () => setBuffer((s) => ({ ...s, password: '' })));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-buffer"] [aria-invalid="true"]');
+          else void save('buffer', { buffer: bufferPatch(buffer) }, () => setBuffer((s) => ({ ...s, password: '' })));
         },
         'buffer',
       )}
@@ -234,14 +255,15 @@ function SettingsEditor({
         fr.batisimply.title,
         <BsForm
           draft={bs}
-          onChange={setBs}
+          onChange={edit('bs', bs, setBs)}
           errors={errors.bs ?? {}}
           saved={{ clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set }}
         />,
         () => {
           const e = validateBs(bs, { clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set });
           setErrors((x) => ({ ...x, bs: e }));
-          if (!hasErrors(e)) void save('bs', { batisimply: bsPatch(bs) }, () => setBs((s) => ({ ...s, password: '', clientSecret: '' })));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-bs"] [aria-invalid="true"]');
+          else void save('bs', { batisimply: bsPatch(bs) }, () => setBs((s) => ({ ...s, password: '', clientSecret: '' })));
         },
         'bs',
       )}
@@ -249,7 +271,8 @@ function SettingsEditor({
         'options',
         fr.options.title,
         <>
-          <OptionsForm draft={opts} onChange={setOpts} errors={errors.options ?? {}} />
+          <OptionsForm draft={opts} onChange={edit('options', opts, setOpts)} errors={errors.options ?? {}} />
+          <Advanced testId="options-advanced" open={(tables ?? []).some((t) => !t.exists || t.warnings.length > 0)}>
           <h3>{fr.options.columns}</h3>
           <p className="muted small">{fr.options.columnsIntro(software)}</p>
           {tables
@@ -267,11 +290,13 @@ function SettingsEditor({
               {fr.options.detect}
             </Button>
           </div>
+          </Advanced>
         </>,
         () => {
           const e = validateOptions(opts);
           setErrors((x) => ({ ...x, options: e }));
-          if (!hasErrors(e)) void save('options', optionsPatch(opts));
+          if (hasErrors(e)) focusAfter('[data-testid="settings-options"] [aria-invalid="true"]');
+          else void save('options', optionsPatch(opts));
         },
       )}
       <Anchor id="schedule" active={sectionAsked === 'schedule'}>

@@ -6,6 +6,8 @@
  * default) and start with Windows (on by default) — and says what will happen next.
  */
 import { useState, type ReactNode } from 'react';
+import { useFocusAfterRender } from '../lib/focus.js';
+import { mappingSession, mayLeave } from '../lib/session.js';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable, LicenceStatus, SettingsView } from '../../shared/contract.js';
 import { fr } from '../../shared/strings.fr.js';
@@ -16,6 +18,7 @@ import {
   bsPatch,
   bufferDraft,
   bufferPatch,
+  clearEdited,
   hasErrors,
   optionsDraft,
   optionsPatch,
@@ -28,8 +31,9 @@ import {
   validateSql,
   type Errors,
 } from '../lib/drafts.js';
-import { BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
+import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, OptionsForm, SqlForm } from '../components/forms.js';
 import { MappingPanel } from '../components/mapping-panel.js';
+import { SqlDiscovery } from '../components/sql-discovery.js';
 import { atTime } from '../../shared/connector-state.js';
 import { Button, Card, ErrorBanner, Facts, Loading, Select, Stepper, Switch, WarnBanner } from '../components/ui.js';
 import { LicenceFacts, LicenceKeyForm } from './licence.js';
@@ -84,12 +88,26 @@ export function Wizard({
 
   const software = softwareLabel(opts.software);
   const steps = fr.wizard.steps;
+  const focusAfter = useFocusAfterRender();
+  /** A field's message goes as soon as the field is edited (it belonged to the previous attempt). */
+  const edit =
+    <D extends object>(current: D, set: (d: D) => void) =>
+    (d: D) => {
+      setErrors((e) => clearEdited(e, current, d));
+      set(d);
+    };
+  /** A failed check: the focus goes to the first field refused, else to the message. */
+  const focusProblem = () => focusAfter('[data-testid^="wizard-step-"] [aria-invalid="true"], #wizard-step-error');
 
   const go = (n: number) => {
+    // Going back from the mapping step with unsaved choices asks first.
+    if (n < step && !mayLeave()) return;
     setErrors({});
     setStepError(null);
     setStep(n);
     window.scrollTo(0, 0);
+    // The new step's heading takes the focus: a screen reader reads « Étape 3 sur 7 : … ».
+    focusAfter('#wizard-step-title');
   };
 
   const detect = async () => {
@@ -116,7 +134,10 @@ export function Wizard({
       else if (which === 'buffer') d = await call('buffer.test', { override: bufferPatch(buffer) });
       else d = await call('batisimply.test', { override: bsPatch(bs) });
       setDiag((x) => ({ ...x, [which]: d }));
+      if (!d.ok || !save) focusAfter(`#wizard-diag-${which}`);
       if (!d.ok) return { ok: false };
+      // The connection works with what is typed: the previous attempt's field messages no longer apply.
+      setErrors({});
       if (save) {
         let v: SettingsView;
         if (which === 'sql') {
@@ -130,10 +151,13 @@ export function Wizard({
           setBs((s) => ({ ...s, password: '', clientSecret: '' }));
         }
         setView(v);
+        // Other connection settings: the mapping step fetches its lists again.
+        mappingSession.forget();
       }
       return { ok: true };
     } catch (e) {
       setStepError(errorMessage(e));
+      focusAfter('#wizard-step-error');
       return { ok: false };
     } finally {
       setBusy(null);
@@ -156,6 +180,7 @@ export function Wizard({
       case 0: {
         if (!licence || !licence.syncAllowed) {
           setStepError(licence ? licence.message : fr.wizard.licenceFirst);
+          focusAfter('#wizard-step-error');
           return;
         }
         go(1);
@@ -164,21 +189,21 @@ export function Wizard({
       case 1: {
         const e = validateSql(sql, view.sqlServer.password.set);
         setErrors(e);
-        if (hasErrors(e)) return;
+        if (hasErrors(e)) return focusProblem();
         if ((await testAndSave('sql', true)).ok) go(2);
         return;
       }
       case 2: {
         const e = validateBuffer(buffer);
         setErrors(e);
-        if (hasErrors(e)) return;
+        if (hasErrors(e)) return focusProblem();
         if ((await testAndSave('buffer', true)).ok) go(3);
         return;
       }
       case 3: {
         const e = validateBs(bs, { clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set });
         setErrors(e);
-        if (hasErrors(e)) return;
+        if (hasErrors(e)) return focusProblem();
         if ((await testAndSave('bs', true)).ok) {
           go(4);
           if (!tables) void detect();
@@ -188,13 +213,14 @@ export function Wizard({
       case 4: {
         const e = validateOptions(opts);
         setErrors(e);
-        if (hasErrors(e)) return;
+        if (hasErrors(e)) return focusProblem();
         setBusy('save');
         try {
           setView(await call('settings.update', optionsPatch(opts)));
           go(5);
         } catch (err) {
           setStepError(errorMessage(err));
+          focusAfter('#wizard-step-error');
         } finally {
           setBusy(null);
         }
@@ -203,6 +229,7 @@ export function Wizard({
       case 5:
         if (mappingPending > 0) {
           setStepError(fr.wizard.mappingUnsaved(mappingPending));
+          focusAfter('#wizard-step-error');
           return;
         }
         go(6);
@@ -215,6 +242,7 @@ export function Wizard({
           onDone(v);
         } catch (err) {
           setStepError(errorMessage(err));
+          focusAfter('#wizard-step-error');
         } finally {
           setBusy(null);
         }
@@ -240,7 +268,7 @@ export function Wizard({
           {!licence && licenceError ? <ErrorBanner message={licenceError} /> : null}
           {licence && licence.state !== 'missing' ? (
             <>
-              {licenceFromForm && !licence.syncAllowed ? null : <p>{licence.message}</p>}
+              {licenceFromForm && !licence.syncAllowed ? null : <p id="wizard-licence-result">{licence.message}</p>}
               <LicenceFacts status={licence} />
             </>
           ) : null}
@@ -248,6 +276,11 @@ export function Wizard({
             onStatus={(s) => {
               setLicence(s);
               setLicenceFromForm(true);
+              // « Saisissez et validez la clé… » belonged to the attempt before this key.
+              if (s.syncAllowed) {
+                setStepError(null);
+                focusAfter('#wizard-licence-result');
+              }
             }}
           />
         </div>
@@ -258,8 +291,9 @@ export function Wizard({
       intro = fr.sql.intro(software);
       body = (
         <>
-          <SqlForm draft={sql} onChange={setSql} errors={errors} passwordSaved={view.sqlServer.password.set} software={software} />
-          <TestRow busy={busy === 'sql'} onTest={() => void testAndSave('sql', false)} diagnosis={diag.sql ?? null} />
+          <SqlForm draft={sql} onChange={edit(sql, setSql)} errors={errors} passwordSaved={view.sqlServer.password.set} software={software} />
+          <SqlDiscovery draft={sql} onChange={edit(sql, setSql)} passwordSaved={view.sqlServer.password.set} software={software} />
+          <TestRow id="wizard-diag-sql" busy={busy === 'sql'} onTest={() => void testAndSave('sql', false)} diagnosis={diag.sql ?? null} />
         </>
       );
       break;
@@ -268,8 +302,8 @@ export function Wizard({
       intro = fr.buffer.intro;
       body = (
         <>
-          <BufferForm draft={buffer} onChange={setBuffer} errors={errors} passwordSaved={view.buffer.remote.password.set} />
-          <TestRow busy={busy === 'buffer'} onTest={() => void testAndSave('buffer', false)} diagnosis={diag.buffer ?? null} />
+          <BufferForm draft={buffer} onChange={edit(buffer, setBuffer)} errors={errors} passwordSaved={view.buffer.remote.password.set} />
+          <TestRow id="wizard-diag-buffer" busy={busy === 'buffer'} onTest={() => void testAndSave('buffer', false)} diagnosis={diag.buffer ?? null} />
         </>
       );
       break;
@@ -280,11 +314,11 @@ export function Wizard({
         <>
           <BsForm
             draft={bs}
-            onChange={setBs}
+            onChange={edit(bs, setBs)}
             errors={errors}
             saved={{ clientSecret: view.batisimply.clientSecret.set, password: view.batisimply.password.set }}
           />
-          <TestRow busy={busy === 'bs'} onTest={() => void testAndSave('bs', false)} diagnosis={diag.bs ?? null} />
+          <TestRow id="wizard-diag-bs" busy={busy === 'bs'} onTest={() => void testAndSave('bs', false)} diagnosis={diag.bs ?? null} />
         </>
       );
       break;
@@ -292,7 +326,8 @@ export function Wizard({
       title = fr.options.title;
       body = (
         <>
-          <OptionsForm draft={opts} onChange={setOpts} errors={errors} />
+          <OptionsForm draft={opts} onChange={edit(opts, setOpts)} errors={errors} />
+          <Advanced testId="options-advanced" open={Boolean(tablesError) || (tables ?? []).some((t) => !t.exists || t.warnings.length > 0)}>
           <h3>{fr.options.columns}</h3>
           <p className="muted small">{fr.options.columnsIntro(software)}</p>
           {tablesError ? <ErrorBanner message={tablesError} onRetry={() => void detect()} /> : null}
@@ -314,6 +349,7 @@ export function Wizard({
               {fr.options.detect}
             </Button>
           </div>
+          </Advanced>
         </>
       );
       break;
@@ -345,9 +381,18 @@ export function Wizard({
       <h1>{fr.wizard.title}</h1>
       <p className="muted">{fr.wizard.intro}</p>
       <Stepper steps={steps} current={step} />
-      <Card title={title} data-testid={`wizard-step-${step}`}>
+      <Card
+        title={
+          <>
+            <span className="sr-only">{fr.wizard.stepOf(step + 1, steps.length)}</span>
+            {title}
+          </>
+        }
+        headingId="wizard-step-title"
+        data-testid={`wizard-step-${step}`}
+      >
         {intro ? <p className="muted">{intro}</p> : null}
-        {stepError ? <ErrorBanner message={stepError} /> : null}
+        {stepError ? <ErrorBanner id="wizard-step-error" message={stepError} /> : null}
         {body}
         <div className="wizard-actions">
           <Button onClick={() => go(step - 1)} disabled={step === 0 || busy !== null}>
@@ -362,7 +407,7 @@ export function Wizard({
   );
 }
 
-function TestRow({ busy, onTest, diagnosis }: { busy: boolean; onTest: () => void; diagnosis: ConnectionDiagnosis | null }) {
+function TestRow({ id, busy, onTest, diagnosis }: { id: string; busy: boolean; onTest: () => void; diagnosis: ConnectionDiagnosis | null }) {
   return (
     <div className="stack" style={{ marginTop: 8 }}>
       <div className="row">
@@ -371,7 +416,7 @@ function TestRow({ busy, onTest, diagnosis }: { busy: boolean; onTest: () => voi
         </Button>
       </div>
       <div aria-live="polite">
-        <DiagnosisView diagnosis={diagnosis} />
+        <DiagnosisView diagnosis={diagnosis} id={id} />
       </div>
     </div>
   );

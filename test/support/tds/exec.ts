@@ -66,6 +66,8 @@ export interface ExecEnv {
   waitForAttention(): Promise<void>;
   drop(): void;
   countStatement(): void;
+  /** The server's databases and whether this login may open each (sys.databases, HAS_DBACCESS). */
+  databases?(): Promise<{ name: string; access: boolean }[]>;
   /** capture hook: every SQL text the client sends (batch text, sp_executesql/sp_prepare statement), with its parameters */
   onStatementText?(kind: 'batch' | 'rpc', sql: string, params: { name: string; sqlType: string; value: string | null }[]): void;
 }
@@ -803,9 +805,29 @@ export class Executor {
         return;
       }
       case 'sql':
-        await this.execSql(s, w, doneTok);
+        if (/\bsys\s*\.\s*databases\b/i.test(s.text)) await this.sysDatabases(s.text, w, doneTok);
+        else await this.execSql(s, w, doneTok);
         return;
     }
+  }
+
+  /**
+   * `SELECT name FROM sys.databases [WHERE HAS_DBACCESS(name) = 1 [AND database_id > 4]] [ORDER BY name]`: the
+   * databases of the backend (all of them, or those the login may open). Other queries of sys.databases → 102.
+   */
+  private async sysDatabases(text: string, w: Writer, doneTok: number): Promise<void> {
+    const m = /^\s*SELECT\s+\[?name\]?\s+FROM\s+(?:\[?master\]?\.)?\[?sys\]?\.\[?databases\]?(\s+WHERE\s+HAS_DBACCESS\s*\(\s*\[?name\]?\s*\)\s*=\s*1(?:\s+AND\s+database_id\s*>\s*4)?)?(?:\s+ORDER\s+BY\s+\[?name\]?(?:\s+ASC)?)?\s*;?\s*$/i.exec(text);
+    if (!m) {
+      throw new TsqlError(102, "Incorrect syntax near 'databases'. (TDS simulator: only SELECT name FROM sys.databases [WHERE HAS_DBACCESS(name) = 1 [AND database_id > 4]] [ORDER BY name] is supported)", 15, 1);
+    }
+    this.env.countStatement();
+    const all = (await this.env.databases?.()) ?? [{ name: this.env.database, access: true }];
+    const names = all.filter((d) => !m[1] || d.access).map((d) => d.name).sort((a, b) => a.localeCompare(b));
+    const cols = [{ name: 'name', type: { t: 'nvarchar', maxChars: 128 } as const }];
+    colMetadata(w, cols, this.env.collationBytes);
+    for (const n of names) row(w, cols, [n]);
+    this.rowcount = names.length;
+    this.writeDone(w, doneTok, DONE_STATUS.MORE | (this.nocount ? 0 : DONE_STATUS.COUNT) | (this.trancount > 0 ? DONE_STATUS.INXACT : 0), 0xc1, names.length);
   }
 
   private async evalCondition(cond: Tok[], condText: string): Promise<boolean> {

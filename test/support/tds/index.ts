@@ -69,3 +69,5 @@ export type { BackendSession, SqlBackend, AdminBackend, QueryResult, DatabaseOpt
 export { createPgliteBackend, createPgBackend, DEFAULT_COLLATION, SUPPORTED_COLLATIONS } from './backend.js';
 export type { CapturedStatement, TdsSimulator, TdsSimulatorOptions } from './server.js';
 export { startTdsSimulator } from './server.js';
+export type { BrowserInstance, SqlBrowser } from './browser.js';
+export { startSqlBrowser } from './browser.js';

@@ -37,6 +37,8 @@ export interface TdsSimulatorOptions {
   host?: string;
   port?: number;
   logins: Record<string, string>;
+  /** Databases each login may open (login → names); a login not listed opens every database. */
+  access?: Record<string, string[]>;
   tls?: { mode: 'off' | 'on'; cert?: string; key?: string };
   instanceName?: string;
   /** UDP port of the SQL Browser answer (default 1434, the port drivers use) */
@@ -431,8 +433,14 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
       }
       if (!database) database = (await o.backend.databases())[0] ?? 'master';
       const dbs = await o.backend.databases();
+      const allowed = (name: string): boolean => {
+        const list = o.access?.[user.toLowerCase()] ?? o.access?.[user];
+        return !list || list.some((x) => x.toLowerCase() === name.toLowerCase());
+      };
+      // No master database here: a login to master lands in the first database it may open (its default one).
+      if (database.toLowerCase() === 'master' && !dbs.some((d) => d.toLowerCase() === 'master')) database = dbs.find(allowed) ?? database;
       const actual = dbs.find((d) => d.toLowerCase() === database.toLowerCase());
-      if (!actual) {
+      if (!actual || !allowed(actual)) {
         fail(4060, 11, `Cannot open database "${database}" requested by the login. The login failed.`);
         return;
       }
@@ -450,6 +458,7 @@ export async function startTdsSimulator(o: TdsSimulatorOptions): Promise<TdsSimu
         database: actual,
         collation,
         collationBytes: collBytes,
+        databases: async () => (await o.backend.databases()).map((name) => ({ name, access: allowed(name) })),
         onStatementText: (kind, sql, params) => {
           captured?.push({ kind, database: actual, sql, params });
         },

@@ -123,10 +123,10 @@ describe('applyPatch enforces the rule (settings.update and the « Tester la con
       applyPatch(saved(), { batisimply: { environment: 'custom', ssoUrl: 'http://127.0.0.1:9', apiUrl: 'http://127.0.0.1:9', clientSecret: { keep: true }, password: { keep: true } } }),
     );
     expect(e.code).toBe('SETTINGS_INVALID');
-    expect(e.message).toContain('Réglages › Compte BatiSimply › Secret client (client_secret)');
+    expect(e.message).toContain('Réglages › Compte BatiSimply › Secret client');
     expect(e.message).toContain('Réglages › Compte BatiSimply › Mot de passe BatiSimply');
     expect(e.message).toMatch(/saisissez-le de nouveau/);
-    expect(e.message).toMatch(/Adresse du serveur d’authentification \(SSO\)/);
+    expect(e.message).toMatch(/Adresse du serveur de connexion/);
     expect(e.message).not.toMatch(/cs-saved|bs-saved/);
   });
 

@@ -11,7 +11,7 @@ import type { MachinesView } from '../../../shared/contract.js';
 import { AppError, toAppError } from '../../../shared/errors.js';
 import type { Handlers } from '../../ipc/router.js';
 import { MachineRegistry, type MachineRow } from '../../services/buffer/machines.js';
-import { SCHEMA_VERSION } from '../../services/buffer/migrations.js';
+import { LATEST_BUFFER_VERSION } from '../../services/buffer/migrations.js';
 import type { BufferStore } from '../../services/buffer/store.js';
 import { nodeTimers, type Timers } from '../../services/scheduler/scheduler.js';
 import type { AppContext } from '../types.js';
@@ -69,7 +69,7 @@ export function machinesView(rows: MachineRow[], o: { now: Date; selfId: string;
         holding: r.holding ? r.holding.split(',') : [],
         lastRun: r.last_flow && r.last_run_at ? { flow: r.last_flow, startedAt: r.last_run_at.toISOString(), status: r.last_status ?? '' } : null,
         forgettable: !self && !reachable && r.last_heartbeat.getTime() < forgetBefore,
-        outdated: r.schema_version < SCHEMA_VERSION || olderVersion(r.app_version, o.version),
+        outdated: r.schema_version < LATEST_BUFFER_VERSION || olderVersion(r.app_version, o.version),
       };
     }),
   };
@@ -88,7 +88,7 @@ export function machinesParts(ctx: AppContext, jobs: SyncJobs, opts: { timers?: 
   let selfId: string | null = null;
   const id = (): string => (selfId ??= localMachineId(ctx.userDataDir));
   const beatOn = (store: BufferStore): Promise<void> =>
-    new MachineRegistry(store.db).beat({ machineId: id(), name: ctx.machineName(), appVersion: ctx.version, schemaVersion: SCHEMA_VERSION, heartbeatMs: HEARTBEAT_MS, now: ctx.clock.now() });
+    new MachineRegistry(store.db).beat({ machineId: id(), name: ctx.machineName(), appVersion: ctx.version, schemaVersion: LATEST_BUFFER_VERSION, heartbeatMs: HEARTBEAT_MS, now: ctx.clock.now() });
   const beat = async (): Promise<void> => {
     const store = await jobs.openBuffer();
     if (!store) return;

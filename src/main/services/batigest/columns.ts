@@ -177,7 +177,7 @@ export function detectTable(
 function missingMessage(spec: TableSpec, c: LogicalColumnSpec): string {
   return (
     `Colonne « ${c.label} » introuvable dans la table ${spec.table} (noms essayés : ${c.candidates.join(', ')}). ` +
-    `Choisissez la colonne à utiliser dans Paramètres › SQL Server › Colonnes.`
+    `Choisissez la colonne à utiliser dans Réglages › Options de synchronisation › Avancé › Correspondance des colonnes.`
   );
 }
 
@@ -202,7 +202,7 @@ export function resolveMapping(report: DetectedTable): ResolvedMapping {
     if (m.override !== null && m.effective === null) {
       throw new AppError(
         'SQL_COLUMN_MISSING',
-        `La colonne « ${m.override} » choisie pour « ${c.label} » n'existe pas dans la table ${spec.table} : corrigez le choix dans Paramètres › SQL Server › Colonnes.`,
+        `La colonne « ${m.override} » choisie pour « ${c.label} » n'existe pas dans la table ${spec.table} : corrigez le choix dans Réglages › Options de synchronisation › Avancé › Correspondance des colonnes.`,
         { detail: `override ${spec.table}.${m.logical} -> ${m.override} not found` },
       );
     }

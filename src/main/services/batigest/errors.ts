@@ -112,7 +112,7 @@ function statementError({ e, ctx, detail, num }: Probe): AppError | null {
     return new AppError('SQL_TABLE_MISSING', `Une table attendue est absente de la base « ${ctx.database} » : vérifiez qu'il s'agit bien d'une base société Batigest.`, { detail, cause: e });
   }
   if (num(207)) {
-    return new AppError('SQL_COLUMN_MISSING', `Une colonne attendue est absente de la base « ${ctx.database} » : relancez « Détecter les colonnes » dans Réglages › Options de synchronisation › Correspondance des colonnes.`, { detail, cause: e });
+    return new AppError('SQL_COLUMN_MISSING', `Une colonne attendue est absente de la base « ${ctx.database} » : relancez « Détecter les colonnes » dans Réglages › Options de synchronisation › Avancé › Correspondance des colonnes.`, { detail, cause: e });
   }
   return null;
 }
@@ -121,7 +121,7 @@ function statementError({ e, ctx, detail, num }: Probe): AppError | null {
 function requestError({ e, f, detail, srv, has, num }: Probe): AppError {
   if (has('ECANCEL')) return cancelledError('Opération', detail);
   if (has('ETIMEOUT') || num(-2)) {
-    return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai des requêtes dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
+    return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ; si cela se répète, vérifiez que le serveur n’est pas surchargé (une sauvegarde en cours, par exemple).', { detail, cause: e, retryable: true });
   }
   if (has('ESOCKET', 'ECONNCLOSED', 'ENOTOPEN', 'ECONNRESET')) {
     return new AppError('SQL_HOST_UNREACHABLE', `La connexion à ${srv} a été perdue pendant l'opération : rien n'a été validé à moitié ; l'opération sera relancée.`, { detail, cause: e, retryable: true });
@@ -197,7 +197,7 @@ function unreachable({ e, ctx, detail, srv, has, num }: Probe): AppError {
     );
   }
   if (has('ETIMEOUT') || num(-2)) {
-    return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ou augmentez le délai dans les paramètres SQL Server.', { detail, cause: e, retryable: true });
+    return new AppError('TIMEOUT', 'SQL Server a mis trop de temps à répondre. Réessayez plus tard ; si cela se répète, vérifiez que le serveur n’est pas surchargé (une sauvegarde en cours, par exemple).', { detail, cause: e, retryable: true });
   }
   return new AppError('SQL_ERROR', 'SQL Server a renvoyé une erreur. Consultez le journal pour le détail technique.', { detail, cause: e });
 }

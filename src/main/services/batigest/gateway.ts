@@ -12,7 +12,8 @@ import sql from 'mssql';
 import type { ConnectionPool, Request as MssqlRequest, Transaction as MssqlTransaction, config as MssqlConfig } from 'mssql';
 import { AppError, cancelledError } from '../../../shared/errors.js';
 import type { ConnectionDiagnosis, ChantierSource, DevisSource, Salarie, SuiviMoKey, SuiviMoOp, SuiviMoRow } from '../../../shared/domain.js';
-import type { CodebsStatus, ColumnTable, DetectedTable } from '../../../shared/contract.js';
+import { z } from 'zod';
+import type { CodebsStatus, ColumnTable, DatabaseCandidate, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
 import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, FencedWrite, Logger } from '../ports.js';
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
@@ -39,6 +40,8 @@ export interface GatewayStats {
   /** SQL statements sent (a request may hold several). */
   statements: number;
 }
+
+const databaseNameSchema = z.object({ name: z.string().min(1).max(128) });
 
 export interface BatigestGatewayOptions {
   settings: SqlServerSettings;
@@ -242,6 +245,59 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
     } finally {
       await pool?.close().catch(() => undefined);
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // discovery
+
+  /** A short-lived connection (one) to `database` with these settings, closed after `fn`. */
+  private async withShortPool<T>(database: string, fn: (pool: ConnectionPool) => Promise<T>): Promise<T> {
+    const loginErrors: number[] = [];
+    const settings = { ...this.settings, database };
+    const pool = new sql.ConnectionPool(buildMssqlConfig(settings, { max: 1, min: 0 }));
+    pool.on('error', () => undefined);
+    try {
+      await pool.connect();
+      return await fn(pool);
+    } catch (e) {
+      throw classifySqlError(e, { ...this.errorContext(loginErrors), database });
+    } finally {
+      await pool.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The databases this login may open (at most 50), each marked when it looks like a Batigest company: its
+   * ChantierDef, Salarie and SuiviMO tables are there. Connects to the typed database, or to the login's
+   * default one (master) when none is typed yet.
+   */
+  async listDatabases(): Promise<DatabaseCandidate[]> {
+    const names = await this.withShortPool(this.settings.database.trim() || 'master', async (pool) => {
+      const res = await pool.request().query('SELECT name FROM sys.databases WHERE HAS_DBACCESS(name) = 1 AND database_id > 4 ORDER BY name');
+      return (res.recordset ?? []).flatMap((r: unknown) => {
+        const p = databaseNameSchema.safeParse(r);
+        return p.success ? [p.data.name] : [];
+      });
+    });
+    const wanted = [TABLE_SPECS.chantier.table, TABLE_SPECS.salarie.table, SUIVIMO_TABLE];
+    const out: DatabaseCandidate[] = [];
+    for (const name of names.slice(0, 50)) {
+      try {
+        const tables = await this.withShortPool(name, async (pool) => {
+          const req = pool.request();
+          wanted.forEach((t, i) => req.input(`t${i}`, sql.NVarChar(128), t));
+          const res = await req.query(`SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'dbo' AND TABLE_NAME IN (${wanted.map((_, i) => `@t${i}`).join(', ')})`);
+          return (res.recordset ?? []).map((r: unknown) => String(rawRowSchema.parse(r).TABLE_NAME ?? ''));
+        });
+        const lower = new Set(tables.map((t) => t.toLowerCase()));
+        out.push({ name, batigest: wanted.every((t) => lower.has(t.toLowerCase())), tables: wanted.filter((t) => lower.has(t.toLowerCase())), readable: true });
+      } catch (e) {
+        this.log.warn('Base non lisible pendant la recherche', { database: name, code: classifySqlError(e, this.errorContext([])).code });
+        out.push({ name, batigest: false, tables: [], readable: false });
+      }
+    }
+    this.log.info('Bases trouvées', { count: out.length, batigest: out.filter((d) => d.batigest).length });
+    return out;
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -512,8 +568,8 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
       table: 'Salarie',
       column: CODEBS_COLUMN,
       message: exists
-        ? 'La colonne « codebs » de la table Salarie contient la correspondance avec les utilisateurs BatiSimply.'
-        : "La table Salarie n'a pas de colonne « codebs ». Pour enregistrer la correspondance, le connecteur peut l'ajouter (colonne texte vide, sans effet sur Batigest) après votre confirmation.",
+        ? 'Batigest mémorise l’utilisateur BatiSimply de chaque salarié (colonne « codebs » de la table Salarie).'
+        : 'Batigest n’a pas encore où mémoriser l’utilisateur BatiSimply de chaque salarié. Le connecteur peut ajouter cette colonne (texte vide, sans effet sur Batigest) après votre confirmation. Détail technique : colonne « codebs » de la table Salarie.',
     };
   }
 

@@ -20,6 +20,7 @@ import {
   type TimeSlot,
 } from '../../../shared/domain.js';
 import { AppError } from '../../../shared/errors.js';
+import { cleanLabel } from '../../../shared/text.js';
 import type { BatisimplySettings } from '../../../shared/settings.js';
 import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, FencedWrite, Logger, TimeSlotListOptions } from '../ports.js';
 import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
@@ -706,7 +707,7 @@ export class BatisimplyClient implements BatisimplyPort {
       case 'timeout':
         return new AppError(
           'TIMEOUT',
-          `BatiSimply n'a pas répondu dans le délai (${Math.round(this.settings.timeoutMs / 1000)} s) pour ${op.what}. Réessayez plus tard ou augmentez le délai dans les paramètres.`,
+          `BatiSimply n'a pas répondu dans le délai (${Math.round(this.settings.timeoutMs / 1000)}\u00a0s) pour ${op.what}. Réessayez plus tard ; si cela se répète, vérifiez la connexion Internet de ce poste.`,
           { detail, cause: te, retryable: true },
         );
       case 'truncated':
@@ -757,9 +758,11 @@ export class BatisimplyClient implements BatisimplyPort {
         { detail },
       );
     }
+    // BatiSimply's own reason (« projectName invalide ») is kept in the message the journal shows.
+    const reason = serverReason([fields, p.detail, p.title && !/^(Bad Request|Method argument not valid)$/i.test(p.title) ? p.title : undefined]);
     return new AppError(
       'BS_REQUEST_REJECTED',
-      `BatiSimply refuse ${op.what} (HTTP ${res.status}${fields ? ` : champs ${fields}` : ''}). Corrigez les données dans Batigest puis relancez.`,
+      `BatiSimply refuse ${op.what}${reason ? ` : « ${reason} »` : ''} (HTTP ${res.status}). Corrigez les données dans le logiciel de gestion puis relancez.`,
       { detail },
     );
   }
@@ -767,6 +770,16 @@ export class BatisimplyClient implements BatisimplyPort {
   private now(): number {
     return this.deps.clock.now().getTime();
   }
+}
+
+/**
+ * The first reason the server gave, as short plain text: control characters dropped, at most 200 characters
+ * (the text comes from outside and ends up in the journal).
+ */
+export function serverReason(parts: readonly (string | undefined)[]): string {
+  const first = parts.find((x) => x !== undefined && x.trim() !== '') ?? '';
+  const clean = cleanLabel(first);
+  return clean.length > 200 ? `${clean.slice(0, 199)}…` : clean;
 }
 
 /** The keep-alive connection pool (through a proxy when one is given). */

@@ -188,7 +188,7 @@ function tokenHttpError(res: HttpExchange, grant: string): AppError {
   if (err && (err.error === 'invalid_client' || err.error === 'unauthorized_client')) {
     return new AppError(
       'BS_CLIENT_SECRET_INVALID',
-      "L'identifiant client ou le secret client BatiSimply est refusé. Vérifiez le « client ID » et le « client secret » fournis par BatiSimply.",
+      "L'identifiant client ou le secret client BatiSimply est refusé. Vérifiez « Identifiant client » et « Secret client » dans Réglages › Compte BatiSimply.",
       { detail },
     );
   }

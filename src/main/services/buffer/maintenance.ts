@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { BufferCheck, MaintenanceEntry } from '../../../shared/contract.js';
 import { count } from '../../../shared/plural.js';
 import type { BufferQueryable } from './db.js';
-import { MIGRATIONS } from './migrations.js';
+import { LATEST_BUFFER_VERSION } from './migrations.js';
 import type { BufferStore, FlowName, KeyRef } from './store.js';
 
 const n = (v: unknown): number => Number(v ?? 0);
@@ -119,7 +119,7 @@ export class BufferMaintenance {
 
   /** « Vérifier la base tampon »: schema version, rows per table, and the consistency checks. */
   async verify(): Promise<BufferCheck> {
-    const expectedVersion = Math.max(...MIGRATIONS.map((m) => m.version));
+    const expectedVersion = LATEST_BUFFER_VERSION;
     const v = await this.db.query<{ v: unknown }>('SELECT COALESCE(max(version), 0) AS v FROM schema_migrations');
     const schemaVersion = n(v[0]?.v);
     const tables: BufferCheck['tables'] = [];

@@ -178,6 +178,7 @@ CREATE INDEX IF NOT EXISTS maintenance_log_at ON maintenance_log (at DESC);
 -- The runs table journals every flow (push, hours, and the flows added since): the list of names lives in the
 -- code (FlowName); the buffer only keeps the name well-formed.
 ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_flow_check;
+ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_flow_name;
 ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}$');
 `,
   },
@@ -206,8 +207,8 @@ CREATE TABLE IF NOT EXISTS machines (
   },
 ];
 
-/** The buffer schema version this connector knows (its latest migration). */
-export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+/** The schema version this build of the connector brings (the highest migration). */
+export const LATEST_BUFFER_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /**
  * Refuses a buffer migrated by a newer connector (another PC updated first): this PC would write with rules it
@@ -216,11 +217,11 @@ export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 export async function assertSchemaKnown(db: BufferQueryable): Promise<number> {
   const rows = await db.query<{ v: number | null }>('SELECT max(version)::int AS v FROM schema_migrations');
   const v = Number(rows[0]?.v ?? 0);
-  if (v > SCHEMA_VERSION) {
+  if (v > LATEST_BUFFER_VERSION) {
     throw new AppError(
       'BUFFER_SCHEMA_NEWER',
-      `La base tampon partagée a été mise à jour par un poste plus récent (version ${v} de la base, ce poste connaît la version ${SCHEMA_VERSION}) : mettez à jour ce poste (Réglages › Mises à jour) avant de le relancer. Les autres postes continuent de synchroniser.`,
-      { detail: `buffer schema ${v} > known ${SCHEMA_VERSION}` },
+      `La base tampon partagée a été mise à jour par un poste plus récent (version ${v} de la base, ce poste connaît la version ${LATEST_BUFFER_VERSION}) : mettez à jour ce poste (Réglages › Mises à jour) avant de le relancer. Les autres postes continuent de synchroniser.`,
+      { detail: `buffer schema ${v} > known ${LATEST_BUFFER_VERSION}` },
     );
   }
   return v;

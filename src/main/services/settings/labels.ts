@@ -79,12 +79,16 @@ function sectionTitle(section: string, software: Software): string | null {
   }
 }
 
+/** Fields shown under « Avancé » in their section. */
+const ADVANCED = new Set(['batisimply.environment', 'batisimply.ssoUrl', 'batisimply.apiUrl', 'batisimply.grantType']);
+
 /** « Réglages › Base tampon › Port »; a field without a label on screen is named by its path. */
 export function settingLabel(settingPath: string, software: Software = 'batigest'): string {
   const section = settingPath.split('.')[0] ?? settingPath;
   // The licence has its own page, outside the settings.
   if (section === 'licence') return `${fr.licence.title} › ${FIELD_LABELS[settingPath] ?? settingPath}`;
   const title = sectionTitle(section, software);
-  const field = FIELD_LABELS[settingPath] ?? settingPath;
-  return [fr.settings.title, ...(title ? [title] : []), field].join(' › ');
+  // The database field names the software (« Base de données Sage Batigest »), as on screen.
+  const field = settingPath === 'sqlServer.database' ? fr.sql.database(SOFTWARE_LABELS[software]) : (FIELD_LABELS[settingPath] ?? settingPath);
+  return [fr.settings.title, ...(title ? [title] : []), ...(ADVANCED.has(settingPath) ? [fr.common.advanced] : []), field].join(' › ');
 }
