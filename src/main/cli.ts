@@ -47,7 +47,7 @@ export interface CliIo {
 export interface CliOverrides {
   clock?: Clock;
   logger?: Logger;
-  runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer'>;
+  runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer' | 'importsFs' | 'importsPollMs'>;
   /** Engine checkpoints (crash tests: test/support/proof/cli-child.ts kills the process at a named one). */
   hooks?: SyncHooks;
   /** Timers of the scheduler and of the lease heartbeat (time-scaled multi-process tests). */
@@ -138,8 +138,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
   program
     .command('sync')
     .description('lance une synchronisation')
-    .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest) ou all').choices(['push', 'hours', 'all']).default('all'))
-    .action(async (o: { flow: 'push' | 'hours' | 'all' }) => {
+    .addOption(new Option('--flow <flux>', 'push (chantiers/devis → BatiSimply), hours (heures → Batigest), imports (exports → dossier d’import de Batigest) ou all (push puis hours)').choices(['push', 'hours', 'imports', 'all']).default('all'))
+    .action(async (o: { flow: 'push' | 'hours' | 'imports' | 'all' }) => {
       code = await withApp((c) => syncCommand(c, o.flow, io));
     });
 
@@ -205,9 +205,9 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
 
   program
     .command('test-connections')
-    .description('teste SQL Server, BatiSimply et la base tampon')
+    .description('teste SQL Server, BatiSimply, la base tampon (et l’API d’export quand le module d’import est activé)')
     .action(async () => {
-      code = await withApp(async ({ call }) => {
+      code = await withApp(async ({ app, call }) => {
         let ok = true;
         const show = async (label: string, test: () => Promise<{ ok: boolean; message: string }>) => {
           const d = await test().catch((e: unknown) => ({ ok: false, message: e instanceof Refused ? e.error.message : toAppError(e).message }));
@@ -217,6 +217,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
         await show('SQL Server (Batigest)', () => call('sqlServer.test'));
         await show('BatiSimply', () => call('batisimply.test'));
         await show('Base tampon', () => call('buffer.test'));
+        // The import agent, once turned on (optional module).
+        if (app.settings.get().imports.enabled) await show("API d'export (imports)", () => call('imports.test'));
         return ok ? EXIT.OK : EXIT.FAILED;
       });
     });
@@ -349,7 +351,7 @@ function exitCodeOf(code: string): number {
 }
 
 /** `connecteur sync`: one job through sync.run, progress from the app's events, Ctrl+C through sync.cancel. */
-async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'all', io: CliIo): Promise<number> {
+async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'imports' | 'all', io: CliIo): Promise<number> {
   const bar = progressPrinter(io);
   let interrupted = false;
   const offProgress = app.onEvent((event, payload) => {
@@ -419,9 +421,13 @@ async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> 
   const state = connectorState(await call('status.overview'), new Date());
   io.out(`État : ${state.label} — ${state.headline}\n`);
   for (const p of state.problems) io.out(`  ! ${p.title} (${p.fix.label})\n`);
-  for (const flow of ['push', 'hours'] as const) {
+  for (const flow of ['push', 'hours', ...(s.imports.enabled ? (['imports'] as const) : [])] as const) {
     const [last] = (await call('journal.list', { flow, pageSize: 1 })).runs;
-    io.out(`Dernier ${flow === 'push' ? 'envoi' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);
+    io.out(`Dernier ${flow === 'push' ? 'envoi' : flow === 'imports' ? 'cycle d’import' : 'import des heures'} : ${last ? `${last.startedAt} — ${UI_STATUS_FR[last.status]} (${last.machineName}) ${last.message ?? ''}` : 'jamais'}\n`);
+  }
+  if (s.imports.enabled) {
+    const v = await call('imports.status');
+    io.out(`Imports (poste ${v.agentId}) : ${v.pending} en attente, ${count(v.importedToday, 'importé', 'importés')} aujourd’hui, ${v.erroredTotal} en erreur${v.lastRun ? ` ; dernier cycle ${v.lastRun.startedAt} — ${UI_STATUS_FR[v.lastRun.status]}` : ''}\n`);
   }
   const b = await call('buffer.status');
   for (const r of b.records) io.out(`${r.kind === 'devis' ? 'Devis' : 'Chantiers'} suivis : ${r.total} (${r.pushed} à jour, ${r.pending} en attente, ${r.errors} en erreur)\n`);
@@ -478,6 +484,8 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides, backgr
     ...(rt.batigest ? { batigest: rt.batigest } : {}),
     ...(rt.batisimply ? { batisimply: rt.batisimply } : {}),
     ...(rt.buffer ? { buffer: rt.buffer } : {}),
+    ...(rt.importsFs ? { importsFs: rt.importsFs } : {}),
+    ...(rt.importsPollMs !== undefined ? { importsPollMs: rt.importsPollMs } : {}),
     ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   };
@@ -519,7 +527,7 @@ export function progressPrinter(io: CliIo): { update: (e: ProgressEvent) => void
         const width = 24;
         const filled = pct === null ? 0 : Math.round((pct / 100) * width);
         const bar = pct === null ? '·'.repeat(width) : `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-        const line = `${e.flow === 'push' ? 'Envoi ' : 'Heures'} [${bar}] ${pct === null ? '   ' : `${String(pct).padStart(3)}%`} ${e.label}${e.total ? ` ${e.done}/${e.total}` : e.done ? ` ${e.done}` : ''}`;
+        const line = `${e.flow === 'push' ? 'Envoi ' : e.flow === 'imports' ? 'Import' : 'Heures'} [${bar}] ${pct === null ? '   ' : `${String(pct).padStart(3)}%`} ${e.label}${e.total ? ` ${e.done}/${e.total}` : e.done ? ` ${e.done}` : ''}`;
         if (line !== lastLine) {
           io.out(`\r${line.padEnd(Math.max(lastLine.length, line.length))}`);
           lastLine = line;

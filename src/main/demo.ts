@@ -4,7 +4,9 @@
  *     company, and a BatiSimply simulator (Keycloak token endpoint + REST API) with matching users;
  *  2. runs a full sync through the real services (Batigest gateway over mssql, BatiSimply client over
  *     HTTP, embedded buffer in .demo-data/), with progress;
- *  3. runs it again and shows that the second run changes nothing.
+ *  3. runs it again and shows that the second run changes nothing;
+ *  4. the import agent (optional module): an exports API simulator's devis and bons de commande dropped into a
+ *     simulated Batigest import folder (a « Batigest importer » takes them), marked synced, archived.
  *
  * Demo-only pieces live here and in test/support: the simulators, and an in-process demo licence
  * (the product's licence client is not used; nothing in src/main/services is bypassed).
@@ -23,6 +25,8 @@ import { createNodeApp, nodeLogger } from './composition/node-app.js';
 import { createPgliteBackend, startTdsSimulator } from '../../test/support/tds/index.js';
 import { SIM_DEFAULT_CREDENTIALS, startBatisimplySimulator } from '../../test/support/batisimply/index.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany } from '../../test/support/datasets/batigest.js';
+import { startBatigestImporter } from '../../test/support/exports/importer.js';
+import { startExportsSim } from '../../test/support/exports/server.js';
 
 const CHANTIERS = Number(process.env.DEMO_CHANTIERS ?? 300);
 const SALARIES = Number(process.env.DEMO_SALARIES ?? 40);
@@ -51,7 +55,7 @@ async function call<K extends ChannelName>(app: App, channel: K, ...args: Invoke
 }
 
 /** One sync job with a progress bar: its journal lines. */
-async function syncJob(app: App, flow: 'push' | 'hours' | 'all'): Promise<RunSummary[]> {
+async function syncJob(app: App, flow: 'push' | 'hours' | 'imports' | 'all'): Promise<RunSummary[]> {
   const bar = progressPrinter(io);
   const off = app.onEvent((event, payload) => {
     if (event === 'sync:progress') bar.update(payload as ProgressEvent);
@@ -70,6 +74,10 @@ function printRun(s: RunSummary): void {
     s.flow === 'push'
       ? `${countFr(c.created, 'projet créé', 'projets créés')}, ${countFr(c.updated, 'mis à jour', 'mis à jour')}, ${countFr(c.unchanged, 'inchangé', 'inchangés')}, ${countFr(c.skipped, 'ignoré', 'ignorés')}, ${c.failed} en erreur, ${countFr(c.writes, 'écriture', 'écritures')} BatiSimply`
       : `${countFr(c.created, 'créneau importé', 'créneaux importés')}, ${countFr(c.updated, 'modifié', 'modifiés')}, ${countFr(c.unchanged, 'inchangé', 'inchangés')}, ${countFr(c.skipped, 'ignoré', 'ignorés')}, ${c.failed} en erreur, ${countFr(c.writes, 'écriture', 'écritures')} SuiviMO`;
+  if (s.flow === 'imports') {
+    say(`  Exports → Batigest    : ${s.message ?? ''} — exécution ${DEMO_STATUS_FR[s.status]}`);
+    return;
+  }
   say(`  ${s.flow === 'push' ? 'Chantiers → BatiSimply' : 'Heures → Batigest   '} : ${what}${c.conflicts ? `, ${countFr(c.conflicts, 'conflit', 'conflits')}` : ''} — exécution ${DEMO_STATUS_FR[s.status]}`);
 }
 
@@ -94,6 +102,12 @@ async function main(): Promise<number> {
   // A few projects were already created by hand in BatiSimply: the connector adopts them instead of duplicating.
   const adoptedByHand = company.chantiers.filter((c) => c.description).slice(0, 15);
   for (const c of adoptedByHand) bs.state.addProject({ projectCode: c.code, projectName: c.description ?? c.nomClient, customerName: c.nomClient });
+  const exportsApi = await startExportsSim({ apiKey: 'cle-demo-exports' });
+  exportsApi.seed(Number(process.env.DEMO_EXPORTS ?? 8));
+  const importDir = path.join(dataDir, 'batigest-import');
+  fs.rmSync(path.join(dataDir, 'imports'), { recursive: true, force: true });
+  fs.mkdirSync(importDir, { recursive: true });
+  const importer = startBatigestImporter(importDir, { delayMs: 200, pollMs: 50 });
   const mapped = company.salaries.filter((s) => s.codebs).length;
   say(`  SQL Server simulé sur 127.0.0.1:${tds.port}, BatiSimply simulé sur ${bs.apiUrl}`);
   say(`  ${mapped}/${company.salaries.length} salariés associés à un utilisateur BatiSimply ; ${adoptedByHand.length} projets déjà présents dans BatiSimply.`);
@@ -113,6 +127,7 @@ async function main(): Promise<number> {
     },
     hours: { windowDays: 180, timezone: 'Europe/Paris' },
     schedule: { enabled: false },
+    imports: { enabled: true, apiUrl: exportsApi.url, apiKey: 'cle-demo-exports', batigestImportPath: importDir, workDir: path.join(dataDir, 'imports'), importTimeoutSeconds: 60 },
   };
   say('  Licence : licence de démonstration (service en mémoire de la démo).');
   say(`  Base tampon intégrée : ${path.relative(root, path.join(dataDir, 'buffer'))}`);
@@ -173,6 +188,13 @@ async function main(): Promise<number> {
     for (const i of unmapped.slice(0, 3)) say(`  • ${i.reason}`);
     say(`  (${ms(t)})`);
 
+    say('');
+    say(`1er passage — agent d'import : ${exportsApi.exports.size} exports (devis, bons de commande) de l'API d'export vers le dossier d'import de Batigest`);
+    t = performance.now();
+    const [imports1] = await syncJob(app, 'imports');
+    printRun(imports1!);
+    say(`  (${ms(t)} ; ${importer.consumed.size} fichiers pris par Batigest, ${[...exportsApi.exports.values()].filter((e) => e.status === 'synced').length} exports confirmés ; dossier de travail ${path.relative(root, path.join(dataDir, 'imports'))})`);
+
     // Second run, as the scheduler would do 5 minutes later, from a restarted app (same buffer on disk).
     await app.dispose();
     app = await openApp();
@@ -183,6 +205,7 @@ async function main(): Promise<number> {
     t = performance.now();
     const second = await syncJob(app, 'all');
     for (const s of second) printRun(s);
+    for (const s of await syncJob(app, 'imports')) printRun(s);
     const posts = bs.log.count('POST /api/project') - postBefore;
     const puts = bs.log.count('PUT /api/project/{id}') - putBefore;
     const hours2 = second.find((s) => s.flow === 'hours');
@@ -200,7 +223,7 @@ async function main(): Promise<number> {
       puts,
       suiviMoWrites: suivi,
       duplicateCodes: [...codes].filter(([, n]) => n > 1).map(([c]) => c),
-      runs: second.flatMap((s) => (s.flow === 'all' ? [] : [{ flow: s.flow, status: s.status, failed: s.counts.failed, message: s.message ?? '' }])),
+      runs: second.flatMap((s) => (s.flow === 'all' || s.flow === 'imports' ? [] : [{ flow: s.flow, status: s.status, failed: s.counts.failed, message: s.message ?? '' }])),
       waiting: waitingIds.map((id) => {
         const u = users.find((x) => x.id === id);
         return { name: u ? `${u.firstName} ${u.lastName}` : id, slots: validated.filter((sl) => sl.userId === id).length };
@@ -212,6 +235,8 @@ async function main(): Promise<number> {
     say(`Journal : npx connecteur --data-dir ${path.relative(root, dataDir) || '.'} journal   ·   durée totale ${ms(t0)}`);
   } finally {
     await app.dispose();
+    importer.stop();
+    await exportsApi.close();
     await bs.close();
     await tds.close();
     await backend.close();

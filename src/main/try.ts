@@ -26,6 +26,8 @@ import { createPgliteBackend, startTdsSimulator } from '../../test/support/tds/i
 import { SIM_DEFAULT_CREDENTIALS, startBatisimplySimulator } from '../../test/support/batisimply/index.js';
 import { batisimplyUsersFor, generateBatigestCompany, loadBatigestCompany } from '../../test/support/datasets/batigest.js';
 import { startLicenceSimulator } from '../../test/support/licence/simulator.js';
+import { startBatigestImporter } from '../../test/support/exports/importer.js';
+import { startExportsSim } from '../../test/support/exports/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -71,6 +73,9 @@ export interface TryStack {
     backend: Awaited<ReturnType<typeof createPgliteBackend>>;
     batisimply: Awaited<ReturnType<typeof startBatisimplySimulator>>;
     licences: Awaited<ReturnType<typeof startLicenceSimulator>>;
+    /** The exports API of the import agent, and Batigest's import folder (a simulated importer takes its files). */
+    exports: Awaited<ReturnType<typeof startExportsSim>>;
+    importDir: string;
   };
   close(): Promise<void>;
 }
@@ -173,6 +178,16 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
     const lic = await startLicenceSimulator({ licences: [{ key: TRY_VALUES.licenceKey, clientName: 'SARL Démonstration', expiresInDays: 365, maxMachines: 3 }] });
     closers.push(() => lic.close());
 
+    // The import agent's side: an exports API with a few devis and bons de commande, and Batigest's import folder
+    // (a simulated Batigest takes each file a second after it appears).
+    const exportsApi = await startExportsSim({ apiKey: 'cle-essai-exports' });
+    exportsApi.seed(5);
+    closers.push(() => exportsApi.close());
+    const importDir = path.join(o.dataDir, 'batigest-import');
+    fs.mkdirSync(importDir, { recursive: true });
+    const importer = startBatigestImporter(importDir, { delayMs: 1000, pollMs: 100 });
+    closers.push(async () => importer.stop());
+
     onStep('Connecteur (mêmes services que l’application) et pont web…');
     const logger = nodeLogger(o.dataDir, { retainDays: 7 });
     const app = await createNodeApp({
@@ -193,6 +208,7 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       app.settings.update({
         sqlServer: { server: sql.server, database: sql.database, user: sql.user, password: sql.password, encrypt: false, trustServerCertificate: true },
         batisimply: { environment: 'custom', ssoUrl: batisimply.ssoUrl, apiUrl: batisimply.apiUrl, clientId: batisimply.clientId, clientSecret: batisimply.clientSecret, username: batisimply.username, password: batisimply.password },
+        imports: { enabled: true, apiUrl: exportsApi.url, apiKey: 'cle-essai-exports', batigestImportPath: importDir, importTimeoutSeconds: 60 },
       });
     }
 
@@ -234,7 +250,7 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       `  4. BatiSimply — ${typed(`Utilisateur BatiSimply ${batisimply.username} ; Mot de passe BatiSimply ${batisimply.password} ; Identifiant client ${batisimply.clientId} ; Secret client ${batisimply.clientSecret} ; sous « Avancé » : Personnalisé, serveur de connexion ${batisimply.ssoUrl}, API ${batisimply.apiUrl}`)} : « Suivant ».`,
       '  5. Options — colonnes détectées : « Suivant ».',
       `  6. Salariés — ${unmapped.map((u) => u.name).join(' et ')} n’ont pas d’utilisateur BatiSimply : associez-les (${unmapped.map((u) => u.user).join(', ')}) puis « Enregistrer », ou plus tard ; « Suivant ».`,
-      '  7. Résumé — « Terminer », puis « Tout synchroniser » sur le tableau de bord.',
+      `  7. Résumé — ${filled ? 'le module d’import est déjà activé' : `« Imports (facultatif) » : activez le module, API ${exportsApi.url}, clé cle-essai-exports, dossier d’import ${importDir}`} ; « Terminer », puis « Tout synchroniser » et, sur la carte « Imports vers Sage Batigest », « Lancer un cycle ».`,
       '',
       'Ctrl+C arrête tout (simulateurs compris).',
     ];
@@ -247,7 +263,7 @@ export async function startTryStack(o: TryOptions): Promise<TryStack> {
       licence: { url: lic.url, key: TRY_VALUES.licenceKey },
       unmapped,
       guide,
-      simulators: { backend, batisimply: bs, licences: lic },
+      simulators: { backend, batisimply: bs, licences: lic, exports: exportsApi, importDir },
       close,
     };
   } catch (e) {

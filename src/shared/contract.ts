@@ -154,6 +154,28 @@ export function sectionPatchSchema<K extends keyof SettingsPatch>(key: K) {
 const sectionOverride = <K extends keyof SettingsPatch>(key: K) =>
   z.object({ override: sectionPatchSchema(key) }).strict().optional();
 
+/** The import agent's page / dashboard card (imports.status). */
+export const importsViewSchema = z.object({
+  enabled: z.boolean(),
+  /** The agent id sent to the API (the setting, or the one generated for this machine). */
+  agentId: z.string(),
+  /** The id generated for this machine (shown as the field's placeholder). */
+  defaultAgentId: z.string(),
+  /** The work folder in use (the setting, or `imports` in the data folder). */
+  workDir: z.string(),
+  importPath: z.string(),
+  pending: z.number().int().min(0),
+  importedToday: z.number().int().min(0),
+  errored: z.array(z.object({ exportId: z.string(), fileName: z.string(), reason: z.string(), at: isoDateTime.nullable() })).max(50),
+  erroredTotal: z.number().int().min(0),
+  lastRun: z.lazy(() => runSummarySchema).nullable(),
+  /** Next cycle of the import agent when its schedule is on. */
+  nextRunAt: isoDateTime.nullable(),
+  /** The buffer could not be read (French), null otherwise. */
+  error: z.string().nullable(),
+});
+export type ImportsView = z.infer<typeof importsViewSchema>;
+
 export const noticeSchema = z.object({
   id: z.string(),
   level: z.enum(['info', 'warning', 'error']),
@@ -689,6 +711,15 @@ export const contract = {
   }),
   'buffer.test': defineChannel({ input: sectionOverride('buffer'), output: connectionDiagnosisSchema }),
   'batisimply.test': defineChannel({ input: sectionOverride('batisimply'), output: connectionDiagnosisSchema }),
+  'imports.test': defineChannel({ input: sectionOverride('imports'), output: connectionDiagnosisSchema, description: "Teste l'API d'export et le dossier d'import" }),
+
+  // import agent (exports API → Batigest's import folder)
+  'imports.status': defineChannel({ input: noInput, output: importsViewSchema, description: 'En attente, importés aujourd’hui, en erreur, dernier cycle' }),
+  'imports.retry': defineChannel({
+    input: z.object({ exportId: z.string().min(1).max(200) }).strict(),
+    output: z.object({ message: z.string(), runId: z.string().nullable() }),
+    description: 'Réessaie un export en erreur (le dépose à nouveau)',
+  }),
 
   // employee mapping
   'mapping.get': defineChannel({ input: noInput, output: mappingViewSchema }),

@@ -162,13 +162,13 @@ export const connectionDiagnosisSchema = z.object({
 });
 export type ConnectionDiagnosis = z.infer<typeof connectionDiagnosisSchema>;
 
-export const syncFlowSchema = z.enum(['push', 'hours', 'all']);
+export const syncFlowSchema = z.enum(['push', 'hours', 'imports', 'all']);
 export type SyncFlow = z.infer<typeof syncFlowSchema>;
 
 /** Progress of a long operation, sent as an event to the renderer and drawn as a bar in the CLI. */
 export const progressEventSchema = z.object({
   runId: z.string(),
-  flow: z.enum(['push', 'hours']),
+  flow: z.enum(['push', 'hours', 'imports']),
   phase: z.string(),
   /** French label of the phase. */
   label: z.string(),

@@ -202,15 +202,53 @@ export const hoursSettingsSchema = z.object({
 });
 
 export const importsSettingsSchema = z.object({
+  /** The import agent (seed 003) is an optional module: off until the integrator turns it on. */
   enabled: z.boolean().default(false),
+  /** Base URL of the exports API (Saxium-style: /api/batigest/exports/…). */
   apiUrl: z.string().max(512).default(''),
-  apiKey: secret(1024, { label: "la clé de l'API d'export", pronoun: 'la', identity: ['imports.apiUrl', 'imports.proxyUrl'] }),
+  apiKey: secret(1024, { label: "la clé de l'API d'export", pronoun: 'la', identity: ['imports.apiUrl'] }),
+  /** This PC's agent id sent to the API; empty = the one generated for this machine (shown in Réglages › Imports). */
   agentId: z.string().max(128).default(''),
+  /** Work folder (Downloads, ToImport, Archive, Errors, Logs); empty = `imports` in the connector's data folder. */
   workDir: z.string().max(1024).default(''),
+  /** The folder Batigest imports from (its files disappear once imported). */
   batigestImportPath: z.string().max(1024).default(''),
+  /** Exports asked per cycle (`limit` of the pending listing). */
   pollLimit: z.number().int().min(1).max(500).default(50),
-  importTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
-  proxyUrl: z.string().max(512).default(''),
+  /** A file still in Batigest's import folder after this delay is taken back and its export marked in error. */
+  importTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  /** Cycle of the import agent when the schedule is on (the seed's scheduled task ran every 5 minutes). */
+  intervalSeconds: z.number().int().min(30).max(86_400).default(300),
+  timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
+  maxRetries: z.number().int().min(0).max(10).default(4),
+});
+
+/**
+ * The one proxy of every outgoing HTTP client (exports API, BatiSimply, licence service): none, the system's
+ * (HTTP_PROXY / HTTPS_PROXY / NO_PROXY), or the one given here, with its credentials and the hosts reached directly.
+ */
+export const proxySettingsSchema = z.object({
+  mode: z.enum(['none', 'system', 'manual']).default('none'),
+  /** `http://proxy.entreprise.fr:8080` (an HTTPS proxy: `https://…`). */
+  url: z.string().max(512).default(''),
+  username: z.string().max(256).default(''),
+  password: secret(512, { label: 'le mot de passe du proxy', pronoun: 'le', identity: ['proxy.url', 'proxy.username'] }),
+  /** Hosts reached without the proxy, separated by commas (`localhost, .entreprise.local, 10.0.0.5`). */
+  bypass: z.string().max(2048).default(''),
+});
+
+/** E-mail alerts (seed 003's « Notifications Email en cas d'Erreur »): off until configured. */
+export const alertsSettingsSchema = z.object({
+  emailEnabled: z.boolean().default(false),
+  smtpHost: z.string().max(255).default(''),
+  smtpPort: z.number().int().min(1).max(65535).default(587),
+  /** true: TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+  smtpSecure: z.boolean().default(false),
+  smtpUser: z.string().max(256).default(''),
+  smtpPassword: secret(512, { label: 'le mot de passe SMTP', pronoun: 'le', identity: ['alerts.smtpHost', 'alerts.smtpPort', 'alerts.smtpUser'] }),
+  from: z.string().max(256).default(''),
+  /** Recipients, separated by commas. */
+  to: z.string().max(1024).default(''),
 });
 
 export const updatesSettingsSchema = z.object({
@@ -248,6 +286,8 @@ export const settingsSchema = z.object({
   schedule: scheduleSettingsSchema.default(() => scheduleSettingsSchema.parse({})),
   hours: hoursSettingsSchema.default(() => hoursSettingsSchema.parse({})),
   imports: importsSettingsSchema.default(() => importsSettingsSchema.parse({})),
+  alerts: alertsSettingsSchema.default(() => alertsSettingsSchema.parse({})),
+  proxy: proxySettingsSchema.default(() => proxySettingsSchema.parse({})),
   updates: updatesSettingsSchema.default(() => updatesSettingsSchema.parse({})),
   protection: protectionSettingsSchema.default(() => protectionSettingsSchema.parse({})),
 });
@@ -260,6 +300,8 @@ export type LicenceSettings = z.infer<typeof licenceSettingsSchema>;
 export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;
 export type HoursSettings = z.infer<typeof hoursSettingsSchema>;
 export type ImportsSettings = z.infer<typeof importsSettingsSchema>;
+export type AlertsSettings = z.infer<typeof alertsSettingsSchema>;
+export type ProxySettings = z.infer<typeof proxySettingsSchema>;
 export type UpdatesSettings = z.infer<typeof updatesSettingsSchema>;
 export type ProtectionSettings = z.infer<typeof protectionSettingsSchema>;
 

@@ -9,7 +9,9 @@
  * Protocol (IPC): the child says `{ t: 'hello' }`, the parent answers with the ChildConfig; the child prepares (e.g. the first full sync of scenario (b)), sends `{ t: 'ready' }`, waits
  * for any message, runs the measured part and sends `{ t: 'done', result }`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import type { Settings } from '../../src/shared/settings.js';
 import type { Logger } from '../../src/main/services/ports.js';
 import type { BatigestGateway } from '../../src/main/services/batigest/index.js';
@@ -19,7 +21,7 @@ import { createServices, licencePolicy } from '../../src/main/composition/servic
 import { applyMemoryProfile } from '../../src/main/memory-profile.js';
 import { ReferenceConnector } from './baseline.js';
 
-export type ScenarioId = 'a' | 'b' | 'c';
+export type ScenarioId = 'a' | 'b' | 'c' | 'd';
 export type Contender = 'engine' | 'baseline';
 
 export interface ChildConfig {
@@ -29,10 +31,19 @@ export interface ChildConfig {
   traceMemory?: boolean;
   /** false (`--no-memory-profile`): run without the processes' memory profile, to see what it brings. */
   memoryProfile?: boolean;
+  /** `--cpu-profile DIR`: a V8 CPU profile of the measured part only, written to DIR/<scenario>-<contender>.cpuprofile. */
+  cpuProfileDir?: string;
+  /** `--phases`: print, at each change of progress phase of the measured run, the wall and CPU time since its start. */
+  phases?: boolean;
 }
 
 export interface ChildResult {
   wallMs: number;
+  /** CPU time (user + system, all threads) of this process during the measured part, ms. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Peak RSS of the measured part alone (VmHWM reset at its start through /proc/self/clear_refs), MB; null where that is not possible. */
+  measuredPeakMb: number | null;
   maxRssMb: number;
   sqlRoundTrips: number;
   suiviWrites: number;
@@ -54,6 +65,81 @@ export function peakRssMb(): number {
     /* not Linux */
   }
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * The measured part, timed: wall time, CPU time of this process (process.cpuUsage: user + system of all its
+ * threads, i.e. JavaScript, PGlite's WASM, libuv's pool and the GC), optionally under the V8 CPU profiler
+ * (started and stopped around the measured part only, not the preparation).
+ */
+async function measured<T>(cfg: ChildConfig, fn: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuUserMs: number; cpuSystemMs: number; measuredPeakMb: number | null }> {
+  // "5" resets the process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0): the peak read after fn is its own.
+  let reset = false;
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    reset = true;
+  } catch {
+    /* not Linux, or not allowed */
+  }
+  let session: Session | null = null;
+  if (cfg.cpuProfileDir) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  if (session && cfg.cpuProfileDir) {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(cfg.cpuProfileDir, { recursive: true });
+    writeFileSync(join(cfg.cpuProfileDir, `${cfg.scenario}-${cfg.contender}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+  return { value, wallMs, cpuUserMs: c.user / 1000, cpuSystemMs: c.system / 1000, measuredPeakMb: reset ? peakRssMb() : null };
+}
+
+/** `--phases`: a line on stderr per change of (flow, phase, label) of the run's progress, with wall and CPU since the first one. */
+function phaseTimeline(enabled: boolean): (ev: { flow: string; phase: string; label: string }) => void {
+  let last = '';
+  let t0 = 0;
+  let c0: NodeJS.CpuUsage | null = null;
+  return (ev) => {
+    if (!enabled) return;
+    const key = `${ev.flow} ${ev.phase} ${ev.label}`;
+    if (key === last) return;
+    last = key;
+    if (!c0) {
+      t0 = performance.now();
+      c0 = process.cpuUsage();
+    }
+    const c = process.cpuUsage(c0);
+    process.stderr.write(`  [phase] ${String(Math.round(performance.now() - t0)).padStart(6)} ms, CPU ${String(Math.round((c.user + c.system) / 1000)).padStart(6)} ms  ${key}\n`);
+  };
+}
+
+/** `BENCH_TIME_BUFFER=1`: each call of the buffer store's methods timed on stderr (wall and CPU), to find a phase's cost. */
+function timeMethods(target: Record<string, unknown>, label: string): void {
+  const proto = Object.getPrototypeOf(target) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const fn = proto[name];
+    if (name === 'constructor' || typeof fn !== 'function') continue;
+    target[name] = async (...args: unknown[]) => {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      } finally {
+        const c = process.cpuUsage(c0);
+        const ms = performance.now() - t0;
+        if (ms > 20) process.stderr.write(`  [${label}] ${name} ${Math.round(ms)} ms, CPU ${Math.round((c.user + c.system) / 1000)} ms\n`);
+      }
+    };
+  }
 }
 
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
@@ -98,6 +184,8 @@ async function child(cfg: ChildConfig): Promise<void> {
   const send = (m: unknown): void => void process.send?.(m);
   const waitGo = (): Promise<void> => new Promise((res) => process.once('message', () => res()));
   let result: ChildResult;
+  /** The process's peak RSS before the measured part (its preparation included): kept, since the reset forgets it. */
+  let preparedPeakMb: number;
   if (cfg.contender === 'engine') {
     trace.step('ouverture du tampon');
     // The engine as every entry point builds it: the service factory, on an in-memory embedded buffer.
@@ -113,6 +201,7 @@ async function child(cfg: ChildConfig): Promise<void> {
       overrides: { licenceGuard: { assertSyncAllowed: async () => undefined } },
     });
     const buffer = await services.buffers.get(s.buffer);
+    if (process.env.BENCH_TIME_BUFFER) timeMethods(buffer as unknown as Record<string, unknown>, 'tampon');
     const rt = await services.syncRuntime({ buffer });
     const engine = rt.engine;
     const gateway = rt.batigest as BatigestGateway;
@@ -122,15 +211,20 @@ async function child(cfg: ChildConfig): Promise<void> {
     await waitGo();
     trace.step('mesure');
     gateway.resetStats();
-    const t0 = performance.now();
+    preparedPeakMb = peakRssMb();
     const flow = cfg.scenario === 'a' ? 'push' : cfg.scenario === 'b' ? 'all' : 'hours';
-    const runs = await engine.run(flow);
-    const wallMs = performance.now() - t0;
+    const phases = phaseTimeline(cfg.phases === true);
+    const m = await measured(cfg, () => engine.run(flow, { onProgress: phases }));
+    phases({ flow: '', phase: 'fin', label: '' });
+    const runs = m.value;
     trace.stop();
     const failed = runs.filter((r) => r.status !== 'succeeded');
     result = {
-      wallMs,
-      maxRssMb: peakRssMb(),
+      wallMs: m.wallMs,
+      cpuUserMs: m.cpuUserMs,
+      cpuSystemMs: m.cpuSystemMs,
+      maxRssMb: Math.max(preparedPeakMb, peakRssMb()),
+      measuredPeakMb: m.measuredPeakMb,
       sqlRoundTrips: gateway.stats.roundTrips,
       suiviWrites: runs.filter((r) => r.flow === 'hours').reduce((n, r) => n + r.counts.writes, 0),
       detail: runs.map((r) => r.message).join(' ') + (failed.length ? ` ÉCHEC: ${failed.map((r) => r.errorCode).join(',')}` : ''),
@@ -153,14 +247,18 @@ async function child(cfg: ChildConfig): Promise<void> {
     await waitGo();
     trace.step('mesure');
     const before = { ...ref.stats };
-    const t0 = performance.now();
-    if (cfg.scenario !== 'c') await ref.pushAll();
-    if (cfg.scenario !== 'a') await ref.hoursAll(window());
-    const wallMs = performance.now() - t0;
+    preparedPeakMb = peakRssMb();
+    const m = await measured(cfg, async () => {
+      if (cfg.scenario === 'a' || cfg.scenario === 'b') await ref.pushAll();
+      if (cfg.scenario !== 'a') await ref.hoursAll(window());
+    });
     trace.stop();
     result = {
-      wallMs,
-      maxRssMb: peakRssMb(),
+      wallMs: m.wallMs,
+      cpuUserMs: m.cpuUserMs,
+      cpuSystemMs: m.cpuSystemMs,
+      maxRssMb: Math.max(preparedPeakMb, peakRssMb()),
+      measuredPeakMb: m.measuredPeakMb,
       sqlRoundTrips: ref.stats.sqlRoundTrips - before.sqlRoundTrips,
       suiviWrites: ref.stats.hoursWritten - before.hoursWritten,
       detail: `POST ${ref.stats.created - before.created} acceptés, ${ref.stats.postErrors - before.postErrors} refusés (doublons) ; ${ref.stats.hoursWritten - before.hoursWritten} heures écrites ; ${ref.stats.bufferQueries - before.bufferQueries} requêtes tampon`,

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { App } from '../../src/main/app.js';
 import { createNodeApp } from '../../src/main/composition/node-app.js';
+import type { ServiceOverrides } from '../../src/main/composition/services.js';
 import { defaultFeatures } from '../../src/main/features/index.js';
 import { startWebBridge, type RunningBridge } from '../../src/main/web-bridge.js';
 import { memoryLogger } from '../support/foundation/memory-logger.js';
@@ -107,6 +108,8 @@ export interface StackOptions {
   env?: Record<string, string | undefined>;
   /** Runs before the app starts, with its (empty) data folder: e.g. to write a damaged settings file. */
   prepare?: (dataDir: string) => void;
+  /** Service injections (e.g. an accepting licence guard for a journey that is not about the licence). */
+  overrides?: ServiceOverrides;
 }
 
 /**
@@ -125,6 +128,7 @@ export async function startStack(rendererDir: string, opts: StackOptions = {}): 
     host: 'bridge',
     env: opts.env ?? {},
     version: '0.0.0-e2e',
+    ...(opts.overrides ? { overrides: opts.overrides } : {}),
     features: defaultFeatures(),
   });
   const bridge = await startWebBridge({ router: app.router, onEvent: app.onEvent, logger, staticDir: rendererDir });

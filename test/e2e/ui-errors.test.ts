@@ -357,6 +357,26 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await failDuring('mapping.createCodebsColumn', 'page Correspondance salariés, « Créer la colonne de correspondance »', () => create.click(), page.getByTestId('page-mapping'));
   });
 
+  it('imports: the connection test, the dashboard card and « Réessayer »', async () => {
+    await nav('dashboard');
+    await nav('settings');
+    const card = page.getByTestId('settings-imports');
+    await failDuring('imports.test', 'Réglages › Imports, « Tester la connexion »', () => card.getByTestId('imports-test').click(), card);
+    await nav('dashboard');
+    await failDuring('imports.status', 'tableau de bord, carte Imports', () => page.reload(), page.getByTestId('card-imports'));
+    // An export whose file arrives altered: put in error after three downloads, with « Réessayer ».
+    const sim = stack.simulators.exports;
+    sim.add({ id: 'EXP-ALT', fileName: 'devis-altere.xml', content: '<Devis/>' });
+    sim.faults.badChecksum.set('EXP-ALT', Infinity);
+    await page.reload();
+    const imports = page.getByTestId('card-imports');
+    await imports.getByTestId('imports-run').click();
+    const item = imports.locator('[data-export="EXP-ALT"]');
+    await item.waitFor({ timeout: 90_000 });
+    await failDuring('imports.retry', 'tableau de bord, carte Imports, « Réessayer »', () => item.getByRole('button', { name: /Réessayer l’import/ }).click());
+    await waitIdle();
+  });
+
   it('the « licence blocked » screen: check and key', async () => {
     stack.simulators.licences.setActive(TRY_VALUES.licenceKey, false);
     await nav('licence');

@@ -5,14 +5,17 @@
  * demo, the try command, the e2e harness and the bench all go through createApp, so they all build their
  * services here.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fetch as undiciFetch } from 'undici';
 import { toAppError } from '../../shared/errors.js';
 import type { BufferSettings, Settings } from '../../shared/settings.js';
 import type { LicenceGuard, Services } from '../features/types.js';
 import { BatigestGateway } from '../services/batigest/gateway.js';
 import { BatisimplyClient } from '../services/batisimply/client.js';
+import { createMailAlerts } from '../services/alerts/mail.js';
 import { diagnoseBuffer } from '../services/buffer/diagnose.js';
+import { proxiedFetch } from '../services/network/proxy.js';
+import { ExportsClient } from '../services/exports/client.js';
 import { openBuffer } from '../services/buffer/index.js';
 import { BufferPool } from '../services/buffer/pool.js';
 import type { BufferStore } from '../services/buffer/store.js';
@@ -20,10 +23,11 @@ import { FileLicenceCacheStore } from '../services/licence/cache-store.js';
 import { LicenceService, type FetchLike, type PinnedLicenceConfig } from '../services/licence/licence-service.js';
 import { fileMachineId } from '../services/licence/machine-id.js';
 import { VENDOR_LICENCE_PINNED } from '../services/licence/vendor-config.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger, SecretCipher } from '../services/ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, ImportFs, ImportsPorts, Logger, SecretCipher } from '../services/ports.js';
 import type { SettingsService } from '../services/settings/service.js';
 import type { SyncHooks } from '../services/sync/engine.js';
 import type { LeaseTimers } from '../services/sync/lease.js';
+import { nodeImportFs } from '../services/sync/flows/imports/files.js';
 import { createSyncRuntime } from '../services/sync/runtime.js';
 import { UpdateService, type UpdateBackend } from '../services/updates/service.js';
 
@@ -66,6 +70,10 @@ export interface ServiceOverrides {
   licenceFetch?: FetchLike;
   /** Timers of the sync's lease heartbeat (time-scaled multi-process tests). */
   timers?: LeaseTimers;
+  /** The import agent's file operations (fault tests: disk full, read-only folder). */
+  importsFs?: ImportFs;
+  /** How often the import agent looks at Batigest's import folder while waiting (ms). */
+  importsPollMs?: number;
 }
 
 export interface ServiceFactoryDeps {
@@ -92,13 +100,27 @@ export function createServices(d: ServiceFactoryDeps): Services {
   const localLeases = new Set<string>();
   const buffers = new BufferPool((s) => (o.buffer ? Promise.resolve(o.buffer) : openBuffer(s, d.userDataDir, log.child({ service: "buffer" }))));
 
+  const importsPorts = (): ImportsPorts => ({
+    exports: (s) => services.exports(s),
+    fs: o.importsFs ?? nodeImportFs,
+    defaultWorkDir: path.join(d.userDataDir, 'imports'),
+    defaultAgentId: defaultAgentId(d.machineName(), d.userDataDir),
+    ...(o.importsPollMs !== undefined ? { pollMs: o.importsPollMs } : {}),
+    onExportError: (e) => {
+      const s = d.settings.get();
+      const mail = createMailAlerts(s.alerts, { logger: log.child({ service: 'alerts' }), machine: d.machineName() });
+      if (mail.active) void mail.exportError(e, s.software === 'codial' ? 'Codial' : 'Sage Batigest');
+    },
+  });
+
   const services: Services = {
     licence() {
       licence ??= new LicenceService({
         settings: () => d.settings.get().licence,
         pinned: d.licence.pinned,
         ...(d.licence.requireBuiltInKey ? { requireBuiltInKey: true } : {}),
-        fetch: o.licenceFetch ?? (undiciFetch as unknown as FetchLike),
+        // Through the connector's proxy setting, like the exports API and BatiSimply.
+        fetch: o.licenceFetch ?? (proxiedFetch(() => d.settings.get().proxy, { timeoutMs: 30_000 }) as FetchLike),
         clock: d.clock,
         cipher: d.cipher,
         cache: new FileLicenceCacheStore(path.join(d.userDataDir, 'licence-cache.enc')),
@@ -117,9 +139,15 @@ export function createServices(d: ServiceFactoryDeps): Services {
       return new BatigestGateway({ settings: s.sqlServer, logger: log.child({ service: 'batigest' }), timezone: s.hours.timezone });
     },
     batisimply(s: Settings) {
-      return new BatisimplyClient(s.batisimply, { clock: d.clock, logger: log.child({ service: 'batisimply' }) });
+      return new BatisimplyClient(s.batisimply, { clock: d.clock, logger: log.child({ service: 'batisimply' }), proxy: s.proxy });
     },
     buffers,
+    exports(s: Settings) {
+      return new ExportsClient(s.imports, { logger: log.child({ service: 'exports' }), proxy: s.proxy });
+    },
+    importsAgentId() {
+      return defaultAgentId(d.machineName(), d.userDataDir);
+    },
     async diagnoseBuffer(s: BufferSettings) {
       // The app's own embedded folder is queried through the open buffer, never opened a second time.
       const current = d.settings.get().buffer;
@@ -151,6 +179,7 @@ export function createServices(d: ServiceFactoryDeps): Services {
         buffer,
         batigest,
         batisimply,
+        imports: importsPorts(),
         localLeases,
         owns: { batigest: !o.batigest, batisimply: !o.batisimply },
         ...((hooks ?? o.hooks) ? { hooks: hooks ?? o.hooks } : {}),
@@ -171,4 +200,14 @@ export function createServices(d: ServiceFactoryDeps): Services {
     },
   };
   return services;
+}
+
+/**
+ * The import agent's id for this machine when the settings give none: the PC's name and a short digest of its data
+ * folder (stable on this PC, different on another one). Shown in Réglages › Imports, where it can be replaced.
+ */
+export function defaultAgentId(machineName: string, userDataDir: string): string {
+  const name = machineName.normalize('NFD').replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'poste';
+  const digest = createHash('sha256').update(`${machineName}\n${path.resolve(userDataDir)}`).digest('hex').slice(0, 8);
+  return `connecteur-${name}-${digest}`.toLowerCase();
 }

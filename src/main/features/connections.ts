@@ -13,9 +13,10 @@ import type { BatigestGateway } from '../services/batigest/gateway.js';
 import { applyPatch } from '../services/settings/service.js';
 import { parseServerAddress } from '../services/batigest/config.js';
 import { discoverInstances } from '../services/batigest/discovery.js';
+import { testImportFolder } from '../services/sync/flows/imports/files.js';
 import type { AppContext, AppFeature } from './types.js';
 
-function withOverride<K extends 'sqlServer' | 'buffer' | 'batisimply'>(ctx: AppContext, section: K, input: { override?: unknown } | undefined): Settings {
+function withOverride<K extends 'sqlServer' | 'buffer' | 'batisimply' | 'imports'>(ctx: AppContext, section: K, input: { override?: unknown } | undefined): Settings {
   const current = ctx.settings.get();
   if (!input?.override) return current;
   return applyPatch(current, { [section]: input.override } as SettingsPatch);
@@ -53,10 +54,30 @@ export function connectionsFeature(): AppFeature {
             await client.close().catch(() => undefined);
           }
         },
+        'imports.test': (input) => testImports(ctx, withOverride(ctx, 'imports', input)),
         'buffer.test': (input) => ctx.services.diagnoseBuffer(withOverride(ctx, 'buffer', input).buffer),
         'mapping.codebsStatus': () => withGateway(ctx.settings.get(), (g) => g.codebsStatus()),
         'mapping.createCodebsColumn': () => withGateway(ctx.settings.get(), (g) => g.createCodebsColumn()),
       },
     };
   };
+}
+
+/**
+ * « Tester » of Réglages › Imports: the exports API (status endpoint, with the key) and Batigest's import folder
+ * (present and writable). Nothing is written.
+ */
+async function testImports(ctx: AppContext, s: Settings): Promise<ConnectionDiagnosis> {
+  const agentId = s.imports.agentId.trim() || ctx.services.importsAgentId();
+  const client = ctx.services.exports(s);
+  let api: ConnectionDiagnosis;
+  try {
+    api = await client.testConnection(agentId);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  if (!api.ok) return api;
+  const folder = await testImportFolder(s.imports.batigestImportPath, s.software === 'codial' ? 'Codial' : 'Sage Batigest');
+  if (!folder.ok) return { ...folder, details: { ...api.details, ...folder.details } };
+  return { ...api, message: `${api.message} ${folder.message}`, details: { ...api.details, ...folder.details } };
 }

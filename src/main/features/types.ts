@@ -13,6 +13,7 @@ import type { BufferSettings, Settings } from '../../shared/settings.js';
 import type { CallContext, Handlers } from '../ipc/router.js';
 import type { BatigestGateway } from '../services/batigest/gateway.js';
 import type { BatisimplyClient } from '../services/batisimply/client.js';
+import type { ExportsPort } from '../services/exports/client.js';
 import type { BufferPool } from '../services/buffer/pool.js';
 import type { BufferStore } from '../services/buffer/store.js';
 import type { LicenceService } from '../services/licence/licence-service.js';
@@ -44,6 +45,10 @@ export interface Services {
   gateway(s: Settings): BatigestGateway;
   /** A new BatiSimply client for these settings; the caller closes it. */
   batisimply(s: Settings): BatisimplyClient;
+  /** A new exports API client (import agent) for these settings; the caller closes it. */
+  exports(s: Settings): ExportsPort;
+  /** The import agent's id generated for this machine (used when imports.agentId is empty). */
+  importsAgentId(): string;
   /** The buffers this app has open (an embedded folder is opened once per process). */
   readonly buffers: BufferPool;
   /** « Tester la connexion » of a buffer (uses the open one when it is the same embedded folder). */

@@ -138,3 +138,39 @@ export interface BatisimplyStats {
   reauthentications: number;
   byRoute: Record<string, number>;
 }
+
+/**
+ * The file operations of the import agent (flow 'imports'), behind a port so that tests inject failures (disk full,
+ * read-only folder). Implemented over node:fs in services/sync/flows/imports/files.ts.
+ */
+export interface ImportFs {
+  mkdir(dir: string): Promise<void>;
+  exists(file: string): Promise<boolean>;
+  /** Opens `file` for writing (created or truncated). */
+  openWrite(file: string): Promise<{ write(chunk: Uint8Array): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+  readFile(file: string): Promise<Buffer>;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file; a file already gone is not an error. */
+  unlink(file: string): Promise<void>;
+  /** Flushes a folder's entries (after a rename) where the OS allows it. */
+  syncDir(dir: string): Promise<void>;
+  /** Throws (EACCES, EROFS, ENOENT…) when the folder cannot be written. */
+  assertWritableDir(dir: string): Promise<void>;
+  appendFile(file: string, text: string): Promise<void>;
+  readdir(dir: string): Promise<string[]>;
+}
+
+/** What the import agent needs besides the common flow ports (built by the service factory). */
+export interface ImportsPorts {
+  /** A new exports API client for these settings; the flow closes it at the end of its run. */
+  exports(settings: import('../../shared/settings.js').Settings): import('./exports/client.js').ExportsPort;
+  fs: ImportFs;
+  /** Work folder when `imports.workDir` is empty (`imports` in the connector's data folder). */
+  defaultWorkDir: string;
+  /** Agent id when `imports.agentId` is empty (generated for this machine). */
+  defaultAgentId: string;
+  /** How often the import folder is looked at while waiting for Batigest (ms; default 1000). */
+  pollMs?: number;
+  /** Told of each export put in error (desktop notification, e-mail). */
+  onExportError?(e: { exportId: string; fileName: string; reason: string }): void;
+}

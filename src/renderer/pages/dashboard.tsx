@@ -15,6 +15,7 @@ import { errorMessage, useCall, useEvent, useQuery } from '../lib/backend.js';
 import { hrefOf } from '../lib/nav.js';
 import { useFocusAfterRender, useThrottled } from '../lib/focus.js';
 import { useNow } from '../lib/use-now.js';
+import { ImportsCard } from '../components/imports-card.js';
 import { useToast } from '../components/toast.js';
 import { Button, Card, EmptyState, ErrorBanner, Loading, ProgressBar, StatusBadge, Table, WarnBanner, type Column, type Tone } from '../components/ui.js';
 import { licenceLabel, licenceTone } from './licence.js';
@@ -409,6 +410,8 @@ export function Dashboard({
           </Card>
         </div>
       </section>
+
+      <ImportsCard software={software} />
 
       <Card
         title={fr.dashboard.lastRuns}

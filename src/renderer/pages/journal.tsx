@@ -108,6 +108,7 @@ export function JournalPage({ software, focus = null }: { software: string; focu
                 { value: '', label: fr.common.all },
                 { value: 'push', label: flowLabel('push', software) },
                 { value: 'hours', label: flowLabel('hours', software) },
+                { value: 'imports', label: flowLabel('imports', software) },
                 { value: 'all', label: flowLabel('all', software) },
               ]}
             />

@@ -3,6 +3,8 @@
  * the protection on a shared PC, Maintenance and Assistance (settings-tools.tsx). A link may name a section
  * (`#/settings?section=maintenance`): the page scrolls to it and moves the focus there.
  */
+import { ImportsSettingsCard } from '../components/imports-settings.js';
+import { NetworkSettingsCard } from '../components/network-settings.js';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ConnectionDiagnosis } from '../../shared/domain.js';
 import type { DetectedTable, NavTarget, ProtectionStatus, SettingsPatch, SettingsView } from '../../shared/contract.js';
@@ -302,6 +304,8 @@ function SettingsEditor({
       <Anchor id="schedule" active={sectionAsked === 'schedule'}>
         <ScheduleCard software={software} />
       </Anchor>
+      <ImportsSettingsCard view={view} onSaved={onSaved} />
+      <NetworkSettingsCard view={view} onSaved={onSaved} />
       {section(
         'general',
         fr.settings.general,

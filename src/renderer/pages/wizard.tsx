@@ -5,6 +5,7 @@
  * The last step asks how the connector works unattended — automatic sync (on, every 5 minutes, by
  * default) and start with Windows (on by default) — and says what will happen next.
  */
+import { ImportsSettingsCard } from '../components/imports-settings.js';
 import { useState, type ReactNode } from 'react';
 import { useFocusAfterRender } from '../lib/focus.js';
 import { mappingSession, mayLeave } from '../lib/session.js';
@@ -369,6 +370,10 @@ export function Wizard({
       body = (
         <>
           <ScheduleStep draft={schedule} onChange={setSchedule} view={view} software={software} />
+          <details className="wizard-optional" data-testid="wizard-imports">
+            <summary>{fr.imports.wizardStep}</summary>
+            <ImportsSettingsCard view={view} onSaved={setView} headingLevel={3} />
+          </details>
           <h3>{fr.wizard.summaryTitle}</h3>
           <Summary view={view} licence={licence} />
         </>

@@ -5,6 +5,7 @@
  *
  *  - CONNECTEUR_TEST_CRASH_AT=<checkpoint>:<n> — at the n-th time the engine reaches that checkpoint the
  *    process prints `CRASH <checkpoint> <n>` and sends itself SIGKILL (no cleanup, no finally, no flush);
+ *  - CONNECTEUR_TEST_IMPORTS_POLL_MS — how often the import agent looks at Batigest's import folder (ms);
  *  - CONNECTEUR_TEST_CLOCK_OFFSET_MS — the run's clock is shifted (a restart "later": the lease of the
  *    killed process has expired, as it would have when a user restarts after a crash);
  *  - the licence check is replaced by an accepting stub (the licence service has its own tests; the crash
@@ -128,6 +129,7 @@ const scale = Number(process.env.CONNECTEUR_TEST_TIME_SCALE ?? 1);
 const t0 = Number(process.env.CONNECTEUR_TEST_T0 ?? Date.now());
 const hooks = bothHooks(crashHooks(process.env.CONNECTEUR_TEST_CRASH_AT), pauseHooks(process.env.CONNECTEUR_TEST_PAUSE_AT));
 const buffer = await killingBuffer(process.env.CONNECTEUR_TEST_KILL_BUFFER_TX, process.env.CONNECTEUR_TEST_IDLE_TX_MS);
+const pollMs = process.env.CONNECTEUR_TEST_IMPORTS_POLL_MS ? Number(process.env.CONNECTEUR_TEST_IMPORTS_POLL_MS) : undefined;
 const timers: Timers = {
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms / scale);
@@ -138,7 +140,7 @@ const timers: Timers = {
 };
 const code = await runCli(process.argv.slice(2), undefined, {
   clock: { now: () => new Date(t0 + (Date.now() - t0) * scale + offset) },
-  runtime: { licence: { assertSyncAllowed: async () => undefined }, ...(buffer ? { buffer } : {}) },
+  runtime: { licence: { assertSyncAllowed: async () => undefined }, ...(buffer ? { buffer } : {}), ...(pollMs !== undefined ? { importsPollMs: pollMs } : {}) },
   ...(hooks ? { hooks } : {}),
   ...(scale !== 1 ? { timers } : {}),
 });

@@ -25,7 +25,9 @@ function saved(): Settings {
     username: 'compta@pme.fr',
     password: 'bs-saved',
   });
-  Object.assign(s.imports, { apiUrl: 'https://export.example', apiKey: 'ak-saved', proxyUrl: '' });
+  Object.assign(s.imports, { apiUrl: 'https://export.example', apiKey: 'ak-saved' });
+  Object.assign(s.alerts, { smtpHost: 'smtp.pme.fr', smtpUser: 'alertes', smtpPassword: 'smtp-saved' });
+  Object.assign(s.proxy, { mode: 'manual', url: 'http://proxy.pme.fr:8080', username: 'agent', password: 'px-saved' });
   Object.assign(s.licence, { key: 'LICE-2345-6789-ABCD', serverUrl: 'https://licences.groupe-sages.fr', supabaseUrl: 'https://projet.supabase.co', supabaseAnonKey: 'anon-saved' });
   return s;
 }

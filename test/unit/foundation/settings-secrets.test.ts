@@ -19,6 +19,8 @@ const EVERY_SECRET: Record<SecretPath, true> = {
   'licence.key': true,
   'licence.supabaseAnonKey': true,
   'imports.apiKey': true,
+  'alerts.smtpPassword': true,
+  'proxy.password': true,
   'protection.pinHash': true,
 };
 

@@ -25,6 +25,8 @@ function view(set = false) {
     batisimply: { ...s.batisimply, clientSecret: { set }, password: { set } },
     licence: { ...s.licence, key: { set }, supabaseAnonKey: { set: false } },
     imports: { ...s.imports, apiKey: { set: false } },
+    alerts: { ...s.alerts, smtpPassword: { set: false } },
+    proxy: { ...s.proxy, password: { set: false } },
     protection: { ...s.protection, pinHash: { set: false } },
   });
 }

@@ -74,6 +74,8 @@ const SECTIONS = new Set<string>([
   fr.protection.title,
   fr.maintenance.title,
   fr.support.title,
+  fr.imports.settingsTitle,
+  fr.imports.networkTitle,
 ]);
 /** What a section shows: every label of strings.fr.ts, and « Avancé ». */
 const LABELS = new Set<string>([...allTexts(fr, '').map((t) => t.text), fr.common.advanced]);

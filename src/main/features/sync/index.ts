@@ -8,6 +8,7 @@
  *   overview.ts  status.overview and the 'status:overview' event (the facts of the connector's state)
  *   maintenance.ts maintenance.verify / recompare / purgeJournal / forget / log
  *   diagnostics.ts diagnostics.export / reveal / openLogFolder
+ *   imports.ts   imports.status / retry and the import agent's own cycle (flow 'imports')
  */
 import type { AppFeature, AppFeatureInstance, DesktopOpener } from '../types.js';
 import type { Timers } from '../../services/scheduler/scheduler.js';
@@ -21,6 +22,7 @@ import { mappingHandlers } from './mapping.js';
 import { runHandlers } from './runs.js';
 import { overviewParts } from './overview.js';
 import { machinesParts } from './machines.js';
+import { importsParts } from './imports.js';
 import { scheduleParts } from './schedule.js';
 
 export { csvCell, toCsv } from './ui.js';
@@ -47,6 +49,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       run: opts.schedule !== false,
       onAttempt: (error) => overview?.noteAttempt(error),
     });
+    const imports = importsParts(ctx, jobs, { run: opts.schedule !== false, ...(opts.timers ? { timers: opts.timers } : {}) });
     overview = overviewParts(ctx, jobs, schedule.nextRunAt);
     // The PCs panel's heartbeat runs on real timers (the injected ones are the scheduler's).
     const machines = machinesParts(ctx, jobs, { run: opts.schedule !== false });
@@ -81,6 +84,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
           return out;
         },
         ...schedule.handlers,
+        ...imports.handlers,
         ...ov.handlers,
         ...maintenanceHandlers(ctx, jobs, () => ov.refresh()),
         ...diagnosticsHandlers(ctx, jobs, ov, opts.opener),
@@ -88,6 +92,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       },
       onSettingsChanged: async (s) => {
         schedule.onSettingsChanged(s);
+        imports.onSettingsChanged(s);
         await jobs.closeIfStale();
         ov.refresh();
       },
@@ -95,6 +100,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
         ov.dispose();
         schedule.stop();
         machines.stop();
+        imports.stop();
         await jobs.dispose();
       },
     };

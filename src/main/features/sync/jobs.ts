@@ -47,7 +47,8 @@ export interface LaunchedJob {
   done: Promise<EngineRunSummary[]>;
 }
 
-const conflicts = (a: EngineFlow, b: EngineFlow): boolean => a === 'all' || b === 'all' || a === b;
+/** Two jobs that cannot run together here ('all' is push then hours; the import agent runs beside them). */
+const conflicts = (a: EngineFlow, b: EngineFlow): boolean => a === b || ((a === 'all' || b === 'all') && a !== 'imports' && b !== 'imports');
 
 /** The settings a runtime depends on: a change of any of them rebuilds it (after the running job). */
 const connectionKey = (s: Settings): string => JSON.stringify([s.sqlServer, s.buffer, s.batisimply, s.mode, s.machineName]);

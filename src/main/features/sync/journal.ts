@@ -9,7 +9,7 @@ import type { SyncJobs } from './jobs.js';
 import { bufferStatuses, localStamp, toCsv, toUiItem, toUiRun } from './ui.js';
 
 type JournalHandlers = Pick<Handlers, 'journal.list' | 'journal.get' | 'journal.exportCsv'>;
-type Filters = { flow?: 'push' | 'hours' | 'all'; status?: Parameters<typeof bufferStatuses>[0]; from?: string; to?: string } | undefined;
+type Filters = { flow?: 'push' | 'hours' | 'imports' | 'all'; status?: Parameters<typeof bufferStatuses>[0]; from?: string; to?: string } | undefined;
 
 const notFound = () => new AppError('INVALID_INPUT', 'Cette synchronisation est introuvable dans le journal : actualisez la liste.');
 

@@ -28,7 +28,7 @@ import type { SyncJobs } from './jobs.js';
 
 type MaintenanceHandlers = Pick<Handlers, 'maintenance.verify' | 'maintenance.recompare' | 'maintenance.purgeJournal' | 'maintenance.forget' | 'maintenance.log'>;
 
-const FLOW_WORDS: Record<FlowName, string> = { push: "l'envoi vers BatiSimply", hours: "l'import des heures" };
+const FLOW_WORDS: Record<FlowName, string> = { push: "l'envoi vers BatiSimply", hours: "l'import des heures", imports: "l'import des exports dans Batigest" };
 const LEASE_TTL_MS = 10 * 60_000;
 const READ_BATCH = 500;
 

@@ -15,6 +15,8 @@ import type { FlowFacts, Overview, WaitingGroup } from '../../../shared/contract
 import { toAppError, type AppError } from '../../../shared/errors.js';
 import { SOFTWARE_LABELS, type Settings } from '../../../shared/settings.js';
 import type { Handlers } from '../../ipc/router.js';
+import type { BufferQueryable } from '../../services/buffer/db.js';
+import { ImportStore } from '../../services/buffer/imports.js';
 import { JournalQueries } from '../../services/buffer/journal.js';
 import type { BufferStore, FlowName } from '../../services/buffer/store.js';
 import { toContractLicenceStatus } from '../../services/licence/ipc-status.js';
@@ -23,11 +25,13 @@ import type { AppContext } from '../types.js';
 import type { SyncJobs } from './jobs.js';
 import { toUiRun } from './ui.js';
 
-const FLOWS: readonly FlowName[] = ['push', 'hours'];
+/** The flows shown by the overview: push and hours, and the import agent once it is turned on. */
+const flowsOf = (s: Settings): readonly FlowName[] => (s.imports.enabled ? ['push', 'hours', 'imports'] : ['push', 'hours']);
 const MAX_KEYS = 1000;
 
 interface SourceInput {
   q: JournalQueries;
+  db: BufferQueryable;
   settings: Settings;
   now: Date;
   flows: FlowFacts[];
@@ -63,6 +67,8 @@ const hoursSlots: WaitingSource = async ({ q, settings, now, flows }) => {
 const failedItems: WaitingSource = async ({ q, flows }) => {
   const out: WaitingGroup[] = [];
   for (const f of flows) {
+    // The import agent reports its exports in error itself (importErrors), with their reasons.
+    if (f.flow === 'imports') continue;
     const r = f.lastRun;
     if (!r || r.status === 'failed' || r.counts.failed === 0) continue;
     const { keys, total } = await q.failedItemKeys(r.id, MAX_KEYS);
@@ -73,8 +79,18 @@ const failedItems: WaitingSource = async ({ q, flows }) => {
   return out;
 };
 
+/** Import agent: exports in error (Batigest did not take the file, file altered…), until « Réessayer » or a later success. */
+const importErrors: WaitingSource = async ({ db, settings, flows }) => {
+  if (!settings.imports.enabled) return [];
+  const store = new ImportStore(db);
+  const rows = await store.listErrored(MAX_KEYS);
+  if (rows.length === 0) return [];
+  const runId = flows.find((f) => f.flow === 'imports')?.lastRun?.id ?? null;
+  return [{ kind: 'import_error', flow: 'imports', count: rows.length, keys: rows.map((r) => r.export_id), names: rows.slice(0, 10).map((r) => r.import_name), hours: null, slots: null, runId }];
+};
+
 /** The sources read for each overview, in this order (add a flow's own source here). */
-export const WAITING_SOURCES: readonly WaitingSource[] = [hoursSlots, failedItems];
+export const WAITING_SOURCES: readonly WaitingSource[] = [hoursSlots, failedItems, importErrors];
 
 /** What the settings still lack for a run (the licence is reported by the licence facts). */
 export function missingSetup(s: Settings): Overview['setup']['missing'] {
@@ -112,8 +128,8 @@ export function overviewParts(ctx: AppContext, jobs: SyncJobs, nextRunAt: () => 
   };
 
   const journalFacts = async (s: Settings, now: Date): Promise<Pick<Overview, 'flows' | 'waiting' | 'bufferError' | 'journalKnown'>> => {
-    const scheduled = (f: string) => s.schedule.flows === 'all' || s.schedule.flows === f;
-    const empty: FlowFacts[] = FLOWS.map((flow) => ({ flow, lastRun: null, lastSuccessAt: null, scheduled: scheduled(flow) }));
+    const scheduled = (f: string) => (f === 'imports' ? s.schedule.enabled && s.imports.enabled : s.schedule.flows === 'all' || s.schedule.flows === f);
+    const empty: FlowFacts[] = flowsOf(s).map((flow) => ({ flow, lastRun: null, lastSuccessAt: null, scheduled: scheduled(flow) }));
     // Never opens the buffer itself (the runtime does, once, for the current settings): an overview asked for
     // while it is still being opened says so, and comes again once it is open.
     let store: BufferStore | null;
@@ -126,12 +142,12 @@ export function overviewParts(ctx: AppContext, jobs: SyncJobs, nextRunAt: () => 
     try {
       const q = new JournalQueries(store.db);
       const byFlow = new Map((await q.flowFacts()).map((r) => [r.flow, r]));
-      const flows: FlowFacts[] = FLOWS.map((flow) => {
+      const flows: FlowFacts[] = flowsOf(s).map((flow) => {
         const r = byFlow.get(flow);
         return { flow, lastRun: r ? toUiRun(r.last) : null, lastSuccessAt: r?.lastSuccessAt?.toISOString() ?? null, scheduled: scheduled(flow) };
       });
       const waiting: WaitingGroup[] = [];
-      for (const source of WAITING_SOURCES) waiting.push(...(await source({ q, settings: s, now, flows })));
+      for (const source of WAITING_SOURCES) waiting.push(...(await source({ q, db: store.db, settings: s, now, flows })));
       return { flows, waiting, bufferError: null, journalKnown: true };
     } catch (e) {
       const err = toAppError(e);

@@ -7,6 +7,7 @@
  *   no retry on 4xx that cannot succeed;
  * - every answer validated with zod (tolerant list envelopes, strict on the fields used) → AppError, never a crash.
  */
+import { createHttpDispatcher } from '../network/proxy.js';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import {
@@ -21,7 +22,7 @@ import {
 } from '../../../shared/domain.js';
 import { AppError } from '../../../shared/errors.js';
 import { cleanLabel } from '../../../shared/text.js';
-import type { BatisimplySettings } from '../../../shared/settings.js';
+import type { BatisimplySettings, ProxySettings } from '../../../shared/settings.js';
 import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, FencedWrite, Logger, TimeSlotListOptions } from '../ports.js';
 import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
 import { abortableSleep, backoffDelay, cancelled, Limiter, mapLimited, parseRetryAfter, throwIfAborted } from './retry.js';
@@ -33,6 +34,8 @@ import { exchange, header, TransportError, type HttpExchange } from './transport
 export interface BatisimplyClientDeps {
   /** undici dispatcher; by default the client creates (and closes) its own keep-alive Agent. */
   dispatcher?: Dispatcher;
+  /** The connector's proxy setting (settings.proxy); takes precedence over `proxyUrl` when not 'none'. */
+  proxy?: ProxySettings;
   /** HTTP(S) proxy for both SSO and API (e.g. http://proxy.entreprise.local:3128); ignored with `dispatcher`. */
   proxyUrl?: string;
   clock: Clock;
@@ -155,7 +158,7 @@ export class BatisimplyClient implements BatisimplyPort {
     private readonly deps: BatisimplyClientDeps,
   ) {
     this.ownsDispatcher = deps.dispatcher === undefined;
-    this.dispatcher = deps.dispatcher ?? createBatisimplyDispatcher(settings, deps.proxyUrl);
+    this.dispatcher = deps.dispatcher ?? createBatisimplyDispatcher(settings, deps.proxyUrl, deps.proxy);
     this.sleep = deps.sleep ?? abortableSleep;
     this.random = deps.random ?? Math.random;
     this.pageSize = deps.pageSize ?? 200;
@@ -783,7 +786,9 @@ export function serverReason(parts: readonly (string | undefined)[]): string {
 }
 
 /** The keep-alive connection pool (through a proxy when one is given). */
-export function createBatisimplyDispatcher(settings: Pick<BatisimplySettings, 'concurrency' | 'timeoutMs'>, proxyUrl?: string): Dispatcher {
+export function createBatisimplyDispatcher(settings: Pick<BatisimplySettings, 'concurrency' | 'timeoutMs'>, proxyUrl?: string, proxy?: ProxySettings): Dispatcher {
+  // The connector's one proxy setting (services/network/proxy.ts), when it says to use one.
+  if (proxy && proxy.mode !== 'none') return createHttpDispatcher(proxy, { timeoutMs: settings.timeoutMs, connections: settings.concurrency + 2 });
   const options = {
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,

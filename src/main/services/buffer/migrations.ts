@@ -183,6 +183,35 @@ ALTER TABLE runs ADD CONSTRAINT runs_flow_name CHECK (flow ~ '^[a-z][a-z-]{1,31}
 `,
   },
   {
+    version: 6,
+    name: 'import agent: one row per export',
+    sql: `
+-- The import agent (flow 'imports', seed 003): the state of each export of the exports API, so that a kill at any
+-- step is resumed without a second copy into Batigest's import folder and without marking an export synced that
+-- Batigest did not consume (services/sync/flows/imports/, docs/crash-safety.md).
+CREATE TABLE IF NOT EXISTS import_exports (
+  export_id        text        PRIMARY KEY,
+  -- The agent (PC) that works on it: its files are in that PC's folders, so only that PC resumes it.
+  agent_id         text        NOT NULL DEFAULT '',
+  doc_type         text        NULL,
+  file_name        text        NOT NULL,
+  import_name      text        NOT NULL,
+  size             bigint      NULL,
+  checksum         text        NULL,
+  state            text        NOT NULL CHECK (state IN ('seen', 'downloaded', 'staged', 'handing', 'handed', 'withdrawing', 'consumed', 'failing', 'synced', 'errored')),
+  reason           text        NULL,
+  attempts         integer     NOT NULL DEFAULT 0,
+  first_seen       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,
+  handed_at        timestamptz NULL,
+  done_at          timestamptz NULL,
+  run_id           text        NULL
+);
+CREATE INDEX IF NOT EXISTS import_exports_state ON import_exports (agent_id, state);
+CREATE INDEX IF NOT EXISTS import_exports_done ON import_exports (done_at DESC);
+`,
+  },
+  {
     version: 7,
     name: 'lease generation (fencing) and the PCs of the buffer',
     sql: `

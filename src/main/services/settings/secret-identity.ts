@@ -26,8 +26,8 @@ export interface SecretIdentity {
 /** Which identity fields guard which secret: from the secret marks of the settings schema (src/shared/settings.ts). */
 export const SECRET_IDENTITIES: readonly SecretIdentity[] = SECRETS.map((x) => ({ secret: x.path, identity: x.meta.identity, pronoun: x.meta.pronoun }));
 
-const URL_FIELDS = new Set(['batisimply.ssoUrl', 'batisimply.apiUrl', 'imports.apiUrl', 'imports.proxyUrl', 'licence.serverUrl', 'licence.supabaseUrl']);
-const HOST_FIELDS = new Set(['sqlServer.server', 'buffer.remote.host', 'sqlServer.domain']);
+const URL_FIELDS = new Set(['batisimply.ssoUrl', 'batisimply.apiUrl', 'imports.apiUrl', 'proxy.url', 'licence.serverUrl', 'licence.supabaseUrl']);
+const HOST_FIELDS = new Set(['sqlServer.server', 'buffer.remote.host', 'sqlServer.domain', 'alerts.smtpHost']);
 
 /** Equal identities compare equal: spaces around, the case of a host, a trailing slash do not count. */
 function normalised(field: string, v: unknown): unknown {

@@ -14,7 +14,7 @@ import type { ProgressEvent } from '../../../shared/domain.js';
 import { AppError, toAppError } from '../../../shared/errors.js';
 import { SOFTWARE_LABELS, type Settings } from '../../../shared/settings.js';
 import type { BufferStore } from '../buffer/store.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, ImportsPorts, Logger } from '../ports.js';
 import type { FlowContext, FlowModule } from './flow.js';
 import { engineText } from './journal-text.js';
 import { FlowLease, localProcessProbe, type LeaseTimers, type ProcessProbe } from './lease.js';
@@ -30,6 +30,8 @@ export interface SyncEngineDeps {
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
   buffer: BufferStore;
+  /** The import agent's ports (flow 'imports'). */
+  imports?: ImportsPorts;
   settings: () => Settings;
   clock: Clock;
   logger: Logger;
@@ -86,6 +88,7 @@ export class SyncEngine {
     const out: RunSummary[] = [];
     let done: AppError | null = null;
     for (const f of this.d.flows) {
+      if (f.inAll === false) continue;
       if (out.length > 0 && opts.signal?.aborted) break;
       try {
         out.push(await this.runFlow(f.name, opts));
@@ -232,7 +235,7 @@ export class SyncEngine {
       settings,
       sw: this.softwareLabel(settings),
       signal,
-      ports: { batigest, batisimply, buffer, clock, logger },
+      ports: { batigest, batisimply, buffer, clock, logger, ...(this.d.imports ? { imports: this.d.imports } : {}) },
       counts,
       journal: items,
       progress: async (phase, label, done, total, current) => {

@@ -6,7 +6,7 @@
  */
 import type { Settings } from '../../../shared/settings.js';
 import type { BufferStore } from '../buffer/store.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, ImportsPorts, Logger } from '../ports.js';
 import type { CheckpointName, FlowName, RunCounts, RunItemInput } from './model.js';
 
 /** What a flow reads and writes through. */
@@ -16,6 +16,8 @@ export interface FlowPorts {
   buffer: BufferStore;
   clock: Clock;
   logger: Logger;
+  /** The import agent's ports (exports API, files); absent where the module is not wired (some tests). */
+  imports?: ImportsPorts;
 }
 
 /** One run of one flow, as the engine hands it over. */
@@ -61,5 +63,7 @@ export interface FlowModule {
   label(sw: string): string;
   /** The sync mode journaled with the run, when the flow depends on it. */
   runMode?(settings: Settings): 'chantier' | 'devis' | null;
+  /** False: `run('all')` leaves this flow out (an optional module with its own cycle, e.g. the import agent). */
+  readonly inAll?: boolean;
   run(ctx: FlowContext): Promise<FlowOutcome>;
 }

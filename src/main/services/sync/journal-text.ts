@@ -201,3 +201,53 @@ export const hoursText = {
     return ` ${hoursFigure(hours)} h ${one ? 'validée' : 'validées'} en attente, ${one ? 'non écrite' : 'non écrites'} dans ${sw} : ${why.join(' ; ')}. ${one ? 'Elle sera importée' : 'Elles seront importées'} au prochain passage une fois corrigé.`;
   },
 };
+
+/** The import agent (flows/imports): journal, run messages, its daily log and its folder messages. */
+export const importsText = {
+  flowLabel: (sw: string): string => `Imports vers ${sw}`,
+  disabled: "Le module d’import n’est pas activé : Réglages › Imports › Activer le module d’import.",
+  noApi: "L’adresse de l’API d’export n’est pas renseignée : Réglages › Imports › Adresse de l’API.",
+  noImportFolder: (sw: string): string => `Le dossier d’import de ${sw} n’est pas renseigné : Réglages › Imports › Dossier d’import.`,
+  importSetting: 'Réglages › Imports › Dossier d’import',
+  workSetting: 'Réglages › Imports › Dossier de travail',
+  badId: "Export refusé : son identifiant contient des caractères interdits (à corriger côté API d’export).",
+  listing: "Lecture des exports en attente",
+  downloading: 'Téléchargement des exports',
+  handing: (sw: string): string => `Dépôt dans le dossier d’import de ${sw}`,
+  waiting: (sw: string): string => `Attente de l’import par ${sw}`,
+  confirming: "Confirmation à l’API d’export",
+  sizeMismatch: (want: number, got: number): string => `Le fichier reçu ne fait pas la taille annoncée par l’API (${got} octets au lieu de ${want}).`,
+  checksumMismatch: "Le fichier reçu ne correspond pas à l’empreinte annoncée par l’API (fichier altéré pendant le transfert).",
+  corrupt: (reason: string): string => `${reason} Trois téléchargements ont échoué : l’export est mis en erreur.`,
+  timeout: (sw: string, name: string, seconds: number): string =>
+    `${sw} n’a pas importé le fichier « ${name} » en ${count(seconds, 'seconde', 'secondes')} (${sw} est-il ouvert, son import automatique actif ?) : le fichier est conservé dans le dossier Errors ; « Réessayer » le déposera à nouveau.`,
+  imported: (sw: string, name: string): string => `Importé par ${sw} (fichier « ${name} »).`,
+  reacked: "Déjà importé : l’API d’export le listait encore, sa confirmation lui est renvoyée (aucun second import).",
+  downloadFailed: (reason: string): string => `Téléchargement impossible pour l’instant : ${reason}`,
+  markFailed: (reason: string): string => `Confirmation à l’API d’export impossible pour l’instant (${reason}) : elle sera renvoyée au prochain cycle.`,
+  rejected: (reason: string): string => reason,
+  summary: (imported: number, errors: number, waiting: number): string =>
+    `${count(imported, 'export importé', 'exports importés')}, ${count(errors, 'en erreur', 'en erreur')}${waiting ? `, ${count(waiting, 'en attente', 'en attente')}` : ''}.`,
+  nothing: 'Aucun export en attente.',
+  retried: (id: string): string => `L’export ${id} sera téléchargé et déposé à nouveau au prochain cycle.`,
+  notErrored: (id: string): string => `L’export ${id} n’est pas en erreur : rien à réessayer.`,
+  log: {
+    stopped: (reason: string): string => `Cycle arrêté : ${reason}`,
+    started: (agent: string): string => `Début du cycle (poste ${agent}).`,
+    ended: (message: string): string => `Fin du cycle : ${message}`,
+    seen: (id: string, file: string): string => `Export ${id} en attente (${file}).`,
+    ignored: (id: string, reason: string): string => `Export ${id} ignoré : ${reason}`,
+    step: (id: string, reason: string): string => `Export ${id} : ${reason}`,
+    cut: (id: string): string => `Export ${id} : téléchargement interrompu, nouvel essai.`,
+    downloaded: (id: string, bytes: number): string => `Export ${id} téléchargé (${count(bytes, 'octet', 'octets')}).`,
+    handed: (id: string, name: string): string => `Export ${id} déposé dans le dossier d’import (${name}).`,
+    synced: (id: string): string => `Export ${id} importé et confirmé (archivé).`,
+    errored: (id: string, reason: string): string => `Export ${id} en erreur : ${reason}`,
+  },
+  diskFull: (folder: string): string => `Le disque du dossier ${folder} est plein : libérez de la place, le cycle reprendra où il s’est arrêté.`,
+  folderMissing: (folder: string, setting: string): string => `Le dossier ${folder} est introuvable : vérifiez ${setting}.`,
+  folderReadOnly: (folder: string, setting: string): string => `Le dossier ${folder} n’est pas accessible en écriture : vérifiez ses droits ou ${setting}.`,
+  folderUnusable: (folder: string): string => `Le dossier ${folder} n’est pas utilisable.`,
+  importFolderOk: (sw: string): string => `Le dossier d’import de ${sw} est accessible en écriture.`,
+  importFolderDetail: "Dossier d’import",
+};

@@ -25,19 +25,31 @@ export const clean = (s: string | null | undefined): string | null => {
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-/** Canonical JSON (sorted keys, no undefined) so equal content always hashes the same. */
+/**
+ * Canonical JSON (sorted keys, no undefined or null member) so equal content always hashes the same. The buffer
+ * stores hashes of this text: its output must never change (test/unit/sync-canonical-json.test.ts holds it to
+ * the first version, character for character). Written with loops and one string, no intermediate arrays: it
+ * runs for every chantier and every time slot of every cycle.
+ */
 export function stableStringify(v: unknown): string {
   if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined && o[k] !== null)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
-      .join(',')}}`;
+  if (typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + stableStringify(v[i]);
+    return out + ']';
   }
-  return JSON.stringify(v);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined || x === null) continue;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + stableStringify(x);
+    first = false;
+  }
+  return out + '}';
 }
 
 export function sha256(s: string): string {
@@ -166,20 +178,36 @@ export function projectHash(p: ProjectInput | Project): string {
   return sha256(stableStringify(comparable(p)));
 }
 
-/** Hash of what matters in a time slot (anything that can change its SuiviMO row). */
+/**
+ * Hash of what matters in a time slot (anything that can change its SuiviMO row): the canonical JSON of
+ * `{ start, end, user, project: { id, code }, status, minutes, lunch, journey }`, written straight in the order
+ * stableStringify sorts those keys into (the same text, without building and sorting an object per slot).
+ */
 export function slotHash(s: TimeSlot): string {
-  return sha256(
-    stableStringify({
-      start: s.startDate,
-      end: s.endDate,
-      user: s.user.id,
-      project: s.project ? { id: s.project.id, code: s.project.projectCode ?? null } : null,
-      status: s.managementStatus,
-      minutes: s.totalTimeMinutes,
-      lunch: s.hasPackedLunch,
-      journey: s.hasHomeToWorkJourney,
-    }),
-  );
+  return sha256(slotCanonical(s));
+}
+
+/** The canonical JSON slotHash hashes (exported for the test that holds it equal to stableStringify's). */
+export function slotCanonical(s: TimeSlot): string {
+  let out = '{';
+  const member = (k: string, v: unknown): void => {
+    if (v === undefined || v === null) return;
+    out += (out.length > 1 ? ',' : '') + k + stableStringify(v);
+  };
+  member('"end":', s.endDate);
+  member('"journey":', s.hasHomeToWorkJourney);
+  member('"lunch":', s.hasPackedLunch);
+  member('"minutes":', s.totalTimeMinutes);
+  if (s.project) {
+    let p = '{';
+    if (s.project.projectCode !== undefined && s.project.projectCode !== null) p += `"code":${JSON.stringify(s.project.projectCode)}`;
+    if (s.project.id !== undefined && s.project.id !== null) p += (p.length > 1 ? ',' : '') + `"id":${stableStringify(s.project.id)}`;
+    out += (out.length > 1 ? ',' : '') + '"project":' + p + '}';
+  }
+  member('"start":', s.startDate);
+  member('"status":', s.managementStatus);
+  member('"user":', s.user.id);
+  return out + '}';
 }
 
 /** Validates an IANA time zone name; throws RangeError when unknown. */

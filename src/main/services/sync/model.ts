@@ -19,7 +19,30 @@ export type CheckpointName =
   | 'hours:after-intent'
   | 'hours:before-remote'
   | 'hours:after-remote'
-  | 'hours:after-commit';
+  | 'hours:after-commit'
+  | ImportCheckpoint;
+
+/** The import agent's checkpoints, in the order of one export's cycle (flows/imports, docs/crash-safety.md). */
+export const IMPORT_CHECKPOINTS = [
+  'imports:listed',
+  'imports:after-seen',
+  'imports:after-download',
+  'imports:after-stage',
+  'imports:after-reserve',
+  'imports:after-intent',
+  'imports:after-copy',
+  'imports:after-handover',
+  'imports:after-handed',
+  'imports:after-consumed',
+  'imports:after-mark-synced',
+  'imports:after-archive',
+  'imports:after-synced',
+  'imports:after-withdraw-intent',
+  'imports:after-withdraw',
+  'imports:after-mark-error',
+  'imports:after-errored',
+] as const;
+export type ImportCheckpoint = (typeof IMPORT_CHECKPOINTS)[number];
 
 export interface SyncHooks {
   checkpoint?(name: CheckpointName, detail: { runId: string; key?: string }): void | Promise<void>;

@@ -5,7 +5,7 @@
  */
 import type { Settings } from '../../../shared/settings.js';
 import type { BufferStore } from '../buffer/index.js';
-import type { BatigestPort, BatisimplyPort, Clock, Logger } from '../ports.js';
+import type { BatigestPort, BatisimplyPort, Clock, ImportsPorts, Logger } from '../ports.js';
 import { refreshEmployeeMapping, type EmployeeMappingRow } from './employees.js';
 import { SyncEngine, type SyncHooks } from './engine.js';
 import type { FlowModule } from './flow.js';
@@ -28,6 +28,7 @@ export interface SyncRuntimeDeps {
   batigest: BatigestPort;
   batisimply: BatisimplyPort;
   buffer: BufferStore;
+  imports?: ImportsPorts;
   /** The ports closed with the runtime (the buffer's owner is usually the buffer pool: not closed here). */
   owns?: { batigest?: boolean; batisimply?: boolean; buffer?: boolean };
 }
@@ -49,6 +50,7 @@ export function createSyncRuntime(d: SyncRuntimeDeps): SyncRuntime {
     batigest,
     batisimply,
     buffer,
+    ...(d.imports ? { imports: d.imports } : {}),
     settings: d.settings,
     clock: d.clock,
     logger: d.logger,

@@ -5,6 +5,7 @@
  */
 import type { FlowModule } from '../flow.js';
 import { createHoursFlow, type HoursFlowOptions } from './hours/index.js';
+import { importsFlow } from './imports/index.js';
 import { pushFlow } from './push/index.js';
 
 export interface SyncFlowOptions {
@@ -15,5 +16,6 @@ export function createSyncFlows(o: SyncFlowOptions = {}): FlowModule[] {
   return [
     pushFlow, // Batigest chantiers/devis → BatiSimply projects
     createHoursFlow(o.hours), // BatiSimply validated hours → Batigest SuiviMO
+    importsFlow, // exports API → Batigest's import folder (optional module, own cycle: not part of 'all')
   ];
 }
