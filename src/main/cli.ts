@@ -1,5 +1,5 @@
 /**
- * Headless command line: `connecteur sync|status|test-connections|journal|mapping|maintenance|diagnostic`.
+ * Headless command line: `connecteur sync|service|status|test-connections|journal|mapping|maintenance|diagnostic`.
  * For a server without a desktop session, or for the integrator.
  *
  * The CLI is a client of the app's handler map, like the window and the web bridge: it builds the app
@@ -29,6 +29,7 @@ export { applyMemoryProfile } from './memory-profile.js';
 import type { PinnedLicenceConfig } from './services/licence/licence-service.js';
 import type { Clock, Logger } from './services/ports.js';
 import { userDataDir as defaultUserDataDir } from './services/settings/node-cipher.js';
+import type { Timers } from './services/scheduler/scheduler.js';
 import type { RunSummary, SyncHooks } from './services/sync/engine.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, LICENCE: 3, CANCELLED: 130 } as const;
@@ -49,6 +50,8 @@ export interface CliOverrides {
   runtime?: { licence?: LicenceGuard } & Pick<ServiceOverrides, 'batigest' | 'batisimply' | 'buffer' | 'importsFs' | 'importsPollMs'>;
   /** Engine checkpoints (crash tests: test/support/proof/cli-child.ts kills the process at a named one). */
   hooks?: SyncHooks;
+  /** Timers of the scheduler and of the lease heartbeat (time-scaled multi-process tests). */
+  timers?: Timers;
   /** Tests of the release policy: a packaged release, and the licence values it has built in. */
   release?: boolean;
   licencePinned?: PinnedLicenceConfig;
@@ -118,8 +121,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
 
-  const withApp = async (fn: (c: CliApp) => Promise<number>): Promise<number> => {
-    const app = await openApp(program.opts<GlobalOpts>(), io, overrides);
+  const withApp = async (fn: (c: CliApp) => Promise<number>, background = false): Promise<number> => {
+    const app = await openApp(program.opts<GlobalOpts>(), io, overrides, background);
     const call = async <K extends ChannelName>(channel: K, ...args: InvokeArgs<K>): Promise<ChannelOutput<K>> => {
       const r = (await app.router.invoke(channel, args[0], { host: 'cli' })) as Result<ChannelOutput<K>>;
       if (!r.ok) throw new Refused(r.error);
@@ -145,6 +148,59 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
     )
     .action(async (o: { flow: 'push' | 'hours' | 'imports' | 'chantiers-back' | 'all' }) => {
       code = await withApp((c) => syncCommand(c, o.flow, io));
+    });
+
+  program
+    .command('service')
+    .description('reste en marche et synchronise selon la planification (Réglages › Planification), comme l’application sur un poste')
+    .action(async () => {
+      code = await withApp((c) => serviceCommand(c, io), true);
+    });
+
+  const config = program.command('config').description('configuration partagée entre postes (sans aucun secret)');
+  config
+    .command('export <fichier>')
+    .description("écrit la configuration de ce poste dans un fichier, pour un autre poste (aucun mot de passe ni clé)")
+    .action(async (file: string) => {
+      code = await withApp(async ({ call }) => {
+        const { content } = await call('config.export');
+        fs.writeFileSync(path.resolve(file), content);
+        io.out(`Configuration exportée : ${path.resolve(file)} (aucun secret : ils seront demandés sur l'autre poste).\n`);
+        return EXIT.OK;
+      });
+    });
+  config
+    .command('import <fichier>')
+    .description("applique la configuration exportée par un autre poste (le nom de ce poste est gardé)")
+    .action(async (file: string) => {
+      code = await withApp(async ({ call }) => {
+        let content: string;
+        try {
+          content = fs.readFileSync(path.resolve(file), 'utf8');
+        } catch {
+          io.err(`Fichier illisible : ${path.resolve(file)}\n`);
+          return EXIT.USAGE;
+        }
+        const r = await call('config.import', { content });
+        io.out(`Configuration du poste ${r.from} importée.\n`);
+        if (r.secretsToType.length > 0) io.out(`À saisir sur ce poste (Réglages) : ${r.secretsToType.join(', ')}.\n`);
+        return EXIT.OK;
+      });
+    });
+
+  program
+    .command('postes')
+    .description('les postes vus sur la base tampon partagée (comme Réglages › Postes)')
+    .action(async () => {
+      code = await withApp(async ({ call }) => {
+        const v = await call('machines.list');
+        for (const m of v.machines) {
+          const what = m.holding.length > 0 ? `synchronise ${m.holding.join(', ')}` : m.lastRun ? `dernier passage ${m.lastRun.flow} ${m.lastRun.startedAt}` : 'aucun passage';
+          io.out(`${m.name}${m.self ? ' (ce poste)' : ''}  ${m.appVersion}  ${m.reachable ? 'répond' : 'ne répond plus'}${m.outdated ? ', à mettre à jour' : ''}  vu ${m.lastHeartbeat}  ${what}\n`);
+        }
+        if (!v.shared) io.out('Base tampon intégrée : ce poste est le seul à synchroniser.\n');
+        return EXIT.OK;
+      });
     });
 
   program
@@ -332,6 +388,36 @@ async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'impo
   }
 }
 
+/**
+ * `connecteur service`: the schedule of the settings runs until Ctrl+C or SIGTERM (a PC without the desktop app,
+ * or several connector processes in the multi-PC tests). Refused when the schedule is off or the buffer cannot be
+ * used by this version (« mettez à jour ce poste »).
+ */
+async function serviceCommand({ app, call }: CliApp, io: CliIo): Promise<number> {
+  const s = app.settings.get();
+  if (!s.schedule.enabled) {
+    io.err('La planification est désactivée (Réglages › Planification › Synchroniser automatiquement) : rien à faire en service.\n');
+    return EXIT.USAGE;
+  }
+  await call('buffer.status');
+  io.out(`Service démarré sur le poste ${app.context.machineName()} : ${s.schedule.flows === 'all' ? 'tous les flux' : `flux ${s.schedule.flows}`} toutes les ${s.schedule.intervalSeconds} s.\n`);
+  // The scheduler's timers do not hold the process (unref): this one does, until asked to stop.
+  const keepAlive = setInterval(() => undefined, 3_600_000);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      offInterrupt?.();
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    const offInterrupt = io.onInterrupt?.(stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(keepAlive);
+  io.out('Arrêt du service : la synchronisation en cours est annulée proprement.\n');
+  await call('sync.cancel', {}).catch(() => undefined);
+  return EXIT.OK;
+}
+
 /** `connecteur status`: the main settings, the last run of each flow, what the buffer tracks. */
 async function statusCommand({ app, call }: CliApp, io: CliIo): Promise<number> {
   const s = app.settings.get();
@@ -391,7 +477,7 @@ async function journalCommand({ call }: CliApp, o: { limit: number; run?: string
 }
 
 /** The app for one CLI command: the data folder's settings (plus the imposed file and variables), no background schedule. */
-async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promise<App> {
+async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides, background = false): Promise<App> {
   const env = { ...io.env };
   if (g.settings) env.CONNECTEUR_SETTINGS_FILE = path.resolve(g.settings);
   // --machine is an imposed value of this run, like a CONNECTEUR_* variable: never saved.
@@ -408,6 +494,7 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(rt.importsFs ? { importsFs: rt.importsFs } : {}),
     ...(rt.importsPollMs !== undefined ? { importsPollMs: rt.importsPollMs } : {}),
     ...(overrides.hooks ? { hooks: overrides.hooks } : {}),
+    ...(overrides.timers ? { timers: overrides.timers } : {}),
   };
   // An unreadable or invalid imposed file (--settings / CONNECTEUR_SETTINGS_FILE) or variable is refused by the
   // settings service (SETTINGS_INVALID, exit 2), naming the field.
@@ -421,8 +508,13 @@ async function openApp(g: GlobalOpts, io: CliIo, overrides: CliOverrides): Promi
     ...(overrides.licencePinned ? { licencePinned: overrides.licencePinned } : {}),
     env,
     overrides: serviceOverrides,
-    // One command, then exit: no background schedule, the licence is checked when a sync asks for it.
-    features: defaultFeatures({ licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } }),
+    // One command, then exit: no background schedule, the licence is checked when a sync asks for it. `service`: the
+    // schedule runs, as in the app.
+    features: defaultFeatures(
+      background
+        ? { sync: { ...(overrides.timers ? { timers: overrides.timers } : {}) } }
+        : { licence: { checkAtStart: false }, sync: { schedule: false, openAtStart: false } },
+    ),
   });
   // What the app shows as settings notices (values reset, keys ignored, secrets unreadable) goes to stderr here.
   for (const n of app.settings.notices()) if (n.level !== 'info') io.err(`${n.message}\n`);

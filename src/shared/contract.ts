@@ -411,6 +411,36 @@ export const syncStatusSchema = z.object({
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
 
+/** One PC seen on the buffer (Réglages › Postes, CLI `connecteur postes`). */
+export const machineViewSchema = z.object({
+  machineId: z.string().max(64),
+  name: z.string().max(128),
+  appVersion: z.string().max(64),
+  schemaVersion: z.number().int(),
+  firstSeen: isoDateTime,
+  lastHeartbeat: isoDateTime,
+  /** Its heartbeat was seen within three of its periods. */
+  reachable: z.boolean(),
+  /** This PC (the one asking). */
+  self: z.boolean(),
+  /** Flows whose lease it holds now. */
+  holding: z.array(z.string().max(32)),
+  lastRun: z.object({ flow: z.string().max(32), startedAt: isoDateTime, status: z.string().max(16) }).nullable(),
+  /** Unseen long enough to be forgotten (« Oublier ce poste »). */
+  forgettable: z.boolean(),
+  /** Older than this PC: its connector should be updated. */
+  outdated: z.boolean(),
+});
+export type MachineView = z.infer<typeof machineViewSchema>;
+export const machinesViewSchema = z.object({
+  /** False: the buffer is embedded (one PC only) or not open yet; `machines` is then this PC alone or empty. */
+  shared: z.boolean(),
+  machines: z.array(machineViewSchema),
+  /** A PC unseen for this many days can be forgotten. */
+  forgetAfterDays: z.number().int(),
+});
+export type MachinesView = z.infer<typeof machinesViewSchema>;
+
 /** What the buffer keeps track of (CLI `status`, maintenance). */
 export const bufferStatusSchema = z.object({
   records: z.array(
@@ -826,6 +856,26 @@ export const contract = {
     description: `Oublie l'état d'un flux (confirmation : taper ${FORGET_CONFIRMATION})`,
   }),
   'maintenance.log': defineChannel({ input: noInput, output: z.array(maintenanceEntrySchema), description: 'Les dernières actions de maintenance' }),
+
+  // configuration sharing (Réglages › Configuration partagée, the wizard's first step, CLI `connecteur config`)
+  'config.export': defineChannel({
+    input: noInput,
+    output: z.object({ fileName: z.string().max(128), content: z.string().max(200_000) }),
+    description: 'La configuration de ce poste, sans aucun secret, en fichier pour un autre poste',
+  }),
+  'config.import': defineChannel({
+    input: z.object({ content: z.string().max(200_000) }).strict(),
+    output: z.object({ view: settingsViewSchema, from: z.string().max(128), secretsToType: z.array(z.string().max(128)) }),
+    description: "Applique la configuration exportée par un autre poste (les secrets sont à saisir à nouveau)",
+  }),
+
+  // the PCs of a shared buffer (Réglages › Postes)
+  'machines.list': defineChannel({ input: noInput, output: machinesViewSchema, description: 'Les postes vus sur la base tampon : version, dernier signe de vie, flux tenu ou dernier passage' }),
+  'machines.forget': defineChannel({
+    input: z.object({ machineId: z.string().min(1).max(64) }).strict(),
+    output: machinesViewSchema,
+    description: 'Oublie un poste qui ne donne plus signe de vie depuis longtemps',
+  }),
 
   // diagnostics
   'diagnostics.export': defineChannel({

@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'BUFFER_UNREACHABLE',
   'BUFFER_ERROR',
   'BUFFER_LOCKED',
+  /** The buffer was migrated by a newer connector than this one (« mettez à jour ce poste »). */
+  'BUFFER_SCHEMA_NEWER',
   // BatiSimply
   'BS_AUTH_FAILED',
   'BS_CLIENT_SECRET_INVALID',
@@ -62,6 +64,10 @@ export const ERROR_CODES = [
   // sync
   'SYNC_ALREADY_RUNNING',
   'SYNC_MODE_GUARD',
+  /** Fencing: another PC took this flow's lease over while this one was frozen or cut off; the run stopped without writing. */
+  'SYNC_LEASE_LOST',
+  /** A scheduled run already done in this interval by a PC of the buffer (not an error: skipped). */
+  'SYNC_ALREADY_DONE',
   'SYNC_FAILED',
   // imports agent
   'IMPORT_FAILED',

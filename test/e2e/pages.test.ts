@@ -170,4 +170,42 @@ describe('renderer through the web bridge', { timeout: E2E_TEST_MS }, () => {
     await stack.screenshot('page-dashboard-codial');
     app.settings.update({ software: 'batigest' });
   });
+
+  it('Réglages › Postes lists this PC; the configuration is exported without secrets and imported in Réglages and in the wizard', async () => {
+    const { page, app } = stack;
+    app.settings.update({ setupCompleted: true, sqlServer: { password: 'Secret-E2E-Postes' } });
+    await page.goto(`${stack.bridge.origin}/#/settings`);
+    await page.reload();
+    const machines = page.getByTestId('settings-machines');
+    await machines.waitFor();
+    await expect.poll(() => machines.textContent(), POLL).toContain(`${app.context.machineName()} (ce poste)`);
+    expect(await machines.textContent()).toContain('Base tampon intégrée');
+    const share = page.getByTestId('settings-config-share');
+    const [download] = await Promise.all([page.waitForEvent('download'), share.getByRole('button', { name: 'Exporter la configuration' }).click()]);
+    const text = fs.readFileSync((await download.path())!, 'utf8');
+    expect(text).not.toContain('Secret-E2E-Postes');
+    const file = JSON.parse(text) as { settings: { sqlServer: { server: string } } };
+    file.settings.sqlServer.server = 'srv-importe\\SAGE';
+    const edited = path.join(stack.dir, 'config-autre-poste.json');
+    fs.writeFileSync(edited, JSON.stringify(file));
+    await share.locator('#config-import-file').setInputFiles(edited);
+    await expect.poll(() => share.getByRole('status').first().textContent(), POLL).toMatch(/Configuration du poste .+ importée/);
+    expect(app.settings.get().sqlServer.server).toBe('srv-importe\\SAGE');
+    // The SQL Server section shows the imported value (the sections start again from it).
+    expect(await page.getByTestId('settings-sql').getByLabel('Serveur SQL Server').inputValue()).toBe('srv-importe\\SAGE');
+    await stack.screenshot('settings-postes');
+
+    // A new PC: the wizard's first step offers the import.
+    app.settings.update({ setupCompleted: false });
+    await page.reload();
+    await page.getByTestId('wizard').waitFor();
+    await page.getByRole('heading', { name: "Importer la configuration d'un autre poste" }).waitFor();
+    file.settings.sqlServer.server = 'srv-assistant\\SAGE';
+    fs.writeFileSync(edited, JSON.stringify(file));
+    await page.locator('#config-import-file').setInputFiles(edited);
+    await expect.poll(() => app.settings.get().sqlServer.server, POLL).toBe('srv-assistant\\SAGE');
+    await stack.screenshot('wizard-import');
+    app.settings.update({ setupCompleted: true });
+    expect(stack.pageErrors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);
+  });
 });

@@ -277,6 +277,23 @@ describe('errors from the main process are shown by every UI action', { timeout:
     await maint.getByLabel('Pour confirmer, tapez OUBLIER').fill('OUBLIER');
     await failDuring('maintenance.forget', "Réglages, maintenance, « Oublier l'état »", () => maint.getByRole('button', { name: 'Oublier l’état' }).click(), maint);
 
+    // Postes: the list, and « Oublier ce poste » on a PC unseen for a month.
+    const store = await stack.app.context.services.buffers.get(stack.app.settings.get().buffer);
+    await store.db.query(
+      "INSERT INTO machines (machine_id, name, app_version, schema_version, first_seen, last_heartbeat, heartbeat_ms) VALUES ('ancien-poste', 'PC-ANCIEN', '0.0.1', 1, now() - interval '60 days', now() - interval '30 days', 60000) ON CONFLICT DO NOTHING",
+    );
+    await failDuring('machines.list', 'Réglages, postes', toSettings, card('settings-machines'));
+    await nav('dashboard');
+    await nav('settings');
+    const machines = card('settings-machines');
+    await failDuring('machines.forget', 'Réglages, postes, « Oublier ce poste »', () => machines.getByRole('button', { name: 'Oublier le poste PC-ANCIEN' }).click(), machines);
+    // Configuration partagée: export, and import of a chosen file.
+    const share = card('settings-config-share');
+    await failDuring('config.export', 'Réglages, configuration partagée, « Exporter la configuration »', () => share.getByRole('button', { name: 'Exporter la configuration' }).click(), share);
+    const cfg = path.join(dir, 'configuration-autre-poste.json');
+    fs.writeFileSync(cfg, '{}');
+    await failDuring('config.import', 'Réglages, configuration partagée, fichier choisi', () => share.locator('#config-import-file').setInputFiles(cfg), share);
+
     // Assistance.
     const support = card('settings-support');
     await failDuring('diagnostics.export', 'Réglages, assistance, « Exporter un diagnostic »', () => support.getByTestId('export-diagnostic').click(), support);

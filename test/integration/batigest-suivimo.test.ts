@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SuiviMoOp, SuiviMoRow } from '../../src/shared/domain.js';
+import { AppError } from '../../src/shared/errors.js';
 import { startBatigestSim, type BatigestSimEnv } from './batigest-sim.js';
 
 const DB = 'btg_suivi';
@@ -98,6 +99,28 @@ describe.each([['PGlite'], ['PostgreSQL server']] as const)('applySuiviMo (simul
         { kind: 'upsert', row: { codeChantier: 'TROP-LONG-123', codeSalarie: victim.codeSalarie, date: '2029-01-01', nbH0: 1, nbH3: 0, nbH4: 0 } },
       ];
       await expect(g.applySuiviMo(ops)).rejects.toMatchObject({ code: expect.stringMatching(/^SQL_/) });
+      expect(await countRows()).toBe(before);
+      expect(await g.readSuiviMo([key])).toHaveLength(1);
+    });
+
+    it('fencing: a batch whose lease confirmation fails right before the COMMIT is rolled back, nothing visible', async () => {
+      const g = env.gateway(DB);
+      const victim = company().suiviMo[310];
+      if (!victim) throw new Error('no row');
+      const key = { codeChantier: victim.codeChantier, codeSalarie: victim.codeSalarie, date: victim.date };
+      const before = await countRows();
+      let asked = 0;
+      const lost = new AppError('SYNC_LEASE_LOST', 'Le flux a été repris par le poste PC-B.');
+      const ops: SuiviMoOp[] = [
+        { kind: 'delete', key },
+        { kind: 'upsert', row: { codeChantier: victim.codeChantier, codeSalarie: victim.codeSalarie, date: '2029-02-01', nbH0: 3, nbH3: 0, nbH4: 0 } },
+      ];
+      const confirm = async () => {
+        asked++;
+        throw lost;
+      };
+      await expect(g.applySuiviMo(ops, { confirm })).rejects.toBe(lost);
+      expect(asked).toBe(1);
       expect(await countRows()).toBe(before);
       expect(await g.readSuiviMo([key])).toHaveLength(1);
     });

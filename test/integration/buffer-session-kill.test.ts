@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type World } from '../support/proof/world.js';
+import { PROOF_BUNDLE_DIR } from '../support/proof/bundle-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', 'cbs-proof');
+const BUNDLE_DIR = PROOF_BUNDLE_DIR;
 const BUNDLE = join(BUNDLE_DIR, 'cli-child-session-kill.mjs');
 const ATTEMPTS = 20;
 

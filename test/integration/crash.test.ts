@@ -18,10 +18,11 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../support/datasets/batigest.js';
 import { startWorld, type World } from '../support/proof/world.js';
+import { PROOF_BUNDLE_DIR } from '../support/proof/bundle-dir.js';
 
 const SEED = 20261125;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', 'cbs-proof');
+const BUNDLE_DIR = PROOF_BUNDLE_DIR;
 const BUNDLE = join(BUNDLE_DIR, 'cli-child.mjs');
 /** Lease TTL of the engine is 120 s: the rerun "happens later", as a restart after a crash would. */
 const LATER_MS = 125_000;

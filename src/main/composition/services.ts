@@ -26,6 +26,7 @@ import { VENDOR_LICENCE_PINNED } from '../services/licence/vendor-config.js';
 import type { BatigestPort, BatisimplyPort, Clock, ImportFs, ImportsPorts, Logger, SecretCipher } from '../services/ports.js';
 import type { SettingsService } from '../services/settings/service.js';
 import type { SyncHooks } from '../services/sync/engine.js';
+import type { LeaseTimers } from '../services/sync/lease.js';
 import { nodeImportFs } from '../services/sync/flows/imports/files.js';
 import { createSyncRuntime } from '../services/sync/runtime.js';
 import { UpdateService, type UpdateBackend } from '../services/updates/service.js';
@@ -67,6 +68,8 @@ export interface ServiceOverrides {
   hooks?: SyncHooks;
   /** HTTP of the licence client. */
   licenceFetch?: FetchLike;
+  /** Timers of the sync's lease heartbeat (time-scaled multi-process tests). */
+  timers?: LeaseTimers;
   /** The import agent's file operations (fault tests: disk full, read-only folder). */
   importsFs?: ImportFs;
   /** How often the import agent looks at Batigest's import folder while waiting (ms). */
@@ -180,6 +183,7 @@ export function createServices(d: ServiceFactoryDeps): Services {
         localLeases,
         owns: { batigest: !o.batigest, batisimply: !o.batisimply },
         ...((hooks ?? o.hooks) ? { hooks: hooks ?? o.hooks } : {}),
+        ...(o.timers ? { timers: o.timers } : {}),
       });
     },
     updates({ isBusy, onStatus }) {

@@ -1,10 +1,11 @@
 /**
- * The feature modules plugged into the app (app.info and settings.* are always there, see app.ts).
+ * The feature modules plugged into the app (app.info, settings.* and config.export / import are always there, see app.ts).
  * One list, used by the Electron shell, the web bridge, the CLI, the demo and the end-to-end tests:
  *   licence      → licence.status / setKey / check, event 'licence:status';
  *   connections  → sqlServer.test / detectColumns, buffer.test, batisimply.test, mapping.codebsStatus / createCodebsColumn;
  *   sync         → sync.*, buffer.status, journal.*, mapping.get / save, schedule.* (engine, buffer, scheduler),
- *                  status.overview (event 'status:overview'), maintenance.*, diagnostics.*;
+ *                  status.overview (event 'status:overview'), maintenance.*, diagnostics.*,
+ *                  machines.list / forget (the PCs of a shared buffer, their heartbeat);
  *   protection   → protection.* and the guard of the protected channels (PIN on a shared PC);
  *   updates      → updates.status / check, event 'updates:status';
  *   chantiers    → chantiers.preview (Réglages › Chantiers: scope, Etat values, sold hours, name source).

@@ -36,6 +36,12 @@ export interface Logger {
 
 /** Cancellation: services accept an AbortSignal and throw AppError('CANCELLED') when it fires. */
 export type Cancellable = { signal?: AbortSignal };
+/**
+ * A write to BatiSimply or SQL Server made under a flow's lease: `confirm` (the lease is still this run's, else it
+ * throws SYNC_LEASE_LOST) is called as late as possible — right before the HTTP request leaves, right before the
+ * SQL Server COMMIT — so a PC frozen or cut off in between does not write once another PC took its flow over.
+ */
+export type FencedWrite = Cancellable & { confirm?: () => Promise<void> };
 
 /** Encrypts secrets at rest (Electron safeStorage in the app, a Node implementation for CLI/tests). */
 export interface SecretCipher {
@@ -64,14 +70,14 @@ export interface BatigestPort {
   readDevis(opts?: BatigestReadOptions): AsyncIterable<DevisSource[]>;
   readSalaries(): Promise<Salarie[]>;
   /** Applies a batch of SuiviMO changes in one transaction with a bounded number of statements. */
-  applySuiviMo(ops: SuiviMoOp[], opts?: Cancellable): Promise<{ inserted: number; updated: number; deleted: number }>;
+  applySuiviMo(ops: SuiviMoOp[], opts?: FencedWrite): Promise<{ inserted: number; updated: number; deleted: number }>;
   readSuiviMo(keys: SuiviMoKey[]): Promise<SuiviMoRow[]>;
   /** Sold hours per chantier code: sum of TempsMO of its devis in these states (issue 18). */
   readDevisHours(states: readonly number[]): Promise<Map<string, number>>;
   /** Distinct Etat values of ChantierDef with their counts. */
   chantierEtatCounts(): Promise<{ value: string; count: number }[]>;
   /** Writes only these fields of these chantiers, in one transaction (opt-in write-back). */
-  writeChantierFields(changes: readonly ChantierFieldChange[], opts?: Cancellable): Promise<{ updated: number }>;
+  writeChantierFields(changes: readonly ChantierFieldChange[], opts?: FencedWrite): Promise<{ updated: number }>;
   close(): Promise<void>;
 }
 
@@ -108,8 +114,8 @@ export interface BatisimplyPort {
   listProjects(opts?: Cancellable): Promise<Project[]>;
   getProject(id: string, opts?: Cancellable): Promise<Project | null>;
   findProjectByCode(code: string, opts?: Cancellable): Promise<Project | null>;
-  createProject(input: ProjectInput, opts?: Cancellable): Promise<Project>;
-  updateProject(id: string, input: ProjectInput, opts?: Cancellable): Promise<Project>;
+  createProject(input: ProjectInput, opts?: FencedWrite): Promise<Project>;
+  updateProject(id: string, input: ProjectInput, opts?: FencedWrite): Promise<Project>;
   /**
    * Time slots of the window. With `onInvalid`, a slot that cannot be read (missing field, wrong type) is reported
    * there and left out, the others are returned; without it, such a slot fails the whole listing (BS_BAD_RESPONSE).

@@ -7,6 +7,7 @@ import { errorMessage, useCall, useQuery } from '../lib/backend.js';
 import { useToast } from '../components/toast.js';
 import { Button, Card, EmptyState, ErrorBanner, Field, Loading, Select, StatusBadge, Switch, Table, type Column, type Tone } from '../components/ui.js';
 import { CountsLine, RUN_TONE, flowLabel, runColumns } from './dashboard.js';
+import { download } from '../lib/download.js';
 import { itemReference, reasonParts } from '../lib/journal-text.js';
 
 type Filters = { flow: '' | SyncFlow; status: '' | RunSummary['status']; from: string; to: string };
@@ -31,19 +32,6 @@ function toInput(f: Filters) {
     ...(f.from ? { from: f.from } : {}),
     ...(f.to ? { to: f.to } : {}),
   };
-}
-
-/** Triggers a browser download of a text file (works in Electron and through the web bridge). */
-function download(fileName: string, text: string) {
-  const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 /** `focus`: a run to open at once (a dashboard row, an « À traiter » link, a notification), maybe filtered. */
@@ -76,7 +64,7 @@ export function JournalPage({ software, focus = null }: { software: string; focu
     setExportError(null);
     try {
       const res = await call('journal.exportCsv', { ...toInput(filters), ...(selected ? { runId: selected } : {}) });
-      download(res.fileName, res.csv);
+      download(res.fileName, res.csv, 'text/csv;charset=utf-8');
       toast.show(fr.journal.exported(res.fileName), 'ok');
     } catch (e) {
       setExportError(errorMessage(e));

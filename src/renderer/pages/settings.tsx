@@ -33,6 +33,7 @@ import { Advanced, BsForm, BufferForm, ColumnMappingTable, DiagnosisView, Option
 import { useToast } from '../components/toast.js';
 import { SqlDiscovery } from '../components/sql-discovery.js';
 import { Button, Card, ErrorBanner, Field, Loading, Select, Switch } from '../components/ui.js';
+import { ConfigShareCard, MachinesCard } from './settings-machines.js';
 import { MaintenanceCard, ProtectionCard, SupportCard, UpdatesCard } from './settings-tools.js';
 import { ChantiersCard } from './settings-chantiers.js';
 
@@ -49,6 +50,8 @@ interface SettingsPageProps {
 
 export function SettingsPage({ onSaved, onRerunWizard, section = null, protection = null, onProtection = () => undefined }: SettingsPageProps) {
   const q = useQuery((c) => c('settings.get'));
+  // A configuration imported from another PC: the sections start again from the new values.
+  const [generation, setGeneration] = useState(0);
   if (q.loading && !q.data) return <Loading />;
   if (q.error && !q.data) return <ErrorBanner message={q.error.message} onRetry={q.reload} />;
   if (!q.data) return null;
@@ -56,6 +59,7 @@ export function SettingsPage({ onSaved, onRerunWizard, section = null, protectio
     <>
       {q.error ? <ErrorBanner message={q.error.message} onRetry={q.reload} /> : null}
       <SettingsEditor
+        key={generation}
         view={q.data}
         onSaved={(v) => {
           q.setData(v);
@@ -65,6 +69,14 @@ export function SettingsPage({ onSaved, onRerunWizard, section = null, protectio
         section={section}
         protection={protection}
         onProtection={onProtection}
+      />
+      <MachinesCard software={softwareLabel(q.data.software)} />
+      <ConfigShareCard
+        onImported={(v) => {
+          q.setData(v);
+          onSaved(v);
+          setGeneration((g) => g + 1);
+        }}
       />
     </>
   );

@@ -39,6 +39,7 @@ import { SqlDiscovery } from '../components/sql-discovery.js';
 import { atTime } from '../../shared/connector-state.js';
 import { Button, Card, ErrorBanner, Facts, Loading, Select, Stepper, Switch, WarnBanner } from '../components/ui.js';
 import { LicenceFacts, LicenceKeyForm } from './licence.js';
+import { ConfigImport } from './settings-machines.js';
 
 type StepResult = { ok: true } | { ok: false };
 
@@ -165,6 +166,16 @@ export function Wizard({
     }
   };
 
+  /** Another PC's configuration imported: every step starts from it (its secrets are asked at their step). */
+  const imported = (v: SettingsView) => {
+    setView(v);
+    setSql(sqlDraft(v));
+    setBuffer(bufferDraft(v));
+    setBs(bsDraft(v));
+    setOpts(optionsDraft(v));
+    setSchedule(scheduleDraft(v));
+  };
+
   const next = async () => {
     setStepError(null);
     switch (step) {
@@ -251,6 +262,11 @@ export function Wizard({
       intro = fr.licence.intro;
       body = (
         <div className="stack">
+          <section aria-labelledby="wizard-import-title" className="stack">
+            <h3 id="wizard-import-title">{fr.configShare.wizardOffer}</h3>
+            <p>{fr.configShare.wizardOfferHelp}</p>
+            <ConfigImport label={fr.configShare.wizardOffer} onImported={imported} />
+          </section>
           {!licence && licenceError ? <ErrorBanner message={licenceError} /> : null}
           {licence && licence.state !== 'missing' ? (
             <>

@@ -21,6 +21,7 @@ import { maintenanceHandlers } from './maintenance.js';
 import { mappingHandlers } from './mapping.js';
 import { runHandlers } from './runs.js';
 import { overviewParts } from './overview.js';
+import { machinesParts } from './machines.js';
 import { importsParts } from './imports.js';
 import { scheduleParts } from './schedule.js';
 
@@ -50,6 +51,8 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
     });
     const imports = importsParts(ctx, jobs, { run: opts.schedule !== false, ...(opts.timers ? { timers: opts.timers } : {}) });
     overview = overviewParts(ctx, jobs, schedule.nextRunAt);
+    // The PCs panel's heartbeat runs on real timers (the injected ones are the scheduler's).
+    const machines = machinesParts(ctx, jobs, { run: opts.schedule !== false });
     const ov = overview;
     jobs.onStatus = (lastRun) => {
       ctx.emit('sync:status', { running: jobs.currentRun(), lastRun, nextRunAt: schedule.nextRunAt(), jobActive: jobs.runningFlows().length > 0 });
@@ -59,7 +62,10 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       // Open the buffer now rather than on the first question (creating an embedded one takes seconds).
       void jobs
         .getRuntime()
-        .then(() => ov.refresh())
+        .then(() => {
+          ov.refresh();
+          return machines.beat();
+        })
         .catch((e: unknown) => {
           ctx.logger.warn('the sync runtime could not be prepared at start', { code: toAppError(e).code });
           ov.refresh();
@@ -82,6 +88,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
         ...ov.handlers,
         ...maintenanceHandlers(ctx, jobs, () => ov.refresh()),
         ...diagnosticsHandlers(ctx, jobs, ov, opts.opener),
+        ...machines.handlers,
       },
       onSettingsChanged: async (s) => {
         schedule.onSettingsChanged(s);
@@ -92,6 +99,7 @@ export function syncFeature(opts: SyncFeatureOptions = {}): AppFeature {
       dispose: async () => {
         ov.dispose();
         schedule.stop();
+        machines.stop();
         imports.stop();
         await jobs.dispose();
       },

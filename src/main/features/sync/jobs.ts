@@ -177,7 +177,7 @@ export class SyncJobs {
   }
 
   /** Starts a job through the engine (the licence is asked first). */
-  launch(flow: EngineFlow, trigger: Trigger): LaunchedJob {
+  launch(flow: EngineFlow, trigger: Trigger, extra: Pick<RunOptions, 'oncePerMs'> = {}): LaunchedJob {
     let resolveStarted!: (id: string) => void;
     let rejectStarted!: (e: unknown) => void;
     const started = new Promise<string>((res, rej) => {
@@ -198,7 +198,7 @@ export class SyncJobs {
       done: Promise.resolve(),
     };
     const onProgress = this.progressRelay(run, resolveStarted);
-    const done = this.execute(run, flow, trigger, onProgress);
+    const done = this.execute(run, flow, trigger, onProgress, extra);
     run.done = done.catch(() => undefined);
     // Once the job is over (and out of `active`), say so: what waited for the end of a job may go on.
     void run.done.then(() => {
@@ -221,7 +221,7 @@ export class SyncJobs {
     return { started, done };
   }
 
-  private async execute(run: ActiveRun, flow: EngineFlow, trigger: Trigger, onProgress: (e: ProgressEvent) => void): Promise<EngineRunSummary[]> {
+  private async execute(run: ActiveRun, flow: EngineFlow, trigger: Trigger, onProgress: (e: ProgressEvent) => void, extra: Pick<RunOptions, 'oncePerMs'>): Promise<EngineRunSummary[]> {
     for (const a of this.active) {
       if (!a.finished && conflicts(a.requested, flow)) {
         throw new AppError('SYNC_ALREADY_RUNNING', 'Une synchronisation est déjà en cours sur ce poste. Attendez la fin de l’exécution ou annulez-la.');
@@ -232,7 +232,7 @@ export class SyncJobs {
       await this.ctx.services.licenceGuard().assertSyncAllowed();
       const rt = await this.getRuntime(true);
       try {
-        return await rt.engine.run(flow, { signal: run.controller.signal, trigger, onProgress });
+        return await rt.engine.run(flow, { signal: run.controller.signal, trigger, onProgress, ...extra });
       } finally {
         await this.release();
       }

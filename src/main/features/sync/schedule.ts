@@ -32,14 +32,14 @@ export interface ScheduleParts {
 }
 
 /** A refusal that is not a problem: another PC or another job of this one is running the flow. */
-const isLockCode = (code: string) => code === 'BUFFER_LOCKED' || code === 'SYNC_ALREADY_RUNNING';
+const isLockCode = (code: string) => code === 'BUFFER_LOCKED' || code === 'SYNC_ALREADY_RUNNING' || code === 'SYNC_ALREADY_DONE';
 
 export function scheduleParts(ctx: AppContext, jobs: SyncJobs, opts: ScheduleOptions): ScheduleParts {
   const log = ctx.logger.child({ feature: 'schedule' });
   const scheduler = new Scheduler({
     engine: {
       run: (flow, o) => {
-        const { started, done } = jobs.launch(flow, o?.trigger === 'schedule' ? 'schedule' : 'manual');
+        const { started, done } = jobs.launch(flow, o?.trigger === 'schedule' ? 'schedule' : 'manual', o?.oncePerMs ? { oncePerMs: o.oncePerMs } : {});
         started.catch(() => undefined);
         return done;
       },

@@ -15,7 +15,7 @@ import type { ChantierFieldChange, ConnectionDiagnosis, ChantierSource, DevisSou
 import { z } from 'zod';
 import type { CodebsStatus, ColumnTable, DatabaseCandidate, DetectedTable } from '../../../shared/contract.js';
 import type { SqlServerSettings } from '../../../shared/settings.js';
-import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, Cancellable, Logger } from '../ports.js';
+import type { BatigestPort, BatigestReadOptions, BatigestSetupPort, FencedWrite, Logger } from '../ports.js';
 import { buildMssqlConfig, describeTarget, parseServerAddress, type PoolOptions, type ServerAddress } from './config.js';
 import { classifySqlError, type ErrorContext } from './errors.js';
 import { detectTable, quoteIdent, resolveMapping, TABLE_SPECS, SUIVIMO_TABLE, type RealColumn, type ResolvedMapping } from './columns.js';
@@ -553,7 +553,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
    * A move counts as one deletion plus one insertion (or update when the new key already existed).
    * Any error rolls everything back; a deadlock is AppError SQL_DEADLOCK (retryable): retry the whole batch.
    */
-  async applySuiviMo(ops: SuiviMoOp[], opts: Cancellable = {}): Promise<SuiviMoResult> {
+  async applySuiviMo(ops: SuiviMoOp[], opts: FencedWrite = {}): Promise<SuiviMoResult> {
     let plan = planSuiviMo(ops); // invalid input fails before any round trip
     // keys that may be one row under the database collation ('S01' / 's01 '): plan again with the real comparison
     const loose = new Set([...plan.deletes, ...plan.upserts].map((k) => `${LOOSEST_KEY(k.codeChantier)}\u0000${LOOSEST_KEY(k.codeSalarie)}\u0000${k.date}`));
@@ -581,6 +581,8 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
         result.updated += r.rowsAffected[0] ?? 0;
         result.inserted += r.rowsAffected[1] ?? 0;
       }
+      // Fencing: the batch becomes visible only if the run's lease is still its own right now.
+      await opts.confirm?.();
       this.stats.roundTrips++;
       await tx.commit();
     } catch (e) {
@@ -606,7 +608,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
    * changed columns (`WHERE code = @code`), nothing else. Dates are written as dates, the others as text. A field
    * without a mapped column fails the whole batch before any round trip. Returns the rows updated.
    */
-  async writeChantierFields(changes: readonly ChantierFieldChange[], opts: Cancellable = {}): Promise<{ updated: number }> {
+  async writeChantierFields(changes: readonly ChantierFieldChange[], opts: FencedWrite = {}): Promise<{ updated: number }> {
     if (changes.length === 0) return { updated: 0 };
     const m = await this.mapping('chantier');
     const texts = chantierUpdates(m, changes);
@@ -625,6 +627,7 @@ export class BatigestGateway implements BatigestPort, BatigestSetupPort {
         if (opts.signal?.aborted) throw cancelled();
         updated += (await this.exec(t, tx)).rowsAffected[0] ?? 0;
       }
+      await opts.confirm?.(); // fencing: a lease lost to another PC rolls the whole batch back
       this.stats.roundTrips++;
       await tx.commit();
     } catch (e) {

@@ -23,7 +23,7 @@ import {
 import { AppError } from '../../../shared/errors.js';
 import { cleanLabel } from '../../../shared/text.js';
 import type { BatisimplySettings, ProxySettings } from '../../../shared/settings.js';
-import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, Logger, TimeSlotListOptions } from '../ports.js';
+import type { BatisimplyPort, BatisimplyStats, Cancellable, Clock, FencedWrite, Logger, TimeSlotListOptions } from '../ports.js';
 import { apiUrl, BATISIMPLY_PATHS, PAGING_PARAMS } from './paths.js';
 import { abortableSleep, backoffDelay, cancelled, Limiter, mapLimited, parseRetryAfter, throwIfAborted } from './retry.js';
 import { conflictReason, DistinctById } from './distinct.js';
@@ -74,6 +74,8 @@ interface CallOptions {
   maxRetries?: number;
   /** Before retrying after an ambiguous failure: returns a value to stop retrying and use it instead. */
   beforeRetry?: () => Promise<unknown>;
+  /** Fencing (FencedWrite): called right before each request of a write leaves (token and turn obtained). */
+  confirm?: (() => Promise<void>) | undefined;
   /** Route label for the stats. */
   route: string;
 }
@@ -280,7 +282,7 @@ export class BatisimplyClient implements BatisimplyPort {
     return p;
   }
 
-  async createProject(input: ProjectInput, opts: Cancellable = {}): Promise<Project> {
+  async createProject(input: ProjectInput, opts: FencedWrite = {}): Promise<Project> {
     const body = stripUndefined({ ...input });
     let r: CallResult;
     try {
@@ -291,6 +293,7 @@ export class BatisimplyClient implements BatisimplyPort {
         what: WHAT.create,
         idempotent: true,
         signal: opts.signal,
+        confirm: opts.confirm,
         route: 'POST project',
         // The previous attempt may have been processed (connection lost after sending): look before posting
         // again, so a retry never creates a second project with the same code.
@@ -316,7 +319,7 @@ export class BatisimplyClient implements BatisimplyPort {
     return project;
   }
 
-  async updateProject(id: string, input: ProjectInput, opts: Cancellable = {}): Promise<Project> {
+  async updateProject(id: string, input: ProjectInput, opts: FencedWrite = {}): Promise<Project> {
     let raw = this.projectCache.get(id)?.raw;
     if (!raw) {
       const current = await this.getProject(id, opts);
@@ -336,6 +339,7 @@ export class BatisimplyClient implements BatisimplyPort {
       what: WHAT.update,
       idempotent: true,
       signal: opts.signal,
+      confirm: opts.confirm,
       route: 'PUT project',
     });
     const project = this.remember(r.json, WHAT.update);
@@ -653,7 +657,8 @@ export class BatisimplyClient implements BatisimplyPort {
 
   /** One HTTP exchange through the concurrency limiter, counted. */
   private send(op: CallOptions, url: string, body: string | undefined, token: string): Promise<HttpExchange> {
-    return this.limiter.run(() => {
+    return this.limiter.run(async () => {
+      await op.confirm?.();
       this.counters.apiCalls++;
       this.counters.byRoute[op.route] = (this.counters.byRoute[op.route] ?? 0) + 1;
       return exchange(this.dispatcher, {

@@ -230,6 +230,12 @@ export interface RemoteBufferOptions {
   ssl: boolean;
   max?: number;
   connectionTimeoutMillis?: number;
+  /**
+   * The server ends a session left inside a transaction longer than this (default 20 s, well under the 120 s lease):
+   * a PC frozen or cut off in the middle of a transaction must not keep its locks — the lease row's among them —
+   * and so stop the PC that takes its flow over. Every buffer transaction is a few statements, never a remote call.
+   */
+  idleInTransactionMs?: number;
 }
 
 export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<BufferDb> {
@@ -243,6 +249,7 @@ export async function openRemoteBuffer(opts: RemoteBufferOptions): Promise<Buffe
     max: opts.max ?? 4,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
     application_name: 'connecteur-batisimply',
+    options: `-c idle_in_transaction_session_timeout=${Math.max(100, Math.round(opts.idleInTransactionMs ?? 20_000))}`,
   });
   // A pg client emits 'error' when its connection dies (server restart, pg_terminate_backend, network cut),
   // also while it is checked out of the pool between two queries of a transaction, where the pool has no

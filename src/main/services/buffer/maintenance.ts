@@ -15,7 +15,7 @@ import { LATEST_BUFFER_VERSION } from './migrations.js';
 import type { BufferStore, FlowName, KeyRef } from './store.js';
 
 const n = (v: unknown): number => Number(v ?? 0);
-const TABLES = ['sync_records', 'time_slots', 'slot_keys', 'suivimo_written', 'employees', 'runs', 'run_items', 'leases', 'maintenance_log'] as const;
+const TABLES = ['sync_records', 'time_slots', 'slot_keys', 'suivimo_written', 'employees', 'runs', 'run_items', 'leases', 'maintenance_log', 'machines'] as const;
 
 type Check = BufferCheck['checks'][number];
 

@@ -3,7 +3,8 @@
  * recorded in `schema_migrations`. Never edit a released migration: add a new one.
  * The same SQL runs on PGlite and on PostgreSQL (keep to portable PostgreSQL: no extensions).
  */
-import type { BufferDb } from './db.js';
+import { AppError } from '../../../shared/errors.js';
+import type { BufferDb, BufferQueryable } from './db.js';
 
 export interface Migration {
   version: number;
@@ -221,15 +222,56 @@ CREATE INDEX IF NOT EXISTS import_exports_state ON import_exports (agent_id, sta
 CREATE INDEX IF NOT EXISTS import_exports_done ON import_exports (done_at DESC);
 `,
   },
+  {
+    version: 7,
+    name: 'lease generation (fencing) and the PCs of the buffer',
+    sql: `
+-- Fencing token: each acquisition of a flow's lease takes a new number from this sequence (never reused, even after
+-- the row is deleted at release). Every write of a run checks, in its own transaction, that the lease row still
+-- carries the number the run acquired: a PC that lost its lease (frozen past the expiry) cannot write any more.
+CREATE SEQUENCE IF NOT EXISTS lease_generation;
+ALTER TABLE leases ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT nextval('lease_generation');
+
+-- Every PC (connector installation) seen on this buffer: its heartbeat and version. What it holds or ran last comes
+-- from the leases and the journal (by its name).
+CREATE TABLE IF NOT EXISTS machines (
+  machine_id       text        PRIMARY KEY,
+  name             text        NOT NULL,
+  app_version      text        NOT NULL,
+  schema_version   integer     NOT NULL,
+  first_seen       timestamptz NOT NULL,
+  last_heartbeat   timestamptz NOT NULL,
+  heartbeat_ms     integer     NOT NULL
+);
+`,
+  },
 ];
 
 /** The schema version this build of the connector brings (the highest migration). */
 export const LATEST_BUFFER_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
+/**
+ * Refuses a buffer migrated by a newer connector (another PC updated first): this PC would write with rules it
+ * does not know (e.g. without the fencing of a newer version). The user updates this PC.
+ */
+export async function assertSchemaKnown(db: BufferQueryable): Promise<number> {
+  const rows = await db.query<{ v: number | null }>('SELECT max(version)::int AS v FROM schema_migrations');
+  const v = Number(rows[0]?.v ?? 0);
+  if (v > LATEST_BUFFER_VERSION) {
+    throw new AppError(
+      'BUFFER_SCHEMA_NEWER',
+      `La base tampon partagée a été mise à jour par un poste plus récent (version ${v} de la base, ce poste connaît la version ${LATEST_BUFFER_VERSION}) : mettez à jour ce poste (Réglages › Mises à jour) avant de le relancer. Les autres postes continuent de synchroniser.`,
+      { detail: `buffer schema ${v} > known ${LATEST_BUFFER_VERSION}` },
+    );
+  }
+  return v;
+}
+
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */
 export async function migrate(db: BufferDb): Promise<number[]> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  await assertSchemaKnown(db);
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {

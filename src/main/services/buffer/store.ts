@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import type { BufferDb, BufferQueryable, SqlParam } from './db.js';
+import { fencedDb, lastRunner, type LeaseFence } from './fence.js';
 import { migrate } from './migrations.js';
 import { ChantierLifeStore } from './chantier-life.js';
 
@@ -140,6 +141,8 @@ const leaseRowSchema = z.object({
   run_id: z.string().nullable(),
   acquired_at: date,
   expires_at: date,
+  /** Fencing token (migration 7): a new number at each acquisition (pg answers bigint as text). */
+  generation: z.coerce.number().int().catch(0).default(0),
 });
 export type LeaseRow = z.infer<typeof leaseRowSchema>;
 
@@ -486,7 +489,7 @@ export class BufferStore {
     const won = await this.db.query(
       `INSERT INTO leases (flow, holder, machine, run_id, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (flow) DO UPDATE SET holder = EXCLUDED.holder, machine = EXCLUDED.machine, run_id = EXCLUDED.run_id,
-              acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at
+              acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at, generation = nextval('lease_generation')
         WHERE leases.expires_at <= EXCLUDED.acquired_at OR leases.holder = EXCLUDED.holder
        RETURNING *`,
       [r.flow, r.holder, r.machine, r.runId, r.now, expires],
@@ -503,7 +506,7 @@ export class BufferStore {
    */
   async takeOverLease(r: { flow: FlowName; fromHolder: string; holder: string; machine: string; runId: string; now: Date; ttlMs: number }): Promise<LeaseRow | null> {
     const rows = await this.db.query(
-      `UPDATE leases SET holder = $3, machine = $4, run_id = $5, acquired_at = $6, expires_at = $7
+      `UPDATE leases SET holder = $3, machine = $4, run_id = $5, acquired_at = $6, expires_at = $7, generation = nextval('lease_generation')
         WHERE flow = $1 AND holder = $2
        RETURNING *`,
       [r.flow, r.fromHolder, r.holder, r.machine, r.runId, r.now, new Date(r.now.getTime() + r.ttlMs)],
@@ -511,14 +514,47 @@ export class BufferStore {
     return rows.length > 0 ? leaseRowSchema.parse(rows[0]) : null;
   }
 
-  /** Extends our lease; false when it was lost (expired and taken over by another PC). */
-  async renewLease(r: { flow: FlowName; holder: string; now: Date; ttlMs: number }): Promise<boolean> {
-    const rows = await this.db.query('UPDATE leases SET expires_at = $3 WHERE flow = $1 AND holder = $2 RETURNING flow', [
-      r.flow,
-      r.holder,
-      new Date(r.now.getTime() + r.ttlMs),
-    ]);
+  /**
+   * Extends our lease; false when it was lost (expired and taken over by another PC). With `generation`, only the
+   * lease of that acquisition is extended (fencing: a later acquisition by the same holder string does not count).
+   */
+  async renewLease(r: { flow: FlowName; holder: string; now: Date; ttlMs: number; generation?: number }): Promise<boolean> {
+    const rows = await this.db.query(
+      'UPDATE leases SET expires_at = $3 WHERE flow = $1 AND holder = $2 AND ($4::bigint IS NULL OR generation = $4::bigint) RETURNING flow',
+      [r.flow, r.holder, new Date(r.now.getTime() + r.ttlMs), r.generation ?? null],
+    );
     return rows.length > 0;
+  }
+
+  /** The latest scheduled run of the flow ended succeeded or partial that started at `since` or later (any PC), or null. */
+  async lastDoneSince(flow: FlowName, since: Date): Promise<{ id: string; machine: string; started_at: Date } | null> {
+    const rows = await this.db.query(
+      `SELECT id, machine, started_at FROM runs
+        WHERE flow = $1 AND started_at >= $2 AND trigger = 'schedule' AND status IN ('succeeded', 'partial')
+        ORDER BY started_at DESC LIMIT 1`,
+      [flow, since],
+    );
+    return parseRows(z.object({ id: z.string(), machine: z.string(), started_at: date }), rows)[0] ?? null;
+  }
+
+  /** The flow's lease row as it is now (null: nobody holds it). */
+  async getLease(flow: FlowName): Promise<LeaseRow | null> {
+    return parseRows(leaseRowSchema, await this.db.query('SELECT * FROM leases WHERE flow = $1', [flow]))[0] ?? null;
+  }
+
+  /** Who holds the flow's lease now, or (released since) the PC of its latest run; null when neither is known. */
+  async leaseTakenBy(flow: FlowName): Promise<{ holder: string; machine: string; generation: number } | null> {
+    const row = await this.getLease(flow);
+    return row ? { holder: row.holder, machine: row.machine, generation: row.generation } : lastRunner(this.db, flow);
+  }
+
+  /**
+   * This store seen through a lease (fencing): each of its statements and transactions first checks, in the same
+   * transaction and with the lease row locked (FOR SHARE: a takeover waits for the commit), that the lease still
+   * carries our acquisition's generation; else it aborts with SYNC_LEASE_LOST and nothing of it is written.
+   */
+  fenced(fence: LeaseFence): BufferStore {
+    return new BufferStore(fencedDb(this.db, fence));
   }
 
   async releaseLease(flow: FlowName, holder: string): Promise<void> {

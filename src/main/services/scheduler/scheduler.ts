@@ -163,7 +163,8 @@ export class Scheduler {
     this.attempt++;
     try {
       if (this.d.licence) await this.d.licence.assertSyncAllowed();
-      summaries = await this.d.engine.run(s.schedule.flows, { trigger: 'schedule' });
+      // Once per interval in total over the PCs of the buffer (the engine skips a flow already run in it).
+      summaries = await this.d.engine.run(s.schedule.flows, { trigger: 'schedule', oncePerMs: this.interval() });
     } catch (e) {
       error = toAppError(e);
     } finally {
@@ -171,11 +172,11 @@ export class Scheduler {
     }
     this.lastAt = this.d.clock.now();
     const failed = error !== null || summaries.some((x) => x.status === 'failed');
-    this.lastStatus = error ? (error.code === 'BUFFER_LOCKED' || error.code === 'SYNC_ALREADY_RUNNING' ? 'skipped' : 'failed') : worst(summaries);
+    const lockedElsewhere = error?.code === 'BUFFER_LOCKED' || error?.code === 'SYNC_ALREADY_RUNNING' || error?.code === 'SYNC_ALREADY_DONE';
+    this.lastStatus = error ? (lockedElsewhere ? 'skipped' : 'failed') : worst(summaries);
     this.lastMessage = error ? error.message : summaries.map((x) => x.message).join(' ');
     this.d.onResult?.({ summaries, error, attempt: this.attempt });
     const licenceRefused = error?.code.startsWith('LICENSE_') ?? false;
-    const lockedElsewhere = error?.code === 'BUFFER_LOCKED' || error?.code === 'SYNC_ALREADY_RUNNING';
     if (failed && !licenceRefused && !lockedElsewhere && this.attempt <= s.schedule.retries) {
       const delay = this.d.retryDelayMs?.(this.attempt) ?? 30_000 * this.attempt;
       this.d.logger.warn('scheduled run failed, retry planned', { attempt: this.attempt, delayMs: delay });

@@ -17,7 +17,7 @@ import type { BufferStore } from '../buffer/store.js';
 import type { BatigestPort, BatisimplyPort, Clock, ImportsPorts, Logger } from '../ports.js';
 import type { FlowContext, FlowModule } from './flow.js';
 import { engineText } from './journal-text.js';
-import { FlowLease, localProcessProbe, type ProcessProbe } from './lease.js';
+import { FlowLease, localProcessProbe, type LeaseTimers, type ProcessProbe } from './lease.js';
 import { emptyCounts, type CheckpointName, type FlowName, type RunCounts, type RunItemInput, type RunOptions, type RunStatus, type RunSummary, type SyncHooks } from './model.js';
 import { isRetryable, realSleep, withRetry, type Sleep } from './retry.js';
 
@@ -42,8 +42,10 @@ export interface SyncEngineDeps {
   /** Backoff base of in-run retries (ms). */
   retryBaseMs?: number;
   retryAttempts?: number;
-  /** Lease duration; renewed while the run progresses. */
+  /** Lease duration; renewed by a heartbeat every third of it, and before each external write. */
   leaseTtlMs?: number;
+  /** Timers of the lease heartbeat (time-scaled tests). */
+  timers?: LeaseTimers;
   /** This process's id and a liveness probe for other pids on this PC (lease takeover after a crash). */
   processProbe?: ProcessProbe;
   /**
@@ -84,13 +86,21 @@ export class SyncEngine {
   async run(flow: FlowName | 'all', opts: RunOptions = {}): Promise<RunSummary[]> {
     if (flow !== 'all') return [await this.runFlow(flow, opts)];
     const out: RunSummary[] = [];
+    let done: AppError | null = null;
     for (const f of this.d.flows) {
       if (f.inAll === false) continue;
       if (out.length > 0 && opts.signal?.aborted) break;
       // An opt-in flow that is off is not part of « Tout synchroniser » (no run, no journal line).
       if (f.enabled && !f.enabled(this.d.settings())) continue;
-      out.push(await this.runFlow(f.name, opts));
+      try {
+        out.push(await this.runFlow(f.name, opts));
+      } catch (e) {
+        // A flow already run in this interval by some PC of the buffer: the next flow may still be due.
+        if (!(e instanceof AppError && e.code === 'SYNC_ALREADY_DONE')) throw e;
+        done = e;
+      }
     }
+    if (out.length === 0 && done) throw done;
     return out;
   }
 
@@ -109,7 +119,7 @@ export class SyncEngine {
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     if (opts.signal?.aborted) inner.abort();
     try {
-      return await this.runLocked(flow, { ...opts, signal: inner.signal }, inner.signal);
+      return await this.runLocked(flow, { ...opts, signal: inner.signal }, inner);
     } finally {
       opts.signal?.removeEventListener('abort', onOuterAbort);
       this.active.delete(name);
@@ -132,16 +142,41 @@ export class SyncEngine {
   }
 
   private leaseFor(flow: FlowName): FlowLease {
-    const { buffer, clock, logger, machineName, localLeases } = this.d;
+    const { buffer, clock, logger, machineName, localLeases, timers } = this.d;
     const probe = this.d.processProbe ?? localProcessProbe;
-    return new FlowLease({ buffer, clock, logger, machineName, holder: this.holder, ttlMs: this.d.leaseTtlMs ?? 120_000, probe, ...(localLeases ? { localLeases } : {}) }, flow);
+    const deps = { buffer, clock, logger, machineName, holder: this.holder, ttlMs: this.d.leaseTtlMs ?? 120_000, probe };
+    return new FlowLease({ ...deps, ...(localLeases ? { localLeases } : {}), ...(timers ? { timers } : {}) }, flow);
   }
 
-  private async runLocked(flow: FlowModule, opts: RunOptions, signal: AbortSignal): Promise<RunSummary> {
-    const { buffer, clock } = this.d;
+  /**
+   * A scheduled run (`oncePerMs`: the schedule's interval) of a flow whose scheduled run already ended in this
+   * interval on any PC of the buffer is not run again: several PCs with the schedule on run each flow once per interval in
+   * total. Checked while holding the lease, so two PCs cannot both find the interval free.
+   */
+  private async assertDue(flow: FlowModule, lease: FlowLease, opts: RunOptions): Promise<void> {
+    if (!opts.oncePerMs) return;
+    const now = this.d.clock.now().getTime();
+    const since = new Date(now - (now % opts.oncePerMs));
+    const done = await this.d.buffer.lastDoneSince(flow.name, since).catch(async (e: unknown) => {
+      await lease.release();
+      throw e;
+    });
+    if (!done) return;
+    await lease.release();
+    throw new AppError('SYNC_ALREADY_DONE', engineText.alreadyDone(flow.label(this.softwareLabel()), done.machine), { detail: `run ${done.id} started ${done.started_at.toISOString()}` });
+  }
+
+  private async runLocked(flow: FlowModule, opts: RunOptions, controller: AbortController): Promise<RunSummary> {
+    const { clock } = this.d;
+    const signal = controller.signal;
     const runId = randomUUID();
     const lease = this.leaseFor(flow.name);
     await lease.acquire(runId, () => flow.label(this.softwareLabel()));
+    await this.assertDue(flow, lease, opts);
+    // Fencing: every buffer write of this run checks the lease's generation in its own transaction.
+    const buffer = this.d.buffer.fenced(lease.fence());
+    lease.onLost = () => controller.abort();
+    lease.startHeartbeat();
     const settings = this.d.settings();
     const startedAt = clock.now();
     lease.renewedAt(startedAt.getTime());
@@ -152,17 +187,21 @@ export class SyncEngine {
     try {
       await buffer.markInterrupted(flow.name, runId, startedAt);
       await buffer.startRun({ id: runId, flow: flow.name, machine: this.d.machineName, trigger: opts.trigger ?? 'manual', now: startedAt, mode: flow.runMode?.(settings) ?? null });
-      const ctx = this.context(flow.name, runId, settings, signal, counts, items, lease, opts);
+      const ctx = this.context(flow.name, runId, settings, signal, counts, items, lease, buffer, opts);
       await this.checkpoint('run:started', runId);
       log.info('sync run started', { machine: this.d.machineName });
       const outcome = await flow.run(ctx);
       const status = counts.failed > 0 || outcome.leftUndone ? 'partial' : 'succeeded';
       end = { status, errorCode: null, message: outcome.message };
     } catch (e) {
-      const err = toAppError(e, engineText.unexpected);
+      // Lease taken over (heartbeat, a fenced write, or found now: a failure after a freeze is usually that one),
+      // whatever the flow was doing when it noticed, it is that.
+      if (!lease.lost && !(e instanceof AppError && e.code === 'CANCELLED')) await lease.confirm().catch(() => undefined);
+      const err = lease.lost ?? toAppError(e, engineText.unexpected);
       end = { status: err.code === 'CANCELLED' ? 'cancelled' : 'failed', errorCode: err.code, message: err.message };
       if (err.code !== 'CANCELLED') log.error('sync run failed', { code: err.code, detail: err.detail });
     }
+    lease.stopHeartbeat();
     const endedAt = clock.now();
     await this.journal(runId, end, counts, items, endedAt, log);
     await lease.release();
@@ -190,8 +229,8 @@ export class SyncEngine {
   }
 
   /** What a flow's run sees of the engine (flow.ts). */
-  private context(flow: FlowName, runId: string, settings: Settings, signal: AbortSignal, counts: RunCounts, items: RunItemInput[], lease: FlowLease, opts: RunOptions): FlowContext {
-    const { batigest, batisimply, buffer, clock, logger } = this.d;
+  private context(flow: FlowName, runId: string, settings: Settings, signal: AbortSignal, counts: RunCounts, items: RunItemInput[], lease: FlowLease, buffer: BufferStore, opts: RunOptions): FlowContext {
+    const { batigest, batisimply, clock, logger } = this.d;
     let lastPersist = 0;
     return {
       runId,
@@ -213,6 +252,7 @@ export class SyncEngine {
         }
       },
       checkpoint: (name, key) => this.checkpoint(name, runId, key),
+      confirmLease: () => lease.confirm(),
       retry: (fn) => this.retry(signal, fn),
       // The real client already retried transient errors (maxRetries, backoff, Retry-After): retrying again here
       // would multiply the requests (3 × 3 on a persistent 503), so one attempt then.

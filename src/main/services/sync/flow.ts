@@ -36,6 +36,11 @@ export interface FlowContext {
   readonly journal: RunItemInput[];
   /** Progress for the UI/CLI; also renews the lease and saves the counts now and then (may throw BUFFER_LOCKED). */
   progress(phase: string, label: string, done: number, total: number | null, current: string | null): Promise<void>;
+  /**
+   * Call right before each external write (BatiSimply create/update, SuiviMO batch): the run's lease is still
+   * this run's (same generation) and is extended; else throws SYNC_LEASE_LOST and the write must not be made.
+   */
+  confirmLease(): Promise<void>;
   /** A named point where crash tests pause or kill the process. */
   checkpoint(name: CheckpointName, key?: string): Promise<void>;
   /** In-run retries of SQL Server and buffer calls (deadlocks, timeouts), cancellable. */

@@ -39,7 +39,8 @@ export const engineText = {
   alreadyRunningHere: (label: string): string => `La synchronisation « ${label} » est déjà en cours sur ce poste. Attendez la fin de l'exécution.`,
   lockedElsewhere: (label: string, machine: string | null): string =>
     `Le flux « ${label} » est déjà en cours sur le poste ${machine ?? 'un autre poste'}. Il sera repris automatiquement si ce poste ne répond plus.`,
-  leaseLost: "Le verrou de synchronisation a été repris par un autre poste : exécution arrêtée. Elle reprendra au prochain passage.",
+  alreadyDone: (label: string, machine: string): string =>
+    `Le flux « ${label} » a déjà été synchronisé dans cet intervalle par le poste ${machine} : rien à refaire avant le prochain passage.`,
   unexpected: 'La synchronisation a échoué de façon inattendue. Consultez le journal technique et relancez.',
 };
 

@@ -53,6 +53,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   trigger?: 'manual' | 'schedule' | 'cli' | 'demo';
+  /**
+   * Scheduled runs: the schedule's interval (ms). A flow whose scheduled run already ended (succeeded or partial) on
+   * any PC of the buffer since the start of the current interval (intervals aligned on the clock; manual runs do
+   * not count) is not run again
+   * (SYNC_ALREADY_DONE; in 'all', the other flows still run).
+   */
+  oncePerMs?: number;
 }
 
 export interface RunSummary {

@@ -9,6 +9,7 @@ import type { BatigestPort, BatisimplyPort, Clock, ImportsPorts, Logger } from '
 import { refreshEmployeeMapping, type EmployeeMappingRow } from './employees.js';
 import { SyncEngine, type SyncHooks } from './engine.js';
 import type { FlowModule } from './flow.js';
+import type { LeaseTimers } from './lease.js';
 import { createSyncFlows } from './flows/index.js';
 
 export interface SyncRuntimeDeps {
@@ -18,6 +19,8 @@ export interface SyncRuntimeDeps {
   machineName: string;
   licence?: { assertSyncAllowed(): Promise<unknown> };
   hooks?: SyncHooks;
+  /** Timers of the lease heartbeat (time-scaled tests). */
+  timers?: LeaseTimers;
   /** Leases held by this process's engines; one set shared by every runtime of the process (see SyncEngineDeps). */
   localLeases?: Set<string>;
   /** The flows the engine runs (default: createSyncFlows(), the registered ones). */
@@ -54,6 +57,7 @@ export function createSyncRuntime(d: SyncRuntimeDeps): SyncRuntime {
     machineName: d.machineName,
     ...(d.licence ? { licence: d.licence } : {}),
     ...(d.hooks ? { hooks: d.hooks } : {}),
+    ...(d.timers ? { timers: d.timers } : {}),
     ...(d.localLeases ? { localLeases: d.localLeases } : {}),
   });
   return {

@@ -76,7 +76,8 @@ async function write(ctx: FlowContext, writes: readonly ChantierFieldChange[]): 
   const g = ctx.ports.batigest;
   await ctx.progress('write', backText.writing(ctx.sw), 0, writes.length, null);
   try {
-    await ctx.retry(() => g.writeChantierFields(writes, { signal: ctx.signal }));
+    await ctx.confirmLease(); // fencing: never write ChantierDef with a lease another PC took over
+    await ctx.retry(() => g.writeChantierFields(writes, { signal: ctx.signal, confirm: () => ctx.confirmLease() }));
     return new Set();
   } catch (e) {
     if (!(e instanceof AppError) || e.retryable || e.code !== 'SQL_ERROR') throw e;
@@ -85,7 +86,7 @@ async function write(ctx: FlowContext, writes: readonly ChantierFieldChange[]): 
   for (const code of new Set(writes.map((w) => w.code))) {
     throwIfCancelled(ctx.signal);
     try {
-      await ctx.retry(() => g.writeChantierFields(writes.filter((w) => w.code === code), { signal: ctx.signal }));
+      await ctx.retry(() => g.writeChantierFields(writes.filter((w) => w.code === code), { signal: ctx.signal, confirm: () => ctx.confirmLease() }));
     } catch (e) {
       if (!(e instanceof AppError) || e.retryable || e.code !== 'SQL_ERROR') throw e;
       refused.add(code);

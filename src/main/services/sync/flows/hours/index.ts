@@ -284,7 +284,10 @@ async function applyBatch(ctx: FlowContext, ops: SuiviMoOp[]): Promise<Set<strin
   const failed = new Set<string>();
   if (ops.length === 0) return failed;
   try {
-    await ctx.retry(() => ctx.ports.batigest.applySuiviMo(ops, { signal: ctx.signal }));
+    await ctx.retry(async () => {
+      await ctx.confirmLease(); // fencing: never write SuiviMO with a lease another PC took over
+      return ctx.ports.batigest.applySuiviMo(ops, { signal: ctx.signal, confirm: () => ctx.confirmLease() });
+    });
     return failed;
   } catch (e) {
     if (!isRecordLevel(e)) throw e;

@@ -305,6 +305,7 @@ async function handOver(c: Cycle, r: ImportRow): Promise<void> {
       }
     });
     await c.ctx.checkpoint('imports:after-copy', r.export_id);
+    await c.ctx.confirmLease(); // fencing: the file appears in Batigest's import folder only under our lease
     await inImport(c, () => fs.rename(part, final));
     await inImport(c, () => fs.syncDir(c.dirs.import));
     c.ctx.counts.writes++;
@@ -366,6 +367,7 @@ async function resumeWithdrawing(c: Cycle, r: ImportRow): Promise<void> {
 async function confirm(c: Cycle, r: ImportRow): Promise<void> {
   const fs = c.p.fs;
   await c.ctx.progress('confirm', importsText.confirming, 0, null, r.export_id);
+  await c.ctx.confirmLease(); // fencing: never mark an export synced with a lease another PC took over
   await c.api.markSynced(r.export_id, c.agentId, { signal: c.ctx.signal });
   await c.ctx.checkpoint('imports:after-mark-synced', r.export_id);
   const staged = workFile(c, 'ToImport', r);

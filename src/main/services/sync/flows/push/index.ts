@@ -264,7 +264,10 @@ async function update(ctx: FlowContext, kind: RecordKind, w: PushWork, id: strin
   const key = `${kind}:${w.code}`;
   await buffer.setIntent({ kind, code: w.code, name: w.name, hash: w.hash, sourceModified: w.modified, intent: 'update', now: clock.now() });
   await ctx.checkpoint('push:before-remote', key);
-  const p = await ctx.retryBatisimply(() => batisimply.updateProject(id, w.input.input, { signal: ctx.signal }));
+  const p = await ctx.retryBatisimply(async () => {
+    await ctx.confirmLease(); // fencing: never write with a lease another PC took over
+    return batisimply.updateProject(id, w.input.input, { signal: ctx.signal, confirm: () => ctx.confirmLease() });
+  });
   ctx.counts.writes++;
   await ctx.checkpoint('push:after-remote', key);
   return p;
@@ -284,8 +287,9 @@ async function create(ctx: FlowContext, kind: RecordKind, w: PushWork, index: Pr
       const again = await batisimply.findProjectByCode(w.code, { signal: ctx.signal });
       if (again) return again;
     }
+    await ctx.confirmLease(); // fencing: never write with a lease another PC took over
     posted = true;
-    return batisimply.createProject(w.input.input, { signal: ctx.signal });
+    return batisimply.createProject(w.input.input, { signal: ctx.signal, confirm: () => ctx.confirmLease() });
   });
   ctx.counts.writes++;
   await ctx.checkpoint('push:after-remote', key);
