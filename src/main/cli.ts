@@ -152,7 +152,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo(), overrides:
 
   program
     .command('service')
-    .description('reste en marche et synchronise selon la planification (Réglages › Planification), comme l’application sur un poste')
+    .description('reste en marche et synchronise selon la planification (Réglages › Synchronisation automatique), comme l’application sur un poste')
     .action(async () => {
       code = await withApp((c) => serviceCommand(c, io), true);
     });
@@ -396,7 +396,7 @@ async function syncCommand({ app, call }: CliApp, flow: 'push' | 'hours' | 'impo
 async function serviceCommand({ app, call }: CliApp, io: CliIo): Promise<number> {
   const s = app.settings.get();
   if (!s.schedule.enabled) {
-    io.err('La planification est désactivée (Réglages › Planification › Synchroniser automatiquement) : rien à faire en service.\n');
+    io.err('La planification est désactivée (Réglages › Synchronisation automatique › Synchroniser automatiquement) : rien à faire en service.\n');
     return EXIT.USAGE;
   }
   await call('buffer.status');

@@ -199,7 +199,7 @@ describe('renderer through the web bridge', { timeout: E2E_TEST_MS }, () => {
     app.settings.update({ setupCompleted: false });
     await page.reload();
     await page.getByTestId('wizard').waitFor();
-    await page.getByRole('heading', { name: "Importer la configuration d'un autre poste" }).waitFor();
+    await page.getByRole('heading', { name: 'Importer la configuration d’un autre poste' }).waitFor();
     file.settings.sqlServer.server = 'srv-assistant\\SAGE';
     fs.writeFileSync(edited, JSON.stringify(file));
     await page.locator('#config-import-file').setInputFiles(edited);

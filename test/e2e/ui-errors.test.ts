@@ -294,6 +294,10 @@ describe('errors from the main process are shown by every UI action', { timeout:
     fs.writeFileSync(cfg, '{}');
     await failDuring('config.import', 'Réglages, configuration partagée, fichier choisi', () => share.locator('#config-import-file').setInputFiles(cfg), share);
 
+    // Chantiers: « Calculer l’aperçu » (what the scope would send, before a run).
+    const chantiers = card('settings-chantiers');
+    await failDuring('chantiers.preview', 'Réglages, chantiers, « Calculer l’aperçu »', () => chantiers.getByRole('button', { name: 'Calculer l’aperçu' }).click(), chantiers);
+
     // Assistance.
     const support = card('settings-support');
     await failDuring('diagnostics.export', 'Réglages, assistance, « Exporter un diagnostic »', () => support.getByTestId('export-diagnostic').click(), support);

@@ -77,6 +77,8 @@ const SECTIONS = new Set<string>([
   fr.imports.settingsTitle,
   fr.imports.networkTitle,
   fr.chantiers.title,
+  fr.machines.title,
+  fr.configShare.title,
 ]);
 /** What a section shows: every label of strings.fr.ts, and « Avancé ». */
 const LABELS = new Set<string>([...allTexts(fr, '').map((t) => t.text), fr.common.advanced]);
