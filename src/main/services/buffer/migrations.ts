@@ -269,8 +269,13 @@ export async function assertSchemaKnown(db: BufferQueryable): Promise<number> {
 
 /** Applies the missing migrations. Safe when several PCs start at once (advisory lock on PostgreSQL). */
 export async function migrate(db: BufferDb): Promise<number[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  // Under the same lock as the migrations: PCs starting at once on a new buffer would otherwise race on
+  // CREATE TABLE IF NOT EXISTS (PostgreSQL answers 23505 on pg_type to the loser).
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(715017)');
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   await assertSchemaKnown(db);
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
