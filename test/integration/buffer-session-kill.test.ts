@@ -6,48 +6,23 @@
  * prints KILLED once it is gone, so each attempt proves its fault fired. 20 attempts spread over every
  * transaction of a run.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCliChild, runCliChild, type ChildResult } from '../support/proof/child.js';
 import { startWorld, type World } from '../support/proof/world.js';
-import { PROOF_BUNDLE_DIR } from '../support/proof/bundle-dir.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = PROOF_BUNDLE_DIR;
-const BUNDLE = join(BUNDLE_DIR, 'cli-child-session-kill.mjs');
+let BUNDLE = '';
 const ATTEMPTS = 20;
 
-function runChild(args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', rej);
-    child.on('close', (code, signal) => res({ code, signal, out, err }));
-  });
-}
+const runChild = (args: string[], env: Record<string, string>): Promise<ChildResult> => runCliChild(BUNDLE, args, env);
 
 let world: World;
 let work: string;
 
 beforeAll(async () => {
-  mkdirSync(BUNDLE_DIR, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'test', 'support', 'proof', 'cli-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: BUNDLE,
-    logLevel: 'silent',
-  });
+  BUNDLE = await buildCliChild('cli-child-session-kill');
   world = await startWorld({ seed: 16, chantiers: 12, salaries: 4, validatedSlots: 40, buffer: 'postgres' });
   work = mkdtempSync(join(tmpdir(), 'cbs-session-kill-'));
 }, 120_000);

@@ -9,21 +9,17 @@
  * project exactly once (by projectCode), every validated hour exactly once in SuiviMO with the right
  * NbH0/NbH3/NbH4, nothing else. Everything is deterministic by SEED except the instants of the timed kills.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCliChild, runCliChild, type ChildResult } from '../support/proof/child.js';
 import { SeededRandom } from '../support/datasets/batigest.js';
 import { startWorld, type World } from '../support/proof/world.js';
-import { PROOF_BUNDLE_DIR } from '../support/proof/bundle-dir.js';
 
 const SEED = 20261125;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = PROOF_BUNDLE_DIR;
-const BUNDLE = join(BUNDLE_DIR, 'cli-child.mjs');
+let BUNDLE = '';
 /** Lease TTL of the engine is 120 s: the rerun "happens later", as a restart after a crash would. */
 const LATER_MS = 125_000;
 
@@ -69,44 +65,14 @@ function killPlan(projects: number, creates: number, hourBatches: number, runMs:
   return plan;
 }
 
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-  err: string;
-}
-
-function runChild(args: string[], env: Record<string, string>, watch?: (child: ChildProcess) => () => void): Promise<ChildResult> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const stop = watch?.(child);
-    child.on('error', rej);
-    child.on('close', (code, signal) => {
-      stop?.();
-      res({ code, signal, out, err });
-    });
-  });
-}
+const runChild = (args: string[], env: Record<string, string>, watch?: (child: ChildProcess) => () => void): Promise<ChildResult> =>
+  runCliChild(BUNDLE, args, env, watch);
 
 let world: World;
 let work: string;
 
 beforeAll(async () => {
-  mkdirSync(BUNDLE_DIR, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'test', 'support', 'proof', 'cli-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: BUNDLE,
-    logLevel: 'silent',
-  });
+  BUNDLE = await buildCliChild('cli-child');
   world = await startWorld({ seed: SEED % 1000, chantiers: 60, salaries: 10, validatedSlots: 300, buffer: 'postgres' });
   work = mkdtempSync(join(tmpdir(), 'cbs-crash-'));
 });

@@ -9,23 +9,20 @@
  * copies), no export marked synced that Batigest did not consume, none lost (each one synced, or in error with its
  * French reason for the one never taken), the import folder empty, each file in Archive or Errors.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCliChild, runCliChild, type ChildResult } from '../support/proof/child.js';
 import { SeededRandom } from '../support/datasets/batigest.js';
 import { startBatigestImporter, type BatigestImporter } from '../support/exports/importer.js';
 import { startExportsSim, type ExportsSim } from '../support/exports/server.js';
 import { testSettings } from '../support/sync/harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', 'cbs-proof');
-const BUNDLE = join(BUNDLE_DIR, 'cli-child-imports.mjs');
+let BUNDLE = '';
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', password: '' };
 const EXPORTS = 6;
 /** Batigest never takes this one: its timeout makes the error path part of every cycle. */
@@ -68,28 +65,8 @@ function killPlan(runMs: number): KillPoint[] {
   ];
 }
 
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-  err: string;
-}
-
-function runChild(args: string[], env: Record<string, string>, watch?: (child: ChildProcess) => () => void): Promise<ChildResult> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const stop = watch?.(child);
-    child.on('error', rej);
-    child.on('close', (code, signal) => {
-      stop?.();
-      res({ code, signal, out, err });
-    });
-  });
-}
+const runChild = (args: string[], env: Record<string, string>, watch?: (child: ChildProcess) => () => void): Promise<ChildResult> =>
+  runCliChild(BUNDLE, args, env, watch);
 
 let sim: ExportsSim;
 let importer: BatigestImporter;
@@ -107,8 +84,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>, db = 'postgres'): Prom
 }
 
 beforeAll(async () => {
-  mkdirSync(BUNDLE_DIR, { recursive: true });
-  await build({ entryPoints: [join(ROOT, 'test', 'support', 'proof', 'cli-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'silent' });
+  BUNDLE = await buildCliChild('cli-child-imports');
   sim = await startExportsSim();
   work = mkdtempSync(join(tmpdir(), 'cbs-imports-crash-'));
   database = `cbs_imports_crash_${randomBytes(5).toString('hex')}`;

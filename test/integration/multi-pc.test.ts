@@ -20,17 +20,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCliChild } from '../support/proof/child.js';
 import type { Settings } from '../../src/shared/settings.js';
 import { PG, startWorld, type World } from '../support/proof/world.js';
-import { PROOF_BUNDLE_DIR } from '../support/proof/bundle-dir.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUNDLE_DIR = PROOF_BUNDLE_DIR;
-const BUNDLE = join(BUNDLE_DIR, 'cli-child-multi.mjs');
+let BUNDLE = '';
 const SCALE = 30;
 const TTL_REAL_MS = 120_000 / SCALE;
 const INTERVAL_S = 60;
@@ -178,17 +174,7 @@ async function checkWorld(what: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  mkdirSync(BUNDLE_DIR, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'test', 'support', 'proof', 'cli-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: BUNDLE,
-    logLevel: 'silent',
-  });
+  BUNDLE = await buildCliChild('cli-child-multi');
   world = await startWorld({ seed: 404, chantiers: 24, salaries: 6, validatedSlots: 120, existingProjects: 4, buffer: 'postgres' });
   work = mkdtempSync(join(tmpdir(), 'cbs-multi-pc-'));
 }, 120_000);
